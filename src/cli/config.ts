@@ -1,0 +1,108 @@
+/**
+ * `guix-p2p config check [FILE] [--json]` and `guix-p2p config init [FILE]`.
+ *
+ * @example
+ * ```sh
+ * guix-p2p config init            # writes ~/.config/guix-p2p/config.toml, never overwrites
+ * guix-p2p config check --json    # prints the effective configuration
+ * ```
+ * @module
+ */
+import { dirname } from "node:path";
+import { parseFlags, UsageError } from "../std/cli.ts";
+import {
+  CONFIG_FLAG_NAMES,
+  ConfigError,
+  configToJson,
+  configToToml,
+  defaultConfigPath,
+  loadConfig,
+  overridesFromFlags,
+  starterFile,
+} from "../config/mod.ts";
+import type { CliIo, Command } from "./command.ts";
+
+const USAGE = `usage: guix-p2p config check [FILE] [--json] [--set KEY=VALUE]... [flags]
+       guix-p2p config init [FILE]
+
+check  Validate the configuration (FILE, else --config, $GUIX_P2P_CONFIG or
+       ~/.config/guix-p2p/config.toml) and print the effective values as TOML,
+       or JSON with --json. Exits 0 when valid; otherwise prints the error
+       (file, line, key) and exits 1.
+init   Write a commented starter file (default: the per-user path). Refuses to
+       overwrite an existing file.
+
+Keys and defaults: docs/configuration.md.`;
+
+/** The `config` command. */
+export const configCommand: Command = {
+  name: "config",
+  summary: "check or create the configuration file",
+  usage: USAGE,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const [sub, ...rest] = args;
+    if (sub === undefined || sub === "--help" || sub === "-h") {
+      io.out(USAGE);
+      return sub === undefined ? 2 : 0;
+    }
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.out(USAGE);
+      return 0;
+    }
+    if (sub === "check") return await check(rest, io);
+    if (sub === "init") return await init(rest, io);
+    throw new UsageError(`unknown subcommand "config ${sub}" (expected check or init)`);
+  },
+};
+
+async function check(args: string[], io: CliIo): Promise<number> {
+  const { flags, positionals } = parseFlags(args, {
+    boolean: ["json"],
+    string: ["config", ...CONFIG_FLAG_NAMES],
+    collect: ["set"],
+  });
+  if (positionals.length > 1) throw new UsageError(`config check takes at most one FILE`);
+  const configPath = positionals[0] ?? flags.config;
+  try {
+    const { config, file } = await loadConfig({
+      configPath,
+      overrides: overridesFromFlags(flags as Record<string, string | string[] | undefined>),
+      env: io.env,
+    });
+    if (flags.json) io.out(configToJson(config));
+    else {
+      io.out(`# effective configuration (${file ? `from ${file}` : "no config file: defaults"})`);
+      io.out(configToToml(config).trimEnd());
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.err(`guix-p2p: invalid configuration: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+async function init(args: string[], io: CliIo): Promise<number> {
+  const { positionals } = parseFlags(args, {});
+  if (positionals.length > 1) throw new UsageError(`config init takes at most one FILE`);
+  const path = positionals[0] ?? defaultConfigPath(io.env);
+  await Deno.mkdir(dirname(path), { recursive: true });
+  try {
+    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o644 });
+    try {
+      await file.write(new TextEncoder().encode(starterFile()));
+    } finally {
+      file.close();
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) {
+      io.err(`guix-p2p: ${path} already exists; not overwriting it`);
+      return 1;
+    }
+    throw e;
+  }
+  io.out(`wrote ${path}`);
+  return 0;
+}
