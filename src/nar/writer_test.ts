@@ -2,6 +2,7 @@ import { assertEquals, assertRejects } from "@std/assert";
 import { hexEncode } from "../encoding/hex.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
 import { sha256 } from "../hash/sha256.ts";
+import { TREE_T } from "./_testing.ts";
 import { NarSourceError } from "./errors.ts";
 import { memoryNarSource, type MemoryNode } from "./memory_source.ts";
 import { narStream, writeNar } from "./writer.ts";
@@ -12,16 +13,6 @@ const file = (s: string, executable = false): MemoryNode => ({
   contents: enc(s),
   executable,
 });
-
-/** Tree T of guix-substitute-protocol.md §5.5. */
-export const TREE_T: MemoryNode = {
-  kind: "directory",
-  entries: {
-    share: { kind: "directory", entries: { "doc.txt": file("hello\n") } },
-    link: { kind: "symlink", target: "bin/hello" },
-    bin: { kind: "directory", entries: { hello: file("#!/bin/sh\necho hi\n", true) } },
-  },
-};
 
 async function dump(node: MemoryNode, chunkSize?: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];

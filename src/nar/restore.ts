@@ -1,0 +1,137 @@
+/**
+ * NAR restorer: parses a NAR strictly and drives a {@linkcode RestoreTarget}
+ * (the file system through `deno_fs.ts`, or anything else). On any failure —
+ * a format error, a target error, an abort — the target is told to remove
+ * everything it created, and the original error is rethrown.
+ *
+ * @example
+ * ```ts
+ * import { restoreNar, type RestoreTarget } from "./restore.ts";
+ * declare const nar: ReadableStream<Uint8Array>;
+ * const seen: string[] = [];
+ * const target: RestoreTarget = {
+ *   directory: (path) => void seen.push(`${path}/`),
+ *   file: (path) => ({ write() {}, finish: () => void seen.push(path) }),
+ *   symlink: (path, target) => void seen.push(`${path} -> ${target}`),
+ *   directoryEnd() {},
+ *   abort() {},
+ * };
+ * const { size } = await restoreNar(nar, target);
+ * ```
+ * @module
+ */
+import { Sha256 } from "../hash/sha256.ts";
+import { type ChunkInput, parseNar } from "./parser.ts";
+import type { MaybePromise } from "./source.ts";
+
+/** A regular file being written by a {@linkcode RestoreTarget}. */
+export interface RestoreFile {
+  /** Appends bytes. The array is only valid during the call: copy it to keep it. */
+  write(chunk: Uint8Array): MaybePromise<void>;
+  /** All bytes written: set the final metadata and release the file. */
+  finish(): MaybePromise<void>;
+}
+
+/**
+ * Where a NAR is restored. Paths are relative, `/`-separated, `""` is the
+ * root; names were validated by the parser (no `/`, `.`, `..`, NUL).
+ */
+export interface RestoreTarget {
+  /** Creates directory `path` (it must not exist). */
+  directory(path: string): MaybePromise<void>;
+  /** Creates regular file `path` of `size` bytes (it must not exist). */
+  file(path: string, executable: boolean, size: number): MaybePromise<RestoreFile>;
+  /** Creates symlink `path` pointing to `target` (never followed). */
+  symlink(path: string, target: string): MaybePromise<void>;
+  /** All entries of directory `path` are in place. */
+  directoryEnd(path: string): MaybePromise<void>;
+  /** The whole tree is in place. */
+  commit?(): MaybePromise<void>;
+  /** Something failed: remove everything created so far (called at most once). */
+  abort(reason: unknown): MaybePromise<void>;
+}
+
+/** Options of {@linkcode restoreNar}. */
+export interface RestoreNarOptions {
+  /** Stops the restore (and removes the partial tree) with the signal's reason. */
+  signal?: AbortSignal | undefined;
+  /** The expected NarSize: more input, or a file that cannot fit, is rejected. */
+  maxSize?: number | undefined;
+  /** Deepest allowed nesting below the root. Default 256. */
+  maxDepth?: number | undefined;
+  /** Also compute the SHA-256 of the NAR bytes (to compare with the NarHash). */
+  hash?: boolean | undefined;
+}
+
+/** What a successful restore read. */
+export interface RestoreResult {
+  /** NarSize: number of NAR bytes consumed. */
+  size: number;
+  /** SHA-256 of the NAR when `hash` was requested, else `undefined`. */
+  digest: Uint8Array | undefined;
+}
+
+/**
+ * Restores the NAR read from `input` into `target`.
+ * @throws {NarFormatError} when the NAR is broken or hostile (after the target was cleaned up).
+ * @throws {NarRestoreError} (from the target) when an entry cannot be created.
+ */
+export async function restoreNar(
+  input: ChunkInput,
+  target: RestoreTarget,
+  options: RestoreNarOptions = {},
+): Promise<RestoreResult> {
+  const signal = options.signal;
+  const hasher = options.hash ? new Sha256() : undefined;
+  let size = 0;
+  const onChunk = (chunk: Uint8Array) => {
+    size += chunk.length;
+    hasher?.update(chunk);
+  };
+  try {
+    signal?.throwIfAborted();
+    const events = parseNar(input, {
+      signal,
+      maxSize: options.maxSize,
+      maxDepth: options.maxDepth,
+      onChunk,
+    });
+    for await (const event of events) {
+      switch (event.kind) {
+        case "directory": {
+          const r = target.directory(event.path);
+          if (r) await r;
+          break;
+        }
+        case "directory-end": {
+          const r = target.directoryEnd(event.path);
+          if (r) await r;
+          break;
+        }
+        case "symlink": {
+          const r = target.symlink(event.path, event.target);
+          if (r) await r;
+          break;
+        }
+        case "regular": {
+          const opened = target.file(event.path, event.executable, event.size);
+          const file = opened instanceof Promise ? await opened : opened;
+          for await (const chunk of event.contents) {
+            const r = file.write(chunk);
+            if (r) await r;
+          }
+          const r = file.finish();
+          if (r) await r;
+          break;
+        }
+      }
+    }
+    signal?.throwIfAborted();
+    const r = target.commit?.();
+    if (r) await r;
+  } catch (e) {
+    await target.abort(e);
+    throw e;
+  }
+  return { size, digest: hasher?.digest() };
+}
