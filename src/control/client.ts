@@ -1,0 +1,206 @@
+/**
+ * The client side of the control protocol, used by the substitute helper and
+ * the admin CLI. One request at a time per connection; every reply is
+ * validated (the helper does not trust the daemon) and every wait is bounded
+ * by `stallTimeoutMs`.
+ *
+ * @example
+ * ```ts
+ * import { ControlClient } from "./client.ts";
+ * import { connectControlSocket } from "./deno_socket.ts";
+ * const client = new ControlClient(await connectControlSocket("/run/guix-p2p/control.sock"));
+ * const items = await client.lookup(["/gnu/store/…-hello-2.12"]);
+ * client.close();
+ * ```
+ * @module
+ */
+import type { Policy } from "../config/schema.ts";
+import type { FrameConnection } from "./connection.ts";
+import { ControlConnectionError, ControlProtocolError, ControlRemoteError } from "./errors.ts";
+import {
+  type AdminCommand,
+  type LookupItem,
+  parseResponse,
+  type Response,
+  type SourceKind,
+} from "./messages.ts";
+
+/** An event of a NAR fetch, in order: `source`, then `data`/`progress`, possibly another `source` (resume at an offset), then `done`. */
+export type FetchEvent =
+  | { kind: "source"; source: SourceKind; url: string; offset: number; size: number | null }
+  | { kind: "progress"; transferred: number; total: number | null }
+  | { kind: "data"; bytes: Uint8Array }
+  | { kind: "done"; bytes: number };
+
+/** Parameters of a fetch. */
+export interface FetchParams {
+  /** The store path being substituted. */
+  storePath: string;
+  /** Its signed NarHash (`sha256:<nix32>`). */
+  narHash: string;
+  /** Its signed NarSize. */
+  narSize: number;
+  /** Substitute URLs to use (from guix-daemon's options), if any. */
+  urls?: string[];
+  /** Policy override (from the extension's routing). */
+  policy?: Policy;
+}
+
+/** Client of the daemon's control socket. */
+export class ControlClient {
+  #conn: FrameConnection;
+  #nextId = 1;
+  #busy = false;
+  #stallTimeoutMs: number;
+
+  /** Wraps a connected {@linkcode FrameConnection}. */
+  constructor(conn: FrameConnection, options: { stallTimeoutMs?: number } = {}) {
+    this.#conn = conn;
+    this.#stallTimeoutMs = options.stallTimeoutMs ?? 60_000;
+  }
+
+  /** True when the connection can no longer be used. */
+  get closed(): boolean {
+    return this.#conn.closed;
+  }
+
+  /** Looks up narinfos for `storePaths` (the daemon returns signed text; the caller verifies it). */
+  async lookup(
+    storePaths: string[],
+    options: { urls?: string[]; policy?: Policy; signal?: AbortSignal } = {},
+  ): Promise<LookupItem[]> {
+    const reply = await this.#request({
+      kind: "lookup",
+      storePaths,
+      ...(options.urls ? { urls: options.urls } : {}),
+      ...(options.policy ? { policy: options.policy } : {}),
+    }, options.signal);
+    if (reply.kind !== "lookup-result") throw unexpected(reply);
+    return reply.items;
+  }
+
+  /** Fetches a NAR; yields events until `done`. Throws {@linkcode ControlRemoteError} on a daemon error. */
+  async *fetch(
+    params: FetchParams,
+    options: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<FetchEvent> {
+    const id = this.#begin();
+    try {
+      await this.#conn.sendMessage({ kind: "fetch", id, ...params });
+      for (;;) {
+        const frame = await this.#readFrame(options.signal);
+        if (frame.kind === "data") {
+          yield { kind: "data", bytes: frame.bytes };
+          continue;
+        }
+        const msg = this.#check(parseResponse(frame.message), id);
+        switch (msg.kind) {
+          case "source":
+            yield {
+              kind: "source",
+              source: msg.source,
+              url: msg.url,
+              offset: msg.offset,
+              size: msg.size,
+            };
+            break;
+          case "progress":
+            yield { kind: "progress", transferred: msg.transferred, total: msg.total };
+            break;
+          case "done":
+            yield { kind: "done", bytes: msg.bytes };
+            return;
+          default:
+            throw unexpected(msg);
+        }
+      }
+    } catch (e) {
+      // A fetch abandoned midway leaves frames in flight: the connection is not reusable.
+      if (!(e instanceof ControlRemoteError)) this.#conn.close();
+      throw e;
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Tells the daemon a path was substituted (for auto-seeding). */
+  async substituted(
+    info: { storePath: string; narHash: string; narSize: number; source: SourceKind },
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const reply = await this.#request({ kind: "substituted", ...info }, options.signal);
+    if (reply.kind !== "ok") throw unexpected(reply);
+  }
+
+  /** Runs an admin command; resolves to its JSON result. */
+  async admin(
+    command: AdminCommand,
+    args: string[] = [],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<unknown> {
+    const reply = await this.#request({ kind: "admin", command, args }, options.signal);
+    if (reply.kind !== "admin-result") throw unexpected(reply);
+    return reply.value;
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.#conn.close();
+  }
+
+  /** Closes the connection. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #begin(): number {
+    if (this.#busy) throw new Error("ControlClient: one request at a time");
+    this.#busy = true;
+    return this.#nextId++;
+  }
+
+  async #request(body: Record<string, unknown>, signal?: AbortSignal): Promise<Response> {
+    const id = this.#begin();
+    try {
+      await this.#conn.sendMessage({ ...body, id });
+      for (;;) {
+        const frame = await this.#readFrame(signal);
+        if (frame.kind === "data") {
+          throw new ControlProtocolError("unexpected data frame outside a fetch");
+        }
+        const msg = this.#check(parseResponse(frame.message), id);
+        if (msg.kind === "progress") continue; // keep-alive while the daemon works
+        return msg;
+      }
+    } catch (e) {
+      if (!(e instanceof ControlRemoteError)) this.#conn.close();
+      throw e;
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #readFrame(signal?: AbortSignal) {
+    const frame = await this.#conn.read({
+      timeoutMs: this.#stallTimeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+    if (!frame) throw new ControlConnectionError("the daemon closed the control connection");
+    return frame;
+  }
+
+  #check(msg: Response, id: number): Response {
+    // id 0 marks connection-level errors (e.g. "busy") sent before any request was read.
+    if (msg.kind === "error" && (msg.id === id || msg.id === 0)) {
+      throw new ControlRemoteError(msg.code, msg.message);
+    }
+    if (msg.id !== id) {
+      throw new ControlProtocolError(`reply for request ${msg.id} while waiting for ${id}`);
+    }
+    return msg;
+  }
+}
+
+function unexpected(msg: Response): ControlProtocolError {
+  return new ControlProtocolError(`unexpected "${msg.kind}" reply`);
+}

@@ -1,0 +1,125 @@
+import { assertEquals, assertRejects } from "@std/assert";
+import { ControlClient } from "./client.ts";
+import { connectControlSocket, listenControlSocket } from "./deno_socket.ts";
+import { ControlConnectionError, ControlRemoteError } from "./errors.ts";
+import { type ControlHandler, ControlServer } from "./server.ts";
+
+class NotFound extends Error {}
+
+const handler: ControlHandler = {
+  lookup(req) {
+    return Promise.resolve(
+      req.storePaths.map((p) =>
+        p.endsWith("-yes")
+          ? {
+            kind: "found" as const,
+            storePath: p,
+            narinfo: `StorePath: ${p}\n`,
+            cacheUrl: "http://c",
+          }
+          : { kind: "missing" as const, storePath: p, reason: "not on any server" }
+      ),
+    );
+  },
+  async fetch(req, sink) {
+    if (req.narSize === 0) throw new NotFound(`no source for ${req.storePath}`);
+    await sink.source({ source: "http", url: "http://c/nar", offset: 0, size: null });
+    let sent = 0;
+    while (sent < req.narSize) {
+      const n = Math.min(300_000, req.narSize - sent);
+      await sink.data(new Uint8Array(n).fill(sent % 251));
+      sent += n;
+      await sink.progress(sent, req.narSize);
+    }
+    return sent;
+  },
+  substituted: () => Promise.resolve(),
+  admin: (command, args) => Promise.resolve({ command, args }),
+};
+
+const mapError = (e: unknown) =>
+  e instanceof NotFound
+    ? { code: "not-found" as const, message: e.message }
+    : { code: "internal" as const, message: String(e) };
+
+async function withServer(fn: (path: string, server: ControlServer) => Promise<void>) {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/control.sock`;
+  const listener = await listenControlSocket(path);
+  const server = new ControlServer(listener, handler, { mapError, maxClients: 2 });
+  server.start();
+  try {
+    await fn(path, server);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("client and server talk over a real Unix socket with mode 0660", async () => {
+  await withServer(async (path) => {
+    assertEquals((await Deno.stat(path)).mode! & 0o777, 0o660);
+    using client = new ControlClient(await connectControlSocket(path));
+    const items = await client.lookup(["/s/a-yes", "/s/b-no"]);
+    assertEquals(items.map((i) => i.kind), ["found", "missing"]);
+    // A 1 MB NAR arrives in order, split in frames, then the connection is reusable.
+    let received = 0;
+    const events: string[] = [];
+    for await (
+      const ev of client.fetch({ storePath: "/s/a-yes", narHash: "sha256:x", narSize: 1_000_000 })
+    ) {
+      if (ev.kind === "data") {
+        received += ev.bytes.length;
+      } else events.push(ev.kind);
+    }
+    assertEquals(received, 1_000_000);
+    assertEquals(events[0], "source");
+    assertEquals(events.at(-1), "done");
+    const err = await assertRejects(
+      async () => {
+        for await (
+          const _ of client.fetch({ storePath: "/s/z", narHash: "sha256:x", narSize: 0 })
+        ) { /* */ }
+      },
+      ControlRemoteError,
+    );
+    assertEquals(err.code, "not-found");
+    assertEquals(await client.admin("status", ["x"]), { command: "status", args: ["x"] });
+  });
+});
+
+Deno.test("a stale socket file is replaced; a live one is refused", async () => {
+  await withServer(async (path) => {
+    await assertRejects(() => listenControlSocket(path), Error, "already listening");
+  });
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s`;
+  await Deno.writeTextFile(path, "not a socket");
+  await assertRejects(() => listenControlSocket(path), Error, "not a socket");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("connecting to an absent daemon fails with a clear error", async () => {
+  await assertRejects(
+    () => connectControlSocket("/nonexistent/control.sock"),
+    ControlConnectionError,
+    "cannot connect to the daemon at /nonexistent/control.sock",
+  );
+});
+
+Deno.test("the connection cap answers busy instead of hanging", async () => {
+  await withServer(async (path, server) => {
+    const a = await connectControlSocket(path);
+    const b = await connectControlSocket(path);
+    // Wait until the server has registered both connections (bounded).
+    for (let i = 0; server.connectionCount < 2 && i < 200; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const c = new ControlClient(await connectControlSocket(path), { stallTimeoutMs: 5000 });
+    const err = await assertRejects(() => c.lookup(["/x"]), ControlRemoteError);
+    assertEquals(err.code, "busy");
+    a.close();
+    b.close();
+    c.close();
+  });
+});
