@@ -139,7 +139,6 @@ export class ByteReader {
     const joined = new Uint8Array(n);
     let have = this.available;
     joined.set(this.buf.subarray(this.pos));
-    this.#base += this.pos;
     while (have < n) {
       const chunk = await this.#pull();
       if (!chunk) throw truncated(n - have);
@@ -148,6 +147,7 @@ export class ByteReader {
       have += take;
       if (take < chunk.length) this.#stash = chunk.subarray(take);
     }
+    this.#base += this.pos;
     this.buf = joined;
     this.pos = 0;
     return true;

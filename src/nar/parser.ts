@@ -131,15 +131,13 @@ export async function* parseNar(
     checkPadding(len, what);
     return bytes;
   };
-  /** A keyword token; returns it as text (it is ASCII when known). */
-  const token = async (expected: string): Promise<string> => {
+  /** A keyword token (`what` describes the expected ones); returns it as text. */
+  const token = async (what: string): Promise<string> => {
     const at = r.offset;
-    const len = await u64(`the length of token ${JSON.stringify(expected)}`);
-    if (len > MAX_TOKEN) {
-      throw fail(`expected token ${JSON.stringify(expected)}, got a string of ${len} bytes`, at);
-    }
+    const len = await u64(`the length of ${what}`);
+    if (len > MAX_TOKEN) throw fail(`expected ${what}, got a string of ${len} bytes`, at);
     const total = len + padLength(len);
-    if (r.available < total) await r.ensure(total, truncated(`token ${JSON.stringify(expected)}`));
+    if (r.available < total) await r.ensure(total, truncated(what));
     const bytes = r.take(len);
     checkPadding(len, `token ${showBytes(bytes)}`);
     let text = "";
@@ -147,7 +145,7 @@ export async function* parseNar(
     return text;
   };
   const expect = async (expected: string, at = r.offset) => {
-    const got = await token(expected);
+    const got = await token(`token ${JSON.stringify(expected)}`);
     if (got !== expected) {
       throw fail(`expected token ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`, at);
     }
@@ -172,10 +170,10 @@ export async function* parseNar(
       await expect("(", at);
       await expect("type");
       at = r.offset;
-      const type = await token("regular|symlink|directory");
+      const type = await token("the node type");
       if (type === "regular") {
         at = r.offset;
-        let next = await token("contents");
+        let next = await token('token "executable" or "contents"');
         let executable = false;
         if (next === "executable") {
           executable = true;
@@ -185,7 +183,7 @@ export async function* parseNar(
             throw fail(`the "executable" marker must be "", got ${showBytes(mark)}`, markAt);
           }
           at = r.offset;
-          next = await token("contents");
+          next = await token('token "contents"');
         }
         if (next !== "contents") throw unexpected(next, '"contents"', at);
         const sizeAt = r.offset;
@@ -254,7 +252,7 @@ export async function* parseNar(
           await expect(")");
         }
         const tokAt = r.offset;
-        const next = await token("entry");
+        const next = await token('token "entry" or ")"');
         if (next === ")") {
           dirs.pop();
           yield { kind: "directory-end", path };

@@ -1,0 +1,99 @@
+import { assertEquals, assertRejects } from "@std/assert";
+import { formatNarHash } from "../hash/nar_hash.ts";
+import { TREE_T } from "./_testing.ts";
+import { NarRestoreError, NarSourceError } from "./errors.ts";
+import {
+  dumpPath,
+  hashPath,
+  narLayoutOfPath,
+  readNarRangeOfPath,
+  restoreNarToPath,
+} from "./mod.ts";
+import { memoryNarSource } from "./memory_source.ts";
+import { narStream } from "./writer.ts";
+
+async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "nar-fs-" });
+  try {
+    await fn(dir);
+  } finally {
+    await new Deno.Command("chmod", { args: ["-R", "u+w", dir] }).output();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("deno_fs: tree T restores with Guix modes and times and dumps back identically", async () => {
+  await withTemp(async (dir) => {
+    const dest = `${dir}/t`;
+    const { size, digest } = await restoreNarToPath(narStream(memoryNarSource(TREE_T), "/"), dest, {
+      hash: true,
+    });
+    assertEquals(size, 1064);
+    assertEquals(
+      formatNarHash(digest!),
+      "sha256:0p22aw2w80cljfc2i8bgws84bqcawjp1n16fm8kvc73s172gsj2s",
+    );
+    const modes: Record<string, string> = {};
+    for (const p of ["", "/bin", "/bin/hello", "/link", "/share", "/share/doc.txt"]) {
+      const st = await Deno.lstat(dest + p);
+      modes[p] = `${((st.mode ?? 0) & 0o777).toString(8)} ${st.mtime?.toISOString()}`;
+    }
+    const t1 = "1970-01-01T00:00:01.000Z";
+    assertEquals(modes, {
+      "": `555 ${t1}`,
+      "/bin": `555 ${t1}`,
+      "/bin/hello": `555 ${t1}`,
+      "/link": `777 ${t1}`,
+      "/share": `555 ${t1}`,
+      "/share/doc.txt": `444 ${t1}`,
+    });
+    assertEquals(await Deno.readLink(`${dest}/link`), "bin/hello");
+    assertEquals(formatNarHash((await hashPath(dest)).digest), formatNarHash(digest!));
+    const layout = await narLayoutOfPath(dest);
+    const whole = new Uint8Array(await new Response(dumpPath(dest)).arrayBuffer());
+    assertEquals(await readNarRangeOfPath(layout, 0, layout.size), whole);
+  });
+});
+
+Deno.test("deno_fs: a FIFO in the tree is rejected naming its path", async () => {
+  await withTemp(async (dir) => {
+    await Deno.mkdir(`${dir}/t/sub`, { recursive: true });
+    const mk = await new Deno.Command("mkfifo", { args: [`${dir}/t/sub/pipe`] }).output();
+    assertEquals(mk.success, true);
+    await assertRejects(
+      () => hashPath(`${dir}/t`),
+      NarSourceError,
+      `cannot serialise "${dir}/t/sub/pipe" as NAR: unsupported file type (FIFO)`,
+    );
+  });
+});
+
+Deno.test("deno_fs: a non-UTF-8 file name is a clear error, not a wrong NAR", async () => {
+  await withTemp(async (dir) => {
+    await Deno.mkdir(`${dir}/t`);
+    // Deno cannot create such a name; python3 can.
+    const py = await new Deno.Command("python3", {
+      args: [
+        "-c",
+        "import sys; open(sys.argv[1].encode() + b'/bad\\xff', 'w').close()",
+        `${dir}/t`,
+      ],
+    }).output();
+    assertEquals(py.success, true, new TextDecoder().decode(py.stderr));
+    await assertRejects(
+      () => hashPath(`${dir}/t`),
+      NarSourceError,
+      "the file name is not valid UTF-8",
+    );
+  });
+});
+
+Deno.test("deno_fs: a missing parent directory is a NarRestoreError naming DEST", async () => {
+  await withTemp(async (dir) => {
+    await assertRejects(
+      () => restoreNarToPath(narStream(memoryNarSource(TREE_T), "/"), `${dir}/no/such/dest`),
+      NarRestoreError,
+      `cannot restore NAR to "${dir}/no/such/dest": cannot create the directory`,
+    );
+  });
+});
