@@ -1,0 +1,109 @@
+/**
+ * The daemon's narinfo cache: positive, negative and error entries with TTLs,
+ * kept in memory and persisted through a {@linkcode CacheStore} so a restart
+ * (or another helper) starts warm. Entries store the narinfo text, never a
+ * verdict: signatures are re-checked against the current ACL on every use.
+ *
+ * @example
+ * ```ts
+ * import { NarinfoCache } from "./narinfo_cache.ts";
+ * const cache = new NarinfoCache(memoryCacheStore());
+ * await cache.put("https://ci.guix.gnu.org", "1jjb…", { kind: "missing", fetchedAt: 0, ttl: 120 });
+ * ```
+ * @module
+ */
+import { nix32Encode } from "../encoding/nix32.ts";
+import { sha256 } from "../hash/sha256.ts";
+
+/** A cached answer of one server for one hash part. */
+export type CacheEntry =
+  | { kind: "found"; text: string; fetchedAt: number; ttl: number }
+  | { kind: "missing"; fetchedAt: number; ttl: number }
+  | { kind: "error"; message: string; fetchedAt: number; ttl: number };
+
+/** Persistence behind the cache (a directory of small files in production). */
+export interface CacheStore {
+  /** Reads the value stored under `key`, if any. */
+  read(key: string): Promise<string | undefined>;
+  /** Atomically stores `value` under `key`. */
+  write(key: string, value: string): Promise<void>;
+}
+
+/** The storage key of a (server, hash part) pair: `<nix32(sha256(url))>/<hash part>`. */
+export function cacheKey(cacheUrl: string, hashPart: string): string {
+  return `${nix32Encode(sha256(cacheUrl)).slice(0, 32)}/${hashPart}`;
+}
+
+/** A store in memory (tests, or when the cache directory is unusable). */
+export function memoryCacheStore(): CacheStore {
+  const map = new Map<string, string>();
+  return {
+    read: (key) => Promise.resolve(map.get(key)),
+    write: (key, value) => {
+      map.set(key, value);
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Narinfo cache with TTLs. */
+export class NarinfoCache {
+  #store: CacheStore;
+  #memory = new Map<string, CacheEntry>();
+  #maxMemory: number;
+  #now: () => number;
+
+  /** Creates a cache; `now` returns seconds since the epoch. */
+  constructor(store: CacheStore, options: { maxMemoryEntries?: number; now?: () => number } = {}) {
+    this.#store = store;
+    this.#maxMemory = options.maxMemoryEntries ?? 50_000;
+    this.#now = options.now ?? (() => Date.now() / 1000);
+  }
+
+  /** A live (unexpired) entry, or undefined. */
+  async get(cacheUrl: string, hashPart: string): Promise<CacheEntry | undefined> {
+    const key = cacheKey(cacheUrl, hashPart);
+    let entry = this.#memory.get(key);
+    if (!entry) {
+      const text = await this.#store.read(key).catch(() => undefined);
+      entry = text === undefined ? undefined : decode(text);
+      if (entry && entry.kind !== "error") this.#remember(key, entry);
+    }
+    if (!entry) return undefined;
+    if (entry.fetchedAt + entry.ttl <= this.#now()) {
+      this.#memory.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Records an answer. Error entries stay in memory only. */
+  async put(cacheUrl: string, hashPart: string, entry: CacheEntry): Promise<void> {
+    const key = cacheKey(cacheUrl, hashPart);
+    this.#remember(key, entry);
+    if (entry.kind !== "error") await this.#store.write(key, JSON.stringify({ v: 1, ...entry })).catch(() => {});
+  }
+
+  #remember(key: string, entry: CacheEntry): void {
+    this.#memory.delete(key);
+    this.#memory.set(key, entry);
+    if (this.#memory.size > this.#maxMemory) {
+      const oldest = this.#memory.keys().next().value;
+      if (oldest !== undefined) this.#memory.delete(oldest);
+    }
+  }
+}
+
+function decode(text: string): CacheEntry | undefined {
+  try {
+    const o = JSON.parse(text);
+    if (o?.v !== 1 || typeof o.fetchedAt !== "number" || typeof o.ttl !== "number") return undefined;
+    if (o.kind === "found" && typeof o.text === "string") {
+      return { kind: "found", text: o.text, fetchedAt: o.fetchedAt, ttl: o.ttl };
+    }
+    if (o.kind === "missing") return { kind: "missing", fetchedAt: o.fetchedAt, ttl: o.ttl };
+    return undefined;
+  } catch {
+    return undefined; // a corrupt cache file is just a miss
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Resolves store paths to narinfos across substitute servers, as
+ * `guix substitute` does (guix-substitute-protocol.md §2.4): servers in order,
+ * each asked only for paths that have no authorized answer yet, with bounded
+ * parallelism per server, keep-alive, and positive/negative/error caching.
+ * A server that cannot be reached is skipped for the rest of the batch.
+ *
+ * Authorization is delegated to a {@linkcode NarinfoCheck} (signature against
+ * the ACL, StorePath equal to the request); the resolver never trusts a
+ * narinfo by itself.
+ *
+ * @example
+ * ```ts
+ * const resolver = new NarinfoResolver({ cache, check, settings });
+ * const answers = await resolver.resolve(["/gnu/store/…-hello"], ["https://ci.guix.gnu.org"]);
+ * ```
+ * @module
+ */
+import { pooledMap } from "../std/async.ts";
+import { parseStorePath } from "../store/store_path.ts";
+import { httpGet, readText } from "./client.ts";
+import { HttpNetworkError, HttpTimeoutError } from "./errors.ts";
+import type { CacheEntry, NarinfoCache } from "./narinfo_cache.ts";
+
+/** Verdict of the caller's narinfo check. */
+export type NarinfoCheck = (
+  text: string,
+  storePath: string,
+  cacheUrl: string,
+) => { ok: true; narHash: string } | { ok: false; reason: string };
+
+/** One path's answer. */
+export type Resolution =
+  | { kind: "found"; storePath: string; text: string; cacheUrl: string; narHash: string }
+  | { kind: "missing"; storePath: string; reason: string };
+
+/** Timeouts, TTLs and limits (seconds, as in the config). */
+export interface ResolverSettings {
+  narinfoTtl: number;
+  negativeTtl: number;
+  errorTtl: number;
+  connectTimeout: number;
+  stallTimeout: number;
+  parallelism: number;
+}
+
+/** Events the resolver reports (for logs). */
+export interface ResolverEvents {
+  /** A server could not be reached during a batch. */
+  onServerError?: (cacheUrl: string, message: string) => void;
+}
+
+/** Resolves narinfos. */
+export class NarinfoResolver {
+  #cache: NarinfoCache;
+  #check: NarinfoCheck;
+  #settings: ResolverSettings;
+  #events: ResolverEvents;
+  #now: () => number;
+
+  /** Creates a resolver. */
+  constructor(options: {
+    cache: NarinfoCache;
+    check: NarinfoCheck;
+    settings: ResolverSettings;
+    events?: ResolverEvents;
+    now?: () => number;
+  }) {
+    this.#cache = options.cache;
+    this.#check = options.check;
+    this.#settings = options.settings;
+    this.#events = options.events ?? {};
+    this.#now = options.now ?? (() => Date.now() / 1000);
+  }
+
+  /** The first authorized narinfo for each path, trying `urls` in order. */
+  async resolve(
+    storePaths: readonly string[],
+    urls: readonly string[],
+    options: { signal?: AbortSignal | undefined; storeDir: string },
+  ): Promise<Map<string, Resolution>> {
+    const result = new Map<string, Resolution>();
+    const reasons = new Map<string, string[]>();
+    let pending = [...new Set(storePaths)];
+    for (const url of urls) {
+      if (pending.length === 0) break;
+      const answers = await this.#askServer(url, pending, options);
+      const still: string[] = [];
+      for (const path of pending) {
+        const a = answers.get(path);
+        if (a?.kind === "found") result.set(path, a);
+        else {
+          still.push(path);
+          const list = reasons.get(path) ?? [];
+          list.push(`${url}: ${a?.reason ?? "no answer"}`);
+          reasons.set(path, list);
+        }
+      }
+      pending = still;
+    }
+    for (const path of pending) {
+      result.set(path, {
+        kind: "missing",
+        storePath: path,
+        reason: urls.length === 0 ? "no substitute URLs configured" : (reasons.get(path) ?? []).join("; "),
+      });
+    }
+    return result;
+  }
+
+  /** Every server's authorized narinfo for one path whose NarHash equals `narHash` (NAR download alternatives). */
+  async alternatives(
+    storePath: string,
+    narHash: string,
+    urls: readonly string[],
+    options: { signal?: AbortSignal | undefined; storeDir: string },
+  ): Promise<Resolution[]> {
+    const out: Resolution[] = [];
+    for (const url of urls) {
+      const answer = (await this.#askServer(url, [storePath], options)).get(storePath);
+      if (answer?.kind === "found" && answer.narHash === narHash) out.push(answer);
+    }
+    return out;
+  }
+
+  async #askServer(
+    url: string,
+    paths: readonly string[],
+    options: { signal?: AbortSignal | undefined; storeDir: string },
+  ): Promise<Map<string, Resolution>> {
+    const answers = new Map<string, Resolution>();
+    let serverDown: string | undefined;
+    const ask = async (path: string): Promise<void> => {
+      const hashPart = parseStorePath(path, options.storeDir).hashPart;
+      let entry = await this.#cache.get(url, hashPart);
+      if (!entry) {
+        if (serverDown !== undefined) {
+          answers.set(path, { kind: "missing", storePath: path, reason: serverDown });
+          return;
+        }
+        entry = await this.#fetch(url, hashPart, options.signal);
+        if (entry.kind === "error" && !serverDown) {
+          serverDown = entry.message;
+          this.#events.onServerError?.(url, entry.message);
+        }
+        await this.#cache.put(url, hashPart, entry);
+      }
+      answers.set(path, this.#judge(entry, path, url));
+    };
+    for await (const _ of pooledMap(this.#settings.parallelism, paths, ask)) {
+      // results are collected in `answers`
+    }
+    return answers;
+  }
+
+  #judge(entry: CacheEntry, storePath: string, cacheUrl: string): Resolution {
+    switch (entry.kind) {
+      case "missing":
+        return { kind: "missing", storePath, reason: "not found" };
+      case "error":
+        return { kind: "missing", storePath, reason: entry.message };
+      case "found": {
+        const verdict = this.#check(entry.text, storePath, cacheUrl);
+        return verdict.ok
+          ? { kind: "found", storePath, text: entry.text, cacheUrl, narHash: verdict.narHash }
+          : { kind: "missing", storePath, reason: verdict.reason };
+      }
+    }
+  }
+
+  async #fetch(url: string, hashPart: string, signal: AbortSignal | undefined): Promise<CacheEntry> {
+    const s = this.#settings;
+    const fetchedAt = this.#now();
+    const target = `${url}/${hashPart}.narinfo`;
+    try {
+      const res = await httpGet(target, {
+        headerTimeoutMs: s.connectTimeout * 1000,
+        stallTimeoutMs: s.stallTimeout * 1000,
+        signal,
+      });
+      const maxAge = parseMaxAge(res.headers.get("cache-control"));
+      if (res.status === 200) {
+        const text = await readText(res.body, target, 1024 * 1024);
+        return { kind: "found", text, fetchedAt, ttl: maxAge ?? s.narinfoTtl };
+      }
+      await res.body.cancel().catch(() => {});
+      if (res.status === 404 || res.status === 410 || res.status === 202) {
+        return { kind: "missing", fetchedAt, ttl: maxAge ?? s.negativeTtl };
+      }
+      return { kind: "error", message: `HTTP ${res.status}`, fetchedAt, ttl: s.errorTtl };
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      if (e instanceof HttpNetworkError || e instanceof HttpTimeoutError) {
+        return { kind: "error", message: e.message, fetchedAt, ttl: s.errorTtl };
+      }
+      throw e;
+    }
+  }
+}
+
+function parseMaxAge(header: string | null): number | undefined {
+  const m = header ? /(?:^|,)\s*max-age=(\d+)/i.exec(header) : null;
+  return m ? Number(m[1]) : undefined;
+}
