@@ -106,13 +106,14 @@ export class LzmaDecoder {
   /** The dictionary size distances are checked against. */
   dictSize = 0;
 
-  range = 0;
-  code = 0;
+  /**
+   * Range coder and distance registers: `[range, code, rep0, rep1, rep2,
+   * rep3]`. Unsigned 32-bit values live in a typed array rather than in
+   * fields, so that values above 2^31 do not change the object's field
+   * representation (which deoptimises the hot loop).
+   */
+  readonly regs: Uint32Array = new Uint32Array(6);
   state = 0;
-  rep0 = 0;
-  rep1 = 0;
-  rep2 = 0;
-  rep3 = 0;
   /** Bytes of a match still to copy, cut by the previous output limit. */
   pendingLength = 0;
   /** Length (2 or 3) of the last marker, once `run` returned `End`. */
@@ -148,11 +149,7 @@ export class LzmaDecoder {
   resetState(): void {
     this.probs.fill(PROB_INIT);
     this.state = 0;
-    this.rep0 =
-      this.rep1 =
-      this.rep2 =
-      this.rep3 =
-        0;
+    this.regs.fill(0);
     this.pendingLength = 0;
     this.markerLength = 0;
   }
@@ -171,8 +168,8 @@ export class LzmaDecoder {
     const code = ((input[p + 1]! << 24) | (input[p + 2]! << 16) | (input[p + 3]! << 8) |
       input[p + 4]!) >>> 0;
     if (code === 0xffffffff) throw new LzmaDataError("range coder start code out of range", p);
-    this.code = code;
-    this.range = 0xffffffff;
+    this.regs[0] = 0xffffffff;
+    this.regs[1] = code;
     this.inPos = p + 5;
   }
 
@@ -196,15 +193,16 @@ export class LzmaDecoder {
     const dictCheck = Math.min(this.dictSize, dictLength);
     const wrapped = this.wrapped;
 
-    let range = this.range;
-    let code = this.code;
+    const regs = this.regs;
+    let range = regs[0]!;
+    let code = regs[1]!;
+    let rep0 = regs[2]!;
+    let rep1 = regs[3]!;
+    let rep2 = regs[4]!;
+    let rep3 = regs[5]!;
     let inPos = this.inPos;
     let dictPos = this.dictPos;
     let state = this.state;
-    let rep0 = this.rep0;
-    let rep1 = this.rep1;
-    let rep2 = this.rep2;
-    let rep3 = this.rep3;
     let result: LzmaRun = LZMA_PAUSED;
 
     // Finish a match cut by the previous output limit.
@@ -620,15 +618,15 @@ export class LzmaDecoder {
       }
     }
 
-    this.range = range;
-    this.code = code;
+    regs[0] = range;
+    regs[1] = code;
+    regs[2] = rep0;
+    regs[3] = rep1;
+    regs[4] = rep2;
+    regs[5] = rep3;
     this.inPos = inPos;
     this.dictPos = dictPos;
     this.state = state;
-    this.rep0 = rep0;
-    this.rep1 = rep1;
-    this.rep2 = rep2;
-    this.rep3 = rep3;
     return result;
   }
 }
