@@ -115,12 +115,15 @@ export function parseNarinfo(
   for (const f of compressions) {
     if (f.value === "") throw new NarinfoError("empty value", { line: f.line, field: f.name });
   }
-  const entries: NarinfoEntry[] = urls.map((urlField, i) => ({
-    url: checkUrl(urlField),
-    compression: compressions[i]?.value,
-    fileSize: sizes[i] === undefined ? undefined : parseSize(sizes[i]!),
-    fileHash: hashes[i]?.value || undefined,
-  }));
+  const entries: NarinfoEntry[] = urls.map((urlField, i) => {
+    const entry: { -readonly [K in keyof NarinfoEntry]: NarinfoEntry[K] } = {
+      url: checkUrl(urlField),
+    };
+    if (compressions[i] !== undefined) entry.compression = compressions[i]!.value;
+    if (sizes[i] !== undefined) entry.fileSize = parseSize(sizes[i]!);
+    if (hashes[i]?.value) entry.fileHash = hashes[i]!.value;
+    return entry;
+  });
   for (const f of sizes.slice(urls.length)) parseSize(f);
 
   const marker = text.indexOf(SIGNATURE_MARKER);

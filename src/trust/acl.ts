@@ -142,7 +142,10 @@ function isGuixImportTag(tag: Sexp): boolean {
 }
 
 function headOf(node: Sexp): string {
-  const text = printAdvanced(node.kind === "list" ? node : list(node)).replace(/\s+/g, " ").trim();
+  const text = printAdvanced(node.kind === "list" ? node : list(node)).replace(/\s+/g, " ").replace(
+    / \)/g,
+    ")",
+  ).trim();
   return text.length > 70 ? text.slice(0, 67) + "..." : text;
 }
 

@@ -128,7 +128,10 @@ function toSexp(input: string | Uint8Array | Sexp, what: string): SexpList {
 }
 
 function describe(node: Sexp): string {
-  const text = printAdvanced(node.kind === "list" ? node : list(node)).replace(/\s+/g, " ").trim();
+  const text = printAdvanced(node.kind === "list" ? node : list(node)).replace(/\s+/g, " ").replace(
+    / \)/g,
+    ")",
+  ).trim();
   return text.length > 60 ? text.slice(0, 57) + "..." : text;
 }
 
