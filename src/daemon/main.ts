@@ -1,11 +1,58 @@
 /**
- * The daemon entry point (work in progress: see issue 3).
+ * `guix-p2p --daemon`: loads the configuration, starts the daemon and stops
+ * it cleanly on SIGTERM or SIGINT (within a second: the process exits
+ * explicitly, see platform-notes.md §6.4).
+ *
+ * @example
+ * ```sh
+ * guix-p2p --daemon --config /etc/guix-p2p/config.toml
+ * ```
  * @module
  */
 import type { CliIo } from "../cli/command.ts";
+import { CONFIG_FLAG_NAMES, loadConfig, overridesFromFlags } from "../config/mod.ts";
+import { parseFlags } from "../std/cli.ts";
+import { Daemon } from "./daemon.ts";
+import { attachLogger } from "./log.ts";
 
-/** Runs the daemon; resolves to the exit status. */
-export function daemonMain(_args: string[], io: CliIo): Promise<number> {
-  io.err("guix-p2p: the daemon is not built yet");
-  return Promise.resolve(1);
+const USAGE = `usage: guix-p2p --daemon [--config FILE] [--set KEY=VALUE]... [flags]
+
+Runs the guix-p2p daemon (meant for an unprivileged system user). Flags:
+  --config FILE         configuration file (default: $GUIX_P2P_CONFIG, then
+                        $XDG_CONFIG_HOME/guix-p2p/config.toml)
+  --set KEY=VALUE       override any configuration key (TOML value)
+  --store-dir, --cache-dir, --socket, --acl, --log-level, --policy,
+  --substitute-urls, --listen, --bootstrap, --min-providers, --auto-seed,
+  --gateway-listen      shortcuts for the keys of the same names
+Stops on SIGTERM or SIGINT.`;
+
+/** Runs the daemon until a signal; resolves to the exit status. */
+export async function daemonMain(args: string[], io: CliIo): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    io.out(USAGE);
+    return 0;
+  }
+  const { flags, positionals } = parseFlags(args, {
+    string: ["config", ...CONFIG_FLAG_NAMES],
+    collect: ["set"],
+    positionals: false,
+  });
+  void positionals;
+  const { config, file } = await loadConfig({
+    configPath: flags.config,
+    overrides: overridesFromFlags(flags as Record<string, string | string[] | undefined>),
+    env: io.env,
+  });
+  const daemon = new Daemon(config);
+  attachLogger(daemon.bus, config.log_level, (line) => io.err(line));
+  if (file) io.err(`guix-p2p: info: configuration from ${file}`);
+  const stopped = Promise.withResolvers<string>();
+  const onSignal = (name: Deno.Signal) => () => stopped.resolve(name);
+  const handlers = (["SIGTERM", "SIGINT"] as const).map((s) => [s, onSignal(s)] as const);
+  for (const [s, h] of handlers) Deno.addSignalListener(s, h);
+  await daemon.start();
+  const signal = await stopped.promise;
+  for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+  await Promise.race([daemon.stop(`received ${signal}`), new Promise((r) => setTimeout(r, 800))]);
+  return 0;
 }

@@ -29,7 +29,9 @@ export function openReplyChannel(path = "/dev/fd/4"): ReplyChannel {
   try {
     target = Deno.readLinkSync(path.replace("/dev/fd/", "/proc/self/fd/"));
   } catch (e) {
-    throw new ReplyChannelError(`file descriptor 4 is not open (not started by guix-daemon?)`, { cause: e });
+    throw new ReplyChannelError(`file descriptor 4 is not open (not started by guix-daemon?)`, {
+      cause: e,
+    });
   }
   if (!target.startsWith("pipe:") && !/^\/dev\/(pts\/\d+|tty\w*)$/.test(target)) {
     throw new ReplyChannelError(

@@ -29,7 +29,9 @@ export class HashMismatchError extends Error {
   readonly actual: string;
   /** Creates the error. */
   constructor(storePath: string, expected: string, actual: string, detail = "") {
-    super(`hash mismatch for ${storePath}: expected sha256:${expected}, got sha256:${actual}${detail}`);
+    super(
+      `hash mismatch for ${storePath}: expected sha256:${expected}, got sha256:${actual}${detail}`,
+    );
     this.name = "HashMismatchError";
     this.expected = expected;
     this.actual = actual;

@@ -29,7 +29,9 @@ export type SubstituteRequest =
 const MAX_LINE = 16 * 1024 * 1024;
 
 function tokens(line: string): string[] {
-  if (line.length > MAX_LINE) throw new RequestError(`request line of ${line.length} bytes is too long`);
+  if (line.length > MAX_LINE) {
+    throw new RequestError(`request line of ${line.length} bytes is too long`);
+  }
   return line.split(/[ \t\r\n\f\v]+/).filter((t) => t !== "");
 }
 
@@ -51,7 +53,9 @@ export function parseQueryLine(line: string, storeDir: string): QueryRequest {
   const [command, ...args] = tokens(line);
   if (command === undefined) return { kind: "empty" };
   if (command !== "have" && command !== "info") {
-    throw new RequestError(`unknown query command "${command.slice(0, 40)}" in ${clip(line)} (expected have or info)`);
+    throw new RequestError(
+      `unknown query command "${command.slice(0, 40)}" in ${clip(line)} (expected have or info)`,
+    );
   }
   const paths = [...new Set(args.map((t) => storePath(t, storeDir, line)))];
   return { kind: command, paths };
@@ -63,7 +67,9 @@ export function parseSubstituteLine(line: string, storeDir: string): SubstituteR
   if (parts.length === 0) return { kind: "empty" };
   const [command, store, dest, ...extra] = parts;
   if (command !== "substitute" || store === undefined || dest === undefined || extra.length > 0) {
-    throw new RequestError(`malformed request ${clip(line)} (expected "substitute STORE-PATH DESTINATION")`);
+    throw new RequestError(
+      `malformed request ${clip(line)} (expected "substitute STORE-PATH DESTINATION")`,
+    );
   }
   const storePathText = storePath(store, storeDir, line);
   if (dest !== storePathText && dest !== `${storePathText}.tmp`) {

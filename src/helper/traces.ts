@@ -98,7 +98,11 @@ export class ProgressReporter {
 
   #emit(): void {
     if (this.#options.buildTrace) {
-      this.#write(`@ download-progress ${this.#dest} ${this.#url} ${this.#size ?? "-"} ${this.#transferred}\n`);
+      this.#write(
+        `@ download-progress ${this.#dest} ${this.#url} ${
+          this.#size ?? "-"
+        } ${this.#transferred}\n`,
+      );
       return;
     }
     const elapsed = Math.max(0.001, (this.#now() - this.#started) / 1000);
@@ -110,7 +114,9 @@ export class ProgressReporter {
       const pct = Math.min(100, (100 * this.#transferred) / this.#size);
       const barWidth = Math.max(10, this.#options.columns - name.length - 40);
       const filled = Math.round((barWidth * pct) / 100);
-      line = `${name}  ${amount}  ${rate} [${"#".repeat(filled)}${" ".repeat(barWidth - filled)}] ${pct.toFixed(1)}%`;
+      line = `${name}  ${amount}  ${rate} [${"#".repeat(filled)}${" ".repeat(barWidth - filled)}] ${
+        pct.toFixed(1)
+      }%`;
     } else {
       line = `${name}  ${amount}  ${rate}`;
     }

@@ -81,7 +81,10 @@ export async function httpGet(url: string, options: HttpGetOptions = {}): Promis
 }
 
 /** GETs `url` and returns the body as text if the status is 200; other statuses become {@linkcode HttpStatusError}. */
-export async function httpGetText(url: string, options: HttpGetOptions & { maxBytes?: number } = {}): Promise<string> {
+export async function httpGetText(
+  url: string,
+  options: HttpGetOptions & { maxBytes?: number } = {},
+): Promise<string> {
   const res = await httpGet(url, options);
   if (res.status !== 200) {
     await res.body.cancel().catch(() => {});
@@ -91,7 +94,11 @@ export async function httpGetText(url: string, options: HttpGetOptions & { maxBy
 }
 
 /** Reads a body as UTF-8 text, failing beyond `maxBytes`. */
-export async function readText(body: ReadableStream<Uint8Array>, url: string, maxBytes: number): Promise<string> {
+export async function readText(
+  body: ReadableStream<Uint8Array>,
+  url: string,
+  maxBytes: number,
+): Promise<string> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of body) {
@@ -167,7 +174,12 @@ async function fileGet(url: string, options: HttpGetOptions): Promise<HttpRespon
     file = await Deno.open(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      return { url, status: 404, headers: new Headers(), body: new ReadableStream({ start: (c) => c.close() }) };
+      return {
+        url,
+        status: 404,
+        headers: new Headers(),
+        body: new ReadableStream({ start: (c) => c.close() }),
+      };
     }
     throw new HttpNetworkError(`${url}: ${(e as Error).message}`, { cause: e });
   }

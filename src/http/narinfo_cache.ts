@@ -81,7 +81,9 @@ export class NarinfoCache {
   async put(cacheUrl: string, hashPart: string, entry: CacheEntry): Promise<void> {
     const key = cacheKey(cacheUrl, hashPart);
     this.#remember(key, entry);
-    if (entry.kind !== "error") await this.#store.write(key, JSON.stringify({ v: 1, ...entry })).catch(() => {});
+    if (entry.kind !== "error") {
+      await this.#store.write(key, JSON.stringify({ v: 1, ...entry })).catch(() => {});
+    }
   }
 
   #remember(key: string, entry: CacheEntry): void {
@@ -97,7 +99,9 @@ export class NarinfoCache {
 function decode(text: string): CacheEntry | undefined {
   try {
     const o = JSON.parse(text);
-    if (o?.v !== 1 || typeof o.fetchedAt !== "number" || typeof o.ttl !== "number") return undefined;
+    if (o?.v !== 1 || typeof o.fetchedAt !== "number" || typeof o.ttl !== "number") {
+      return undefined;
+    }
     if (o.kind === "found" && typeof o.text === "string") {
       return { kind: "found", text: o.text, fetchedAt: o.fetchedAt, ttl: o.ttl };
     }

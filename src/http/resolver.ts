@@ -102,7 +102,9 @@ export class NarinfoResolver {
       result.set(path, {
         kind: "missing",
         storePath: path,
-        reason: urls.length === 0 ? "no substitute URLs configured" : (reasons.get(path) ?? []).join("; "),
+        reason: urls.length === 0
+          ? "no substitute URLs configured"
+          : (reasons.get(path) ?? []).join("; "),
       });
     }
     return result;
@@ -168,7 +170,11 @@ export class NarinfoResolver {
     }
   }
 
-  async #fetch(url: string, hashPart: string, signal: AbortSignal | undefined): Promise<CacheEntry> {
+  async #fetch(
+    url: string,
+    hashPart: string,
+    signal: AbortSignal | undefined,
+  ): Promise<CacheEntry> {
     const s = this.#settings;
     const fetchedAt = this.#now();
     const target = `${url}/${hashPart}.narinfo`;

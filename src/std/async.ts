@@ -48,7 +48,10 @@ export async function* pooledMap<T, R>(
 }
 
 /** Resolves after `ms` milliseconds, or rejects with the signal's reason when aborted. */
-export function delay(ms: number, options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
+export function delay(
+  ms: number,
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<void> {
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {

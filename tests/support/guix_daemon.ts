@@ -157,7 +157,9 @@ export class SubstituterAgent {
     };
     while (i < lines.length) {
       const path = next();
-      if (!requested.has(path) || seen.has(path)) throw new Error(`got unexpected path \`${path}' from substituter`);
+      if (!requested.has(path) || seen.has(path)) {
+        throw new Error(`got unexpected path \`${path}' from substituter`);
+      }
       seen.add(path);
       const deriver = next();
       if (deriver !== "") this.#assertStorePath(deriver, "deriver");
@@ -172,7 +174,11 @@ export class SubstituterAgent {
   }
 
   /** `substitute STORE DEST`; returns the status as guix-daemon would read it. */
-  async substitute(storePath: string, dest: string, timeoutMs = 120_000): Promise<SubstituteOutcome> {
+  async substitute(
+    storePath: string,
+    dest: string,
+    timeoutMs = 120_000,
+  ): Promise<SubstituteOutcome> {
     await this.send(`substitute ${storePath} ${dest}`);
     return await this.readStatus(timeoutMs);
   }
@@ -223,7 +229,9 @@ export class SubstituterAgent {
       }
       const chunk = await this.#raceFd4(deadline - Date.now());
       if (chunk === undefined) {
-        throw new Error(`\`${this.mode}' substituter died unexpectedly; log:\n${this.#log.join("\n")}`);
+        throw new Error(
+          `\`${this.mode}' substituter died unexpectedly; log:\n${this.#log.join("\n")}`,
+        );
       }
       const merged = new Uint8Array(this.#fd4Buffer.length + chunk.length);
       merged.set(this.#fd4Buffer);
@@ -239,7 +247,14 @@ export class SubstituterAgent {
         this.#fd4.read(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new Error(`substituter: no reply on fd 4 within ${timeoutMs} ms; log:\n${this.#log.join("\n")}`)),
+            () =>
+              reject(
+                new Error(
+                  `substituter: no reply on fd 4 within ${timeoutMs} ms; log:\n${
+                    this.#log.join("\n")
+                  }`,
+                ),
+              ),
             Math.max(0, timeoutMs),
           );
         }),

@@ -1,0 +1,218 @@
+/**
+ * The daemon's answers to control requests: narinfo lookups through the
+ * resolver, NAR fetches through the planner, substitution reports, and admin
+ * commands. Errors are left to {@linkcode mapDaemonError}.
+ *
+ * @example
+ * ```ts
+ * const handler = new DaemonHandler({ config, resolver, planner, authorizer: () => authorizer, bus });
+ * const server = new ControlServer(listener, handler, { mapError: mapDaemonError });
+ * ```
+ * @module
+ */
+import type { Config, Policy } from "../config/schema.ts";
+import type { AdminCommand, LookupItem, Request } from "../control/messages.ts";
+import type { FetchSink, RequestContext } from "../control/server.ts";
+import type { EventBus } from "../events/bus.ts";
+import type { FetchPlanner } from "../fetch/planner.ts";
+import { parseNarHash } from "../hash/nar_hash.ts";
+import type { NarinfoResolver } from "../http/resolver.ts";
+import { parseStorePath } from "../store/store_path.ts";
+import type { NarinfoAuthorizer } from "../substitute/authorize.ts";
+import { VERSION } from "../version.ts";
+import { BadRequestError } from "./error_map.ts";
+import type { DaemonEvents } from "./events.ts";
+
+/** Extra admin commands provided by other parts (P2P adds peers, seeds, ...). */
+export type AdminExtension = (
+  command: AdminCommand,
+  args: string[],
+) => Promise<unknown> | undefined;
+
+/** Optional P2P hooks used by lookups under p2p-only. */
+export interface ProviderCounter {
+  /** Providers found for a NarHash within the discovery budget. */
+  countProviders(
+    narHash: Uint8Array,
+    options: { signal: AbortSignal; narSize: number },
+  ): Promise<number>;
+}
+
+/** Dependencies of {@linkcode DaemonHandler}. */
+export interface DaemonHandlerOptions {
+  config: Config;
+  resolver: NarinfoResolver;
+  planner: FetchPlanner;
+  /** Refreshes the ACL if needed and returns the current authorizer. */
+  authorizer: () => Promise<NarinfoAuthorizer>;
+  bus: EventBus<DaemonEvents>;
+  providers?: ProviderCounter;
+  admin?: AdminExtension;
+  startedAt?: number;
+}
+
+/** Implements the control protocol for the daemon. */
+export class DaemonHandler {
+  #o: DaemonHandlerOptions;
+  #active = new Map<
+    number,
+    { storePath: string; started: number; bytes: number; narSize: number }
+  >();
+  #nextId = 1;
+
+  /** Creates the handler. */
+  constructor(options: DaemonHandlerOptions) {
+    this.#o = options;
+  }
+
+  /** Resolves narinfos (first authorized answer per path, servers in order). */
+  async lookup(
+    req: Extract<Request, { kind: "lookup" }>,
+    ctx: RequestContext,
+  ): Promise<LookupItem[]> {
+    const { config } = this.#o;
+    const started = performance.now();
+    const storeDir = config.store_dir;
+    for (const p of req.storePaths) parseStorePath(p, storeDir);
+    await this.#o.authorizer();
+    const urls = req.urls && req.urls.length > 0 ? req.urls : config.substitute_urls;
+    const policy = req.policy ?? config.policy;
+    const resolved = await this.#o.resolver.resolve(req.storePaths, urls, {
+      signal: ctx.signal,
+      storeDir,
+    });
+    const items: LookupItem[] = [];
+    for (const path of req.storePaths) {
+      const r = resolved.get(path)!;
+      if (r.kind === "missing") {
+        items.push({ kind: "missing", storePath: path, reason: r.reason });
+        continue;
+      }
+      if (policy === "p2p-only") {
+        const providers = await this.#countProviders(r.narHash, ctx.signal);
+        if (providers < config.min_providers) {
+          items.push({
+            kind: "missing",
+            storePath: path,
+            reason: `p2p-only: ${providers} provider(s), ${config.min_providers} needed`,
+          });
+          continue;
+        }
+        items.push({
+          kind: "found",
+          storePath: path,
+          narinfo: r.text,
+          cacheUrl: r.cacheUrl,
+          providers,
+        });
+        continue;
+      }
+      items.push({ kind: "found", storePath: path, narinfo: r.text, cacheUrl: r.cacheUrl });
+    }
+    this.#o.bus.emit("lookup:done", {
+      paths: req.storePaths.length,
+      found: items.filter((i) => i.kind === "found").length,
+      durationMs: performance.now() - started,
+    });
+    return items;
+  }
+
+  /** Streams a NAR. */
+  async fetch(
+    req: Extract<Request, { kind: "fetch" }>,
+    sink: FetchSink,
+    ctx: RequestContext,
+  ): Promise<number> {
+    const { config } = this.#o;
+    parseStorePath(req.storePath, config.store_dir);
+    const digest = parseNarHash(req.narHash);
+    const policy: Policy = req.policy ?? config.policy;
+    await this.#o.authorizer();
+    const urls = req.urls && req.urls.length > 0 ? req.urls : config.substitute_urls;
+    const id = this.#nextId++;
+    const entry = { storePath: req.storePath, started: Date.now(), bytes: 0, narSize: req.narSize };
+    this.#active.set(id, entry);
+    const counting: FetchSink = {
+      source: (info) => sink.source(info),
+      progress: (t, total) => sink.progress(t, total),
+      data: (bytes) => {
+        entry.bytes += bytes.length;
+        return sink.data(bytes);
+      },
+    };
+    try {
+      return await this.#o.planner.fetch(
+        {
+          storePath: req.storePath,
+          narHash: req.narHash,
+          narHashDigest: digest,
+          narSize: req.narSize,
+          urls,
+        },
+        counting,
+        { signal: ctx.signal, policy },
+      );
+    } finally {
+      this.#active.delete(id);
+    }
+  }
+
+  /** Records a finished substitution (the P2P layer seeds it per `auto_seed`). */
+  substituted(req: Extract<Request, { kind: "substituted" }>): Promise<void> {
+    parseStorePath(req.storePath, this.#o.config.store_dir);
+    parseNarHash(req.narHash);
+    this.#o.bus.emit("substitution:recorded", {
+      storePath: req.storePath,
+      narHash: req.narHash,
+      narSize: req.narSize,
+      source: req.source,
+    });
+    return Promise.resolve();
+  }
+
+  /** Admin commands. */
+  async admin(command: AdminCommand, args: string[]): Promise<unknown> {
+    const extended = this.#o.admin?.(command, args);
+    if (extended !== undefined) return await extended;
+    switch (command) {
+      case "status":
+        return this.status();
+      case "transfers":
+        return this.transfers();
+      default:
+        throw new BadRequestError(
+          `"${command}" needs the peer-to-peer layer, which is not running`,
+        );
+    }
+  }
+
+  /** The daemon's own status fields. */
+  status(): Record<string, unknown> {
+    const { config } = this.#o;
+    return {
+      version: VERSION,
+      pid: Deno.pid,
+      uptimeSeconds: Math.round((Date.now() - (this.#o.startedAt ?? Date.now())) / 1000),
+      storeDir: config.store_dir,
+      socket: config.socket_path,
+      policy: config.policy,
+      substituteUrls: config.substitute_urls,
+      activeTransfers: this.transfers(),
+    };
+  }
+
+  /** Transfers in progress. */
+  transfers(): { storePath: string; bytes: number; narSize: number; seconds: number }[] {
+    return [...this.#active.values()].map((t) => ({
+      storePath: t.storePath,
+      bytes: t.bytes,
+      narSize: t.narSize,
+      seconds: Math.round((Date.now() - t.started) / 1000),
+    }));
+  }
+
+  async #countProviders(narHash: string, signal: AbortSignal): Promise<number> {
+    if (!this.#o.providers) return 0;
+    return await this.#o.providers.countProviders(parseNarHash(narHash), { signal, narSize: 0 });
+  }
+}

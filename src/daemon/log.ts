@@ -1,0 +1,60 @@
+/**
+ * Daemon log lines on stderr, derived from events (the core never logs).
+ *
+ * @example
+ * ```ts
+ * import { attachLogger } from "./log.ts";
+ * const detach = attachLogger(daemon.bus, "info", (line) => console.error(line));
+ * ```
+ * @module
+ */
+import type { EventBus } from "../events/bus.ts";
+import type { DaemonEvents } from "./events.ts";
+
+const LEVELS = { error: 0, warn: 1, info: 2, debug: 3 } as const;
+/** A log level. */
+export type LogLevel = keyof typeof LEVELS;
+
+type Formatter<K extends keyof DaemonEvents> = (e: DaemonEvents[K]) => [LogLevel, string];
+
+const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
+  "daemon:started": (
+    e,
+  ) => ["info", `guix-p2p ${e.version} listening on ${e.socket} (pid ${e.pid})`],
+  "daemon:stopping": (e) => ["info", `stopping: ${e.reason}`],
+  "daemon:warning": (e) => ["warn", e.message],
+  "acl:loaded": (e) => ["info", `ACL ${e.path}: ${e.keys} authorized key(s)`],
+  "narinfo:server-error": (e) => ["warn", `substitute server ${e.url}: ${e.message}`],
+  "lookup:done": (
+    e,
+  ) => ["debug", `lookup: ${e.found}/${e.paths} found in ${e.durationMs.toFixed(0)} ms`],
+  "transfer:started": (e) => ["info", `fetching ${e.storePath} (${e.narSize} bytes, ${e.policy})`],
+  "transfer:source": (e) => ["debug", `  from ${e.source} ${e.url} at byte ${e.offset}`],
+  "transfer:source-failed": (
+    e,
+  ) => ["warn", `  ${e.source} ${e.url} failed at byte ${e.offset}: ${e.error}`],
+  "transfer:done": (e) => [
+    "info",
+    `fetched ${e.storePath}: ${e.bytes} bytes in ${(e.durationMs / 1000).toFixed(2)} s from ${
+      e.sources.map((s) => `${s.source} ${s.url} (${s.bytes})`).join(", ")
+    }`,
+  ],
+  "transfer:failed": (e) => ["warn", `fetch of ${e.storePath} failed: ${e.error}`],
+  "substitution:recorded": (e) => ["debug", `substituted ${e.storePath} (${e.source})`],
+  "control:error": (e) => ["debug", `control connection: ${e.message}`],
+};
+
+/** Writes formatted events at or above `level`; returns a function that detaches. */
+export function attachLogger(
+  bus: EventBus<DaemonEvents>,
+  level: LogLevel,
+  write: (line: string) => void,
+): () => void {
+  const max = LEVELS[level];
+  return bus.onAny((type, payload) => {
+    const format = FORMATS[type] as Formatter<typeof type> | undefined;
+    if (!format) return;
+    const [lvl, message] = format(payload as never);
+    if (LEVELS[lvl] <= max) write(`guix-p2p: ${lvl}: ${message}`);
+  });
+}

@@ -1,0 +1,265 @@
+/**
+ * The fetch planner: turns a signed (storePath, NarHash, NarSize) into one
+ * continuous stream of NAR bytes, trying sources in policy order and resuming
+ * at the byte offset reached when a source fails midway. It hashes what it
+ * sends and fails the transfer if the result does not match the NarHash (the
+ * helper checks again: it trusts neither the daemon nor the peers).
+ *
+ * Policies: `http-only`; `http-first` (HTTP, then the swarm); `p2p-first`
+ * (the swarm when at least `min_providers` are found within a size-aware
+ * budget, else HTTP); `p2p-only`.
+ *
+ * @example
+ * ```ts
+ * const planner = new FetchPlanner({ http, p2p, emit });
+ * const bytes = await planner.fetch(request, sink, { signal, policy: "p2p-first" });
+ * ```
+ * @module
+ */
+import type { Policy } from "../config/schema.ts";
+import type { FetchSink } from "../control/server.ts";
+import { formatNarHash } from "../hash/nar_hash.ts";
+import { Sha256 } from "../hash/sha256.ts";
+import { NarHashMismatchError, NoSourceError, SourceFaultError } from "./errors.ts";
+import type { TransferEvents } from "./events.ts";
+import type { NarSource } from "./source.ts";
+
+/** What is being fetched. */
+export interface FetchTarget {
+  storePath: string;
+  narHash: string;
+  narHashDigest: Uint8Array;
+  narSize: number;
+  /** Substitute URLs for the HTTP sources. */
+  urls: readonly string[];
+}
+
+/** Produces sources of one kind for a target. */
+export interface SourceFactory {
+  /** Candidate sources, best first (lazily: later ones may need network requests). */
+  sources(target: FetchTarget, options: { signal: AbortSignal }): AsyncIterable<NarSource>;
+}
+
+/** Emits transfer events. */
+export type TransferEmitter = <K extends keyof TransferEvents>(
+  type: K,
+  payload: TransferEvents[K],
+) => void;
+
+const CHUNK = 256 * 1024;
+const PROGRESS_INTERVAL_MS = 200;
+
+/** Plans and runs NAR transfers. */
+export class FetchPlanner {
+  #http: SourceFactory;
+  #p2p: SourceFactory | undefined;
+  #emit: TransferEmitter;
+  #nextTransfer = 1;
+
+  /** Creates a planner; without `p2p`, P2P policies find no peer source. */
+  constructor(options: { http: SourceFactory; p2p?: SourceFactory; emit?: TransferEmitter }) {
+    this.#http = options.http;
+    this.#p2p = options.p2p;
+    this.#emit = options.emit ?? (() => {});
+  }
+
+  /** Streams the NAR of `target` into `sink`; resolves with the byte count (= NarSize). */
+  async fetch(
+    target: FetchTarget,
+    sink: FetchSink,
+    options: { signal: AbortSignal; policy: Policy },
+  ): Promise<number> {
+    const transfer = this.#nextTransfer++;
+    const started = performance.now();
+    this.#emit("transfer:started", {
+      transfer,
+      storePath: target.storePath,
+      narHash: target.narHash,
+      narSize: target.narSize,
+      policy: options.policy,
+    });
+    const hash = new Sha256();
+    const attempts: string[] = [];
+    const used: TransferEvents["transfer:done"]["sources"] = [];
+    let sent = 0;
+    try {
+      for await (const source of this.#plan(target, options)) {
+        if (sent === target.narSize && sent > 0) break;
+        const before = sent;
+        let opened;
+        try {
+          opened = await source.open(sent, { signal: options.signal });
+        } catch (e) {
+          if (options.signal.aborted) throw e;
+          attempts.push(`${source.url}: ${(e as Error).message}`);
+          this.#emit("transfer:source-failed", {
+            transfer,
+            source: source.kind,
+            url: source.url,
+            offset: sent,
+            error: (e as Error).message,
+          });
+          continue;
+        }
+        await sink.source({
+          source: source.kind,
+          url: source.url,
+          offset: sent,
+          size: source.size,
+        });
+        this.#emit("transfer:source", {
+          transfer,
+          source: source.kind,
+          url: source.url,
+          offset: sent,
+        });
+        const position = { sent };
+        try {
+          await this.#pump(opened, source, target, hash, position, sink, transfer);
+          sent = position.sent;
+        } catch (e) {
+          if (options.signal.aborted) throw e;
+          attempts.push(`${source.url} at byte ${sent}: ${(e as Error).message}`);
+          this.#emit("transfer:source-failed", {
+            transfer,
+            source: source.kind,
+            url: source.url,
+            offset: sent,
+            error: (e as Error).message,
+          });
+          // Only whole flushed chunks were hashed and sent: resume exactly there.
+          sent = position.sent;
+        } finally {
+          opened.stream.cancel().catch(() => {});
+        }
+        const contributed = sent - before;
+        if (contributed > 0) {
+          used.push({
+            source: source.kind,
+            url: source.url,
+            bytes: contributed,
+            transferred: opened.transferred(),
+            ...(opened.detail ? { detail: opened.detail() } : {}),
+          });
+        }
+        if (sent === target.narSize) {
+          const digest = hash.digest();
+          if (!equal(digest, target.narHashDigest)) {
+            throw new NarHashMismatchError(target.storePath, target.narHash, formatNarHash(digest));
+          }
+          source.verified?.();
+          this.#emit("transfer:done", {
+            transfer,
+            storePath: target.storePath,
+            narHash: target.narHash,
+            bytes: sent,
+            durationMs: performance.now() - started,
+            sources: used,
+          });
+          return sent;
+        }
+      }
+      throw new NoSourceError(
+        target.storePath,
+        attempts,
+        attempts.length ? "every source failed" : `no source for policy ${options.policy}`,
+      );
+    } catch (e) {
+      this.#emit("transfer:failed", {
+        transfer,
+        storePath: target.storePath,
+        error: (e as Error).message,
+      });
+      throw e;
+    }
+  }
+
+  async #pump(
+    opened: { stream: ReadableStream<Uint8Array>; transferred(): number },
+    source: NarSource,
+    target: FetchTarget,
+    hash: Sha256,
+    position: { sent: number },
+    sink: FetchSink,
+    transfer: number,
+  ): Promise<void> {
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let lastProgress = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const out = pending.length === 1 ? pending[0]! : concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      hash.update(out);
+      await sink.data(out);
+      position.sent += out.length;
+    };
+    for await (const chunk of opened.stream) {
+      if (position.sent + pendingBytes + chunk.length > target.narSize) {
+        throw new SourceFaultError(`more than NarSize (${target.narSize}) bytes`);
+      }
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= CHUNK) await flush();
+      const now = performance.now();
+      if (now - lastProgress >= PROGRESS_INTERVAL_MS) {
+        lastProgress = now;
+        const transferred = opened.transferred();
+        await sink.progress(transferred, source.size);
+        this.#emit("transfer:progress", {
+          transfer,
+          bytes: position.sent + pendingBytes,
+          narSize: target.narSize,
+          source: source.kind,
+          transferred,
+        });
+      }
+    }
+    await flush();
+    await sink.progress(opened.transferred(), source.size);
+    if (position.sent < target.narSize) {
+      throw new SourceFaultError(`stream ended at byte ${position.sent} of ${target.narSize}`);
+    }
+  }
+
+  async *#plan(
+    target: FetchTarget,
+    options: { signal: AbortSignal; policy: Policy },
+  ): AsyncGenerator<NarSource> {
+    const http = () => this.#http.sources(target, options);
+    const p2p = () => this.#p2p?.sources(target, options) ?? empty();
+    switch (options.policy) {
+      case "http-only":
+        yield* http();
+        break;
+      case "http-first":
+        yield* http();
+        yield* p2p();
+        break;
+      case "p2p-first":
+        yield* p2p();
+        yield* http();
+        break;
+      case "p2p-only":
+        yield* p2p();
+        break;
+    }
+  }
+}
+
+async function* empty(): AsyncGenerator<NarSource> {}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

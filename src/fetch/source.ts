@@ -1,0 +1,44 @@
+/**
+ * A source of NAR bytes: an HTTP URL, or the swarm. The planner opens sources
+ * in policy order and, when one fails midway, opens the next one at the byte
+ * offset reached, so the consumer sees one continuous, verified stream.
+ *
+ * @example
+ * ```ts
+ * import type { NarSource } from "./source.ts";
+ * const source: NarSource = {
+ *   kind: "http",
+ *   url: "https://ci.guix.gnu.org/nar/zstd/…-hello",
+ *   size: 123456,
+ *   async open(offset, { signal }) {
+ *     return { stream: someDecompressedStream(offset, signal), transferred: () => 0 };
+ *   },
+ * };
+ * ```
+ * @module
+ */
+import type { SourceKind } from "../control/messages.ts";
+
+/** An opened source: decompressed NAR bytes from the requested offset. */
+export interface OpenedSource {
+  /** NAR bytes starting at the offset given to `open`. */
+  stream: ReadableStream<Uint8Array>;
+  /** Bytes received on the wire so far (compressed bytes for HTTP). */
+  transferred(): number;
+  /** Per-peer or per-server detail for reports (optional). */
+  detail?(): Record<string, unknown>;
+}
+
+/** A candidate source. */
+export interface NarSource {
+  /** HTTP or P2P. */
+  kind: SourceKind;
+  /** Shown in progress traces (`@ download-started DEST URL SIZE`). */
+  url: string;
+  /** Download size when known (FileSize for HTTP). */
+  size: number | null;
+  /** Opens the source at `offset` (decompressed NAR offset). */
+  open(offset: number, options: { signal: AbortSignal }): Promise<OpenedSource>;
+  /** Called once the whole NAR was verified (e.g. to keep it for seeding). */
+  verified?(): void;
+}

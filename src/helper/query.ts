@@ -1,0 +1,72 @@
+/**
+ * `--query` requests: `have` and `info`, answered from narinfos the daemon
+ * fetched but that this process authorizes itself (signature against the ACL,
+ * StorePath equal to the request).
+ *
+ * @example
+ * ```ts
+ * const reply = await answerQuery({ kind: "have", paths }, session);
+ * fd4.write(reply);
+ * ```
+ * @module
+ */
+import { orderEntries } from "../fetch/order.ts";
+import type { Narinfo } from "../narinfo/mod.ts";
+import { haveReply, type InfoRecord, infoReply } from "./replies.ts";
+import type { QueryRequest } from "./requests.ts";
+import type { Session } from "./session.ts";
+
+/** Compressions assumed decodable when estimating `info`'s download size. */
+const ASSUMED_SUPPORTED = ["none", "gzip", "zstd", "lzip", "xz", "bzip2"];
+
+/** Authorized narinfos for `paths` (unauthorized or missing ones are left out). */
+export async function authorizedNarinfos(
+  paths: string[],
+  session: Session,
+): Promise<Map<string, Narinfo>> {
+  const out = new Map<string, Narinfo>();
+  if (paths.length === 0) return out;
+  const client = await session.daemon.client();
+  const items = await client.lookup(paths, {
+    ...(session.urls ? { urls: session.urls } : {}),
+    ...(session.policy ? { policy: session.policy } : {}),
+  });
+  const requested = new Set(paths);
+  for (const item of items) {
+    if (item.kind !== "found" || !requested.has(item.storePath) || out.has(item.storePath)) {
+      continue;
+    }
+    const verdict = session.authorizer.check(item.narinfo, item.storePath);
+    if (verdict.ok) out.set(item.storePath, verdict.narinfo);
+    else {session.log(
+        `guix-p2p-substitute: ignoring narinfo for ${item.storePath}: ${verdict.reason}\n`,
+      );}
+  }
+  return out;
+}
+
+/** The `info` record of an authorized narinfo. */
+export function infoRecord(narinfo: Narinfo, session: Session): InfoRecord {
+  const dir = session.storeDir;
+  const best =
+    orderEntries(narinfo.entries, ASSUMED_SUPPORTED, session.config.compression_preference)[0];
+  return {
+    path: narinfo.storePath,
+    deriver: narinfo.deriver ? `${dir}/${narinfo.deriver}` : "",
+    references: narinfo.references.map((r) => `${dir}/${r}`),
+    downloadSize: best?.fileSize ?? 0,
+    narSize: narinfo.narSize,
+  };
+}
+
+/** The reply text for a query request. */
+export async function answerQuery(request: QueryRequest, session: Session): Promise<string> {
+  if (request.kind === "empty") return "";
+  if (request.paths.length === 0) return "\n";
+  const found = await authorizedNarinfos(request.paths, session);
+  if (request.kind === "have") return haveReply(request.paths.filter((p) => found.has(p)));
+  return infoReply(request.paths.flatMap((p) => {
+    const n = found.get(p);
+    return n ? [infoRecord(n, session)] : [];
+  }));
+}

@@ -1,0 +1,151 @@
+/**
+ * Runs `bin/guix-p2p --daemon` as a separate process for end-to-end tests,
+ * with its own config file, cache directory and socket; waits for its
+ * "listening" log line (bounded), and stops it with SIGTERM.
+ *
+ * @module
+ */
+import { stringify } from "@std/toml";
+
+/** Repository root. */
+export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+/** The launcher. */
+export const LAUNCHER = `${ROOT}/bin/guix-p2p`;
+/** The helper symlink. */
+export const HELPER = `${ROOT}/bin/guix-p2p-substitute`;
+
+/** A running daemon. */
+export interface DaemonProcess extends AsyncDisposable {
+  /** The config file it was started with (the helper reads it too, via GUIX_P2P_CONFIG). */
+  configPath: string;
+  socketPath: string;
+  cacheDir: string;
+  child: Deno.ChildProcess;
+  /** Log lines so far. */
+  log: string[];
+  /** Resolves with the first log line matching `re` (rejects after `timeoutMs`). */
+  waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** SIGTERM, then wait for exit; resolves with the exit code and the time it took. */
+  stop(): Promise<{ code: number; ms: number }>;
+  /** SIGKILL. */
+  kill(): Promise<void>;
+}
+
+/** Starts a daemon with `settings` (TOML keys) in directory `dir`. */
+export async function startDaemon(
+  dir: string,
+  settings: Record<string, unknown>,
+  options: { env?: Record<string, string>; readyTimeoutMs?: number } = {},
+): Promise<DaemonProcess> {
+  await Deno.mkdir(dir, { recursive: true });
+  const cacheDir = (settings.cache_dir as string | undefined) ?? `${dir}/cache`;
+  const socketPath = (settings.socket_path as string | undefined) ?? `${dir}/control.sock`;
+  const config = {
+    cache_dir: cacheDir,
+    socket_path: socketPath,
+    gateway_listen: "",
+    mdns: false,
+    listen: [],
+    ...settings,
+  };
+  const configPath = `${dir}/config.toml`;
+  await Deno.writeTextFile(configPath, stringify(config));
+  const child = new Deno.Command(LAUNCHER, {
+    args: ["--daemon", "--config", configPath],
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const log: string[] = [];
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    let buf = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        log.push(line);
+        if (Deno.env.get("GUIX_P2P_TEST_VERBOSE")) console.error(`[daemon ${dir}] ${line}`);
+        for (const w of [...waiters]) {
+          if (w.re.test(line)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve(line);
+          }
+        }
+      }
+    }
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const exited = child.status;
+  const waitForLog = (re: RegExp, timeoutMs = 30_000): Promise<string> => {
+    const found = log.find((l) => re.test(l));
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.findIndex((w) => w.re === re), 1);
+        reject(
+          new Error(
+            `daemon: no log line matching ${re} within ${timeoutMs} ms; log:\n${log.join("\n")}`,
+          ),
+        );
+      }, timeoutMs);
+      waiters.push({
+        re,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+      exited.then((s) => {
+        if (waiters.some((w) => w.re === re)) {
+          clearTimeout(timer);
+          reject(
+            new Error(`daemon exited (${s.code}) before logging ${re}; log:\n${log.join("\n")}`),
+          );
+        }
+      });
+    });
+  };
+  await waitForLog(/listening on/, options.readyTimeoutMs ?? 30_000);
+  let stopped = false;
+  const stop = async () => {
+    const t0 = performance.now();
+    if (!stopped) {
+      stopped = true;
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already exited
+      }
+    }
+    const status = await exited;
+    await pumps;
+    return { code: status.code, ms: performance.now() - t0 };
+  };
+  const kill = async () => {
+    stopped = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await exited;
+    await pumps;
+  };
+  return {
+    configPath,
+    socketPath,
+    cacheDir,
+    child,
+    log,
+    waitForLog,
+    stop,
+    kill,
+    [Symbol.asyncDispose]: async () => {
+      await stop();
+    },
+  };
+}
