@@ -80,6 +80,8 @@ why not: 'absent, 'not-a-socket or 'stale."
 (define (fall-back args reason)
   (format (current-error-port)
           "guix-p2p: ~a; using Guix's built-in substituter~%" reason)
+  ;; stderr is block-buffered on guix-daemon's log pipe: flush now, not at exit.
+  (force-output (current-error-port))
   (builtin-substitute args))
 
 (define (guix-substitute . args)

@@ -71,6 +71,7 @@ export class SubstituterAgent {
   #logText = "";
   #logEnded: Promise<void>;
   #logDone = false;
+  #logWaiters: { re: RegExp; resolve: (line: string) => void }[] = [];
   #storeDir: string;
   #killed = false;
 
@@ -98,9 +99,9 @@ export class SubstituterAgent {
         this.#logText += decoder.decode(chunk, { stream: true });
         const parts = this.#logText.split(/[\r\n]/);
         this.#logText = parts.pop()!;
-        this.#log.push(...parts.filter((l) => l !== ""));
+        for (const line of parts.filter((l) => l !== "")) this.#pushLog(line);
       }
-      if (this.#logText) this.#log.push(this.#logText);
+      if (this.#logText) this.#pushLog(this.#logText);
       this.#logDone = true;
     })();
   }
@@ -118,6 +119,40 @@ export class SubstituterAgent {
   /** Log lines seen so far (stdout and stderr, split on \n and \r). */
   get log(): readonly string[] {
     return this.#log;
+  }
+
+  #pushLog(line: string): void {
+    this.#log.push(line);
+    for (const w of [...this.#logWaiters]) {
+      if (w.re.test(line)) {
+        this.#logWaiters.splice(this.#logWaiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  }
+
+  /** Resolves with the first log line matching `re`, waiting up to `timeoutMs` for it. */
+  waitForLog(re: RegExp, timeoutMs = 10_000): Promise<string> {
+    const found = this.#log.find((l) => re.test(l));
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        re,
+        resolve: (line: string) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#logWaiters.splice(this.#logWaiters.indexOf(waiter), 1);
+        reject(
+          new Error(
+            `no log line matching ${re} within ${timeoutMs} ms; log:\n${this.#log.join("\n")}`,
+          ),
+        );
+      }, timeoutMs);
+      this.#logWaiters.push(waiter);
+    });
   }
 
   /** True once the log pipe hit EOF. */
@@ -138,39 +173,39 @@ export class SubstituterAgent {
     return lines;
   }
 
-  /** `info` with the daemon's formatting; validates records like LocalStore does. */
+  /**
+   * `info` with the daemon's formatting; reads and validates records the way
+   * LocalStore::querySubstitutablePathInfos does: field by field (a record's
+   * deriver line may be empty), until an empty *path* line.
+   */
   async info(paths: string[], timeoutMs = 60_000): Promise<InfoRecord[]> {
     const requested = new Set(paths);
     await this.send(`info ${[...requested].sort().join(" ")} `);
-    const lines = await this.#readReplyLines(timeoutMs);
-    const records: InfoRecord[] = [];
-    const seen = new Set<string>();
-    let i = 0;
-    const next = () => {
-      if (i >= lines.length) throw new Error(`substituter: truncated info record`);
-      return lines[i++]!;
-    };
-    const int = (what: string) => {
-      const s = next();
+    const deadline = Date.now() + timeoutMs;
+    const next = () => this.#readLine(deadline);
+    const int = async (what: string) => {
+      const s = await next();
       if (!/^\d+$/.test(s)) throw new Error(`integer expected from stream: ${what} = "${s}"`);
       return Number(s);
     };
-    while (i < lines.length) {
-      const path = next();
+    const records: InfoRecord[] = [];
+    const seen = new Set<string>();
+    for (;;) {
+      const path = await next();
+      if (path === "") return records;
       if (!requested.has(path) || seen.has(path)) {
         throw new Error(`got unexpected path \`${path}' from substituter`);
       }
       seen.add(path);
-      const deriver = next();
+      const deriver = await next();
       if (deriver !== "") this.#assertStorePath(deriver, "deriver");
-      const n = int("reference count");
+      const n = await int("reference count");
       const references: string[] = [];
-      for (let k = 0; k < n; k++) references.push(this.#assertStorePath(next(), "reference"));
-      const downloadSize = int("download size");
-      const narSize = int("nar size");
+      for (let k = 0; k < n; k++) references.push(this.#assertStorePath(await next(), "reference"));
+      const downloadSize = await int("download size");
+      const narSize = await int("nar size");
       records.push({ path, deriver, references, downloadSize, narSize });
     }
-    return records;
   }
 
   /** `substitute STORE DEST`; returns the status as guix-daemon would read it. */
@@ -219,13 +254,20 @@ export class SubstituterAgent {
     const deadline = Date.now() + timeoutMs;
     const lines: string[] = [];
     for (;;) {
+      const line = await this.#readLine(deadline);
+      if (line === "") return lines;
+      lines.push(line);
+    }
+  }
+
+  /** The next fd-4 line (the daemon reads fd 4 one byte at a time, so nothing is lost between requests). */
+  async #readLine(deadline: number): Promise<string> {
+    for (;;) {
       const nl = this.#fd4Buffer.indexOf(10);
       if (nl >= 0) {
         const line = decoder.decode(this.#fd4Buffer.subarray(0, nl));
         this.#fd4Buffer = this.#fd4Buffer.slice(nl + 1);
-        if (line === "") return lines;
-        lines.push(line);
-        continue;
+        return line;
       }
       const chunk = await this.#raceFd4(deadline - Date.now());
       if (chunk === undefined) {

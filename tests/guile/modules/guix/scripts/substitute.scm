@@ -11,6 +11,7 @@
   (let ((reply (fdopen 4 "w")))
     (setvbuf reply 'none)
     (format (current-error-port) "stand-in builtin substituter ~a~%" args)
+    (force-output (current-error-port))
     (let loop ()
       (let ((line (read-line)))
         (unless (eof-object? line)
