@@ -13,16 +13,20 @@ Requests for "serve" (one JSON object per line; byte strings travel as base64):
   {"op": "sign", "key": SEXP_TEXT, "data": SEXP_TEXT}     signs an arbitrary data s-expression
   {"op": "verify", "sig": SEXP_TEXT, "data": SEXP_TEXT, "key": SEXP_TEXT}
   {"op": "sprint", "input": BASE64}                        gcry_sexp_new(autodetect=1) then sprint
+  {"op": "bench_verify", "sig": ..., "data": ..., "key": ..., "count": N}
+                                                           N gcry_pk_verify calls, timed in-process
 Replies: {"ok": true, ...} or {"ok": false, "error": "<gcry_strerror text>", "code": N}.
   sign   -> {"sig": ADVANCED_TEXT, "r": HEX, "s": HEX}  (r/s: the atom bytes exactly as stored)
   verify -> {"valid": bool, "error": TEXT}
   sprint -> {"advanced": BASE64, "canonical": BASE64}
+  bench_verify -> {"seconds": wall time of the N calls, "valid": all returned 0}
   genkey -> {"public": ADVANCED_TEXT, "private": ADVANCED_TEXT}
 """
 import base64
 import ctypes
 import json
 import sys
+import time
 
 GCRYCTL_DISABLE_SECMEM = 37
 GCRYCTL_INITIALIZATION_FINISHED = 38
@@ -160,12 +164,28 @@ def op_sprint(req):
     return reply
 
 
+def op_bench_verify(req):
+    sig = parse(req["sig"], "sig-val")
+    data = parse(req["data"], "data")
+    key = parse(req["key"], "key")
+    count = int(req["count"])
+    ok = True
+    start = time.perf_counter()
+    for _ in range(count):
+        ok = lib.gcry_pk_verify(sig, data, key) == 0 and ok
+    seconds = time.perf_counter() - start
+    for x in (sig, data, key):
+        lib.gcry_sexp_release(x)
+    return {"seconds": seconds, "valid": ok}
+
+
 OPS = {
     "version": lambda req: {"version": VERSION},
     "genkey": op_genkey,
     "sign": op_sign,
     "verify": op_verify,
     "sprint": op_sprint,
+    "bench_verify": op_bench_verify,
 }
 
 
