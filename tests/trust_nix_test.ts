@@ -41,8 +41,14 @@ async function run(
   env: Record<string, string>,
   cwd: string,
 ): Promise<RunResult> {
-  const out = await new Deno.Command(cmd, { args, env, cwd, stdout: "piped", stderr: "piped" })
-    .output();
+  const out = await new Deno.Command(cmd, {
+    args,
+    env,
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(120_000), // every wait is bounded
+  }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

@@ -196,7 +196,8 @@ async function verify(args: string[], io: CliIo, deps: NarinfoCommandDeps): Prom
   }
   const aclPath = flags.acl ?? defaultAclPath(io.env);
   const info = await readNarinfo(path, io, deps.files, { flavour: "guix", storeDir });
-  const acl = await loadAcl(aclPath, deps.files);
+  // One verification: a cold key is cheaper than building its window table.
+  const acl = await loadAcl(aclPath, deps.files, { precompute: false });
   return report(io, path, describeGuix(verifyGuixNarinfo(info, acl), aclPath));
 }
 

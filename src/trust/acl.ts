@@ -150,7 +150,8 @@ function headOf(node: Sexp): string {
 }
 
 /**
- * An ACL authorizing `keys`, in order.
+ * An ACL authorizing `keys`, in order (window tables built unless
+ * `options.precompute` is false).
  *
  * @example
  * ```ts
@@ -158,8 +159,13 @@ function headOf(node: Sexp): string {
  * aclFromKeys([]).entries.length; // 0
  * ```
  */
-export function aclFromKeys(keys: readonly (GuixPublicKey | SexpList)[]): Acl {
-  return new Acl(keys.map((k) => makeEntry(k instanceof GuixPublicKey ? k.sexp : k, true)));
+export function aclFromKeys(
+  keys: readonly (GuixPublicKey | SexpList)[],
+  options: ParseAclOptions = {},
+): Acl {
+  return new Acl(
+    keys.map((k) => makeEntry(k instanceof GuixPublicKey ? k.sexp : k, options.precompute ?? true)),
+  );
 }
 
 /**

@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { type Acl, parseAcl } from "./acl.ts";
+import { type Acl, parseAcl, type ParseAclOptions } from "./acl.ts";
 import { TrustFileError } from "./errors.ts";
 import {
   type GuixPrivateKey,
@@ -64,7 +64,8 @@ async function load<T>(
 }
 
 /**
- * Reads and parses an ACL file.
+ * Reads and parses an ACL file. Keys get their window tables (about 15 ms each)
+ * unless `options.precompute` is false, which suits one-off checks.
  *
  * @example
  * ```ts
@@ -73,8 +74,12 @@ async function load<T>(
  * ```
  * @throws {TrustFileError} naming the file and the problem.
  */
-export function loadAcl(path: string, files: TrustFiles = denoTrustFiles): Promise<Acl> {
-  return load(path, files, (b) => parseAcl(b));
+export function loadAcl(
+  path: string,
+  files: TrustFiles = denoTrustFiles,
+  options: ParseAclOptions = {},
+): Promise<Acl> {
+  return load(path, files, (b) => parseAcl(b, options));
 }
 
 /**

@@ -19,6 +19,7 @@ import { createHmac } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import type { EdwardsPoint } from "@noble/curves/abstract/edwards.js";
 
+/** The point type of `@noble/curves` (extended coordinates). */
 export type { EdwardsPoint };
 
 const Point = ed25519.Point;

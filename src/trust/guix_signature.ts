@@ -309,6 +309,21 @@ export function guixSignatureValue(signed: string, key: GuixPrivateKey, host: st
 }
 
 /**
+ * The `Signature:` line (with its newline) to append to the signed text `signed`.
+ *
+ * @example
+ * ```ts
+ * import { generateGuixKey } from "./guix_key.ts";
+ * import { guixSignatureLine } from "./guix_signature.ts";
+ * const block = "StorePath: /gnu/store/…\n";
+ * const narinfo = block + guixSignatureLine(block, generateGuixKey(), "host"); // "...Signature: 1;host;…\n"
+ * ```
+ */
+export function guixSignatureLine(signed: string, key: GuixPrivateKey, host: string): string {
+  return `Signature: ${guixSignatureValue(signed, key, host)}\n`;
+}
+
+/**
  * A complete signed Guix narinfo in `layout` (default the current `guix
  * publish` layout); any `signature` in `info` is replaced.
  *

@@ -2,7 +2,7 @@ import { assert, assertEquals, assertInstanceOf, assertThrows } from "@std/asser
 import { base64Decode, base64Encode } from "../encoding/base64.ts";
 import { hexDecode, hexEncode } from "../encoding/hex.ts";
 import { sha256 } from "../hash/sha256.ts";
-import { parseNarinfo } from "../narinfo/mod.ts";
+import { guixSignedBlock, parseNarinfo } from "../narinfo/mod.ts";
 import { list, parseSexp, printAdvanced, printAdvancedBytes } from "../sexp/mod.ts";
 import { BAYFRONT, DEFAULT_GUIX_ACL, VECTOR } from "./_vectors.ts";
 import {
@@ -16,6 +16,7 @@ import {
   GuixKeyError,
   guixPrivateKeyFromScalar,
   guixPublicKeyFromQ,
+  guixSignatureLine,
   guixSignedHash,
   parseAcl,
   parseGuixPrivateKey,
@@ -217,6 +218,8 @@ Deno.test("both narinfo layouts verify; the old layout signs the URLs too", () =
     );
   }
   const signed = signGuixNarinfo(info, key, "h");
+  const block = guixSignedBlock(info);
+  assertEquals(signed.slice(0, signed.indexOf("URL:")), block + guixSignatureLine(block, key, "h"));
   assertEquals(
     guixSignedHash(parseNarinfo(signed)),
     sha256(signed.slice(0, signed.indexOf("Signature:"))),

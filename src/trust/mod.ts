@@ -59,6 +59,7 @@ export {
 export {
   GUIX_SIGNED_FIELDS,
   type GuixSignatureField,
+  guixSignatureLine,
   guixSignatureSexp,
   guixSignatureValue,
   guixSignedHash,

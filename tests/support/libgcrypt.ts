@@ -122,14 +122,25 @@ export class Libgcrypt {
     return reply;
   }
 
-  /** Closes the oracle's stdin and waits for it to exit. */
+  /** Closes the oracle's stdin and waits (at most 5 s, then SIGKILL) for it to exit. */
   async close(): Promise<void> {
     try {
       await this.#writer.close();
     } catch {
       // already closed
     }
-    await this.#child.status;
+    const timer = setTimeout(() => {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, 5_000);
+    try {
+      await this.#child.status;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Same as {@linkcode close}. */
