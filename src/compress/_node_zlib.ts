@@ -8,7 +8,9 @@
  *   process: {@linkcode guardNativeWrite} routes it to the stream's normal
  *   error path;
  * - the zstd decoder accepts truncated input, trailing garbage and empty input
- *   silently: a {@linkcode ZstdFrameChecker} walks the framing alongside.
+ *   silently, and drops whatever follows the end of a frame within the same
+ *   write: a {@linkcode ZstdFrameChecker} walks the framing alongside and
+ *   splits the input at frame boundaries.
  *
  * The Node stream is used in paused mode: output is read only when our
  * readable side is pulled, and zlib stops inflating once its 64 KiB readable
@@ -72,10 +74,13 @@ export function nodeZlibEngine(format: NodeZlibFormat): DecodeEngine {
   return {
     async write(chunk) {
       if (error !== undefined) throw error;
-      checker?.feed(chunk);
+      const pieces = checker ? checker.feed(chunk) : [chunk];
       inputBytes += chunk.byteLength;
-      if (!z.write(chunk)) {
-        while (error === undefined && z.writableNeedDrain) await nextChange();
+      for (const piece of pieces) {
+        if (!z.write(piece)) {
+          while (error === undefined && z.writableNeedDrain) await nextChange();
+        }
+        if (error !== undefined) throw error;
       }
       if (error !== undefined) throw error;
     },

@@ -8,7 +8,7 @@
  * ```ts
  * import { ZstdFrameChecker } from "./_zstd_frames.ts";
  * const checker = new ZstdFrameChecker();
- * checker.feed(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd]));
+ * const pieces = checker.feed(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd])); // [magic]
  * // checker.end() would throw: the frame is truncated
  * ```
  * @module
@@ -47,6 +47,8 @@ export class ZstdFrameChecker {
   #frames = 0;
   #lastBlock = false;
   #checksum = false;
+  /** Inside a zstd frame (after its magic number, before its end). */
+  #inFrame = false;
   /** Step after the current `Skip`. */
   #afterSkip = Step.Magic;
 
@@ -55,8 +57,16 @@ export class ZstdFrameChecker {
     return this.#frames;
   }
 
-  /** Checks the next input bytes; throws a {@linkcode DecompressionError} on bad framing. */
-  feed(chunk: Uint8Array): void {
+  /**
+   * Checks the next input bytes; throws a {@linkcode DecompressionError} on
+   * bad framing. Returns the bytes to hand to the decoder: split so that no
+   * piece spans two frames, with skippable frames left out (Deno 2.9.6's
+   * streaming zstd decoder drops whatever follows the end of a frame within
+   * the same write).
+   */
+  feed(chunk: Uint8Array): Uint8Array[] {
+    const pieces: Uint8Array[] = [];
+    let emitFrom = this.#inFrame ? 0 : -1;
     let i = 0;
     const n = chunk.length;
     while (i < n) {
@@ -65,16 +75,29 @@ export class ZstdFrameChecker {
         i += take;
         this.#offset += take;
         this.#remaining -= take;
-        if (this.#remaining === 0) this.#finishSkip();
-        continue;
+      } else {
+        // Collect one little-endian byte of the current field.
+        this.#field += chunk[i]! * 2 ** (8 * this.#fieldBytes);
+        this.#fieldBytes++;
+        i++;
+        this.#offset++;
+        this.#remaining--;
       }
-      // Collect one little-endian byte of the current field.
-      this.#field += chunk[i]! * 2 ** (8 * this.#fieldBytes);
-      this.#fieldBytes++;
-      i++;
-      this.#offset++;
-      if (--this.#remaining === 0) this.#fieldDone();
+      if (this.#remaining > 0) continue;
+      const framesBefore = this.#frames;
+      const wasInFrame = this.#inFrame;
+      if (this.#step === Step.Skip) this.#finishSkip();
+      else this.#fieldDone();
+      if (!wasInFrame && this.#inFrame) {
+        pieces.push(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd]));
+        emitFrom = i;
+      } else if (wasInFrame && this.#frames > framesBefore) {
+        pieces.push(chunk.subarray(emitFrom, i));
+        emitFrom = -1;
+      }
     }
+    if (emitFrom >= 0 && emitFrom < n) pieces.push(chunk.subarray(emitFrom, n));
+    return pieces;
   }
 
   /** The input ended: throws unless it ended exactly after a complete frame. */
@@ -87,6 +110,11 @@ export class ZstdFrameChecker {
         offset: this.#offset,
       });
     }
+  }
+
+  #endFrame(): void {
+    this.#frames++;
+    this.#inFrame = false;
   }
 
   #collect(step: Step, bytes: number): void {
@@ -110,14 +138,14 @@ export class ZstdFrameChecker {
   }
 
   #finishSkip(): void {
-    if (this.#afterSkip === Step.Magic) this.#frames++;
+    if (this.#afterSkip === Step.Magic) this.#endFrame();
     if (this.#afterSkip === Step.BlockHeader && this.#lastBlock) {
       if (this.#checksum) {
         this.#checksum = false;
         this.#skip(4, Step.Magic);
         return;
       }
-      this.#frames++;
+      this.#endFrame();
       this.#collect(Step.Magic, 4);
       return;
     }
@@ -130,6 +158,7 @@ export class ZstdFrameChecker {
     switch (this.#step) {
       case Step.Magic:
         if (value === ZSTD_MAGIC) {
+          this.#inFrame = true;
           this.#collect(Step.Descriptor, 1);
         } else if (((value & SKIPPABLE_MASK) >>> 0) === SKIPPABLE_MAGIC) {
           this.#collect(Step.SkipSize, 4);
