@@ -119,6 +119,8 @@ export class FetchPlanner {
           sent = position.sent;
         } catch (e) {
           if (options.signal.aborted) throw e;
+          // Only whole flushed chunks were hashed and sent: resume exactly there.
+          sent = position.sent;
           attempts.push(`${source.url} at byte ${sent}: ${(e as Error).message}`);
           this.#emit("transfer:source-failed", {
             transfer,
@@ -127,8 +129,6 @@ export class FetchPlanner {
             offset: sent,
             error: (e as Error).message,
           });
-          // Only whole flushed chunks were hashed and sent: resume exactly there.
-          sent = position.sent;
         } finally {
           opened.stream.cancel().catch(() => {});
         }

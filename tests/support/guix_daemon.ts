@@ -208,6 +208,11 @@ export class SubstituterAgent {
     }
   }
 
+  /** Reads a query reply (lines up to the empty line) after a raw {@linkcode send}. */
+  readReply(timeoutMs = 60_000): Promise<string[]> {
+    return this.#readReplyLines(timeoutMs);
+  }
+
   /** `substitute STORE DEST`; returns the status as guix-daemon would read it. */
   async substitute(
     storePath: string,
