@@ -294,6 +294,16 @@ in derivation { name = "top-${nonce}"; inherit system; builder = "/bin/sh";
         "StorePath: not in the store directory /gnu/store",
       );
       io = fakeIo();
+      await Deno.writeTextFile(`${work}/empty-acl`, "(acl)\n");
+      assertEquals(
+        await narinfoCommand.run(["verify", topFile, "--acl", `${work}/empty-acl`], io),
+        1,
+      );
+      assertStringIncludes(
+        io.errLines.join("\n"),
+        `unsigned: no Signature field (it has Nix "Sig:" fields`,
+      );
+      io = fakeIo();
       assertEquals(
         await narinfoCommand.run(["sign", topFile, "--nix-key-file", `${work}/sk`], io),
         0,

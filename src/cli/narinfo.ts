@@ -198,7 +198,11 @@ async function verify(args: string[], io: CliIo, deps: NarinfoCommandDeps): Prom
   const info = await readNarinfo(path, io, deps.files, { flavour: "guix", storeDir });
   // One verification: a cold key is cheaper than building its window table.
   const acl = await loadAcl(aclPath, deps.files, { precompute: false });
-  return report(io, path, describeGuix(verifyGuixNarinfo(info, acl), aclPath));
+  const result = describeGuix(verifyGuixNarinfo(info, acl), aclPath);
+  if (!result.ok && info.signature === undefined && info.sigs.length > 0) {
+    result.text += ` (it has Nix "Sig:" fields: check them with --nix-key NAME:KEY)`;
+  }
+  return report(io, path, result);
 }
 
 function report(io: CliIo, path: string, result: { ok: boolean; text: string }): number {

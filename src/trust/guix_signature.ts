@@ -1,7 +1,8 @@
 /**
- * Guix narinfo signatures (guix-substitute-protocol.md §4.4–§4.9): the
- * `Signature: 1;<host>;<base64>` field, the signed prefix and its SHA-256, the
- * authorization steps of Guix's `%signature-status`, and signing.
+ * Checking Guix narinfo signatures (guix-substitute-protocol.md §4.4–§4.9):
+ * the `Signature: 1;<host>;<base64>` field, the signed prefix and its SHA-256,
+ * and the authorization steps of Guix's `%signature-status`. Signing is in
+ * `guix_sign.ts`.
  *
  * Verification, in Guix's order: no `Signature` (or a signed part lacking
  * `StorePath`/`NarHash`/`References`) → `unsigned`; an unparseable field or no
@@ -13,7 +14,8 @@
  * ```ts
  * import { aclFromKeys } from "./acl.ts";
  * import { generateGuixKey } from "./guix_key.ts";
- * import { signGuixNarinfo, verifyGuixNarinfo } from "./guix_signature.ts";
+ * import { signGuixNarinfo } from "./guix_sign.ts";
+ * import { verifyGuixNarinfo } from "./guix_signature.ts";
  * import { parseNarinfo } from "../narinfo/mod.ts";
  * const key = generateGuixKey();
  * const text = signGuixNarinfo({
@@ -27,35 +29,24 @@
  * ```
  * @module
  */
-import { base64Decode, base64Encode } from "../encoding/base64.ts";
+import { base64Decode } from "../encoding/base64.ts";
 import { EncodingError } from "../encoding/errors.ts";
 import { hexEncode } from "../encoding/hex.ts";
 import { sha256 } from "../hash/sha256.ts";
-import {
-  formatGuixNarinfo,
-  type GuixNarinfoLayout,
-  guixOldSignedBlock,
-  guixSignedBlock,
-  type Narinfo,
-  type NarinfoContent,
-  NarinfoError,
-  parseRecutils,
-} from "../narinfo/mod.ts";
+import { type Narinfo, NarinfoError, parseRecutils } from "../narinfo/mod.ts";
 import {
   atomIs,
   atomText,
   findToken,
-  list,
   listHead,
   parseSexp,
-  printAdvancedBytes,
   SexpError,
   type SexpList,
 } from "../sexp/mod.ts";
 import type { Acl } from "./acl.ts";
-import { bigIntToMinimalBytes, bytesToBigInt, ecdsaSign, ecdsaVerify } from "./ecdsa.ts";
+import { bytesToBigInt, ecdsaVerify } from "./ecdsa.ts";
 import { GuixSignatureError } from "./errors.ts";
-import type { GuixPrivateKey, GuixPublicKey } from "./guix_key.ts";
+import type { GuixPublicKey } from "./guix_key.ts";
 
 /** Fields that must appear in the signed part for a narinfo to count as signed. */
 export const GUIX_SIGNED_FIELDS: readonly string[] = ["StorePath", "NarHash", "References"];
@@ -253,96 +244,6 @@ function readSigVal(
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/**
- * The signature s-expression Guix builds (`signature-sexp`): `(signature (data
- * (flags rfc6979) (hash sha256 #H#)) (sig-val (ecdsa (r #…#) (s #…#)))
- * <public-key>)`, with r and s as libgcrypt prints them (minimal unsigned bytes).
- *
- * @example
- * ```ts
- * import { generateGuixKey } from "./guix_key.ts";
- * import { guixSignatureSexp } from "./guix_signature.ts";
- * guixSignatureSexp(new Uint8Array(32), generateGuixKey()).items.length; // 4
- * ```
- */
-export function guixSignatureSexp(hash: Uint8Array, key: GuixPrivateKey): SexpList {
-  if (hash.length !== 32) {
-    throw new RangeError(`expected a 32-byte SHA-256 hash, got ${hash.length} bytes`);
-  }
-  const { r, s } = ecdsaSign(hash, key.d);
-  return list(
-    "signature",
-    list("data", list("flags", "rfc6979"), list("hash", "sha256", hash)),
-    list(
-      "sig-val",
-      list("ecdsa", list("r", bigIntToMinimalBytes(r)), list("s", bigIntToMinimalBytes(s))),
-    ),
-    key.publicKey.sexp,
-  );
-}
-
-/**
- * The `Signature:` value (`1;<host>;<base64>`) for the signed text `signed`
- * (everything the narinfo will contain before `Signature:`).
- *
- * @example
- * ```ts
- * import { generateGuixKey } from "./guix_key.ts";
- * import { guixSignatureValue } from "./guix_signature.ts";
- * guixSignatureValue("StorePath: …\n", generateGuixKey(), "host").startsWith("1;host;"); // true
- * ```
- * @throws {GuixSignatureError} when `host` contains `;` or a line break.
- */
-export function guixSignatureValue(signed: string, key: GuixPrivateKey, host: string): string {
-  if (/[;\r\n]/.test(host)) {
-    throw new GuixSignatureError(`invalid host name ${JSON.stringify(host)}`);
-  }
-  if (signed.includes("Signature:")) {
-    throw new GuixSignatureError(
-      `the text to sign contains "Signature:", which would cut the signed part`,
-    );
-  }
-  const sexp = guixSignatureSexp(sha256(signed), key);
-  return `1;${host};${base64Encode(printAdvancedBytes(sexp))}`;
-}
-
-/**
- * The `Signature:` line (with its newline) to append to the signed text `signed`.
- *
- * @example
- * ```ts
- * import { generateGuixKey } from "./guix_key.ts";
- * import { guixSignatureLine } from "./guix_signature.ts";
- * const block = "StorePath: /gnu/store/…\n";
- * const narinfo = block + guixSignatureLine(block, generateGuixKey(), "host"); // "...Signature: 1;host;…\n"
- * ```
- */
-export function guixSignatureLine(signed: string, key: GuixPrivateKey, host: string): string {
-  return `Signature: ${guixSignatureValue(signed, key, host)}\n`;
-}
-
-/**
- * A complete signed Guix narinfo in `layout` (default the current `guix
- * publish` layout); any `signature` in `info` is replaced.
- *
- * @example
- * ```ts
- * import { generateGuixKey } from "./guix_key.ts";
- * import { signGuixNarinfo } from "./guix_signature.ts";
- * declare const info: import("../narinfo/mod.ts").NarinfoContent;
- * const text = signGuixNarinfo(info, generateGuixKey(), "my-host");
- * ```
- */
-export function signGuixNarinfo(
-  info: NarinfoContent,
-  key: GuixPrivateKey,
-  host: string,
-  layout: GuixNarinfoLayout = "publish",
-): string {
-  const signed = layout === "old" ? guixOldSignedBlock(info) : guixSignedBlock(info);
-  return formatGuixNarinfo({ ...info, signature: guixSignatureValue(signed, key, host) }, layout);
 }
 
 /**

@@ -59,17 +59,19 @@ export {
 export {
   GUIX_SIGNED_FIELDS,
   type GuixSignatureField,
-  guixSignatureLine,
-  guixSignatureSexp,
-  guixSignatureValue,
   guixSignedHash,
   type GuixVerdict,
   parseGuixSignatureField,
   shortHash,
-  signGuixNarinfo,
   verifyGuixNarinfo,
   verifyGuixSignature,
 } from "./guix_signature.ts";
+export {
+  guixSignatureLine,
+  guixSignatureSexp,
+  guixSignatureValue,
+  signGuixNarinfo,
+} from "./guix_sign.ts";
 export {
   generateNixSecretKey,
   type NixPublicKey,
