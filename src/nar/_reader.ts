@@ -1,14 +1,16 @@
 /**
- * A byte reader over a stream of chunks for the NAR parser. Small reads are
- * made contiguous (copying at most a few bytes across chunk boundaries); large
- * reads hand out subarrays of the input chunks without copying.
+ * A byte reader over a stream of chunks for the NAR parser. `fill(n)` makes up
+ * to `n` bytes contiguous at `buf[pos..]` — copying only the few bytes that
+ * straddle a chunk boundary — so the parser can decode tokens synchronously;
+ * `some(max)` hands out file contents as subarrays of the input, never copied.
  *
  * @example
  * ```ts
  * import { ByteReader } from "./_reader.ts";
  * const r = new ByteReader([new Uint8Array([1, 2]), new Uint8Array([3])]);
- * await r.ensure(3, () => new Error("short")); // true
- * r.take(3); // Uint8Array [1, 2, 3]
+ * await r.fill(3);
+ * r.available; // 3
+ * r.buf.subarray(r.pos, r.pos + 3); // Uint8Array [1, 2, 3]
  * ```
  * @module
  */
@@ -25,44 +27,50 @@ export interface ByteReaderOptions {
   onChunk?: ((chunk: Uint8Array) => void) | undefined;
   /** Rejects pending and later reads with the signal's reason. */
   signal?: AbortSignal | undefined;
-  /** Called when more than this many bytes arrive. */
+  /** Input longer than this many bytes is an error. */
   maxBytes?: number | undefined;
-  /** Builds the error thrown when the input exceeds `maxBytes` (given the offset). */
-  tooLarge?: ((offset: number) => Error) | undefined;
+  /** Builds the error thrown when the input exceeds `maxBytes`. */
+  tooLarge?: ((maxBytes: number) => Error) | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
 
 /** Pull-based reader with a synchronous fast path (see the module doc). */
 export class ByteReader {
-  /** Current chunk; bytes `[pos, buf.length)` are unread. */
+  /** Current buffer; bytes `[pos, buf.length)` are unread. */
   buf: Uint8Array = EMPTY;
   /** Read position inside `buf`. */
   pos = 0;
   /** Absolute offset of `buf[0]`. */
   #base = 0;
+  /**
+   * When `buf` is a joined copy: the input chunk whose first bytes were copied
+   * to `buf[#tail..]`. Once reading passes `#tail` we switch back to it.
+   */
+  #next: Uint8Array | undefined;
+  #tail = -1;
+  #eof = false;
   #pulled = 0;
-  #next: () => Promise<IteratorResult<Uint8Array>>;
+  #read: () => Promise<IteratorResult<Uint8Array>>;
   #release: () => void;
-  #stash: Uint8Array | undefined;
-  #ended = false;
+  #released = false;
   #options: ByteReaderOptions;
   #abort: Promise<never> | undefined;
 
-  /** Wraps `input`. Call {@linkcode release} when done early. */
+  /** Wraps `input`. Call {@linkcode release} when done. */
   constructor(input: ChunkInput, options: ByteReaderOptions = {}) {
     this.#options = options;
     if (input instanceof ReadableStream) {
       const reader = input.getReader();
-      this.#next = () => reader.read() as Promise<IteratorResult<Uint8Array>>;
+      this.#read = () => reader.read() as Promise<IteratorResult<Uint8Array>>;
       this.#release = () => void reader.cancel().catch(() => {});
     } else if (Symbol.asyncIterator in input) {
       const it = input[Symbol.asyncIterator]();
-      this.#next = () => it.next();
+      this.#read = () => it.next();
       this.#release = () => void it.return?.()?.catch?.(() => {});
     } else {
       const it = input[Symbol.iterator]();
-      this.#next = () => Promise.resolve(it.next());
+      this.#read = () => Promise.resolve(it.next());
       this.#release = () => void it.return?.();
     }
     const signal = options.signal;
@@ -80,29 +88,29 @@ export class ByteReader {
     return this.#base + this.pos;
   }
 
-  /** Unread bytes in the current chunk. */
+  /** Unread bytes in `buf`. */
   get available(): number {
     return this.buf.length - this.pos;
   }
 
+  /** True once a `fill` hit the end of the input. */
+  get eof(): boolean {
+    return this.#eof;
+  }
+
   /** Cancels the input (idempotent). */
   release(): void {
-    if (this.#ended) return;
-    this.#ended = true;
+    if (this.#released) return;
+    this.#released = true;
     this.#release();
   }
 
-  /** Next non-empty chunk, or `undefined` at end of input. */
+  /** Next non-empty input chunk, or `undefined` at the end. */
   async #pull(): Promise<Uint8Array | undefined> {
-    if (this.#stash) {
-      const s = this.#stash;
-      this.#stash = undefined;
-      return s;
-    }
-    while (!this.#ended) {
-      const r = await (this.#abort ? Promise.race([this.#next(), this.#abort]) : this.#next());
+    while (!this.#released) {
+      const r = await (this.#abort ? Promise.race([this.#read(), this.#abort]) : this.#read());
       if (r.done) {
-        this.#ended = true;
+        this.#released = true;
         return undefined;
       }
       const chunk = r.value;
@@ -119,67 +127,80 @@ export class ByteReader {
   }
 
   /**
-   * Makes `n` bytes contiguous at `buf[pos..]`. Resolves `false` at end of
-   * input only when no byte at all is left and `eofOk`; otherwise throws
-   * `truncated(missing)` when the input ends early.
+   * Makes `min(n, bytes left in the input)` bytes contiguous at `buf[pos..]`.
+   * Afterwards `available < n` means the input ends there (`eof` is set).
    */
-  async ensure(n: number, truncated: (missing: number) => Error, eofOk = false): Promise<boolean> {
-    if (this.available >= n) return true;
-    if (this.available === 0) {
-      const chunk = await this.#pull();
-      if (!chunk) {
-        if (eofOk) return false;
-        throw truncated(n);
+  async fill(n: number): Promise<void> {
+    for (;;) {
+      if (this.available >= n) return;
+      if (this.#next && this.pos >= this.#tail) {
+        // Past the copied bytes: continue in the original chunk, no copy.
+        this.#base += this.#tail;
+        this.pos -= this.#tail;
+        this.buf = this.#next;
+        this.#next = undefined;
+        this.#tail = -1;
+        continue;
       }
-      this.#base += this.buf.length;
-      this.buf = chunk;
-      this.pos = 0;
-      if (chunk.length >= n) return true;
+      if (this.available === 0 && !this.#next) {
+        const chunk = await this.#pull();
+        if (!chunk) {
+          this.#eof = true;
+          return;
+        }
+        this.#base += this.buf.length;
+        this.buf = chunk;
+        this.pos = 0;
+        continue;
+      }
+      await this.#join(n);
+      return;
     }
-    const joined = new Uint8Array(n);
-    let have = this.available;
-    joined.set(this.buf.subarray(this.pos));
-    while (have < n) {
-      const chunk = await this.#pull();
-      if (!chunk) throw truncated(n - have);
-      const take = Math.min(n - have, chunk.length);
-      joined.set(take === chunk.length ? chunk : chunk.subarray(0, take), have);
-      have += take;
-      if (take < chunk.length) this.#stash = chunk.subarray(take);
-    }
-    this.#base += this.pos;
-    this.buf = joined;
-    this.pos = 0;
-    return true;
   }
 
-  /** Takes `n` bytes already made available by {@linkcode ensure} (no copy). */
-  take(n: number): Uint8Array {
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
+  /** `buf` := unread bytes + the first bytes of the following chunks, `n` in all. */
+  async #join(n: number): Promise<void> {
+    const end = this.#next ? this.#tail : this.buf.length;
+    const joined = new Uint8Array(n);
+    joined.set(this.buf.subarray(this.pos, end));
+    let have = end - this.pos;
+    const start = this.#base + this.pos;
+    let chunk = this.#next ?? (await this.#pull());
+    this.#next = undefined;
+    this.#tail = -1;
+    while (chunk) {
+      const take = Math.min(n - have, chunk.length);
+      joined.set(take === chunk.length ? chunk : chunk.subarray(0, take), have);
+      if (take < chunk.length) {
+        this.#next = chunk;
+        this.#tail = have;
+      }
+      have += take;
+      if (have === n) break;
+      chunk = await this.#pull();
+    }
+    if (have < n) this.#eof = true;
+    this.buf = have < n ? joined.subarray(0, have) : joined;
+    this.pos = 0;
+    this.#base = start;
   }
 
   /**
-   * Up to `max` bytes (at least 1) as a subarray of the input, without copying.
-   * Throws `truncated(max)` at end of input.
+   * Up to `max` (> 0) bytes as a subarray of the input, without copying;
+   * an empty array at the end of the input.
    */
-  async some(max: number, truncated: (missing: number) => Error): Promise<Uint8Array> {
-    if (this.available === 0) await this.ensure(1, () => truncated(max));
+  async some(max: number): Promise<Uint8Array> {
+    if (this.available === 0) await this.fill(1);
     const n = Math.min(max, this.available);
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
 
-  /** True when the input has no byte left (pulls past empty chunks). */
+  /** True when no byte is left in the input. */
   async atEnd(): Promise<boolean> {
     if (this.available > 0) return false;
-    return !(await this.ensure(1, () => new Error("unreachable"), true));
-  }
-
-  /** Offset of the byte after the last one pulled (for error messages). */
-  get pulled(): number {
-    return this.#pulled;
+    await this.fill(1);
+    return this.available === 0;
   }
 }

@@ -65,18 +65,23 @@ export async function walkNar(
     signal?.throwIfAborted();
     const paused = visitor.pause();
     if (paused) await paused;
-    const st = await call(path, () => source.lstat(path));
+    let st = call(path, () => source.lstat(path));
+    if (st instanceof Promise) st = await st;
     switch (st.kind) {
       case "regular": {
         visitor.bytes(st.executable ? TOKENS.executableHead : TOKENS.regularHead);
         visitor.u64(st.size);
-        if (st.size > 0) await visitor.contents(path, st.size);
+        if (st.size > 0) {
+          const r = visitor.contents(path, st.size);
+          if (r) await r;
+        }
         visitor.bytes(ZEROS.subarray(0, padLength(st.size)));
         visitor.bytes(TOKENS.close);
         return;
       }
       case "symlink": {
-        const target = await call(path, () => source.readLink(path));
+        let target = call(path, () => source.readLink(path));
+        if (target instanceof Promise) target = await target;
         if (target.includes(REPLACEMENT)) {
           throw new NarSourceError(
             `symlink target ${
@@ -95,7 +100,8 @@ export async function walkNar(
         return;
       }
       case "directory": {
-        const names = await call(path, () => source.readDir(path));
+        let names = call(path, () => source.readDir(path));
+        if (names instanceof Promise) names = await names;
         const entries = names.map((name) => ({ name, bytes: encoder.encode(name) }));
         entries.sort((a, b) => compareBytes(a.bytes, b.bytes));
         for (let i = 1; i < entries.length; i++) {
@@ -133,21 +139,27 @@ export async function walkNar(
 }
 
 /** Runs a source call; wraps foreign errors in a NarSourceError naming `path`. */
-async function call<T>(path: string, fn: () => MaybePromise<T>): Promise<T> {
+function call<T>(path: string, fn: () => MaybePromise<T>): MaybePromise<T> {
+  let result: MaybePromise<T>;
   try {
-    return await fn();
+    result = fn();
   } catch (e) {
-    if (e instanceof NarSourceError || (e instanceof DOMException && e.name === "AbortError")) {
-      throw e;
-    }
-    if (path.includes(REPLACEMENT)) {
-      throw new NarSourceError(
-        "the file name is not valid UTF-8 (it was read back with U+FFFD replacement characters " +
-          "and no longer names the file); a NAR of it cannot be written from Deno",
-        path,
-        { cause: e },
-      );
-    }
-    throw new NarSourceError(e instanceof Error ? e.message : String(e), path, { cause: e });
+    throw wrap(e, path);
   }
+  return result instanceof Promise ? result.catch((e) => Promise.reject(wrap(e, path))) : result;
+}
+
+function wrap(e: unknown, path: string): unknown {
+  if (e instanceof NarSourceError || (e instanceof DOMException && e.name === "AbortError")) {
+    return e;
+  }
+  if (path.includes(REPLACEMENT)) {
+    return new NarSourceError(
+      "the file name is not valid UTF-8 (it was read back with U+FFFD replacement characters " +
+        "and no longer names the file); a NAR of it cannot be written from Deno",
+      path,
+      { cause: e },
+    );
+  }
+  return new NarSourceError(e instanceof Error ? e.message : String(e), path, { cause: e });
 }

@@ -32,6 +32,7 @@ import {
   NAR_MAGIC,
   padLength,
   showBytes,
+  TOKENS,
 } from "./_format.ts";
 import { ByteReader, type ChunkInput } from "./_reader.ts";
 import { NarFormatError } from "./errors.ts";
@@ -66,6 +67,13 @@ export interface ParseNarOptions {
 
 /** The longest keyword token (`nix-archive-1`). */
 const MAX_TOKEN = 13;
+/**
+ * Lookahead that covers one node header: `(` `type` <type> [`executable` ""]
+ * `contents` <size>, with every token at its longest (13 bytes).
+ */
+const NODE_HEAD = 128;
+/** Lookahead for `entry` `(` `name` <name ≤ 255> `node` plus the node header. */
+const ENTRY_HEAD = 16 + 16 + 16 + 8 + 256 + 16 + NODE_HEAD;
 const strict = new TextDecoder("utf-8", { fatal: true });
 
 /**
@@ -90,65 +98,81 @@ export async function* parseNar(
       }),
   });
   const fail = (detail: string, offset = r.offset) => new NarFormatError(detail, { offset, path });
-  const truncated = (what: string) => (missing: number) =>
-    fail(`truncated input: ${missing} more byte(s) needed for ${what}`);
-
-  const u64 = async (what: string): Promise<number> => {
-    if (r.available < 8) await r.ensure(8, truncated(what));
+  /**
+   * The decoders below are synchronous: a `fill` with a large enough bound
+   * came first, so running short means the input has ended.
+   */
+  const short = (needed: number, what: string) => {
+    if (!r.eof) throw new Error(`NAR parser: lookahead too small for ${what} at ${r.offset}`);
+    return fail(`truncated input: ${needed - r.available} more byte(s) needed for ${what}`);
+  };
+  const u64 = (what: string): number => {
+    if (r.available < 8) throw short(8, what);
     const b = r.buf;
     const p = r.pos;
     const lo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
     const hi = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) >>> 0;
     if (hi > 0x1f_ffff) {
-      throw fail(
-        `${what} ${(BigInt(hi) << 32n) | BigInt(lo)} exceeds Number.MAX_SAFE_INTEGER`,
-      );
+      throw fail(`${what} ${(BigInt(hi) << 32n) | BigInt(lo)} exceeds Number.MAX_SAFE_INTEGER`);
     }
     r.pos = p + 8;
     return hi * 0x1_0000_0000 + lo;
   };
   const checkPadding = (len: number, what: string) => {
     const pad = padLength(len);
+    if (r.available < pad) throw short(pad, `the padding of ${what}`);
+    const b = r.buf;
     const at = r.pos;
     for (let i = 0; i < pad; i++) {
-      if (r.buf[at + i] !== 0) {
+      if (b[at + i] !== 0) {
         throw fail(
-          `non-zero padding byte 0x${r.buf[at + i]!.toString(16)} after ${what}`,
+          `non-zero padding byte 0x${b[at + i]!.toString(16)} after ${what}`,
           r.offset + i,
         );
       }
     }
     r.pos += pad;
   };
-  /** A string of at most `limit` bytes (payload returned without padding). */
-  const str = async (limit: number, what: string): Promise<Uint8Array> => {
+  /** The length of a string of at most `limit` bytes. */
+  const strLength = (limit: number, what: string): number => {
     const at = r.offset;
-    const len = await u64(`the length of ${what}`);
+    const len = u64(`the length of ${what}`);
     if (len > limit) throw fail(`${what} is ${len} bytes long, the limit is ${limit}`, at);
-    const total = len + padLength(len);
-    if (r.available < total) await r.ensure(total, truncated(what));
-    const bytes = r.take(len);
+    return len;
+  };
+  /** The payload of a string of length `len` (must be available), without padding. */
+  const strBody = (len: number, what: string): Uint8Array => {
+    if (r.available < len + padLength(len)) throw short(len + padLength(len), what);
+    const bytes = r.buf.subarray(r.pos, r.pos + len);
+    r.pos += len;
     checkPadding(len, what);
     return bytes;
   };
-  /** A keyword token (`what` describes the expected ones); returns it as text. */
-  const token = async (what: string): Promise<string> => {
+  /** A keyword token (`what` describes the expected ones), as text. */
+  const token = (what: string): string => {
     const at = r.offset;
-    const len = await u64(`the length of ${what}`);
+    const len = u64(`the length of ${what}`);
     if (len > MAX_TOKEN) throw fail(`expected ${what}, got a string of ${len} bytes`, at);
-    const total = len + padLength(len);
-    if (r.available < total) await r.ensure(total, truncated(what));
-    const bytes = r.take(len);
-    checkPadding(len, `token ${showBytes(bytes)}`);
+    const bytes = strBody(len, what);
     let text = "";
-    for (const b of bytes) text += String.fromCharCode(b);
+    for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]!);
     return text;
   };
-  const expect = async (expected: string, at = r.offset) => {
-    const got = await token(`token ${JSON.stringify(expected)}`);
-    if (got !== expected) {
-      throw fail(`expected token ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`, at);
-    }
+  /** Consumes the encoded token `enc` if it comes next (the fast path, no strings). */
+  const matches = (enc: Uint8Array): boolean => {
+    const b = r.buf;
+    const p = r.pos;
+    const n = enc.length;
+    if (b.length - p < n) return false;
+    for (let i = 0; i < n; i++) if (b[p + i] !== enc[i]) return false;
+    r.pos = p + n;
+    return true;
+  };
+  const expect = (enc: Uint8Array, expected: string) => {
+    if (matches(enc)) return;
+    const at = r.offset;
+    const got = token(`token ${JSON.stringify(expected)}`);
+    throw fail(`expected token ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`, at);
   };
   const unexpected = (got: string, allowed: string, at: number) =>
     fail(`unknown token ${JSON.stringify(got)} (expected ${allowed})`, at);
@@ -160,34 +184,46 @@ export async function* parseNar(
     }
   };
 
-  // Entries seen so far, innermost last: the previous name in each open directory.
+  // Open directories, innermost last, with the previous entry name of each.
   const dirs: { path: string; last: Uint8Array | undefined }[] = [];
   try {
-    await expect(NAR_MAGIC);
+    await r.fill(24 + NODE_HEAD);
+    expect(TOKENS.magic, NAR_MAGIC);
     for (;;) {
-      // Parse one node at `path` (depth = dirs.length).
+      // One node at `path`; its header is in the lookahead.
+      if (r.available < NODE_HEAD) await r.fill(NODE_HEAD);
+      expect(TOKENS.open, "(");
+      expect(TOKENS.type, "type");
       let at = r.offset;
-      await expect("(", at);
-      await expect("type");
-      at = r.offset;
-      const type = await token("the node type");
-      if (type === "regular") {
-        at = r.offset;
-        let next = await token('token "executable" or "contents"');
+      const kind = matches(TOKENS.regular)
+        ? "regular"
+        : matches(TOKENS.directory)
+        ? "directory"
+        : matches(TOKENS.symlink)
+        ? "symlink"
+        : token("the node type");
+      if (kind === "regular") {
         let executable = false;
-        if (next === "executable") {
+        if (!matches(TOKENS.contents)) {
+          at = r.offset;
+          const next = token('token "executable" or "contents"');
+          if (next !== "executable") throw unexpected(next, '"contents"', at);
           executable = true;
           const markAt = r.offset;
-          const mark = await str(MAX_TOKEN, 'the "executable" marker');
+          const mark = strBody(
+            strLength(MAX_TOKEN, 'the "executable" marker'),
+            'the "executable" marker',
+          );
           if (mark.length !== 0) {
             throw fail(`the "executable" marker must be "", got ${showBytes(mark)}`, markAt);
           }
           at = r.offset;
-          next = await token('token "contents"');
+          if (!matches(TOKENS.contents)) {
+            throw unexpected(token('token "contents"'), '"contents"', at);
+          }
         }
-        if (next !== "contents") throw unexpected(next, '"contents"', at);
         const sizeAt = r.offset;
-        const size = await u64("the file size");
+        const size = u64("the file size");
         // The contents, their padding and the closing ")" token must fit.
         if (size > maxSize - r.offset - padLength(size) - 16) {
           throw fail(
@@ -206,10 +242,10 @@ export async function* parseNar(
                   `NAR contents of ${JSON.stringify(filePath)} read after the parser moved on`,
                 );
               }
-              const chunk = await r.some(
-                left,
-                truncated(`the contents of ${JSON.stringify(filePath)}`),
-              );
+              const chunk = await r.some(left);
+              if (chunk.length === 0) {
+                throw short(left, `the contents of ${JSON.stringify(filePath)}`);
+              }
               left -= chunk.length;
               yield chunk;
             }
@@ -218,51 +254,57 @@ export async function* parseNar(
         yield { kind: "regular", path, executable, size, contents };
         current = false;
         while (left > 0) {
-          left -= (await r.some(left, truncated("the file contents"))).length;
+          const chunk = await r.some(left);
+          if (chunk.length === 0) throw short(left, `the contents of ${JSON.stringify(filePath)}`);
+          left -= chunk.length;
         }
-        const pad = padLength(size);
-        if (r.available < pad) await r.ensure(pad, truncated("the padding of the file contents"));
+        if (r.available < 24) await r.fill(24);
         checkPadding(size, "the file contents");
-        await expect(")");
-      } else if (type === "symlink") {
-        await expect("target");
+        expect(TOKENS.close, ")");
+      } else if (kind === "symlink") {
+        expect(TOKENS.target, "target");
         const targetAt = r.offset;
-        const raw = await str(MAX_TARGET_BYTES, "the symlink target");
+        const len = strLength(MAX_TARGET_BYTES, "the symlink target");
+        if (r.available < len + 8 + 16) await r.fill(len + 8 + 16);
+        const raw = strBody(len, "the symlink target");
         if (raw.length === 0) throw fail("the symlink target is empty", targetAt);
         if (raw.includes(0)) {
           throw fail(`the symlink target contains a NUL byte: ${showBytes(raw)}`, targetAt);
         }
         const target = utf8(raw, "the symlink target", targetAt);
-        await expect(")");
+        expect(TOKENS.close, ")");
         yield { kind: "symlink", path, target };
-      } else if (type === "directory") {
+      } else if (kind === "directory") {
         yield { kind: "directory", path };
         dirs.push({ path, last: undefined });
       } else {
-        throw unexpected(type, '"regular", "symlink" or "directory"', at);
+        throw unexpected(kind, '"regular", "symlink" or "directory"', at);
       }
 
-      // Close finished directories / entries until the next entry starts.
+      // Close finished entries and directories until the next entry starts.
       let descended = false;
       while (dirs.length > 0) {
         const dir = dirs[dirs.length - 1]!;
+        if (r.available < ENTRY_HEAD + 16) await r.fill(ENTRY_HEAD + 16);
         if (dir.path !== path) {
           // `path` was an entry of `dir` and its node is complete: close the entry.
           path = dir.path;
-          await expect(")");
+          expect(TOKENS.close, ")");
         }
-        const tokAt = r.offset;
-        const next = await token('token "entry" or ")"');
-        if (next === ")") {
+        if (matches(TOKENS.close)) {
           dirs.pop();
           yield { kind: "directory-end", path };
           continue;
         }
-        if (next !== "entry") throw unexpected(next, '"entry" or ")"', tokAt);
-        await expect("(");
-        await expect("name");
+        if (!matches(TOKENS.entryHead)) {
+          const tokAt = r.offset;
+          const next = token('token "entry" or ")"');
+          if (next !== "entry") throw unexpected(next, '"entry" or ")"', tokAt);
+          expect(TOKENS.open, "(");
+          expect(TOKENS.name, "name");
+        }
         const nameAt = r.offset;
-        const name = await str(MAX_NAME_BYTES, "the entry name");
+        const name = strBody(strLength(MAX_NAME_BYTES, "the entry name"), "the entry name");
         const problem = entryNameProblem(name);
         if (problem) throw fail(`${problem}: ${showBytes(name)}`, nameAt);
         if (dir.last && compareBytes(dir.last, name) >= 0) {
@@ -279,7 +321,7 @@ export async function* parseNar(
           path = childPath;
           throw fail(`nesting deeper than ${maxDepth} levels`, nameAt);
         }
-        await expect("node");
+        expect(TOKENS.node, "node");
         path = childPath;
         descended = true;
         break;

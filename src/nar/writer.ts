@@ -20,7 +20,7 @@
 import { writeU64 } from "./_format.ts";
 import { walkNar } from "./_walk.ts";
 import { NarSourceError } from "./errors.ts";
-import type { MaybePromise, NarSource } from "./source.ts";
+import type { MaybePromise, NarSource, NarSourceFile } from "./source.ts";
 
 /** Options of {@linkcode writeNar}. */
 export interface WriteNarOptions {
@@ -98,6 +98,72 @@ export async function writeNar(
     }
   };
 
+  const shrank = (filePath: string, size: number, done: number) =>
+    new NarSourceError(
+      `file shrank while being read: lstat said ${size} bytes, got only ${done}`,
+      filePath,
+    );
+  /** Copies a file into the output; stays synchronous while the source and buffer allow. */
+  const readFile = (filePath: string, size: number): MaybePromise<void> => {
+    const opened = source.open(filePath);
+    if (opened instanceof Promise) return opened.then((file) => readRest(file, filePath, size, 0));
+    const file = opened;
+    let done = 0;
+    try {
+      while (done < size) {
+        if (pos === cap) return readRest(file, filePath, size, done);
+        const want = Math.min(cap - pos, size - done);
+        const r = file.read(buf.subarray(pos, pos + want), done);
+        if (typeof r !== "number") return readRest(file, filePath, size, done, r);
+        if (r <= 0) throw shrank(filePath, size, done);
+        pos += r;
+        done += r;
+      }
+    } catch (e) {
+      const closed = file.close();
+      if (closed instanceof Promise) closed.catch(() => {});
+      throw e;
+    }
+    return file.close();
+  };
+  /** The asynchronous rest of {@linkcode readFile}; closes the file. */
+  const readRest = async (
+    file: NarSourceFile,
+    filePath: string,
+    size: number,
+    done: number,
+    inFlight?: Promise<number>,
+  ): Promise<void> => {
+    try {
+      for (;;) {
+        if (inFlight) {
+          const n = await inFlight;
+          inFlight = undefined;
+          if (n <= 0) throw shrank(filePath, size, done);
+          pos += n;
+          done += n;
+        }
+        if (done >= size) break;
+        if (pos === cap) {
+          rotate();
+          await flushPending();
+          signal?.throwIfAborted();
+        }
+        const want = Math.min(cap - pos, size - done);
+        const r = file.read(buf.subarray(pos, pos + want), done);
+        if (typeof r === "number") {
+          if (r <= 0) throw shrank(filePath, size, done);
+          pos += r;
+          done += r;
+        } else {
+          inFlight = r;
+        }
+      }
+    } finally {
+      await file.close();
+    }
+  };
+
   await walkNar(source, path, {
     bytes,
     u64(value) {
@@ -113,32 +179,9 @@ export async function writeNar(
     pause() {
       return pending.length > 0 ? flushPending() : undefined;
     },
-    async contents(filePath, size) {
-      if (pending.length > 0) await flushPending();
-      const file = await source.open(filePath);
-      try {
-        let done = 0;
-        while (done < size) {
-          if (pos === cap) {
-            rotate();
-            await flushPending();
-            signal?.throwIfAborted();
-          }
-          const want = Math.min(cap - pos, size - done);
-          const r = file.read(buf.subarray(pos, pos + want), done);
-          const n = typeof r === "number" ? r : await r;
-          if (n <= 0) {
-            throw new NarSourceError(
-              `file shrank while being read: lstat said ${size} bytes, got only ${done}`,
-              filePath,
-            );
-          }
-          pos += n;
-          done += n;
-        }
-      } finally {
-        await file.close();
-      }
+    contents(filePath, size) {
+      if (pending.length > 0) return flushPending().then(() => readFile(filePath, size));
+      return readFile(filePath, size);
     },
   }, { signal });
 
