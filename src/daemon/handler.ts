@@ -134,7 +134,10 @@ export class DaemonHandler {
     const entry = { storePath: req.storePath, started: Date.now(), bytes: 0, narSize: req.narSize };
     this.#active.set(id, entry);
     const counting: FetchSink = {
-      source: (info) => sink.source(info),
+      source: (info) => {
+        if (info.offset === 0) entry.bytes = 0; // a (re)start from the first byte
+        return sink.source(info);
+      },
       progress: (t, total) => sink.progress(t, total),
       data: (bytes) => {
         entry.bytes += bytes.length;
@@ -151,7 +154,8 @@ export class DaemonHandler {
           urls,
         },
         counting,
-        { signal: ctx.signal, policy },
+        // The helper restores into a scratch directory: it can rewind.
+        { signal: ctx.signal, policy, rewind: true },
       );
     } catch (e) {
       // Every byte was sent: the helper verifies the NAR itself and reports

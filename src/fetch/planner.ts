@@ -67,7 +67,7 @@ export class FetchPlanner {
   async fetch(
     target: FetchTarget,
     sink: FetchSink,
-    options: { signal: AbortSignal; policy: Policy },
+    options: { signal: AbortSignal; policy: Policy; rewind?: boolean },
   ): Promise<number> {
     const transfer = this.#nextTransfer++;
     const started = performance.now();
@@ -78,7 +78,8 @@ export class FetchPlanner {
       narSize: target.narSize,
       policy: options.policy,
     });
-    const hash = new Sha256();
+    let hash = new Sha256();
+    let mismatch: NarHashMismatchError | undefined;
     const attempts: string[] = [];
     const used: TransferEvents["transfer:done"]["sources"] = [];
     let sent = 0;
@@ -145,7 +146,27 @@ export class FetchPlanner {
         if (sent === target.narSize) {
           const digest = hash.digest();
           if (!equal(digest, target.narHashDigest)) {
-            throw new NarHashMismatchError(target.storePath, target.narHash, formatNarHash(digest));
+            mismatch = new NarHashMismatchError(
+              target.storePath,
+              target.narHash,
+              formatNarHash(digest),
+            );
+            source.rejected?.();
+            attempts.push(`${source.url}: ${mismatch.message}`);
+            this.#emit("transfer:source-failed", {
+              transfer,
+              source: source.kind,
+              url: source.url,
+              offset: sent,
+              error: mismatch.message,
+            });
+            // The whole NAR was wrong. With a consumer that can rewind, start over
+            // from byte 0 with the next source; otherwise fail now.
+            if (!options.rewind) throw mismatch;
+            sent = 0;
+            hash = new Sha256();
+            used.length = 0;
+            continue;
           }
           source.verified?.();
           this.#emit("transfer:done", {
@@ -159,6 +180,7 @@ export class FetchPlanner {
           return sent;
         }
       }
+      if (mismatch && sent === 0) throw mismatch;
       throw new NoSourceError(
         target.storePath,
         attempts,

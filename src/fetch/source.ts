@@ -41,4 +41,6 @@ export interface NarSource {
   open(offset: number, options: { signal: AbortSignal }): Promise<OpenedSource>;
   /** Called once the whole NAR was verified (e.g. to keep it for seeding). */
   verified?(): void;
+  /** Called when the whole NAR from this source did not match the NarHash (e.g. to penalise peers). */
+  rejected?(): void;
 }

@@ -61,46 +61,69 @@ export async function substituteItem(
   const bySource = new Map<SourceKind, number>();
   let current: SourceKind = "http";
   let fetchError: unknown;
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        for (;;) {
-          const next = await events.next();
-          if (next.done) return controller.close();
-          const ev: FetchEvent = next.value;
-          switch (ev.kind) {
-            case "data":
-              bySource.set(current, (bySource.get(current) ?? 0) + ev.bytes.length);
-              return controller.enqueue(ev.bytes);
-            case "source":
-              current = ev.source;
-              reporter.start(dest, ev.url, ev.size ?? undefined);
-              break;
-            case "progress":
-              reporter.report(ev.transferred);
-              break;
-            case "done":
-              break;
+  let received = 0;
+  // A restore attempt reads this stream; a `source` event at an offset below
+  // what was received means the daemon rewound (the whole NAR failed its
+  // check): the attempt is abandoned (its scratch tree removed) and a new one
+  // starts with the bytes that follow.
+  const attempt = () =>
+    new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          for (;;) {
+            const next = await events.next();
+            if (next.done) return controller.close();
+            const ev: FetchEvent = next.value;
+            switch (ev.kind) {
+              case "data":
+                received += ev.bytes.length;
+                bySource.set(current, (bySource.get(current) ?? 0) + ev.bytes.length);
+                return controller.enqueue(ev.bytes);
+              case "source":
+                if (ev.offset < received) {
+                  if (ev.offset !== 0) {
+                    throw new Error(`daemon rewound to byte ${ev.offset}, not 0`);
+                  }
+                  received = 0;
+                  bySource.clear();
+                  current = ev.source;
+                  reporter.start(dest, ev.url, ev.size ?? undefined);
+                  throw new Rewind();
+                }
+                current = ev.source;
+                reporter.start(dest, ev.url, ev.size ?? undefined);
+                break;
+              case "progress":
+                reporter.report(ev.transferred);
+                break;
+              case "done":
+                break;
+            }
           }
+        } catch (e) {
+          if (!(e instanceof Rewind)) fetchError = e;
+          controller.error(e);
         }
-      } catch (e) {
-        fetchError = e;
-        controller.error(e);
-      }
-    },
-    async cancel() {
-      await events.return(undefined);
-    },
-  }, { highWaterMark: 0 });
+      },
+    }, { highWaterMark: 0 });
 
   let result;
-  try {
-    result = await restoreNarToPath(stream, partial, { maxSize: narinfo.narSize, hash: true });
-  } catch (e) {
-    reporter.abandon();
-    await events.return(undefined).catch(() => {});
-    if (fetchError !== undefined) session.daemon.reset();
-    throw fetchError ?? e;
+  for (let rewinds = 0;; rewinds++) {
+    try {
+      result = await restoreNarToPath(attempt(), partial, { maxSize: narinfo.narSize, hash: true });
+      break;
+    } catch (e) {
+      if (e instanceof Rewind && rewinds < 8) {
+        session.log(
+          `guix-p2p-substitute: ${storePath}: the daemon restarts the download (bad data from a source)\n`,
+        );
+        continue;
+      }
+      reporter.abandon();
+      await events.return(undefined).catch(() => {});
+      if (fetchError !== undefined) session.daemon.reset();
+      throw fetchError ?? e;
+    }
   }
   // The NAR parsed completely; make sure the daemon had nothing more to send.
   const trailing = await events.next().catch((e) => ({ done: false, error: e }));
@@ -137,6 +160,14 @@ export async function substituteItem(
   let most = -1;
   for (const [kind, n] of bySource) if (n > most) [source, most] = [kind, n];
   return { line: successLine(narinfo.narHash, narinfo.narSize), narinfo, source };
+}
+
+/** Thrown inside an attempt's stream when the daemon rewinds to byte 0. */
+class Rewind extends Error {
+  constructor() {
+    super("the daemon restarted the download from byte 0");
+    this.name = "Rewind";
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
