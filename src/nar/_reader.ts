@@ -34,6 +34,9 @@ export interface ByteReaderOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Largest and smallest buffer for reads from byte streams. */
+const MAX_READ = 1 << 20;
+const MIN_READ = 64 << 10;
 
 /** Pull-based reader with a synchronous fast path (see the module doc). */
 export class ByteReader {
@@ -61,9 +64,28 @@ export class ByteReader {
   constructor(input: ChunkInput, options: ByteReaderOptions = {}) {
     this.#options = options;
     if (input instanceof ReadableStream) {
-      const reader = input.getReader();
-      this.#read = () => reader.read() as Promise<IteratorResult<Uint8Array>>;
-      this.#release = () => void reader.cancel().catch(() => {});
+      let byob: ReadableStreamBYOBReader | undefined;
+      try {
+        byob = input.getReader({ mode: "byob" });
+      } catch {
+        // Not a byte stream.
+      }
+      if (byob) {
+        // Byte streams (files, stdin, sockets): read straight into our own buffers,
+        // sized to what the source delivers (1 MiB from files, 64 KiB from pipes).
+        const reader = byob;
+        let size = MAX_READ;
+        this.#read = async () => {
+          const r = await reader.read(new Uint8Array(size));
+          if (r.value) size = Math.min(MAX_READ, Math.max(MIN_READ, 2 * r.value.length));
+          return r as IteratorResult<Uint8Array>;
+        };
+        this.#release = () => void reader.cancel().catch(() => {});
+      } else {
+        const reader = input.getReader();
+        this.#read = () => reader.read() as Promise<IteratorResult<Uint8Array>>;
+        this.#release = () => void reader.cancel().catch(() => {});
+      }
     } else if (Symbol.asyncIterator in input) {
       const it = input[Symbol.asyncIterator]();
       this.#read = () => it.next();

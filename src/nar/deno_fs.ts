@@ -190,6 +190,24 @@ export function denoRestoreTarget(dest: string): RestoreTarget {
         },
       };
     },
+    smallFile(path, executable, contents) {
+      checkParent(path);
+      const mode = executable ? EXECUTABLE_MODE : FILE_MODE;
+      try {
+        // One call: open(O_CREAT|O_EXCL) + write + close.
+        Deno.writeFileSync(full(path), contents, { createNew: true, mode });
+      } catch (e) {
+        fail("cannot create the file", path, e);
+      }
+      if (path === "") rootCreated = true;
+      try {
+        // Our own fresh file in a 0700 directory of this restore; lutimes never follows a link.
+        lutimesSync(full(path), EPOCH_PLUS_ONE, EPOCH_PLUS_ONE);
+        if (umaskHidesBits) Deno.chmodSync(full(path), mode);
+      } catch (e) {
+        fail("cannot finish the file", path, e);
+      }
+    },
     symlink(path, target) {
       checkParent(path);
       try {

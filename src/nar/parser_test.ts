@@ -192,3 +192,40 @@ Deno.test("parser: a format error cancels the input stream", async () => {
   await assertRejects(() => events(stream), NarFormatError, 'got "nix-archive-2"');
   assertEquals(cancelled, true);
 });
+
+Deno.test("parser: byte streams (BYOB) parse the same and are cancelled on errors", async () => {
+  const bytes = await treeT();
+  const byteStream = (data: Uint8Array, onCancel?: () => void) => {
+    let at = 0;
+    return new ReadableStream({
+      type: "bytes",
+      pull(c) {
+        const view = c.byobRequest?.view;
+        if (at >= data.length) {
+          c.close();
+          c.byobRequest?.respond(0);
+          return;
+        }
+        if (!view) throw new Error("expected a BYOB request");
+        const n = Math.min(view.byteLength, 5, data.length - at);
+        new Uint8Array(view.buffer, view.byteOffset, n).set(data.subarray(at, at + n));
+        at += n;
+        c.byobRequest!.respond(n);
+      },
+      cancel() {
+        onCancel?.();
+      },
+    });
+  };
+  assertEquals(await events(byteStream(bytes)), TREE_T_EVENTS);
+  let cancelled = false;
+  // Followed by more data, so the stream is still open when the error is found.
+  const bad = new Uint8Array(10_000);
+  bad.set(nar("nix-archive-1", "(", "type", "fifo", ")"));
+  await assertRejects(
+    () => events(byteStream(bad, () => (cancelled = true))),
+    NarFormatError,
+    'unknown token "fifo"',
+  );
+  assertEquals(cancelled, true);
+});

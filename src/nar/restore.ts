@@ -24,6 +24,8 @@ import { Sha256 } from "../hash/sha256.ts";
 import { type ChunkInput, parseNar } from "./parser.ts";
 import type { MaybePromise } from "./source.ts";
 
+const EMPTY = new Uint8Array(0);
+
 /** A regular file being written by a {@linkcode RestoreTarget}. */
 export interface RestoreFile {
   /** Appends bytes. The array is only valid during the call: copy it to keep it. */
@@ -41,6 +43,11 @@ export interface RestoreTarget {
   directory(path: string): MaybePromise<void>;
   /** Creates regular file `path` of `size` bytes (it must not exist). */
   file(path: string, executable: boolean, size: number): MaybePromise<RestoreFile>;
+  /**
+   * Optional fast path: creates regular file `path` with all of its
+   * `contents` at once (used when they arrive in one piece).
+   */
+  smallFile?(path: string, executable: boolean, contents: Uint8Array): MaybePromise<void>;
   /** Creates symlink `path` pointing to `target` (never followed). */
   symlink(path: string, target: string): MaybePromise<void>;
   /** All entries of directory `path` are in place. */
@@ -114,11 +121,24 @@ export async function restoreNar(
           break;
         }
         case "regular": {
+          const chunks = event.contents[Symbol.asyncIterator]();
+          let first: Uint8Array = EMPTY;
+          if (event.size > 0) {
+            const next = await chunks.next();
+            if (!next.done) first = next.value;
+          }
+          if (target.smallFile && first.length === event.size) {
+            const r = target.smallFile(event.path, event.executable, first);
+            if (r) await r;
+            break;
+          }
           const opened = target.file(event.path, event.executable, event.size);
           const file = opened instanceof Promise ? await opened : opened;
-          for await (const chunk of event.contents) {
-            const r = file.write(chunk);
-            if (r) await r;
+          let w = file.write(first);
+          if (w) await w;
+          for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+            w = file.write(next.value);
+            if (w) await w;
           }
           const r = file.finish();
           if (r) await r;
