@@ -223,13 +223,15 @@ async function makeCases(): Promise<Case[]> {
   add("lzip plzip -B 1MiB members", "lzip", big, tool("lzip", "-6", "-B", "1MiB", "-c"));
   add("lzip.lzip -0", "lzip", big, tool("lzip.lzip", "-0", "-c"));
   add("lzip.lzip -9", "lzip", big, tool("lzip.lzip", "-9", "-c"));
-  // lzip shrinks the dictionary to the input size: a real 32 MiB dictionary needs more
-  // than 32 MiB of input (-0 keeps that fast).
+  // lzip shrinks the dictionary to the input size, so a real 32 MiB dictionary needs more
+  // than 32 MiB of input: 1 MiB of random bytes, 30 MiB of zeros, the same random MiB
+  // again (matched 31 MiB back) and some text. -1 keeps that fast.
+  const far = random(MiB);
   add(
     "lzip.lzip 32 MiB dictionary",
     "lzip",
-    text(36 * MiB, 31),
-    tool("lzip.lzip", "-0", "-s", "32MiB", "-c"),
+    concat(far, new Uint8Array(30 * MiB), far, text(256 * 1024, 31)),
+    tool("lzip.lzip", "-1", "-s", "32MiB", "-c"),
   );
   add("lzip.lzip -b members", "lzip", big, tool("lzip.lzip", "-0", "-b", "200KiB", "-c"));
   add("lzip concatenated files", "lzip", concat(a, b), twoParts("lzip.lzip", "-c"));
