@@ -70,6 +70,7 @@ export interface Config {
   dht_mode: "auto" | "server" | "client";
   dht_protocol: string;
   max_connections: number;
+  connection_allowlist: string[];
   min_providers: number;
   discovery_timeout: number;
   max_peers_per_download: number;
@@ -350,6 +351,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: "64",
     default: () => 64,
     parse: int(1, 10000),
+  }),
+  def({
+    key: "connection_allowlist",
+    section: "Peer-to-peer",
+    doc:
+      'Networks exempt from connection limits and the per-host connection rate limit, as multiaddr prefixes (e.g. "/ip4/10.0.0.0/ipcidr/8" for a cluster, "/ip4/127.0.0.0/ipcidr/8" for tests).',
+    defaultText: "[]",
+    default: () => [],
+    parse: list(multiaddrText(false)),
   }),
   def({
     key: "min_providers",

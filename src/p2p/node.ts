@@ -1,0 +1,78 @@
+/**
+ * The libp2p node: TCP + Noise + Yamux, identify, ping, a Kademlia DHT on
+ * guix-p2p's own protocol id, optional mDNS, and connection limits, all from
+ * the configuration.
+ *
+ * Under Deno, `./runtime_patches.ts` must have been imported before this
+ * module (the daemon entry point does it).
+ *
+ * @example
+ * ```ts
+ * const node = await createNode(config, privateKey);
+ * await node.start();
+ * ```
+ * @module
+ */
+import { noise } from "@chainsafe/libp2p-noise";
+import { yamux } from "@chainsafe/libp2p-yamux";
+import { identify } from "@libp2p/identify";
+import type { PrivateKey } from "@libp2p/interface";
+import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
+import { mdns } from "@libp2p/mdns";
+import { ping } from "@libp2p/ping";
+import { tcp } from "@libp2p/tcp";
+import { createLibp2p, type Libp2p } from "libp2p";
+import type { Config } from "../config/schema.ts";
+import { VERSION } from "../version.ts";
+
+/** The services our node runs. */
+export type NodeServices = {
+  identify: ReturnType<ReturnType<typeof identify>>;
+  ping: ReturnType<ReturnType<typeof ping>>;
+  dht: KadDHT;
+};
+
+/** A guix-p2p libp2p node. */
+export type P2pNode = Libp2p<NodeServices>;
+
+/** Whether the DHT runs in server mode for this configuration. */
+export function dhtServerMode(config: Pick<Config, "dht_mode" | "listen">): boolean {
+  return config.dht_mode === "server" || (config.dht_mode === "auto" && config.listen.length > 0);
+}
+
+/** Creates (but does not start) the node. */
+export async function createNode(config: Config, privateKey: PrivateKey): Promise<P2pNode> {
+  const validityMs = 48 * 3600 * 1000;
+  const reprovideMs = Math.min(config.reprovide_interval * 1000, validityMs / 2);
+  return await createLibp2p({
+    privateKey,
+    start: false,
+    nodeInfo: { name: "guix-p2p", version: VERSION, userAgent: `guix-p2p/${VERSION}` },
+    addresses: {
+      listen: config.listen,
+      ...(config.announce.length > 0 ? { announce: config.announce } : {}),
+    },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: config.mdns ? [mdns()] : [],
+    connectionManager: {
+      maxConnections: config.max_connections,
+      allow: config.connection_allowlist,
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: config.dht_protocol,
+        clientMode: !dhtServerMode(config),
+        peerInfoMapper: passthroughMapper,
+        reprovide: {
+          validity: validityMs,
+          threshold: validityMs - reprovideMs,
+          interval: Math.min(3600_000, reprovideMs),
+        },
+      }),
+    },
+  }) as P2pNode;
+}
