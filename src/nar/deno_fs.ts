@@ -29,6 +29,7 @@
  * @module
  */
 import { lutimesSync } from "node:fs";
+import { FileRing } from "./_file_ring.ts";
 import { NarRestoreError } from "./errors.ts";
 import type { RestoreFile, RestoreTarget } from "./restore.ts";
 import type { NarSource, NarSourceFile, NarSourceStat } from "./source.ts";
@@ -102,6 +103,23 @@ const BUILDING_MODE = 0o700;
 /** atime = mtime = 1 s after the epoch, as Guix and Nix set them. */
 const EPOCH_PLUS_ONE = 1;
 
+/** Options of {@linkcode denoRestoreTarget}. */
+export interface DenoRestoreOptions {
+  /**
+   * After this many small files, a worker thread starts and creates part of
+   * the following ones in parallel (directory modes and times are then set
+   * at the end). Default 1000; `Infinity` never starts one.
+   */
+  workerThreshold?: number | undefined;
+}
+
+/** Default {@linkcode DenoRestoreOptions.workerThreshold}. */
+export const DEFAULT_WORKER_THRESHOLD = 1000;
+/** Size of the shared queue of small files handed to the worker. */
+const RING_BYTES = 8 << 20;
+/** How long to wait for the worker to finish its queue or to stop. */
+const WORKER_STOP_MS = 120_000;
+
 /**
  * A target that restores into `dest`, which must not exist yet (its parent
  * must). See the module documentation for the exact rules.
@@ -114,13 +132,20 @@ const EPOCH_PLUS_ONE = 1;
  * await restoreNar(nar, denoRestoreTarget("/tmp/new-item"), { maxSize: 1 << 30 });
  * ```
  */
-export function denoRestoreTarget(dest: string): RestoreTarget {
+export function denoRestoreTarget(dest: string, options: DenoRestoreOptions = {}): RestoreTarget {
   // Without this, a restrictive umask would leave files less readable than Guix's.
   const umaskHidesBits = (Deno.umask() & 0o555) !== 0;
+  const threshold = options.workerThreshold ?? DEFAULT_WORKER_THRESHOLD;
   const dirs = new Set<string>();
   let rootCreated = false;
   let aborted = false;
   let open: Deno.FsFile | undefined;
+  let smallFiles = 0;
+  let pool: { ring: FileRing; worker: Worker } | undefined;
+  let poolFailed = false;
+  /** Directories to finish once the worker is done (it may still add entries). */
+  const deferred: string[] = [];
+  const encoder = new TextEncoder();
 
   const full = (path: string) => (path === "" ? dest : `${dest}/${path}`);
   const fail = (what: string, path: string, e: unknown): never => {
@@ -129,6 +154,13 @@ export function denoRestoreTarget(dest: string): RestoreTarget {
     }
     const detail = e instanceof Error ? e.message : String(e);
     throw new NarRestoreError(`${what}: ${detail}`, full(path), { cause: e });
+  };
+  const checkWorker = () => {
+    const failure = pool?.ring.failure();
+    if (failure !== undefined) {
+      const [detail = failure, path = dest] = failure.split("\0");
+      throw new NarRestoreError(detail, path);
+    }
   };
   /** Defence in depth: every entry goes into a directory this restore created. */
   const checkParent = (path: string) => {
@@ -146,6 +178,36 @@ export function denoRestoreTarget(dest: string): RestoreTarget {
       );
     }
   };
+  const startWorker = () => {
+    try {
+      const ring = new FileRing(RING_BYTES);
+      const worker = new Worker(new URL("./_restore_worker.ts", import.meta.url).href, {
+        type: "module",
+      });
+      worker.postMessage({ control: ring.control, data: ring.data, chmod: umaskHidesBits });
+      pool = { ring, worker };
+    } catch {
+      poolFailed = true; // e.g. no worker support: carry on in this thread
+    }
+  };
+  const stopWorker = async (drain: boolean) => {
+    const p = pool;
+    if (!p) return;
+    p.ring.stop(drain);
+    try {
+      await p.ring.stopped(WORKER_STOP_MS);
+    } finally {
+      p.worker.terminate();
+    }
+  };
+  const finishDirectory = (path: string) => {
+    try {
+      Deno.chmodSync(full(path), DIRECTORY_MODE);
+      lutimesSync(full(path), EPOCH_PLUS_ONE, EPOCH_PLUS_ONE);
+    } catch (e) {
+      fail("cannot finish the directory", path, e);
+    }
+  };
 
   return {
     directory(path) {
@@ -160,6 +222,7 @@ export function denoRestoreTarget(dest: string): RestoreTarget {
     },
     file(path, executable): RestoreFile {
       checkParent(path);
+      checkWorker();
       const mode = executable ? EXECUTABLE_MODE : FILE_MODE;
       let file: Deno.FsFile;
       try {
@@ -192,6 +255,13 @@ export function denoRestoreTarget(dest: string): RestoreTarget {
     },
     smallFile(path, executable, contents) {
       checkParent(path);
+      checkWorker();
+      if (path !== "") {
+        smallFiles++;
+        if (!pool && !poolFailed && smallFiles > threshold) startWorker();
+        // Hand it to the worker unless its queue is full; then do it here.
+        if (pool && pool.ring.push(encoder.encode(full(path)), executable, contents)) return;
+      }
       const mode = executable ? EXECUTABLE_MODE : FILE_MODE;
       try {
         // One call: open(O_CREAT|O_EXCL) + write + close.
@@ -223,14 +293,17 @@ export function denoRestoreTarget(dest: string): RestoreTarget {
       }
     },
     directoryEnd(path) {
-      try {
-        Deno.chmodSync(full(path), DIRECTORY_MODE);
-        lutimesSync(full(path), EPOCH_PLUS_ONE, EPOCH_PLUS_ONE);
-      } catch (e) {
-        fail("cannot finish the directory", path, e);
-      }
+      if (pool) deferred.push(path);
+      else finishDirectory(path);
     },
-    abort() {
+    async commit() {
+      if (!pool) return;
+      await stopWorker(true);
+      checkWorker();
+      // Innermost first: the order of the directory ends.
+      for (const path of deferred) finishDirectory(path);
+    },
+    async abort() {
       aborted = true;
       if (open) {
         try {
@@ -238,7 +311,11 @@ export function denoRestoreTarget(dest: string): RestoreTarget {
         } catch { /* already closed */ }
         open = undefined;
       }
-      if (rootCreated) removeTree(dest);
+      try {
+        await stopWorker(false);
+      } finally {
+        if (rootCreated) removeTree(dest);
+      }
     },
   };
 }

@@ -1,4 +1,5 @@
-import { assertEquals, assertRejects } from "@std/assert";
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import { randomTree } from "../../tests/support/tree_gen.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
 import { TREE_T } from "./_testing.ts";
 import { NarRestoreError, NarSourceError } from "./errors.ts";
@@ -9,7 +10,7 @@ import {
   readNarRangeOfPath,
   restoreNarToPath,
 } from "./mod.ts";
-import { memoryNarSource } from "./memory_source.ts";
+import { memoryNarSource, type MemoryNode } from "./memory_source.ts";
 import { narStream } from "./writer.ts";
 
 async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -96,4 +97,63 @@ Deno.test("deno_fs: a missing parent directory is a NarRestoreError naming DEST"
       `cannot restore NAR to "${dir}/no/such/dest": cannot create the directory`,
     );
   });
+});
+
+Deno.test({
+  name: "deno_fs: the worker thread creates files identically and its failures clean up",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await withTemp(async (dir) => {
+      // workerThreshold 0: every small file after the first goes through the worker.
+      const tree = randomTree({ seed: 31, entries: 800 });
+      const reference = new Uint8Array(
+        await new Response(narStream(memoryNarSource(tree), "/")).arrayBuffer(),
+      );
+      await restoreNarToPath(ReadableStream.from([reference]), `${dir}/w`, { workerThreshold: 0 });
+      for await (const e of Deno.readDir(`${dir}/w`)) {
+        const st = await Deno.lstat(`${dir}/w/${e.name}`);
+        assertEquals(st.mtime?.getTime(), 1000, e.name);
+        if (st.isDirectory) assertEquals((st.mode ?? 0) & 0o777, 0o555, e.name);
+      }
+      assertEquals(
+        new Uint8Array(await new Response(dumpPath(`${dir}/w`)).arrayBuffer()),
+        reference,
+      );
+
+      // A file whose path exceeds PATH_MAX: its directory can be created, the file cannot.
+      let deep: MemoryNode = {
+        kind: "directory",
+        entries: { ["f".repeat(200)]: { kind: "regular", contents: new Uint8Array(1) } },
+      };
+      for (let i = 0; i < 16; i++) {
+        deep = { kind: "directory", entries: { ["d".repeat(250)]: deep } };
+      }
+      const many: MemoryNode = {
+        kind: "directory",
+        entries: {
+          a: {
+            kind: "directory",
+            entries: Object.fromEntries(
+              Array.from(
+                { length: 50 },
+                (_, i) => [`f${i}`, { kind: "regular", contents: new Uint8Array(i) }],
+              ),
+            ),
+          },
+          z: deep,
+        },
+      };
+      for (const workerThreshold of [0, Infinity]) {
+        const dest = `${dir}/long-${workerThreshold}`;
+        const e = await assertRejects(
+          () => restoreNarToPath(narStream(memoryNarSource(many), "/"), dest, { workerThreshold }),
+          NarRestoreError,
+          "cannot create the file",
+        );
+        assert(e.message.includes("too long"), e.message);
+        await assertRejects(() => Deno.lstat(dest), Deno.errors.NotFound);
+      }
+    });
+  },
 });

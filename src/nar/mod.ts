@@ -13,7 +13,7 @@
  * @module
  */
 import { Sha256 } from "../hash/sha256.ts";
-import { denoNarSource, denoRestoreTarget } from "./deno_fs.ts";
+import { denoNarSource, type DenoRestoreOptions, denoRestoreTarget } from "./deno_fs.ts";
 import { buildNarLayout, type NarLayout, readNarRange } from "./layout.ts";
 import type { ChunkInput } from "./parser.ts";
 import { restoreNar, type RestoreNarOptions, type RestoreResult } from "./restore.ts";
@@ -32,7 +32,13 @@ export type { RestoreFile, RestoreNarOptions, RestoreResult, RestoreTarget } fro
 export { buildNarLayout, readNarRange } from "./layout.ts";
 export type { NarLayout, NarLayoutOptions } from "./layout.ts";
 export { memoryNarSource, type MemoryNode } from "./memory_source.ts";
-export { denoNarSource, denoRestoreTarget, removeTree } from "./deno_fs.ts";
+export {
+  DEFAULT_WORKER_THRESHOLD,
+  denoNarSource,
+  denoRestoreTarget,
+  removeTree,
+} from "./deno_fs.ts";
+export type { DenoRestoreOptions } from "./deno_fs.ts";
 export { DEFAULT_MAX_DEPTH, MAX_NAME_BYTES, MAX_TARGET_BYTES, NAR_MAGIC } from "./_format.ts";
 
 /** Options that only carry a signal. */
@@ -91,9 +97,9 @@ export async function hashPath(
 export function restoreNarToPath(
   input: ChunkInput,
   dest: string,
-  options: RestoreNarOptions = {},
+  options: RestoreNarOptions & DenoRestoreOptions = {},
 ): Promise<RestoreResult> {
-  return restoreNar(input, denoRestoreTarget(dest), options);
+  return restoreNar(input, denoRestoreTarget(dest, options), options);
 }
 
 /**
