@@ -27,7 +27,7 @@ const DUMP_USAGE = `usage: guix-p2p nar dump PATH
 Write the NAR serialisation of PATH (a file, directory or symlink) to standard
 output, like "nix-store --dump PATH". Sockets, FIFOs and devices are refused.`;
 
-const RESTORE_USAGE = `usage: guix-p2p nar restore DEST [--max-size BYTES]
+const RESTORE_USAGE = `usage: guix-p2p nar restore DEST [--max-size BYTES] [--no-worker]
 
 Read a NAR from standard input and restore it at DEST, which must not exist,
 exactly as Guix does: files 0444 (0555 if executable), directories 0555,
@@ -35,7 +35,9 @@ timestamps 1970-01-01T00:00:01Z. The NAR is checked strictly (entry names,
 order, padding, lengths, depth); if it is rejected or anything fails, nothing
 is left at DEST, the error goes to standard error and the exit status is 1.
 
-  --max-size BYTES   reject NARs longer than BYTES (e.g. the expected NarSize)`;
+  --max-size BYTES   reject NARs longer than BYTES (e.g. the expected NarSize)
+  --no-worker        create every file in the main thread (by default a worker
+                     thread takes part of the work once there are many files)`;
 
 const HASH_USAGE = `usage: guix-p2p nar hash PATH [--size]
 
@@ -45,7 +47,7 @@ Print the NAR hash of PATH as sha256:<nix32>, like "guix hash -S nar PATH" or
   --size   also print the NarSize after the hash: "sha256:<nix32> <bytes>"`;
 
 const USAGE = `usage: guix-p2p nar dump PATH
-       guix-p2p nar restore DEST [--max-size BYTES]
+       guix-p2p nar restore DEST [--max-size BYTES] [--no-worker]
        guix-p2p nar hash PATH [--size]
 
 dump     write the NAR of PATH to standard output
@@ -110,7 +112,10 @@ async function dump(args: string[], io: CliIo): Promise<number> {
 }
 
 async function restore(args: string[], io: CliIo): Promise<number> {
-  const { flags, positionals } = parseFlags(args, { string: ["max-size"] });
+  const { flags, positionals } = parseFlags(args, {
+    string: ["max-size"],
+    boolean: ["no-worker"],
+  });
   const dest = onePath(positionals, "DEST", "restore");
   let maxSize: number | undefined;
   if (flags["max-size"] !== undefined) {
@@ -119,7 +124,10 @@ async function restore(args: string[], io: CliIo): Promise<number> {
       throw new UsageError(`--max-size: expected a number of bytes, got "${flags["max-size"]}"`);
     }
   }
-  await restoreNarToPath(io.stdin, dest, { maxSize });
+  await restoreNarToPath(io.stdin, dest, {
+    maxSize,
+    workerThreshold: flags["no-worker"] ? Infinity : undefined,
+  });
   return 0;
 }
 

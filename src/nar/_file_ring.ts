@@ -56,11 +56,6 @@ export class FileRing {
     this.#view = new DataView(this.data);
   }
 
-  /** Largest data size a record may carry. */
-  get maxData(): number {
-    return this.#bytes.length / 4;
-  }
-
   /** Queues a file; false when the ring is too full (the caller creates it itself). */
   push(path: Uint8Array, executable: boolean, contents: Uint8Array): boolean {
     const cap = this.#bytes.length;

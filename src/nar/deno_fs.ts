@@ -116,7 +116,7 @@ export interface DenoRestoreOptions {
 /** Default {@linkcode DenoRestoreOptions.workerThreshold}. */
 export const DEFAULT_WORKER_THRESHOLD = 1000;
 /** Size of the shared queue of small files handed to the worker. */
-const RING_BYTES = 8 << 20;
+const RING_BYTES = 1 << 20;
 /** How long to wait for the worker to finish its queue or to stop. */
 const WORKER_STOP_MS = 120_000;
 
