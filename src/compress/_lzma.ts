@@ -84,13 +84,13 @@ export class LzmaDataError extends Error {
 /** The decoder state. Fields are public for the container code (lzip, LZMA2). */
 export class LzmaDecoder {
   /** Literal context bits. */
-  readonly lc: number;
+  lc = 3;
   /** Literal position bits. */
-  readonly lp: number;
+  lp = 0;
   /** Position bits. */
-  readonly pb: number;
+  pb = 2;
   /** The probabilities. */
-  readonly probs: Uint16Array;
+  probs: Uint16Array;
 
   /** Input bytes; the caller refills it and sets `inPos`. */
   input: Uint8Array = new Uint8Array(0);
@@ -121,13 +121,23 @@ export class LzmaDecoder {
 
   /** Creates a decoder for the given literal/position parameters. */
   constructor(lc: number, lp: number, pb: number) {
+    this.probs = new Uint16Array(0);
+    this.setProperties(lc, lp, pb);
+  }
+
+  /**
+   * Changes `lc`/`lp`/`pb` (LZMA2 may, between chunks); call `resetState`
+   * afterwards.
+   */
+  setProperties(lc: number, lp: number, pb: number): void {
     if (lc < 0 || lc > 8 || lp < 0 || lp > 4 || pb < 0 || pb > 4) {
       throw new RangeError(`invalid LZMA properties lc=${lc} lp=${lp} pb=${pb}`);
     }
     this.lc = lc;
     this.lp = lp;
     this.pb = pb;
-    this.probs = new Uint16Array(LITERAL + (0x300 << (lc + lp)));
+    const size = LITERAL + (0x300 << (lc + lp));
+    if (this.probs.length < size) this.probs = new Uint16Array(size);
   }
 
   /**

@@ -34,6 +34,7 @@ import { LZIP_MAX_DICTIONARY, LzipDecoder } from "./_lzip.ts";
 import { nodeZlibEngine } from "./_node_zlib.ts";
 import { processEngine } from "./_process_engine.ts";
 import { syncEngine } from "./_sync_engine.ts";
+import { XzDecoder } from "./_xz.ts";
 import { type Compression, COMPRESSIONS } from "./compression.ts";
 import { denoProcessRunner } from "./deno_process.ts";
 import { UnsupportedCompressionError } from "./errors.ts";
@@ -94,7 +95,7 @@ const EXTERNAL: Partial<Record<Compression, ExternalTool>> = {
   },
 };
 
-const BUILTIN: ReadonlySet<Compression> = new Set(["none", "gzip", "zstd", "lzip"]);
+const BUILTIN: ReadonlySet<Compression> = new Set(["none", "gzip", "zstd", "xz", "lzip"]);
 const PREFER_EXTERNAL: ReadonlySet<Compression> = new Set(["lzip", "xz", "bzip2"]);
 
 /**
@@ -173,6 +174,10 @@ export function decompressor(
     });
   } else if (compression === "gzip" || compression === "zstd") {
     engine = nodeZlibEngine(compression);
+  } else if (compression === "xz") {
+    engine = syncEngine(
+      new XzDecoder({ maxDictionarySize: dictionaryLimit(options), maxOutput: options.maxOutput }),
+    );
   } else if (compression === "lzip") {
     engine = syncEngine(
       new LzipDecoder({
