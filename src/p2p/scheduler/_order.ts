@@ -9,7 +9,7 @@
  * ```ts
  * import { WantedOrder } from "./_order.ts";
  * const order = new WantedOrder(4, false);
- * order.rebuild(Uint16Array.of(2, 1, 0, 1), () => true, true);
+ * order.rebuild(Uint16Array.of(2, 1, 0, 1), () => true, Infinity);
  * const seen: number[] = [];
  * order.scan((i) => (seen.push(i), false)); // seen = [1, 3, 0, 2]
  * ```
@@ -39,16 +39,17 @@ export class WantedOrder {
   }
 
   /**
-   * Re-sorts by `avail` (a counting sort: linear) and rebuilds the wanted set
-   * from `wanted`. With `rarest` false only "nobody has it" is moved last.
+   * Re-sorts by `min(avail, cap)` (a counting sort: linear) and rebuilds the
+   * wanted set from `wanted`. Blocks nobody has go last; `cap` 1 keeps index
+   * order among the others.
    */
-  rebuild(avail: Uint16Array, wanted: (i: number) => boolean, rarest: boolean): void {
+  rebuild(avail: Uint16Array, wanted: (i: number) => boolean, cap: number): void {
     const n = this.#n;
     let maxKey = 0;
     const key = (i: number): number => {
       const a = avail[i]!;
       if (a === 0) return 0xffff;
-      return rarest ? a : 1;
+      return a < cap ? a : cap;
     };
     for (let i = 0; i < n; i++) {
       const k = key(i);

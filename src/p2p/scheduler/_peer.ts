@@ -69,10 +69,17 @@ export class PeerState {
   busyMs = 0;
   busySince = 0;
   lastArrival = -1;
+  /** Last reply of any kind (block, bad block, refusal), -Infinity before the first. */
+  lastHeard = -Infinity;
   /** Average time between arrivals while requests were outstanding (ms), NaN until measured. */
   gapMs = NaN;
   /** Smoothed round-trip time of a request (ms), NaN until measured. */
   srttMs = NaN;
+  /** Smallest round-trip time seen (ms), NaN until measured. */
+  minRttMs = NaN;
+  /** Flagged by the stall guard; cleared by the next reply. */
+  stallFlag = false;
+  stalls = 0;
 
   /** A peer serving `have`, window starting at `initialWindow`, at most `maxWindow`. */
   constructor(
@@ -96,21 +103,51 @@ export class PeerState {
     return this.has(i) && !this.lacks.has(i) && !this.faulted.has(i);
   }
 
-  /** Window capped so that the queued work takes at most `maxQueueDelayMs` at the measured rate. */
+  /**
+   * The window in use: one block while flagged stalled, else the AIMD window
+   * capped so that the queued work takes at most `maxQueueDelayMs` beyond the
+   * minimum round trip at the measured rate.
+   */
   effectiveWindow(maxQueueDelayMs: number): number {
+    if (this.stallFlag) return 1;
     return Math.min(this.window.size, this.queueCap(maxQueueDelayMs));
   }
 
-  /** The queue-delay cap: `maxQueueDelayMs / gap`, at least 2; unbounded until measured. */
+  /**
+   * The queue-delay cap: `(min rtt + maxQueueDelayMs) / gap` blocks, at least
+   * 2; unbounded until measured. A window below the bandwidth-delay product
+   * is never capped: then `rtt ≈ min rtt` and `gap ≈ rtt / window`.
+   */
   queueCap(maxQueueDelayMs: number): number {
     if (!(this.gapMs > 0) || !Number.isFinite(maxQueueDelayMs)) return Infinity;
-    return Math.max(2, Math.floor(maxQueueDelayMs / this.gapMs));
+    return Math.max(2, Math.floor((this.minRttMs + maxQueueDelayMs) / this.gapMs));
+  }
+
+  /** Any reply from the peer: it is alive. */
+  heard(now: number): void {
+    this.lastHeard = now;
+    this.stallFlag = false;
+  }
+
+  /**
+   * Whether the peer has requests outstanding but has been silent for longer
+   * than `max(minMs, 8 inter-arrival gaps, 2 round trips)` (before any round
+   * trip is measured: `max(minMs, unmeasuredMs)`).
+   */
+  stalled(now: number, minMs: number, unmeasuredMs: number): boolean {
+    if (this.inflight.size === 0) return false;
+    const silent = now - Math.max(this.lastHeard, this.busySince);
+    const limit = Number.isNaN(this.srttMs)
+      ? Math.max(minMs, unmeasuredMs)
+      : Math.max(minMs, 8 * (this.gapMs || 0), 2 * this.srttMs);
+    return silent > limit;
   }
 
   /** Records an answer to a request sent at `sentAt`, arriving at `now`. */
   sample(sentAt: number, now: number): void {
     const rtt = now - sentAt;
     this.srttMs = Number.isNaN(this.srttMs) ? rtt : this.srttMs + ALPHA * (rtt - this.srttMs);
+    if (!(rtt >= this.minRttMs)) this.minRttMs = rtt;
     // Inter-arrival gaps count only while the peer was busy since the last arrival.
     if (this.lastArrival >= 0 && this.busySince <= this.lastArrival) {
       const gap = now - this.lastArrival;

@@ -50,6 +50,12 @@ export class AimdWindow {
     if (this.#cwnd > this.#max) this.#cwnd = this.#max;
   }
 
+  /** A stall: back to one block, slow start up to half the old window. */
+  collapse(): void {
+    this.#ssthresh = Math.max(1, Math.floor(this.#cwnd / 2));
+    this.#cwnd = 1;
+  }
+
   /** A loss (timeout, busy, bad block): halve, at least 1, and leave slow start. */
   decrease(): void {
     this.#cwnd = Math.max(1, Math.floor(this.#cwnd / 2));

@@ -8,14 +8,21 @@
  * - every peer works in parallel, within its own window of requests in flight
  *   (AIMD: slow start, then +1 per window of arrivals; halved on timeout,
  *   busy or bad block), capped so that a peer's queue holds at most
- *   `maxQueueDelayMs` of work at its measured rate;
- * - wanted blocks go out rarest first (held by the fewest peers), ties in
- *   index order, so with full seeders the download runs in order and the
- *   contiguous verified prefix, which streams to the consumer, advances
- *   steadily;
+ *   `maxQueueDelayMs` of work beyond its minimum round trip at its measured
+ *   rate;
+ * - wanted blocks go out rarest first (held by the fewest peers; counts from
+ *   `rarityCap` up are equal), ties in index order, so with full seeders the
+ *   download runs in order and the contiguous verified prefix, which streams
+ *   to the consumer, advances steadily;
  * - failed, timed-out and rejected requests go back to the queue; a peer is
  *   never asked again for a block it sent bad data for, nor for one it said it
  *   lacks until its availability is updated;
+ * - stall guard: a peer with requests outstanding that has been silent for
+ *   much longer than usual (`stallMinMs`, 8 inter-arrival gaps, 2 round
+ *   trips) gets no new work, and its outstanding blocks may be requested
+ *   from other peers right away (up to `endgameDuplicates` extra copies),
+ *   lowest index first, instead of holding the streamed prefix back until
+ *   the request timeout;
  * - endgame: once every missing block that some peer can serve is in flight,
  *   a peer with room in its window gets duplicates of the oldest outstanding
  *   requests (at most `endgameDuplicates` extra copies per block); the first
@@ -67,10 +74,26 @@ export interface BlockSchedulerOptions {
   /** Request blocks held by fewer peers first (default true); false: in order whatever the rarity. */
   rarestFirst?: boolean;
   /**
-   * Cap a peer's window at this much queued work at its measured rate (default
-   * `requestTimeoutMs / 4`); `Infinity` disables the cap.
+   * Availabilities at or above this count as equally common (default 3: blocks
+   * held by one peer, then by two, then the rest in order); `Infinity` is
+   * strict rarest-first. A cap keeps one partial peer among many seeders from
+   * reordering the whole download away from the streamed prefix.
+   */
+  rarityCap?: number;
+  /**
+   * Cap a peer's window at the blocks it serves, at its measured rate, in its
+   * minimum round trip plus this long (default 500 ms): enough to keep it busy,
+   * not so much that its queue delays the streamed prefix and the endgame.
+   * `Infinity` disables the cap.
    */
   maxQueueDelayMs?: number;
+  /**
+   * Least silence (ms) before a peer with requests outstanding counts as
+   * stalled (default `min(2000, requestTimeoutMs / 4)`); `Infinity` disables
+   * the stall guard. A peer whose round trip is not measured yet is given
+   * `requestTimeoutMs / 4` at least.
+   */
+  stallMinMs?: number;
 }
 
 /** Result of {@linkcode BlockScheduler.received}. */
@@ -117,6 +140,10 @@ export interface PeerStats {
   bytesPerSecond: number;
   /** Smoothed request round-trip time, if measured. */
   rttMs: number | undefined;
+  /** Silent for too long with requests outstanding (see the stall guard). */
+  stalled: boolean;
+  /** Times the stall guard flagged the peer. */
+  stalls: number;
 }
 
 /** Download-wide counters. */
@@ -127,8 +154,10 @@ export interface SchedulerStats {
   inFlight: number;
   /** Indexes handed out by `next()` (every decision). */
   requests: number;
-  /** Of which endgame duplicates. */
+  /** Of which duplicates of a block already in flight (endgame and stall guard). */
   duplicateRequests: number;
+  /** Of which duplicates of blocks held by a stalled peer. */
+  stallRescues: number;
   /** Arrivals of blocks already present. */
   duplicateArrivals: number;
   endgame: boolean;
@@ -160,7 +189,9 @@ export class BlockScheduler {
   readonly #maxWindow: number;
   readonly #dup: number;
   readonly #rarest: boolean;
+  readonly #rarityCap: number;
   readonly #queueDelayMs: number;
+  readonly #stallMinMs: number;
 
   readonly #present: Uint8Array;
   #presentCount = 0;
@@ -180,6 +211,7 @@ export class BlockScheduler {
   #requests = 0;
   #duplicateRequests = 0;
   #duplicateArrivals = 0;
+  #stallRescues = 0;
 
   /** Creates the scheduler; every block starts missing, no peer is known. */
   constructor(options: BlockSchedulerOptions) {
@@ -199,19 +231,33 @@ export class BlockScheduler {
     checkInt("initialWindow", initialWindow, 1, maxWindow);
     const dup = o.endgameDuplicates ?? 2;
     checkInt("endgameDuplicates", dup, 0, 16);
-    const queueDelay = o.maxQueueDelayMs ?? o.requestTimeoutMs / 4;
+    const queueDelay = o.maxQueueDelayMs ?? 500;
+    const rarityCap = o.rarityCap ?? 3;
+    if (!(rarityCap >= 2) || (Number.isFinite(rarityCap) && !Number.isInteger(rarityCap))) {
+      throw new SchedulerError(
+        `BlockScheduler: rarityCap must be an integer >= 2 or Infinity, got ${rarityCap}`,
+      );
+    }
     if (!(queueDelay > 0)) {
       throw new SchedulerError(
         `BlockScheduler: maxQueueDelayMs must be positive (Infinity disables it), got ${queueDelay}`,
       );
     }
+    const stallMin = o.stallMinMs ?? Math.min(2000, o.requestTimeoutMs / 4);
+    if (!(stallMin >= 0)) {
+      throw new SchedulerError(
+        `BlockScheduler: stallMinMs must be >= 0 (Infinity disables it), got ${stallMin}`,
+      );
+    }
     this.blockCount = o.blockCount;
+    this.#stallMinMs = stallMin;
     this.#clock = o.now;
     this.#timeoutMs = o.requestTimeoutMs;
     this.#initialWindow = initialWindow;
     this.#maxWindow = maxWindow;
     this.#dup = dup;
     this.#rarest = o.rarestFirst ?? true;
+    this.#rarityCap = rarityCap;
     this.#queueDelayMs = queueDelay;
     this.#present = new Uint8Array(o.blockCount);
     this.#avail = new Uint16Array(o.blockCount);
@@ -301,9 +347,11 @@ export class BlockScheduler {
     const now = this.#now();
     const out: number[] = [];
     if (this.done) return out;
+    if (this.#stalled(p, now)) return out;
     const free = Math.min(max, p.effectiveWindow(this.#queueDelayMs) - p.inflight.size);
     if (free <= 0) return out;
-    if (this.#wantedAvail > 0) {
+    if (this.#dup > 0) this.#rescue(p, now, free, out);
+    if (this.#wantedAvail > 0 && out.length < free) {
       if (this.#orderDirty) this.#rebuildOrder();
       this.#order.scan((i) => {
         if (!p.serves(i)) return false;
@@ -338,6 +386,7 @@ export class BlockScheduler {
     const c = p.inflight.get(index);
     p.bytes += bytes;
     p.consecutiveTimeouts = 0;
+    p.heard(now);
     if (c) {
       p.sample(c.sentAt, now);
       p.window.increase(p.queueCap(this.#queueDelayMs));
@@ -362,6 +411,7 @@ export class BlockScheduler {
     this.#checkIndex("rejected", index, peer);
     const now = this.#now();
     p.faults++;
+    p.heard(now);
     this.#exclude(p, index, p.faulted);
     const c = p.inflight.get(index);
     if (c) this.#drop(c, now);
@@ -384,6 +434,7 @@ export class BlockScheduler {
     }
     const now = this.#now();
     const c = p.inflight.get(index);
+    if (reason !== "timeout") p.heard(now);
     switch (reason) {
       case "timeout":
         if (c) {
@@ -488,6 +539,7 @@ export class BlockScheduler {
       requests: this.#requests,
       duplicateRequests: this.#duplicateRequests,
       duplicateArrivals: this.#duplicateArrivals,
+      stallRescues: this.#stallRescues,
       endgame: this.endgame,
       peers: [...this.#peers.values()].map((p) => this.#stats(p, now)),
     };
@@ -560,14 +612,14 @@ export class BlockScheduler {
     const a = this.#avail[i]!;
     this.#avail[i] = a + 1;
     if (a === 0 && this.#wanted(i)) this.#wantedAvail++;
-    if (this.#rarest || a === 0) this.#orderDirty = true;
+    if (a === 0 || (this.#rarest && a < this.#rarityCap)) this.#orderDirty = true;
   }
 
   #decAvail(i: number): void {
     const a = this.#avail[i]! - 1;
     this.#avail[i] = a;
     if (a === 0 && this.#wanted(i)) this.#wantedAvail--;
-    if (this.#rarest || a === 0) this.#orderDirty = true;
+    if (a === 0 || (this.#rarest && a < this.#rarityCap)) this.#orderDirty = true;
   }
 
   /** Adds `index` to one of the peer's exclusion sets, updating availability. */
@@ -578,8 +630,43 @@ export class BlockScheduler {
   }
 
   #rebuildOrder(): void {
-    this.#order.rebuild(this.#avail, (i) => this.#wanted(i), this.#rarest);
+    this.#order.rebuild(this.#avail, (i) => this.#wanted(i), this.#rarest ? this.#rarityCap : 1);
     this.#orderDirty = false;
+  }
+
+  /** Stall detection; flags the peer (window back to 1) the first time. */
+  #stalled(p: PeerState, now: number): boolean {
+    if (!p.stalled(now, this.#stallMinMs, this.#timeoutMs / 4)) return false;
+    if (!p.stallFlag) {
+      p.stallFlag = true;
+      p.stalls++;
+      p.window.collapse();
+    }
+    return true;
+  }
+
+  /** Stall guard: gives `p` duplicates of blocks held only by stalled peers, lowest index first. */
+  #rescue(p: PeerState, now: number, free: number, out: number[]): void {
+    if (!Number.isFinite(this.#stallMinMs)) return;
+    let candidates: number[] | undefined;
+    for (const q of this.#peers.values()) {
+      if (q === p || !this.#stalled(q, now)) continue;
+      for (const i of q.inflight.keys()) {
+        const copies = this.#inflight.get(i)!;
+        if (copies.length > this.#dup || p.inflight.has(i) || !p.serves(i)) continue;
+        if (copies.some((c) => !this.#stalled(c.peer, now))) continue;
+        (candidates ??= []).push(i);
+      }
+    }
+    if (!candidates) return;
+    candidates.sort((a, b) => a - b);
+    for (const i of candidates) {
+      if (out.length >= free) break;
+      if (p.inflight.has(i)) continue; // listed twice (held by two stalled peers)
+      this.#dispatch(p, i, now);
+      this.#stallRescues++;
+      out.push(i);
+    }
   }
 
   #dispatch(p: PeerState, i: number, now: number): void {
@@ -633,6 +720,11 @@ export class BlockScheduler {
       this.#drop(c, now);
       if (c.peer !== by) {
         c.peer.cancelled++;
+        if (c.peer.stallFlag) {
+          // Superseded while the peer is stalled: a timeout decided by the stall guard.
+          c.peer.timeouts++;
+          c.peer.consecutiveTimeouts++;
+        }
         cancel.push(c.peer.id);
       }
     }
@@ -658,6 +750,8 @@ export class BlockScheduler {
       bytes: p.bytes,
       bytesPerSecond: busy > 0 ? (p.bytes * 1000) / busy : 0,
       rttMs: Number.isNaN(p.srttMs) ? undefined : p.srttMs,
+      stalled: p.stalled(now, this.#stallMinMs, this.#timeoutMs / 4),
+      stalls: p.stalls,
     };
   }
 }

@@ -99,6 +99,7 @@ Deno.test("window: slow start doubles per round, a timeout halves it, then it gr
     initialWindow: 4,
     maxWindow: 64,
     maxQueueDelayMs: Infinity,
+    stallMinMs: Infinity,
   });
   s.addPeer("a", "all");
   const round = () => {
@@ -151,7 +152,7 @@ Deno.test("busy halves the window and requeues; a late failure changes nothing",
 });
 
 Deno.test("timeouts: expired() lists requests older than the timeout, oldest first; they are requeued", () => {
-  const { s, clock } = setup({ blockCount: 8, requestTimeoutMs: 1000 });
+  const { s, clock } = setup({ blockCount: 8, requestTimeoutMs: 1000, stallMinMs: Infinity });
   s.addPeer("slow", "all");
   s.addPeer("fast", "all");
   assertEquals(s.next("slow", 2), [0, 1]);
@@ -392,22 +393,22 @@ Deno.test("markPresent (resuming): present blocks are never requested; in-flight
   assertEquals(empty.next("a"), []);
 });
 
-Deno.test("the queue-delay cap keeps a slow peer's window at what it serves in maxQueueDelayMs", () => {
-  // A peer that delivers one block per 500 ms; cap 2000 ms -> at most 4 blocks queued.
-  const { s, clock } = setup({ blockCount: 400, initialWindow: 4, maxQueueDelayMs: 2000 });
+Deno.test("the queue-delay cap: a slow peer queues at most maxQueueDelayMs beyond its minimum round trip", () => {
+  // A peer that delivers one block per 500 ms (the oldest asked): min rtt 500 ms.
+  const { s, clock } = setup({ blockCount: 400, initialWindow: 4, maxQueueDelayMs: 1000 });
   s.addPeer("slow", "all");
   s.next("slow");
   for (let k = 0; k < 60; k++) {
     clock.t += 500;
-    const [oldest] = s.inFlightAt("slow");
-    s.received("slow", oldest!, 262144);
+    s.received("slow", s.inFlightAt("slow")[0]!, 262144);
     s.next("slow");
   }
-  assertEquals(s.peerStats("slow").window, 4);
-  assertEquals(s.peerStats("slow").inFlight, 4);
   const st = s.peerStats("slow");
+  assertEquals(st.window, 3, "(500 ms + 1000 ms) / 500 ms per block");
+  assertEquals(st.inFlight, 3);
+  assert(Math.abs(st.rttMs! - 1500) < 1, `rtt ${st.rttMs} ms: min rtt + 1000 ms of queue`);
   assert(Math.abs(st.bytesPerSecond - 524288) < 1, `throughput ${st.bytesPerSecond}`);
-  // Without the cap, the same peer's window grows without bound (slow start).
+  // Without the cap, the same peer's window grows to the maximum (slow start).
   const { s: u, clock: c2 } = setup({
     blockCount: 400,
     initialWindow: 4,
@@ -421,6 +422,96 @@ Deno.test("the queue-delay cap keeps a slow peer's window at what it serves in m
     u.next("slow");
   }
   assertEquals(u.peerStats("slow").window, 64);
+  assert(u.peerStats("slow").rttMs! > 10_000, "its queue is over 10 s deep");
+});
+
+Deno.test("rarityCap: availabilities from the cap up count as equal; Infinity is strict", () => {
+  const holders = [6, 6, 7, 7, 1, 2, 7, 6]; // peers holding each block
+  const make = (rarityCap: number) => {
+    const { s } = setup({ blockCount: 8, initialWindow: 8, rarityCap, endgameDuplicates: 0 });
+    for (let p = 0; p < 7; p++) {
+      s.addPeer(`p${p}`, bits(8, range(0, 8).filter((i) => holders[i]! > p)));
+    }
+    return s.next("p0");
+  };
+  assertEquals(make(3), [4, 5, 0, 1, 2, 3, 6, 7]);
+  assertEquals(make(Infinity), [4, 5, 0, 1, 7, 2, 3, 6]);
+  assertThrows(
+    () => make(1),
+    SchedulerError,
+    "rarityCap must be an integer >= 2 or Infinity, got 1",
+  );
+});
+
+Deno.test("stall guard: a silent peer gets no new work and its blocks go to others, lowest first", () => {
+  const { s, clock } = setup({ blockCount: 400, initialWindow: 4, stallMinMs: 1000 });
+  s.addPeer("a", "all");
+  s.addPeer("b", "all");
+  assertEquals(s.next("a"), [0, 1, 2, 3]);
+  assertEquals(s.next("b"), [4, 5, 6, 7]);
+  // a answers every 100 ms for a while (gap 100 ms, rtt about 400 ms)...
+  for (let k = 0; k < 12; k++) {
+    clock.t += 100;
+    s.received("a", s.inFlightAt("a")[0]!);
+    s.next("a");
+    s.received("b", s.inFlightAt("b")[0]!);
+    s.next("b");
+  }
+  const held = s.inFlightAt("a").sort((x, y) => x - y);
+  assert(held.length >= 4, `a holds ${held}`);
+  // ...then goes silent while b keeps answering every 100 ms.
+  let rescued: number[] = [];
+  let silentMs = 0;
+  while (rescued.length === 0) {
+    clock.t += 100;
+    silentMs += 100;
+    assert(silentMs <= 5000, "a never counted as stalled");
+    s.received("b", s.inFlightAt("b")[0]!);
+    rescued = s.next("b").filter((i) => held.includes(i));
+  }
+  const rtt = s.peerStats("a").rttMs!;
+  assert(silentMs > Math.max(1000, 2 * rtt), `stalled after ${silentMs} ms (rtt ${rtt} ms)`);
+  assert(silentMs <= Math.max(1000, 2 * rtt) + 100, `stalled only after ${silentMs} ms`);
+  assertEquals(s.peerStats("a").stalled, true);
+  assertEquals(rescued, held.slice(0, rescued.length), "lowest index first");
+  assertEquals(s.next("a"), [], "a stalled peer gets no new work");
+  assertEquals(s.stats().stallRescues, rescued.length);
+  while (rescued.length < 2) {
+    clock.t += 100;
+    s.received("b", s.inFlightAt("b")[0]!);
+    rescued.push(...s.next("b").filter((i) => held.includes(i)));
+  }
+  assertEquals(rescued, held.slice(0, rescued.length), "lowest index first");
+  assertEquals(s.peerStats("a").window, 1, "the window collapsed");
+  assertEquals(s.peerStats("a").stalls, 1);
+  // A copy superseded while its peer is stalled counts as a timeout of that peer.
+  assert(rescued.length >= 2, `rescued ${rescued}`);
+  assertEquals(s.received("b", rescued[1]!).duplicateAt, ["a"]);
+  assertEquals(s.peerStats("a").consecutiveTimeouts, 1);
+  // a wakes up: the first arrival wins and the other copy is returned for CANCEL.
+  assertEquals(s.received("a", held[0]!).duplicateAt, ["b"]);
+  assertEquals(s.peerStats("a").stalled, false);
+  assertEquals(s.peerStats("a").consecutiveTimeouts, 0);
+  assertEquals(s.peerStats("a").timeouts, 1);
+  // With the guard disabled, nothing is duplicated before the timeout.
+  const { s: off, clock: c2 } = setup({ blockCount: 40, stallMinMs: Infinity });
+  off.addPeer("a", "all");
+  off.addPeer("b", "all");
+  off.next("a");
+  c2.t = 9000;
+  assertEquals(off.next("b"), [4, 5, 6, 7]);
+  assertEquals(off.peerStats("a").stalled, false);
+});
+
+Deno.test("stall guard: a peer that never answered is stalled after requestTimeoutMs / 4", () => {
+  const { s, clock } = setup({ blockCount: 8, requestTimeoutMs: 8000, initialWindow: 2 });
+  s.addPeer("mute", "all");
+  s.addPeer("ok", "all");
+  assertEquals(s.next("mute"), [0, 1]);
+  clock.t = 2000;
+  assertEquals(s.next("ok", 1), [2], "2000 ms is not more than 8000 / 4");
+  clock.t = 2001;
+  assertEquals(s.next("ok", 1), [0]);
 });
 
 Deno.test("stats report per-peer counters and the round-trip time", () => {
