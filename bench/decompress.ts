@@ -2,7 +2,8 @@
  * Decompression benchmark: our streaming decompressors (every engine that can
  * run here) against the Debian CLI tools (`zstd -dc`, `gzip -dc`, `xz -dc`,
  * `lzip -dc` = plzip, `lzip.lzip -dc`, `bzip2 -dc`) on the same ~200 MB of
- * realistic data (a tar of /usr/lib and /usr/bin), side by side in one run,
+ * realistic data (a tar of Python and Perl modules, /usr/bin and shared
+ * libraries, like store items), side by side in one run,
  * best of N after one warm-up.
  *
  * Usage: `./dev bench decompress [--mb 200] [--runs 3] [--fresh]`
@@ -30,6 +31,8 @@ const runs = Number(flags.runs ?? "3");
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const dir = `${root}/bench/out/decompress`;
 const original = `${dir}/data.tar`;
+/** What a store is made of: scripts and modules, then executables and shared libraries. */
+const SOURCES = ["usr/lib/python3", "usr/share/perl", "usr/bin", "usr/lib/x86_64-linux-gnu"];
 
 interface Format {
   compression: Compression;
@@ -78,8 +81,8 @@ async function prepare(): Promise<void> {
   const current = await Deno.stat(original).catch(() => undefined);
   const fresh = flags.fresh || current?.size !== bytes;
   if (fresh) {
-    console.error(`building ${original} (${megabytes} MB of /usr/lib and /usr/bin)`);
-    await sh(`tar -cf - -C / usr/lib usr/bin 2>/dev/null | head -c ${bytes} > ${original}`);
+    console.error(`building ${original} (${megabytes} MB of ${SOURCES.join(" ")})`);
+    await sh(`tar -cf - -C / ${SOURCES.join(" ")} 2>/dev/null | head -c ${bytes} > ${original}`);
   }
   for (const f of FORMATS) {
     if (!fresh && await exists(`${dir}/${f.file}`)) continue;

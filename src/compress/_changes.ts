@@ -13,7 +13,17 @@
  * @module
  */
 
-/** Wakes every pending {@linkcode Changes.next} promise on `notify()`. */
+/**
+ * Wakes every pending {@linkcode Changes.next} promise on `notify()`.
+ *
+ * @example
+ * ```ts
+ * import { Changes } from "./_changes.ts";
+ * const changes = new Changes();
+ * setTimeout(() => changes.notify(), 0);
+ * await changes.next();
+ * ```
+ */
 export class Changes {
   #waiters: (() => void)[] = [];
 

@@ -42,7 +42,16 @@ for (let s = 1; s < SLICES; s++) {
   }
 }
 
-/** An incremental CRC-64/XZ. */
+/**
+ * An incremental CRC-64/XZ.
+ *
+ * @example
+ * ```ts
+ * import { Crc64 } from "./_crc64.ts";
+ * const crc = new Crc64().update(new Uint8Array([1, 2])).update(new Uint8Array([3]));
+ * crc.bytes(); // 8 bytes, little-endian, as stored after an .xz block
+ * ```
+ */
 export class Crc64 {
   #lo = 0xffffffff;
   #hi = 0xffffffff;

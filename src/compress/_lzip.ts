@@ -74,7 +74,17 @@ export function lzipDictionarySize(coded: number): number {
   return base - (base / 16) * (coded >> 5);
 }
 
-/** The lzip decoder as a {@linkcode SyncDecoder}. */
+/**
+ * The lzip decoder as a {@linkcode SyncDecoder}.
+ *
+ * @example
+ * ```ts
+ * import { LzipDecoder } from "./_lzip.ts";
+ * const lzip = new LzipDecoder({ maxOutput: 1 << 20 });
+ * const input = { bytes: new Uint8Array(0), pos: 0, end: 0, offset: 0, ended: false };
+ * lzip.decode(input); // NEED_INPUT
+ * ```
+ */
 export class LzipDecoder implements SyncDecoder {
   readonly #lzma = new LzmaDecoder(3, 0, 2);
   readonly #maxDictionary: number;

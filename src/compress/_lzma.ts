@@ -68,7 +68,16 @@ export const LZMA_PAUSED = 0;
 /** `run` decoded an end marker (see `markerLength`). */
 export const LZMA_END = 1;
 
-/** Bad LZMA data; `inPos` is the decoder's input position when it was found. */
+/**
+ * Bad LZMA data; `inPos` is the decoder's input position when it was found.
+ *
+ * @example
+ * ```ts
+ * import { LzmaDataError } from "./_lzma.ts";
+ * const e = new LzmaDataError("match distance 5 reaches beyond the 2 bytes decoded", 17);
+ * e.inPos; // 17
+ * ```
+ */
 export class LzmaDataError extends Error {
   /** Input position (in the decoder's `input`) where the problem was found. */
   readonly inPos: number;
@@ -81,7 +90,23 @@ export class LzmaDataError extends Error {
   }
 }
 
-/** The decoder state. Fields are public for the container code (lzip, LZMA2). */
+/**
+ * The decoder state. Fields are public for the container code (lzip, LZMA2).
+ *
+ * @example
+ * ```ts
+ * import { LZMA_END, LzmaDecoder } from "./_lzma.ts";
+ * declare const data: Uint8Array; // LZMA data with an end marker, plus >= 20 more bytes
+ * const dec = new LzmaDecoder(3, 0, 2);
+ * dec.startMember(1 << 16, 1 << 16);
+ * dec.input = data;
+ * dec.inPos = 0;
+ * dec.initRangeCoder();
+ * while (dec.run(dec.dict.length, data.length) !== LZMA_END) {
+ *   // copy dec.dict[...dec.dictPos] out, wrap dictPos at dict.length
+ * }
+ * ```
+ */
 export class LzmaDecoder {
   /** Literal context bits. */
   lc = 3;

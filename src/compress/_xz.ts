@@ -88,7 +88,17 @@ class RecordSummary {
   }
 }
 
-/** The xz decoder as a {@linkcode SyncDecoder}. */
+/**
+ * The xz decoder as a {@linkcode SyncDecoder}.
+ *
+ * @example
+ * ```ts
+ * import { XzDecoder } from "./_xz.ts";
+ * const xz = new XzDecoder({ maxDictionarySize: 64 << 20 });
+ * const input = { bytes: new Uint8Array(0), pos: 0, end: 0, offset: 0, ended: false };
+ * xz.decode(input); // NEED_INPUT
+ * ```
+ */
 export class XzDecoder implements SyncDecoder {
   readonly #lzma = new LzmaDecoder(0, 0, 0);
   readonly #maxDictionary: number;

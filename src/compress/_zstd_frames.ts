@@ -36,7 +36,18 @@ const enum Step {
   Skip,
 }
 
-/** Follows the frame structure of a zstd stream; throws on anything malformed. */
+/**
+ * Follows the frame structure of a zstd stream; throws on anything malformed.
+ *
+ * @example
+ * ```ts
+ * import { ZstdFrameChecker } from "./_zstd_frames.ts";
+ * const checker = new ZstdFrameChecker();
+ * for (const piece of checker.feed(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd]))) {
+ *   void piece; // hand each piece to the decoder in its own write
+ * }
+ * ```
+ */
 export class ZstdFrameChecker {
   #step = Step.Magic;
   #offset = 0;

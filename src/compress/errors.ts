@@ -27,6 +27,13 @@ export interface DecompressionErrorDetails {
  * truncation, trailing garbage...), or the decompressing engine failed. The
  * message names the format, the compressed offset when known, and the offending
  * value.
+ *
+ * @example
+ * ```ts
+ * import { DecompressionError } from "./errors.ts";
+ * new DecompressionError("xz", "index CRC32 mismatch", { offset: 4096 }).message;
+ * // "xz decompression failed at compressed offset 4096: index CRC32 mismatch"
+ * ```
  */
 export class DecompressionError extends Error {
   /** The compression format being decoded (`"lzip"`, `"zstd"`...). */
@@ -50,6 +57,13 @@ export class DecompressionError extends Error {
 /**
  * More (or, for an exact limit, fewer) bytes came out than allowed: a zip bomb,
  * or a NAR whose size does not match the narinfo's `NarSize`.
+ *
+ * @example
+ * ```ts
+ * import { OutputLimitError } from "./errors.ts";
+ * new OutputLimitError(1064, 1065).message;
+ * // "output exceeds the limit of 1064 bytes (at least 1065 bytes)"
+ * ```
  */
 export class OutputLimitError extends Error {
   /** The limit in bytes. */
@@ -72,8 +86,13 @@ export class OutputLimitError extends Error {
 
 /**
  * A `Compression` value is unknown, or the requested format or engine cannot
- * run on this machine (no `lzip`/`xz`/`bzip2` binary on `PATH`, no built-in
- * decoder).
+ * run on this machine (no `bzip2` binary on `PATH`, no built-in decoder...).
+ *
+ * @example
+ * ```ts
+ * import { UnsupportedCompressionError } from "./errors.ts";
+ * new UnsupportedCompressionError("brotli", "unknown compression").compression; // "brotli"
+ * ```
  */
 export class UnsupportedCompressionError extends Error {
   /** The offending compression name. */
