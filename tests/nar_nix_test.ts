@@ -171,8 +171,9 @@ Deno.test("nar vs nix: a tree with a 110 MB file hashes, dumps and restores iden
     await writeLargeFile(`${src}/large.bin`, 110_000_000 + 3, 12345);
     await writeLargeFile(`${src}/large-exe`, 8 * 1024 * 1024, 999, true);
 
-    const ours = await hashPath(src);
+    const ours = await hashPath(src); // > 16 MiB: hashed in the worker thread
     assertEquals(formatNarHash(ours.digest), await nixHash(src));
+    assertEquals(await hashPath(src, { worker: false }), ours);
     // The streamed dump has the same bytes as nix-store --dump (compared by hash, not buffered).
     const nix = nixDumpStream(src);
     const theirs = await hashNarStream(nix.stream);

@@ -56,7 +56,16 @@ hash     print the NAR hash (sha256:<nix32>) of PATH
 
 Run "guix-p2p nar SUBCOMMAND --help" for details.`;
 
-/** The `nar` command. */
+/**
+ * The `nar` command.
+ *
+ * @example
+ * ```ts
+ * import { narCommand } from "./nar.ts";
+ * import { denoIo } from "./io.ts";
+ * const status = await narCommand.run(["hash", "/etc/hostname"], denoIo());
+ * ```
+ */
 export const narCommand: Command = {
   name: "nar",
   summary: "dump, restore or hash NAR archives",

@@ -26,6 +26,13 @@ export interface NarFormatLocation {
  * bad or unordered entry name, absurd length, truncation, trailing garbage...
  * The message names the byte offset, the path inside the archive and the
  * offending value.
+ *
+ * @example
+ * ```ts
+ * import { NarFormatError } from "./errors.ts";
+ * const e = new NarFormatError('unknown token "fifo"', { offset: 96, path: "bin" });
+ * e.message; // 'invalid NAR at offset 96 (entry "bin"): unknown token "fifo"'
+ * ```
  */
 export class NarFormatError extends Error {
   /** Byte offset in the NAR where the problem was found. */
@@ -46,6 +53,12 @@ export class NarFormatError extends Error {
  * A tree cannot be serialised: unsupported file type (socket, FIFO, device),
  * a name that is not valid UTF-8, a file that shrank while being read, an I/O
  * error. The message names the path.
+ *
+ * @example
+ * ```ts
+ * import { NarSourceError } from "./errors.ts";
+ * new NarSourceError("unsupported file type (socket)", "/tmp/x/sock").path; // "/tmp/x/sock"
+ * ```
  */
 export class NarSourceError extends Error {
   /** The offending path (as given to the source). */
@@ -62,6 +75,12 @@ export class NarSourceError extends Error {
 /**
  * Restoring into the file system failed: the destination already exists, an
  * entry could not be created, an I/O error. The message names the path.
+ *
+ * @example
+ * ```ts
+ * import { NarRestoreError } from "./errors.ts";
+ * new NarRestoreError("the destination already exists", "/gnu/store/x").message;
+ * ```
  */
 export class NarRestoreError extends Error {
   /** The file-system path involved. */

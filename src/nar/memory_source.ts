@@ -28,6 +28,13 @@ export type MemoryNode =
 /**
  * A source over `root`. Paths are `/`-separated; `/` (or `""`) is the root.
  * Lookups of missing paths throw `Deno.errors.NotFound`-like `Error`s.
+ *
+ * @example
+ * ```ts
+ * import { memoryNarSource } from "./memory_source.ts";
+ * import { writeNar } from "./writer.ts";
+ * await writeNar(memoryNarSource({ kind: "symlink", target: "/x" }), "/", () => {}); // 128
+ * ```
  */
 export function memoryNarSource(root: MemoryNode): NarSource {
   const lookup = (path: string): MemoryNode => {

@@ -13,11 +13,12 @@
  * @module
  */
 import { Sha256 } from "../hash/sha256.ts";
+import { hashPathImpl } from "./_hash_path.ts";
 import { denoNarSource, type DenoRestoreOptions, denoRestoreTarget } from "./deno_fs.ts";
 import { buildNarLayout, type NarLayout, readNarRange } from "./layout.ts";
 import type { ChunkInput } from "./parser.ts";
 import { restoreNar, type RestoreNarOptions, type RestoreResult } from "./restore.ts";
-import { narStream, writeNar } from "./writer.ts";
+import { narStream } from "./writer.ts";
 
 export { NarFormatError, NarRestoreError, NarSourceError } from "./errors.ts";
 export type { NarFormatLocation } from "./errors.ts";
@@ -62,7 +63,9 @@ export function dumpPath(path: string, options: SignalOptions = {}): ReadableStr
 
 /**
  * SHA-256 and size of the NAR of `path` (`nix hash path`), computed without
- * any stream machinery: file bytes go from one reused buffer into the hasher.
+ * any stream machinery. Small NARs are hashed from one reused buffer in this
+ * thread; for a directory whose NAR passes 16 MiB the SHA-256 runs in a
+ * worker thread while this one walks and reads (`worker: false` prevents it).
  *
  * @example
  * ```ts
@@ -72,16 +75,11 @@ export function dumpPath(path: string, options: SignalOptions = {}): ReadableStr
  * formatNarHash(digest); // "sha256:..."
  * ```
  */
-export async function hashPath(
+export function hashPath(
   path: string,
-  options: SignalOptions = {},
+  options: SignalOptions & { worker?: boolean | undefined } = {},
 ): Promise<{ digest: Uint8Array; size: number }> {
-  const hash = new Sha256();
-  const size = await writeNar(denoNarSource(), path, (chunk) => void hash.update(chunk), {
-    reuseBuffer: true,
-    signal: options.signal,
-  });
-  return { digest: hash.digest(), size };
+  return hashPathImpl(path, options);
 }
 
 /**

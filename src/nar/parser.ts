@@ -79,6 +79,13 @@ const strict = new TextDecoder("utf-8", { fatal: true });
 /**
  * Parses `input` strictly; see the module documentation.
  * @throws {NarFormatError} on any deviation from the canonical format.
+ *
+ * @example
+ * ```ts
+ * import { parseNar } from "./parser.ts";
+ * declare const nar: ReadableStream<Uint8Array>;
+ * for await (const e of parseNar(nar, { maxSize: 1 << 20 })) console.log(e.kind, e.path);
+ * ```
  */
 export async function* parseNar(
   input: ChunkInput,

@@ -82,6 +82,14 @@ export interface RestoreResult {
  * Restores the NAR read from `input` into `target`.
  * @throws {NarFormatError} when the NAR is broken or hostile (after the target was cleaned up).
  * @throws {NarRestoreError} (from the target) when an entry cannot be created.
+ *
+ * @example
+ * ```ts
+ * import { restoreNar } from "./restore.ts";
+ * import { denoRestoreTarget } from "./deno_fs.ts";
+ * declare const nar: ReadableStream<Uint8Array>;
+ * const { size, digest } = await restoreNar(nar, denoRestoreTarget("/tmp/x"), { hash: true });
+ * ```
  */
 export async function restoreNar(
   input: ChunkInput,
@@ -104,6 +112,7 @@ export async function restoreNar(
       onChunk,
     });
     for await (const event of events) {
+      if (signal?.aborted) signal.throwIfAborted();
       switch (event.kind) {
         case "directory": {
           const r = target.directory(event.path);
@@ -150,7 +159,15 @@ export async function restoreNar(
     const r = target.commit?.();
     if (r) await r;
   } catch (e) {
-    await target.abort(e);
+    try {
+      await target.abort(e);
+    } catch (cleanup) {
+      const text = (x: unknown) => (x instanceof Error ? x.message : String(x));
+      throw new AggregateError(
+        [e, cleanup],
+        `${text(e)}; removing the partial tree then failed too: ${text(cleanup)}`,
+      );
+    }
     throw e;
   }
   return { size, digest: hasher?.digest() };

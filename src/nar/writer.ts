@@ -33,6 +33,11 @@ export interface WriteNarOptions {
    * chunk when `emit` returns or its promise settles (e.g. a hasher).
    */
   reuseBuffer?: boolean | undefined;
+  /**
+   * Supplies the buffer for each new chunk, of exactly `chunkSize` bytes
+   * (e.g. from a pool of buffers a consumer has handed back).
+   */
+  allocate?: ((size: number) => Uint8Array) | undefined;
 }
 
 /** Default output chunk size. */
@@ -64,7 +69,12 @@ export async function writeNar(
   const signal = options.signal;
   const cap = Math.max(MIN_CHUNK_SIZE, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
   const reuse = options.reuseBuffer ?? false;
-  let buf: Uint8Array = new Uint8Array(cap);
+  const allocate = (): Uint8Array => {
+    const b = options.allocate ? options.allocate(cap) : new Uint8Array(cap);
+    if (b.length !== cap) throw new RangeError(`allocate returned ${b.length} bytes, not ${cap}`);
+    return b;
+  };
+  let buf: Uint8Array = allocate();
   let pos = 0;
   let total = 0;
   // Chunks filled by synchronous header writes, emitted at the next await point.
@@ -75,7 +85,7 @@ export async function writeNar(
   const rotate = () => {
     pending.push(buf);
     total += buf.length;
-    buf = spare.pop() ?? new Uint8Array(cap);
+    buf = spare.pop() ?? allocate();
     pos = 0;
   };
   const flushPending = async () => {

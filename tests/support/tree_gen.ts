@@ -16,7 +16,15 @@
  */
 import type { MemoryNode } from "../../src/nar/mod.ts";
 
-/** A small fast PRNG (mulberry32): same seed, same tree. */
+/** A small fast PRNG (mulberry32): same seed, same tree.
+ *
+ * @example
+ * ```ts
+ * import { prng } from "./tree_gen.ts";
+ * const rand = prng(1);
+ * rand(); // same first value for seed 1 every time
+ * ```
+ */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -81,7 +89,14 @@ const NAME_PIECES = [
   "new\nline",
 ];
 
-/** A random tree (a directory at the root). */
+/** A random tree (a directory at the root).
+ *
+ * @example
+ * ```ts
+ * import { randomTree } from "./tree_gen.ts";
+ * const tree = randomTree({ seed: 7, entries: 50, unicode: false });
+ * ```
+ */
 export function randomTree(options: RandomTreeOptions): MemoryNode {
   const rand = prng(options.seed);
   const budget = { left: options.entries ?? 100 };
@@ -157,7 +172,14 @@ export function randomTree(options: RandomTreeOptions): MemoryNode {
   return root;
 }
 
-/** A chain of `depth` nested directories with a file at the bottom. */
+/** A chain of `depth` nested directories with a file at the bottom.
+ *
+ * @example
+ * ```ts
+ * import { deepTree } from "./tree_gen.ts";
+ * deepTree(100); // d1/d2/.../d100/file
+ * ```
+ */
 export function deepTree(depth: number): MemoryNode {
   let node: MemoryNode = {
     kind: "regular",
@@ -170,6 +192,12 @@ export function deepTree(depth: number): MemoryNode {
 /**
  * Writes `node` at `path` (which must not exist): files 0644 or 0755,
  * directories 0755, symlinks verbatim.
+ *
+ * @example
+ * ```ts
+ * import { deepTree, writeTree } from "./tree_gen.ts";
+ * await writeTree(deepTree(3), "/tmp/deep");
+ * ```
  */
 export async function writeTree(node: MemoryNode, path: string): Promise<void> {
   switch (node.kind) {
@@ -197,6 +225,12 @@ export async function writeTree(node: MemoryNode, path: string): Promise<void> {
 /**
  * Writes a file of `size` pseudo-random bytes at `path` in 1 MiB pieces
  * (for files too large to build in memory comfortably).
+ *
+ * @example
+ * ```ts
+ * import { writeLargeFile } from "./tree_gen.ts";
+ * await writeLargeFile("/tmp/big.bin", 110_000_000, 42);
+ * ```
  */
 export async function writeLargeFile(
   path: string,
