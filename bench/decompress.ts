@@ -210,7 +210,7 @@ const header = [
   "speed vs baseline",
 ];
 console.log(
-  `Input: ${total} bytes (${megabytes} MB, tar of /usr/lib and /usr/bin), best of ${runs}.`,
+  `Input: ${total} bytes (tar of ${SOURCES.join(" ")}), best of ${runs} after a warm-up.`,
 );
 console.log(`| ${header.join(" | ")} |`);
 console.log(`| ${header.map(() => "---").join(" | ")} |`);
