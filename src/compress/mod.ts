@@ -3,20 +3,27 @@
  * `lzip` (multi-member) and `bzip2`, with an output cap (zip-bomb
  * protection), backpressure, abort and cancel.
  *
- * Engines per format (`engine: "auto"` picks the first that can run):
+ * Engines per format (`engine: "auto"` picks the first that can run;
+ * figures from `bench/decompress.ts`, docs/benchmarks.md):
  *
- * | format | built in                          | external (on `PATH`)  | auto        |
- * |--------|-----------------------------------|-----------------------|-------------|
- * | none   | identity                          | —                     | built in    |
- * | gzip   | `node:zlib` gunzip (multi-member) | `gzip -dc`            | built in    |
- * | zstd   | `node:zlib` zstd (multi-frame)    | `zstd -dcq`           | built in    |
- * | lzip   | TypeScript decoder (`_lzip.ts`)   | `lzip -dc -a` (plzip) | external    |
- * | xz     | —                                 | `xz -dcq`             | external    |
- * | bzip2  | —                                 | `bzip2 -dc`           | external    |
+ * | format | built in                               | external (on `PATH`)  | auto       |
+ * |--------|----------------------------------------|-----------------------|------------|
+ * | none   | identity                               | —                     | built in   |
+ * | gzip   | `node:zlib` gunzip (multi-member)      | `gzip -dc`            | built in   |
+ * | zstd   | `node:zlib` zstd (multi-frame)         | `zstd -dcq`           | built in   |
+ * | xz     | TypeScript, LZMA2 only (`_xz.ts`)      | `xz -dcq`             | external   |
+ * | lzip   | TypeScript (`_lzip.ts`, multi-member)  | `lzip -dc -a` (plzip) | external   |
+ * | bzip2  | —                                      | `bzip2 -dc`           | external   |
+ *
+ * "auto" prefers the external tool for xz (1.3x faster than ours) and lzip
+ * (plzip decodes members on both cores, 2x faster), and falls back to the
+ * built-in decoder when the tool is missing (or use `engine: "builtin"` to
+ * run without `--allow-run`).
  *
  * Every engine rejects truncated input, empty input and trailing garbage
- * (exceptions, inherent to the tools: gzip ignores trailing zero bytes, xz
- * accepts the stream padding its format defines).
+ * (exceptions, inherent to the formats: gzip ignores trailing zero bytes, xz
+ * accepts the stream padding its format defines). lzip is decoded like
+ * `lzip -dc --trailing-error`: any byte after the last member is an error.
  *
  * @example
  * ```ts
