@@ -97,6 +97,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  */
 export class FrameDecoder {
   #chunks: Uint8Array[] = [];
+  /** Index of the first unconsumed chunk in `#chunks`. */
+  #head = 0;
   #buffered = 0;
   /** Stream offset of the first buffered byte. */
   #offset = 0;
@@ -201,45 +203,59 @@ export class FrameDecoder {
   #fail(error: WireError): WireError {
     this.#error = error;
     this.#chunks = [];
+    this.#head = 0;
     this.#buffered = 0;
     return error;
   }
 
   #peek(n: number): Uint8Array {
-    const first = this.#chunks[0]!;
+    const first = this.#chunks[this.#head]!;
     if (first.length >= n) return first.subarray(0, n);
     const out = new Uint8Array(n);
     let at = 0;
-    for (const c of this.#chunks) {
+    for (let i = this.#head; at < n; i++) {
+      const c = this.#chunks[i]!;
       const take = Math.min(c.length, n - at);
       out.set(c.subarray(0, take), at);
       at += take;
-      if (at === n) break;
     }
     return out;
   }
 
+  /** Removes `n` buffered bytes (a view when they sit in one chunk). */
   #take(n: number): Uint8Array {
     this.#buffered -= n;
-    const first = this.#chunks[0]!;
+    const first = this.#chunks[this.#head]!;
+    let out: Uint8Array;
     if (first.length >= n) {
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
+      if (first.length === n) this.#chunks[this.#head++] = EMPTY;
+      else this.#chunks[this.#head] = first.subarray(n);
+      out = first.subarray(0, n);
+    } else {
+      out = new Uint8Array(n);
+      let at = 0;
+      while (at < n) {
+        const c = this.#chunks[this.#head]!;
+        const take = Math.min(c.length, n - at);
+        out.set(c.subarray(0, take), at);
+        at += take;
+        if (take === c.length) this.#chunks[this.#head++] = EMPTY;
+        else this.#chunks[this.#head] = c.subarray(take);
+      }
     }
-    const out = new Uint8Array(n);
-    let at = 0;
-    while (at < n) {
-      const c = this.#chunks[0]!;
-      const take = Math.min(c.length, n - at);
-      out.set(c.subarray(0, take), at);
-      at += take;
-      if (take === c.length) this.#chunks.shift();
-      else this.#chunks[0] = c.subarray(take);
+    // Compact the queue once its consumed head dominates (amortised O(1) per chunk).
+    if (this.#head === this.#chunks.length) {
+      this.#chunks = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#head);
+      this.#head = 0;
     }
     return out;
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * Decodes exactly one complete frame.
