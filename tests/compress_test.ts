@@ -703,6 +703,50 @@ Deno.test("xz (builtin): the dictionary cap is configurable", async () => {
   );
 });
 
+for (const compression of ["gzip", "zstd", "xz", "lzip"] as const) {
+  Deno.test(`${compression} (builtin): 300 random corruptions fail cleanly or decode correctly`, async () => {
+    const c = (await cases()).find((c) =>
+      c.name.startsWith(`${compression === "lzip" ? "lzip.lzip" : compression}`) &&
+      c.name.endsWith(" small")
+    )!;
+    const expected = sha256Hex(c.original);
+    let seed = 0x9e3779b9;
+    const next = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 2 ** 32;
+    };
+    let failures = 0;
+    for (let i = 0; i < 300; i++) {
+      const bad = c.compressed.slice();
+      const edits = 1 + Math.floor(next() * 4);
+      for (let k = 0; k < edits; k++) {
+        bad[Math.floor(next() * bad.length)] = Math.floor(next() * 256);
+      }
+      const cut = next() < 0.2 ? Math.floor(next() * bad.length) : bad.length;
+      try {
+        const got = await within(
+          digest(chunks(bad.subarray(0, cut), 997), compression, {
+            engine: "builtin",
+            maxOutput: c.original.length,
+          }),
+          10_000,
+          `corruption ${i}`,
+        );
+        // Undetected only when the edits changed nothing that matters.
+        assertEquals(got, { sha: expected, size: c.original.length }, `corruption ${i}`);
+      } catch (e) {
+        if (!(e instanceof DecompressionError || e instanceof OutputLimitError)) {
+          throw new Error(`corruption ${i}: unexpected ${e}`, { cause: e });
+        }
+        failures++;
+      }
+    }
+    assertGreater(failures, 250);
+  });
+}
+
 // ---------------------------------------------------------------------------
 // Zip bombs: terabytes of zeros behind megabytes of input must stop at maxOutput.
 
