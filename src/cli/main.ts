@@ -39,6 +39,31 @@ const COMMANDS: readonly Entry[] = [
     summary: "verify or sign narinfo files",
     load: async () => (await import("./narinfo.ts")).narinfoCommand,
   },
+  {
+    name: "status",
+    summary: "show the daemon's state",
+    load: async () => (await import("./admin.ts")).statusCommand,
+  },
+  {
+    name: "peers",
+    summary: "list connected and known peers",
+    load: async () => (await import("./admin.ts")).peersCommand,
+  },
+  {
+    name: "seeds",
+    summary: "list what this node seeds",
+    load: async () => (await import("./admin.ts")).seedsCommand,
+  },
+  {
+    name: "seed",
+    summary: "seed store items (never copied)",
+    load: async () => (await import("./admin.ts")).seedCommand,
+  },
+  {
+    name: "unseed",
+    summary: "stop seeding items",
+    load: async () => (await import("./admin.ts")).unseedCommand,
+  },
 ];
 
 const USAGE = `usage: guix-p2p --daemon [--config FILE] [flags]
@@ -64,6 +89,11 @@ export async function cliMain(args: string[], io: CliIo = denoIo()): Promise<num
     if (first === "--version" || first === "-V") {
       io.out(`guix-p2p ${VERSION}`);
       return 0;
+    }
+    if (["--daemon", "config", "status", "peers", "seeds", "seed", "unseed"].includes(first)) {
+      // The admin CLI and the daemon validate multiaddrs with the libp2p library itself.
+      const { useMultiaddrLibrary } = await import("../config/multiaddr_check.ts");
+      await useMultiaddrLibrary();
     }
     if (first === "--daemon") {
       const { daemonMain } = await import("../daemon/main.ts");

@@ -4,7 +4,7 @@
  * was expected and what was found (the caller adds file, line and key).
  * @module
  */
-import { multiaddr } from "@multiformats/multiaddr";
+import { checkMultiaddr } from "./multiaddr_check.ts";
 
 /** A value parser. */
 export type ValueParser<T> = (value: unknown) => T;
@@ -169,9 +169,9 @@ export function multiaddrText(requirePeerId: boolean): ValueParser<string> {
     const s = str(v);
     let text: string;
     try {
-      text = multiaddr(s).toString();
+      text = checkMultiaddr(s);
     } catch (e) {
-      throw new Error(`not a valid multiaddr: ${show(v)} (${(e as Error).message})`);
+      throw new Error(`not a valid multiaddr: ${show(v)}: ${(e as Error).message}`);
     }
     if (requirePeerId && !/\/p2p\/[^/]+$/.test(text)) {
       throw new Error(`multiaddr must end in /p2p/<peer id>: ${show(v)}`);

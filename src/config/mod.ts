@@ -14,3 +14,4 @@ export * from "./load.ts";
 export * from "./flags.ts";
 export * from "./render.ts";
 export * from "./deno_config.ts";
+export { checkMultiaddr, useMultiaddrLibrary } from "./multiaddr_check.ts";

@@ -46,12 +46,18 @@ export interface DaemonPlugins {
   admin?: AdminExtension;
   /** Parts with their own lifecycle, started after the control socket. */
   parts?: DaemonPart[];
+  /** Called when the helper reports a finished substitution (auto-seeding). */
+  onSubstituted?: (
+    info: { storePath: string; narHash: string; narSize: number; source: string },
+  ) => Promise<void>;
+  /** The event bus to use (so plugins can emit on it). */
+  bus?: EventBus<DaemonEvents>;
 }
 
 /** The daemon. */
 export class Daemon {
   readonly config: Config;
-  readonly bus = new EventBus<DaemonEvents>();
+  readonly bus: EventBus<DaemonEvents>;
   readonly resolver: NarinfoResolver;
   readonly planner: FetchPlanner;
   readonly handler: DaemonHandler;
@@ -65,6 +71,7 @@ export class Daemon {
   constructor(config: Config, plugins: DaemonPlugins = {}) {
     this.config = config;
     this.#plugins = plugins;
+    this.bus = plugins.bus ?? new EventBus<DaemonEvents>();
     this.#acl = new WatchedAcl(config.acl_path, {
       onLoad: (acl, error) => {
         if (error) this.bus.emit("daemon:warning", { message: error.message });
@@ -112,6 +119,7 @@ export class Daemon {
       startedAt: Date.now(),
       ...(plugins.providers ? { providers: plugins.providers } : {}),
       ...(plugins.admin ? { admin: plugins.admin } : {}),
+      ...(plugins.onSubstituted ? { onSubstituted: plugins.onSubstituted } : {}),
     });
   }
 

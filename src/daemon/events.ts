@@ -12,9 +12,10 @@
  * @module
  */
 import type { TransferEvents } from "../fetch/events.ts";
+import type { P2pEvents } from "../p2p/events.ts";
 
 /** Daemon events (name → payload). */
-export interface DaemonEvents extends TransferEvents {
+export interface DaemonEvents extends TransferEvents, P2pEvents {
   "daemon:started": { socket: string; version: string; pid: number };
   "daemon:stopping": { reason: string };
   "daemon:warning": { message: string };

@@ -50,6 +50,9 @@ export interface DaemonHandlerOptions {
   providers?: ProviderCounter;
   admin?: AdminExtension;
   startedAt?: number;
+  onSubstituted?: (
+    info: { storePath: string; narHash: string; narSize: number; source: string },
+  ) => Promise<void>;
 }
 
 /** Implements the control protocol for the daemon. */
@@ -167,26 +170,31 @@ export class DaemonHandler {
     }
   }
 
-  /** Records a finished substitution (the P2P layer seeds it per `auto_seed`). */
+  /** Records a finished substitution; the P2P layer seeds it per `auto_seed` (in the background). */
   substituted(req: Extract<Request, { kind: "substituted" }>): Promise<void> {
     parseStorePath(req.storePath, this.#o.config.store_dir);
     parseNarHash(req.narHash);
-    this.#o.bus.emit("substitution:recorded", {
+    const info = {
       storePath: req.storePath,
       narHash: req.narHash,
       narSize: req.narSize,
       source: req.source,
-    });
+    };
+    this.#o.bus.emit("substitution:recorded", info);
+    this.#o.onSubstituted?.(info).catch((e) =>
+      this.#o.bus.emit("daemon:warning", {
+        message: `auto-seeding ${req.storePath}: ${(e as Error).message}`,
+      })
+    );
     return Promise.resolve();
   }
 
   /** Admin commands. */
   async admin(command: AdminCommand, args: string[]): Promise<unknown> {
     const extended = this.#o.admin?.(command, args);
+    if (command === "status") return { ...this.status(), p2p: extended ? await extended : null };
     if (extended !== undefined) return await extended;
     switch (command) {
-      case "status":
-        return this.status();
       case "transfers":
         return this.transfers();
       default:

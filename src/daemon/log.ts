@@ -42,6 +42,48 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
   "transfer:failed": (e) => ["warn", `fetch of ${e.storePath} failed: ${e.error}`],
   "substitution:recorded": (e) => ["debug", `substituted ${e.storePath} (${e.source})`],
   "control:error": (e) => ["debug", `control connection: ${e.message}`],
+  "p2p:started": (
+    e,
+  ) => [
+    "info",
+    `P2P node ${e.peerId} (DHT ${e.dhtMode}) on ${e.addresses.join(" ") || "no address"}`,
+  ],
+  "peer:connected": (e) => ["debug", `peer ${e.peer} connected from ${e.address}`],
+  "peer:disconnected": (e) => ["debug", `peer ${e.peer} disconnected`],
+  "dht:size": (e) => ["debug", `DHT routing table: ${e.peers} peer(s)`],
+  "peer:penalised": (
+    e,
+  ) => [
+    e.banned ? "warn" : "info",
+    `peer ${e.peer} penalised${e.banned ? " and banned" : ""}: ${e.reason}`,
+  ],
+  "providers:found": (
+    e,
+  ) => ["info", `${e.count} provider(s) for ${e.narHash.slice(0, 16)}… in ${e.ms} ms`],
+  "provide:done": (e) =>
+    e.error
+      ? ["warn", `announcing ${e.narHash.slice(0, 16)}… failed: ${e.error}`]
+      : ["debug", `announced ${e.narHash.slice(0, 16)}… in ${e.ms} ms`],
+  "seed:added": (e) => ["info", `seeding ${e.storePath ?? e.narHash} (${e.origin})`],
+  "seed:removed": (e) => ["info", `no longer seeding ${e.narHash}`],
+  "manifest:rejected": (
+    e,
+  ) => ["warn", `manifest from ${e.peer} for ${e.narHash.slice(0, 16)}… rejected: ${e.reason}`],
+  "download:peer-dropped": (
+    e,
+  ) => ["info", `download ${e.narHash.slice(0, 16)}…: dropped peer ${e.peer}: ${e.reason}`],
+  "block:served": (
+    e,
+  ) => [
+    "debug",
+    `served block ${e.index} of ${
+      e.narHash.slice(0, 16)
+    }… to ${e.peer} (${e.bytes} bytes ${e.encoding})`,
+  ],
+  "download:block": (
+    e,
+  ) => ["debug", `block ${e.index} of ${e.narHash.slice(0, 16)}… from ${e.peer}`],
+  "stream:rejected": (e) => ["info", `refused a block stream from ${e.peer}: ${e.reason}`],
 };
 
 /** Writes formatted events at or above `level`; returns a function that detaches. */

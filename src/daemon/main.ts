@@ -9,10 +9,15 @@
  * ```
  * @module
  */
+import "../p2p/runtime_patches.ts"; // before anything imports libp2p
 import type { CliIo } from "../cli/command.ts";
 import { CONFIG_FLAG_NAMES, loadConfig, overridesFromFlags } from "../config/mod.ts";
 import { parseFlags } from "../std/cli.ts";
+import { EventBus } from "../events/bus.ts";
+import { P2pService } from "../p2p/service.ts";
+import { P2pSources } from "../p2p/sources.ts";
 import { Daemon } from "./daemon.ts";
+import type { DaemonEvents } from "./events.ts";
 import { attachLogger } from "./log.ts";
 
 const USAGE = `usage: guix-p2p --daemon [--config FILE] [--set KEY=VALUE]... [flags]
@@ -43,8 +48,19 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
     overrides: overridesFromFlags(flags as Record<string, string | string[] | undefined>),
     env: io.env,
   });
-  const daemon = new Daemon(config);
-  attachLogger(daemon.bus, config.log_level, (line) => io.err(line));
+  const bus = new EventBus<DaemonEvents>();
+  attachLogger(bus, config.log_level, (line) => io.err(line));
+  const p2p = new P2pService(config, {
+    emit: (type, payload) => bus.emit(type, payload as DaemonEvents[typeof type]),
+  });
+  const daemon = new Daemon(config, {
+    bus,
+    p2p: new P2pSources(p2p),
+    providers: p2p,
+    admin: p2p.admin,
+    parts: [p2p],
+    onSubstituted: (info) => p2p.substituted(info),
+  });
   if (file) io.err(`guix-p2p: info: configuration from ${file}`);
   const stopped = Promise.withResolvers<string>();
   const onSignal = (name: Deno.Signal) => () => stopped.resolve(name);

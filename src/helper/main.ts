@@ -21,12 +21,9 @@ import { BuiltinSubstituter, infoPaths } from "./builtin.ts";
 import { openReplyChannel, type ReplyChannel } from "./deno_fd4.ts";
 import { RequestError } from "./errors.ts";
 import { readLines } from "./_lines.ts";
-import { answerQuery } from "./query.ts";
 import { parseQueryLine, parseSubstituteLine, type QueryRequest } from "./requests.ts";
 import { openSession, type Session } from "./session.ts";
 import { statusFor } from "./status.ts";
-import { substituteItem } from "./substitute.ts";
-import { ProgressReporter } from "./traces.ts";
 import { failureLine } from "./replies.ts";
 
 const encoder = new TextEncoder();
@@ -83,6 +80,7 @@ async function queryLoop(
   fd4: ReplyChannel,
   builtin: BuiltinSubstituter | undefined,
 ) {
+  const { answerQuery } = await import("./query.ts");
   for await (const line of readLines(Deno.stdin.readable)) {
     let request: QueryRequest;
     try {
@@ -94,11 +92,12 @@ async function queryLoop(
       continue;
     }
     if (request.kind === "empty") continue;
-    fd4.write(await answer(request, line, session, builtin));
+    fd4.write(await answer(answerQuery, request, line, session, builtin));
   }
 }
 
 async function answer(
+  answerQuery: typeof import("./query.ts").answerQuery,
   request: Exclude<QueryRequest, { kind: "empty" }>,
   line: string,
   session: Session,
@@ -146,6 +145,10 @@ async function substituteLoop(
   fd4: ReplyChannel,
   builtin: BuiltinSubstituter | undefined,
 ) {
+  const [{ substituteItem }, { ProgressReporter }] = await Promise.all([
+    import("./substitute.ts"),
+    import("./traces.ts"),
+  ]);
   const reporter = new ProgressReporter(stderr, {
     buildTrace: session.options.buildTrace,
     columns: session.options.terminalColumns,

@@ -32,11 +32,13 @@ export async function authorizedNarinfos(
     ...(session.policy ? { policy: session.policy } : {}),
   });
   const requested = new Set(paths);
+  if (!items.some((i) => i.kind === "found")) return out;
+  const authorizer = await session.authorizer();
   for (const item of items) {
     if (item.kind !== "found" || !requested.has(item.storePath) || out.has(item.storePath)) {
       continue;
     }
-    const verdict = session.authorizer.check(item.narinfo, item.storePath);
+    const verdict = authorizer.check(item.narinfo, item.storePath);
     if (verdict.ok) out.set(item.storePath, verdict.narinfo);
     else {session.log(
         `guix-p2p-substitute: ignoring narinfo for ${item.storePath}: ${verdict.reason}\n`,

@@ -14,9 +14,7 @@ import type { Config, Policy } from "../config/schema.ts";
 import { loadConfig } from "../config/deno_config.ts";
 import { ControlClient } from "../control/client.ts";
 import { connectControlSocket } from "../control/deno_socket.ts";
-import { NarinfoAuthorizer } from "../substitute/authorize.ts";
-import { Acl } from "../trust/acl.ts";
-import { loadAcl } from "../trust/deno_files.ts";
+import type { NarinfoAuthorizer } from "../substitute/authorize.ts";
 import { type DaemonOptions, daemonOptions } from "./options.ts";
 
 /** Routing chosen by the extension (GUIX_P2P_SUBSTITUTE_ROUTING). */
@@ -27,7 +25,12 @@ export interface Session {
   config: Config;
   storeDir: string;
   options: DaemonOptions;
-  authorizer: NarinfoAuthorizer;
+  /**
+   * The ACL-bound authorizer. Loading the signature code and the ACL takes
+   * tens of milliseconds, so it starts when the session opens and runs while
+   * the first request goes to the daemon.
+   */
+  authorizer(): Promise<NarinfoAuthorizer>;
   routing: Routing;
   /** Policy sent to the daemon (undefined: the daemon's configured policy). */
   policy: Policy | undefined;
@@ -80,18 +83,6 @@ export async function openSession(
 ): Promise<Session> {
   const { config } = await loadConfig({ env });
   const options = daemonOptions(env.get("_NIX_OPTIONS"));
-  let acl: Acl;
-  try {
-    acl = await loadAcl(config.acl_path);
-  } catch (e) {
-    log(`guix-p2p-substitute: warning: ${(e as Error).message}; substitutes may be unavailable\n`);
-    acl = new Acl([]);
-  }
-  if (acl.entries.length === 0) {
-    log(
-      "guix-p2p-substitute: warning: ACL for archive imports seems to be uninitialized, substitutes may be unavailable\n",
-    );
-  }
   const allowUnauthenticated =
     (env.get("GUIX_ALLOW_UNAUTHENTICATED_SUBSTITUTES") ?? "").toLowerCase() === "yes";
   if (allowUnauthenticated) {
@@ -99,6 +90,8 @@ export async function openSession(
       "guix-p2p-substitute: warning: authentication and authorization of substitutes disabled!\n",
     );
   }
+  const authorizer = loadAuthorizer(config.acl_path, config.store_dir, allowUnauthenticated, log);
+  authorizer.catch(() => {});
   const routingText = env.get("GUIX_P2P_SUBSTITUTE_ROUTING");
   const routing: Routing = routingText === "p2p-only" || routingText === "builtin-first"
     ? routingText
@@ -112,11 +105,39 @@ export async function openSession(
     config,
     storeDir: config.store_dir,
     options,
-    authorizer: new NarinfoAuthorizer(acl, { storeDir: config.store_dir, allowUnauthenticated }),
+    authorizer: () => authorizer,
     routing,
     policy: routing === "p2p-only" ? "p2p-only" : undefined,
     urls,
     daemon: new DaemonLink(config.socket_path),
     log,
   };
+}
+
+async function loadAuthorizer(
+  aclPath: string,
+  storeDir: string,
+  allowUnauthenticated: boolean,
+  log: (text: string) => void,
+): Promise<NarinfoAuthorizer> {
+  const [{ NarinfoAuthorizer }, { Acl }, { loadAcl }] = await Promise.all([
+    import("../substitute/authorize.ts"),
+    import("../trust/acl.ts"),
+    import("../trust/deno_files.ts"),
+  ]);
+  let acl;
+  try {
+    // No window-table precomputation: a helper often checks a handful of
+    // narinfos; the authorizer precomputes once a key is used repeatedly.
+    acl = await loadAcl(aclPath, undefined, { precompute: false });
+  } catch (e) {
+    log(`guix-p2p-substitute: warning: ${(e as Error).message}; substitutes may be unavailable\n`);
+    acl = new Acl([]);
+  }
+  if (acl.entries.length === 0) {
+    log(
+      "guix-p2p-substitute: warning: ACL for archive imports seems to be uninitialized, substitutes may be unavailable\n",
+    );
+  }
+  return new NarinfoAuthorizer(acl, { storeDir, allowUnauthenticated });
 }

@@ -13,7 +13,6 @@ import {
   ControlProtocolError,
   ControlRemoteError,
 } from "../control/errors.ts";
-import { NarFormatError, NarRestoreError } from "../nar/mod.ts";
 import { HashMismatchError, NoSubstituteError, RequestError } from "./errors.ts";
 import { failureLine, hashMismatchLine } from "./replies.ts";
 
@@ -23,8 +22,13 @@ export function statusFor(error: unknown): string {
   if (error instanceof HashMismatchError) return hashMismatchLine(error.expected, error.actual);
   if (error instanceof NoSubstituteError) return failureLine("no-substitute", message);
   if (error instanceof RequestError) return failureLine("bad-request", message);
-  if (error instanceof NarFormatError) return failureLine("bad-nar", message);
-  if (error instanceof NarRestoreError) return failureLine("restore-failed", message);
+  // NAR errors by name: query mode never loads the NAR code.
+  if (error instanceof Error && error.name === "NarFormatError") {
+    return failureLine("bad-nar", message);
+  }
+  if (error instanceof Error && error.name === "NarRestoreError") {
+    return failureLine("restore-failed", message);
+  }
   if (error instanceof ControlRemoteError) {
     if (error.code === "not-found") return failureLine("no-substitute", message);
     if (error.code === "hash-mismatch") return failureLine("download-failed", message);

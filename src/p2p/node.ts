@@ -16,7 +16,7 @@
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { identify } from "@libp2p/identify";
-import type { PrivateKey } from "@libp2p/interface";
+import type { PeerId, PrivateKey } from "@libp2p/interface";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
 import { mdns } from "@libp2p/mdns";
 import { ping } from "@libp2p/ping";
@@ -40,8 +40,19 @@ export function dhtServerMode(config: Pick<Config, "dht_mode" | "listen">): bool
   return config.dht_mode === "server" || (config.dht_mode === "auto" && config.listen.length > 0);
 }
 
+/** Hooks of {@linkcode createNode}. */
+export interface NodeHooks {
+  /** Banned peers are neither dialled nor accepted. */
+  isBanned?: (peer: PeerId) => boolean;
+}
+
 /** Creates (but does not start) the node. */
-export async function createNode(config: Config, privateKey: PrivateKey): Promise<P2pNode> {
+export async function createNode(
+  config: Config,
+  privateKey: PrivateKey,
+  hooks: NodeHooks = {},
+): Promise<P2pNode> {
+  const banned = hooks.isBanned ?? (() => false);
   const validityMs = 48 * 3600 * 1000;
   const reprovideMs = Math.min(config.reprovide_interval * 1000, validityMs / 2);
   return await createLibp2p({
@@ -56,6 +67,12 @@ export async function createNode(config: Config, privateKey: PrivateKey): Promis
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: config.mdns ? [mdns()] : [],
+    connectionGater: {
+      denyDialPeer: (peer) => banned(peer),
+      denyInboundEncryptedConnection: (peer) => banned(peer),
+      // Loopback and private addresses are normal for LAN swarms and tests.
+      denyDialMultiaddr: () => false,
+    },
     connectionManager: {
       maxConnections: config.max_connections,
       allow: config.connection_allowlist,

@@ -40,12 +40,20 @@ export function assert(expr: unknown, msg = "Assertion failed"): asserts expr {
 
 /** Asserts deep equality of `actual` and `expected`. */
 export function assertEquals<T>(actual: T, expected: T, msg?: string): void {
-  wrap(() => nodeAssert.deepStrictEqual(actual, expected, msg));
+  wrap(() =>
+    msg === undefined
+      ? nodeAssert.deepStrictEqual(actual, expected)
+      : nodeAssert.deepStrictEqual(actual, expected, msg)
+  );
 }
 
 /** Asserts deep inequality of `actual` and `expected`. */
 export function assertNotEquals<T>(actual: T, expected: T, msg?: string): void {
-  wrap(() => nodeAssert.notDeepStrictEqual(actual, expected, msg));
+  wrap(() =>
+    msg === undefined
+      ? nodeAssert.notDeepStrictEqual(actual, expected)
+      : nodeAssert.notDeepStrictEqual(actual, expected, msg)
+  );
 }
 
 /** Asserts `Object.is(actual, expected)`. */
@@ -54,7 +62,11 @@ export function assertStrictEquals<T>(
   expected: T,
   msg?: string,
 ): asserts actual is T {
-  wrap(() => nodeAssert.strictEqual(actual, expected, msg));
+  wrap(() =>
+    msg === undefined
+      ? nodeAssert.strictEqual(actual, expected)
+      : nodeAssert.strictEqual(actual, expected, msg)
+  );
 }
 
 /** Asserts that `actual` is neither `null` nor `undefined`. */
@@ -73,7 +85,9 @@ export function assertStringIncludes(actual: string, expected: string, msg?: str
 
 /** Asserts that `actual` matches the regular expression `expected`. */
 export function assertMatch(actual: string, expected: RegExp, msg?: string): void {
-  wrap(() => nodeAssert.match(actual, expected, msg));
+  wrap(() =>
+    msg === undefined ? nodeAssert.match(actual, expected) : nodeAssert.match(actual, expected, msg)
+  );
 }
 
 /** Asserts that `actual` is greater than `expected`. */

@@ -1,0 +1,247 @@
+/**
+ * The responder side of the block exchange (docs/protocol.md §3): answers
+ * manifests and blocks of what this node seeds — or is still downloading —
+ * with explicit NOT_FOUND and ERROR replies, zstd-compressed blocks when
+ * smaller, a fair upload rate limit, and bounds on messages and streams.
+ * Malformed input resets the stream; nothing a peer sends can crash the node
+ * or make it buffer without bound.
+ *
+ * @example
+ * ```ts
+ * const server = new BlockServer({ node, seeds, limiter, peerBook, emit, maxMessageSize, maxStreamsPerPeer });
+ * await server.start();
+ * ```
+ * @module
+ */
+import type { Connection, Stream } from "@libp2p/interface";
+import { hexEncode } from "../encoding/hex.ts";
+import { sendParts } from "./_channel.ts";
+import type { SeedRegistry, Servable } from "./deno_seeds.ts";
+import type { P2pNode } from "./node.ts";
+import type { PeerBook } from "./peer_book.ts";
+import type { FairRateLimiter } from "./_rate_shim.ts";
+import {
+  BLOCKS_PROTOCOL,
+  type CompressedBlockCache,
+  encodeFrame,
+  encodeFrameParts,
+  type GetBlocksMessage,
+  readFrames,
+  type WireMessage,
+} from "./wire/mod.ts";
+
+/** Events of the server. */
+export interface BlockServerEvents {
+  "block:served": { peer: string; narHash: string; index: number; bytes: number; encoding: string };
+  "stream:rejected": { peer: string; reason: string };
+}
+
+/** Options of {@linkcode BlockServer}. */
+export interface BlockServerOptions {
+  node: P2pNode;
+  seeds: SeedRegistry;
+  limiter: FairRateLimiter;
+  peerBook: PeerBook;
+  compressed: CompressedBlockCache;
+  maxMessageSize: number;
+  maxStreamsPerPeer: number;
+  emit: <K extends keyof BlockServerEvents>(type: K, payload: BlockServerEvents[K]) => void;
+}
+
+/** Serves `/guix-p2p/blocks/1.0.0`. */
+export class BlockServer {
+  #o: BlockServerOptions;
+  #streams = new Map<string, number>();
+  #abort = new AbortController();
+
+  /** Creates the server (call {@linkcode start}). */
+  constructor(options: BlockServerOptions) {
+    this.#o = options;
+  }
+
+  /** Registers the protocol handler. */
+  async start(): Promise<void> {
+    await this.#o.node.handle(
+      BLOCKS_PROTOCOL,
+      (stream, connection) => this.#serve(stream, connection),
+      {
+        maxInboundStreams: this.#o.maxStreamsPerPeer,
+      },
+    );
+  }
+
+  /** Unregisters the handler and aborts streams being served. */
+  async stop(): Promise<void> {
+    this.#abort.abort(new Error("node stopping"));
+    await this.#o.node.unhandle(BLOCKS_PROTOCOL).catch(() => {});
+  }
+
+  async #serve(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString();
+    const open = (this.#streams.get(peer) ?? 0) + 1;
+    if (this.#o.peerBook.isBanned(peer) || open > this.#o.maxStreamsPerPeer) {
+      this.#o.emit("stream:rejected", {
+        peer,
+        reason: open > this.#o.maxStreamsPerPeer ? "too many streams" : "banned",
+      });
+      stream.abort(new Error("refused"));
+      return;
+    }
+    this.#streams.set(peer, open);
+    const signal = AbortSignal.any([this.#abort.signal]);
+    // Requests queue here; a second loop sends replies so a CANCEL can overtake queued blocks.
+    const queue: WireMessage[] = [];
+    let wake: (() => void) | undefined;
+    let readerDone = false;
+    const reader = (async () => {
+      try {
+        for await (
+          const msg of readFrames(stream, {
+            maxMessageSize: this.#o.maxMessageSize,
+            accept: "requests",
+            signal,
+          })
+        ) {
+          if (msg.kind === "cancel") {
+            for (const q of queue) {
+              if (q.kind === "get-blocks" && q.id === msg.id) {
+                q.indexes = q.indexes.filter((i) => !msg.indexes.includes(i));
+              }
+            }
+            continue;
+          }
+          queue.push(msg);
+          if (queue.length > 1024) throw new Error("too many queued requests");
+          wake?.();
+        }
+      } finally {
+        readerDone = true;
+        wake?.();
+      }
+    })();
+    try {
+      for (;;) {
+        if (queue.length === 0) {
+          if (readerDone) break;
+          await new Promise<void>((r) => (wake = r));
+          wake = undefined;
+          continue;
+        }
+        const msg = queue.shift()!;
+        await this.#answer(msg, stream, peer, signal);
+      }
+      await reader;
+      await stream.close().catch(() => {});
+    } catch (e) {
+      stream.abort(e instanceof Error ? e : new Error(String(e)));
+      await reader.catch(() => {});
+    } finally {
+      const n = (this.#streams.get(peer) ?? 1) - 1;
+      if (n <= 0) this.#streams.delete(peer);
+      else this.#streams.set(peer, n);
+    }
+  }
+
+  async #answer(
+    msg: WireMessage,
+    stream: Stream,
+    peer: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (msg.kind === "get-manifest") {
+      const servable = this.#o.seeds.servable(hexEncode(msg.narHash));
+      const reply = servable
+        ? encodeFrame({ kind: "manifest", id: msg.id, manifest: servable.manifest() })
+        : encodeFrame({ kind: "not-found", id: msg.id, narHash: msg.narHash });
+      await sendParts(stream, [reply], signal);
+      return;
+    }
+    if (msg.kind === "get-blocks") await this.#blocks(msg, stream, peer, signal);
+  }
+
+  async #blocks(
+    msg: GetBlocksMessage,
+    stream: Stream,
+    peer: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const hex = hexEncode(msg.narHash);
+    const servable: Servable | undefined = this.#o.seeds.servable(hex);
+    if (!servable) {
+      await sendParts(stream, [
+        encodeFrame({ kind: "not-found", id: msg.id, narHash: msg.narHash }),
+      ], signal);
+      return;
+    }
+    const unpin = servable.pin();
+    try {
+      const { blockCount, blockSize, narSize } = servable.manifest();
+      for (const index of msg.indexes) {
+        if (index >= blockCount) {
+          await sendParts(stream, [
+            encodeFrame({
+              kind: "error",
+              id: msg.id,
+              code: "bad-request",
+              message: `block ${index} >= ${blockCount}`,
+            }),
+          ], signal);
+          continue;
+        }
+        if (!servable.has(index)) {
+          await sendParts(stream, [
+            encodeFrame({
+              kind: "error",
+              id: msg.id,
+              code: "not-available",
+              message: `block ${index} not here yet`,
+            }),
+          ], signal);
+          continue;
+        }
+        let encoded;
+        try {
+          encoded = await this.#o.compressed.encoded(
+            msg.narHash,
+            index,
+            () => servable.readBlock(index),
+          );
+        } catch (e) {
+          await sendParts(stream, [
+            encodeFrame({
+              kind: "error",
+              id: msg.id,
+              code: "internal",
+              message: String((e as Error).message).slice(0, 500),
+            }),
+          ], signal);
+          continue;
+        }
+        await this.#o.limiter.acquire(peer, encoded.data.length, { signal });
+        const rawLength = Math.min(blockSize, narSize - index * blockSize);
+        await sendParts(
+          stream,
+          encodeFrameParts({
+            kind: "block",
+            id: msg.id,
+            index,
+            encoding: encoded.encoding,
+            rawLength,
+            data: encoded.data,
+          }),
+          signal,
+        );
+        this.#o.peerBook.traffic(peer, "up", encoded.data.length);
+        this.#o.emit("block:served", {
+          peer,
+          narHash: hex,
+          index,
+          bytes: encoded.data.length,
+          encoding: encoded.encoding,
+        });
+      }
+    } finally {
+      unpin();
+    }
+  }
+}

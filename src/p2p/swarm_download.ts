@@ -1,0 +1,409 @@
+/**
+ * One NAR downloaded from several peers at once (docs/protocol.md §3–4):
+ * the scheduler decides which blocks to ask whom; each block is decoded,
+ * checked against the manifest and written at its offset in the block cache;
+ * the verified contiguous prefix streams to consumers while the download
+ * continues. Peers that send bad blocks are penalised and dropped; timeouts
+ * requeue; partial peers' availability is refreshed; new providers join
+ * (`discover`); a download that no remaining peer can finish fails, so the
+ * planner can continue from the same byte with another source.
+ *
+ * The whole-NAR check against the NarHash is the consumer's (the planner's):
+ * this class only promises that every byte matches the manifest.
+ *
+ * @example
+ * ```ts
+ * const download = new SwarmDownload({ entry, manifest, channels, ... });
+ * download.start();
+ * const stream = download.prefix(0);
+ * ```
+ * @module
+ */
+import { hexEncode } from "../encoding/hex.ts";
+import type { CacheEntry } from "./deno_block_cache.ts";
+import type { PeerBook } from "./peer_book.ts";
+import type { ChannelHandlers, PeerChannel } from "./peer_channel.ts";
+import type { FairRateLimiter } from "./_rate_shim.ts";
+import { BlockScheduler } from "./scheduler/mod.ts";
+import {
+  type BlockMessage,
+  decodeBlock,
+  type ErrorCode,
+  type Manifest,
+  verifyBlock,
+} from "./wire/mod.ts";
+
+/** Events of a download. */
+export interface DownloadEvents {
+  "download:block": { narHash: string; peer: string; index: number; wireBytes: number };
+  "peer:penalised": { peer: string; reason: string; banned: boolean };
+  "download:peer-dropped": { narHash: string; peer: string; reason: string };
+}
+
+/** Options of {@linkcode SwarmDownload}. */
+export interface SwarmDownloadOptions {
+  entry: CacheEntry;
+  manifest: Manifest;
+  peerBook: PeerBook;
+  limiter: FairRateLimiter;
+  requestTimeoutMs: number;
+  /** Give up when no block arrives for this long and nobody can provide what is missing. */
+  stallTimeoutMs: number;
+  /** Opens channels to more peers offering the same manifest (called when stuck or periodically). */
+  discover?: (exclude: Set<string>) => Promise<PeerChannel[]>;
+  emit: <K extends keyof DownloadEvents>(type: K, payload: DownloadEvents[K]) => void;
+  /** Opens a channel to a peer; the download sets the handlers. */
+  channels: (handlers: ChannelHandlers) => Promise<PeerChannel[]>;
+}
+
+/** A running download. */
+export class SwarmDownload {
+  #o: SwarmDownloadOptions;
+  #hex: string;
+  #scheduler: BlockScheduler;
+  #channels = new Map<string, PeerChannel>();
+  #requests = new Map<string, Map<number, number>>(); // peer → index → request id
+  #faults = new Map<string, number>();
+  #changed: PromiseWithResolvers<void> = Promise.withResolvers();
+  #done: PromiseWithResolvers<void> = Promise.withResolvers();
+  #failure: Error | undefined;
+  #finished = false;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #lastProgress = Date.now();
+  #lastDiscovery = 0;
+  #lastRefresh = 0;
+  #discovering = false;
+  #consumers = 0;
+  #unpin: () => void;
+  #wireBytes = 0;
+  #byPeer = new Map<string, number>();
+
+  /** Creates the download (call {@linkcode start}). */
+  constructor(options: SwarmDownloadOptions) {
+    this.#o = options;
+    this.#hex = hexEncode(options.manifest.narHash);
+    this.#scheduler = new BlockScheduler({
+      blockCount: options.manifest.blockCount,
+      now: () => performance.now(),
+      requestTimeoutMs: options.requestTimeoutMs,
+    });
+    for (let i = 0; i < options.manifest.blockCount; i++) {
+      if (options.entry.has(i)) this.#scheduler.markPresent(i);
+    }
+    this.#unpin = options.entry.pin();
+    this.#done.promise.catch(() => {});
+  }
+
+  /** Resolves when every block is present (and matches the manifest); rejects when the download fails. */
+  get done(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /** The cache entry being filled. */
+  get entry(): CacheEntry {
+    return this.#o.entry;
+  }
+
+  /** Bytes received from peers (as sent: compressed). */
+  get wireBytes(): number {
+    return this.#wireBytes;
+  }
+
+  /** NAR bytes contributed by each peer. */
+  contributions(): Record<string, number> {
+    return Object.fromEntries(this.#byPeer);
+  }
+
+  /** Peers currently used. */
+  get peers(): string[] {
+    return [...this.#channels.keys()];
+  }
+
+  /** Starts requesting blocks. */
+  async start(): Promise<void> {
+    const handlers: ChannelHandlers = {
+      block: (ch, msg) => this.#onBlock(ch, msg),
+      blockError: (ch, index, code) => this.#onBlockError(ch, index, code),
+      closed: (ch, error, fault) => this.#onClosed(ch, error, fault),
+    };
+    this.#handlers = handlers;
+    for (const ch of await this.#o.channels(handlers)) this.#add(ch);
+    if (this.#scheduler.done) return this.#finish();
+    this.#timer = setInterval(() => this.#tick(), 200);
+    this.#pumpAll();
+  }
+
+  #handlers: ChannelHandlers | undefined;
+
+  /** Handlers to give channels opened later (by `discover`). */
+  get handlers(): ChannelHandlers {
+    return this.#handlers!;
+  }
+
+  /** Stops the download (consumers see `reason`). */
+  abort(reason: Error): void {
+    this.#fail(reason);
+  }
+
+  #add(ch: PeerChannel): void {
+    if (this.#channels.has(ch.peer) || this.#finished) {
+      ch.close();
+      return;
+    }
+    const have = this.#manifestOf.get(ch.peer);
+    this.#channels.set(ch.peer, ch);
+    this.#requests.set(ch.peer, new Map());
+    this.#scheduler.addPeer(ch.peer, have && !have.isFull ? have : "all");
+  }
+
+  /** Availability of peers that are still downloading, by peer (from their manifests). */
+  #manifestOf = new Map<string, Manifest["have"]>();
+
+  /** Records a peer's manifest have-bitfield (call before adding its channel, and on refresh). */
+  setHave(peer: string, have: Manifest["have"]): void {
+    this.#manifestOf.set(peer, have);
+    if (this.#scheduler.hasPeer(peer)) this.#scheduler.updateHave(peer, have.isFull ? "all" : have);
+  }
+
+  /** Adds channels found later (same manifest). */
+  addChannels(channels: PeerChannel[]): void {
+    for (const ch of channels) this.#add(ch);
+    this.#pumpAll();
+  }
+
+  #pumpAll(): void {
+    for (const peer of this.#channels.keys()) this.#pump(peer);
+  }
+
+  #pump(peer: string): void {
+    if (this.#finished) return;
+    const ch = this.#channels.get(peer);
+    if (!ch || ch.closed) return;
+    const indexes = this.#scheduler.next(peer);
+    if (indexes.length === 0) return;
+    const reqs = this.#requests.get(peer)!;
+    const bytes = indexes.length * this.#o.manifest.blockSize;
+    void this.#o.limiter.acquire("download", bytes).then(() => {
+      if (this.#finished || ch.closed) return;
+      // Endgame duplicates go one per request, so a CANCEL names exactly one block.
+      const groups = this.#scheduler.endgame ? indexes.map((i) => [i]) : [indexes];
+      for (const group of groups) {
+        const id = ch.requestBlocks(this.#o.manifest.narHash, group);
+        for (const i of group) reqs.set(i, id);
+      }
+    });
+  }
+
+  async #onBlock(ch: PeerChannel, msg: BlockMessage): Promise<void> {
+    this.#requests.get(ch.peer)?.delete(msg.index);
+    if (this.#finished || !this.#scheduler.hasPeer(ch.peer)) return;
+    const { index } = msg;
+    let raw: Uint8Array;
+    try {
+      raw = decodeBlock(msg.encoding, msg.data, msg.rawLength);
+    } catch (e) {
+      return this.#bad(ch, index, `undecodable block ${index}: ${(e as Error).message}`);
+    }
+    if (!verifyBlock(this.#o.manifest, index, raw)) {
+      return this.#bad(ch, index, `block ${index} does not match the manifest`);
+    }
+    if (this.#o.entry.has(index)) {
+      this.#scheduler.received(ch.peer, index, msg.data.length);
+      return this.#pump(ch.peer);
+    }
+    await this.#o.entry.writeBlock(index, raw);
+    this.#wireBytes += msg.data.length;
+    this.#byPeer.set(ch.peer, (this.#byPeer.get(ch.peer) ?? 0) + raw.length);
+    this.#o.peerBook.traffic(ch.peer, "down", msg.data.length);
+    const { duplicateAt } = this.#scheduler.received(ch.peer, index, msg.data.length);
+    for (const other of duplicateAt) {
+      const id = this.#requests.get(other)?.get(index);
+      if (id !== undefined) {
+        this.#channels.get(other)?.cancel(id, [index]);
+        this.#requests.get(other)!.delete(index);
+      }
+      this.#pump(other);
+    }
+    this.#lastProgress = Date.now();
+    this.#o.emit("download:block", {
+      narHash: this.#hex,
+      peer: ch.peer,
+      index,
+      wireBytes: msg.data.length,
+    });
+    this.#signal();
+    if (this.#scheduler.done) return this.#finish();
+    this.#pump(ch.peer);
+  }
+
+  #bad(ch: PeerChannel, index: number, reason: string): void {
+    this.#scheduler.rejected(ch.peer, index);
+    const { banned } = this.#o.peerBook.fault(ch.peer, reason);
+    this.#o.emit("peer:penalised", { peer: ch.peer, reason, banned });
+    const faults = (this.#faults.get(ch.peer) ?? 0) + 1;
+    this.#faults.set(ch.peer, faults);
+    if (banned || faults >= 2) {
+      this.#drop(ch.peer, `dropped after ${faults} bad block(s): ${reason}`);
+    }
+    this.#pumpAll();
+  }
+
+  #onBlockError(ch: PeerChannel, index: number, code: ErrorCode | "not-found"): void {
+    this.#requests.get(ch.peer)?.delete(index);
+    if (this.#finished || !this.#scheduler.hasPeer(ch.peer)) return;
+    if (code === "not-found") {
+      this.#drop(ch.peer, "no longer has the item");
+      return;
+    }
+    this.#scheduler.failed(
+      ch.peer,
+      index,
+      code === "not-available" ? "not-available" : code === "busy" ? "busy" : "error",
+    );
+    this.#pumpAll();
+  }
+
+  #onClosed(ch: PeerChannel, error?: Error, fault?: boolean): void {
+    if (fault && error) {
+      const { banned } = this.#o.peerBook.fault(ch.peer, `protocol violation: ${error.message}`);
+      this.#o.emit("peer:penalised", { peer: ch.peer, reason: error.message, banned });
+    }
+    if (this.#channels.get(ch.peer) === ch) {
+      this.#drop(ch.peer, error ? error.message : "stream closed");
+    }
+  }
+
+  #drop(peer: string, reason: string): void {
+    const ch = this.#channels.get(peer);
+    if (!ch) return;
+    this.#channels.delete(peer);
+    this.#requests.delete(peer);
+    if (this.#scheduler.hasPeer(peer)) this.#scheduler.removePeer(peer);
+    ch.close();
+    this.#o.emit("download:peer-dropped", { narHash: this.#hex, peer, reason });
+    this.#pumpAll();
+    if (this.#channels.size === 0 && !this.#finished) this.#maybeStuck(true);
+  }
+
+  #tick(): void {
+    if (this.#finished) return;
+    for (const { peer, index } of this.#scheduler.expired()) {
+      this.#scheduler.failed(peer, index, "timeout");
+      const st = this.#scheduler.peerStats(peer);
+      if (st.consecutiveTimeouts >= 4) {
+        this.#drop(peer, `${st.consecutiveTimeouts} timeouts in a row`);
+      }
+    }
+    const now = Date.now();
+    if (now - this.#lastRefresh > 2000) {
+      this.#lastRefresh = now;
+      this.#refreshPartialPeers();
+    }
+    this.#maybeStuck(false);
+    this.#pumpAll();
+  }
+
+  #refreshPartialPeers(): void {
+    for (const [peer, have] of this.#manifestOf) {
+      const ch = this.#channels.get(peer);
+      if (!ch || have.isFull) continue;
+      ch.manifest(this.#o.manifest.narHash, this.#o.requestTimeoutMs).then((m) => {
+        if (m !== "not-found") this.setHave(peer, m.have);
+        this.#pump(peer);
+      }, () => {});
+    }
+  }
+
+  #maybeStuck(noPeers: boolean): void {
+    const now = Date.now();
+    const stuck = noPeers || this.#scheduler.stuck;
+    if (stuck && this.#o.discover && !this.#discovering && now - this.#lastDiscovery > 1000) {
+      this.#discovering = true;
+      this.#lastDiscovery = now;
+      this.#o.discover(new Set(this.#channels.keys())).then(
+        (more) => this.addChannels(more),
+        () => {},
+      )
+        .finally(() => (this.#discovering = false));
+    }
+    if (stuck && now - this.#lastProgress > this.#o.stallTimeoutMs) {
+      this.#fail(
+        new Error(
+          `P2P download stalled: ${this.#scheduler.remaining} block(s) missing and ${
+            this.#channels.size === 0 ? "no peer left" : "no peer has them"
+          }`,
+        ),
+      );
+    }
+  }
+
+  #signal(): void {
+    const old = this.#changed;
+    this.#changed = Promise.withResolvers();
+    old.resolve();
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#cleanup();
+    this.#done.resolve();
+    this.#signal();
+  }
+
+  #fail(error: Error): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#failure = error;
+    this.#cleanup();
+    this.#done.reject(error);
+    this.#signal();
+  }
+
+  #cleanup(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    for (const ch of this.#channels.values()) ch.close();
+    this.#channels.clear();
+    this.#unpin();
+    this.#o.entry.persist().catch(() => {});
+  }
+
+  /**
+   * The NAR from byte `offset`, as fast as the verified contiguous prefix
+   * grows. Errors if the download fails before reaching the end.
+   */
+  prefix(offset: number): ReadableStream<Uint8Array> {
+    const { blockSize, narSize } = this.#o.manifest;
+    let pos = offset;
+    this.#consumers++;
+    const unpin = this.#o.entry.pin();
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (pos >= narSize) {
+          unpin();
+          return controller.close();
+        }
+        const index = Math.floor(pos / blockSize);
+        while (!this.#o.entry.has(index)) {
+          if (this.#failure) {
+            unpin();
+            throw this.#failure;
+          }
+          if (this.#finished) {
+            unpin();
+            throw new Error(`block ${index} missing after the download ended`);
+          }
+          await this.#changed.promise;
+        }
+        const block = await this.#o.entry.readBlock(index);
+        const start = pos - index * blockSize;
+        controller.enqueue(start === 0 ? block : block.subarray(start));
+        pos = (index + 1) * blockSize;
+      },
+      cancel: () => {
+        unpin();
+        this.#consumers--;
+      },
+    }, { highWaterMark: 0 });
+  }
+}

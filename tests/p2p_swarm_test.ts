@@ -1,0 +1,120 @@
+/**
+ * The P2P swarm end to end: separate daemon processes on 127.0.0.1 that know
+ * only a bootstrap address; items found through the DHT, moved as verified
+ * blocks from several peers, substituted through the guix-daemon emulator.
+ */
+import { assertEquals, assertGreater } from "@std/assert";
+import { HELPER } from "./support/daemon_proc.ts";
+import {
+  type FixtureItem,
+  makeItem,
+  makeKey,
+  publishItem,
+  writeGuixConfig,
+} from "./support/guix_cache.ts";
+import { SubstituterAgent } from "./support/guix_daemon.ts";
+import { startFileServer } from "./support/http_server.ts";
+import { randomBytes } from "./support/random.ts";
+import { startSwarm, waitForDht } from "./support/swarm.ts";
+import { assertRestored, forceRemove } from "./support/tree_check.ts";
+
+const T = { sanitizeOps: false, sanitizeResources: false };
+
+async function copyInto(store: string, item: FixtureItem): Promise<string> {
+  const dest = `${store}/${item.baseName}`;
+  const out = await new Deno.Command("cp", { args: ["-a", item.source, dest] }).output();
+  if (!out.success) throw new Error(`cp failed: ${new TextDecoder().decode(out.stderr)}`);
+  return dest;
+}
+
+interface PeerRow {
+  peerId: string;
+  connected: boolean;
+  bytesDown: number;
+  bytesUp: number;
+}
+
+Deno.test(
+  "an item seeded on two of five daemons is substituted on a third from both, no NAR over HTTP",
+  T,
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "guix-p2p-swarm-" });
+    const leecherStore = `${root}/n3/store`;
+    const src = `${root}/src`;
+    await Deno.mkdir(`${src}/lib`, { recursive: true });
+    await Deno.writeFile(`${src}/lib/libbig.so`, randomBytes(6 * 1024 * 1024));
+    await Deno.writeTextFile(`${src}/lib/notes.txt`, "compressible text\n".repeat(100_000));
+    await Deno.symlink("lib/libbig.so", `${src}/link`);
+    const item = await makeItem(src, { storeDir: leecherStore, name: "big-1.0" });
+    const key = makeKey();
+    await writeGuixConfig(`${root}/etc-guix`, key);
+    await publishItem(`${root}/cache`, item, { key: key.key, compressions: ["zstd"] });
+    await using server = await startFileServer({ root: `${root}/cache` });
+    server.faults.push({ match: /\/nar\//, action: "status", status: 404 });
+    await using swarm = await startSwarm(root, 5, (i) =>
+      i === 3
+        ? {
+          store_dir: leecherStore,
+          acl_path: `${root}/etc-guix/acl`,
+          substitute_urls: [server.url],
+          policy: "p2p-only",
+        }
+        : {});
+    try {
+      const [, s1, s2, leecher] = swarm as unknown as [
+        never,
+        typeof swarm[0],
+        typeof swarm[0],
+        typeof swarm[0],
+      ];
+      for (const seeder of [s1, s2]) {
+        const path = await copyInto(seeder.store, item);
+        const r = await seeder.cli(["seed", path]);
+        assertEquals(r.code, 0, r.stderr);
+        await seeder.daemon.waitForLog(/announced /, 30_000);
+      }
+      await waitForDht(leecher, 2);
+      const env = { GUIX_P2P_CONFIG: leecher.daemon.configPath, NIX_STORE_DIR: leecherStore };
+      await using q = SubstituterAgent.query({
+        program: [HELPER],
+        env,
+        settings: {},
+        storeDir: leecherStore,
+      });
+      assertEquals(
+        await q.have([item.storePath]),
+        [item.storePath],
+        "p2p-only claims it: providers exist",
+      );
+      await using s = SubstituterAgent.substitute({
+        program: [HELPER],
+        env,
+        settings: {},
+        storeDir: leecherStore,
+      });
+      const out = await s.substitute(item.storePath, item.storePath, 120_000);
+      assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);
+      await assertRestored(item.storePath, item.narHash);
+      assertEquals(
+        server.log.filter((r) => r.path.includes("/nar/") && r.status === 200).length,
+        0,
+        "no NAR over HTTP",
+      );
+      const peers = await leecher.json<PeerRow[]>(["peers"]);
+      for (const seeder of [s1, s2]) {
+        const row = peers.find((p) => p.peerId === seeder.peerId);
+        assertGreater(
+          row?.bytesDown ?? 0,
+          0,
+          `blocks came from ${seeder.name}: ${JSON.stringify(peers)}`,
+        );
+      }
+      assertGreater(
+        s.log.filter((l) => l.startsWith("@ download-started") && l.includes(" p2p://")).length,
+        0,
+      );
+    } finally {
+      await forceRemove(root);
+    }
+  },
+);

@@ -1,0 +1,111 @@
+/**
+ * Several guix-p2p daemons on 127.0.0.1, each a separate process with its own
+ * store, cache and socket, that know only a bootstrap node's address.
+ *
+ * @module
+ */
+import { type DaemonProcess, LAUNCHER, startDaemon } from "./daemon_proc.ts";
+
+/** One member of the swarm. */
+export interface SwarmNode {
+  name: string;
+  dir: string;
+  store: string;
+  daemon: DaemonProcess;
+  peerId: string;
+  address: string;
+  /** Runs `guix-p2p ARGS --config <this node's config>`; returns stdout, stderr, code. */
+  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Runs a CLI command with `--json` and parses its output. */
+  json<T = unknown>(args: string[]): Promise<T>;
+}
+
+/** Settings every test daemon gets. */
+export const SWARM_DEFAULTS: Record<string, unknown> = {
+  listen: ["/ip4/127.0.0.1/tcp/0"],
+  connection_allowlist: ["/ip4/127.0.0.0/ipcidr/8"],
+  mdns: false,
+  log_level: "debug",
+  discovery_timeout: "3s",
+  block_request_timeout: "5s",
+};
+
+/** Starts a node in `dir`; `bootstrap` is a `/ip4/…/p2p/…` address. */
+export async function startNode(
+  name: string,
+  dir: string,
+  settings: Record<string, unknown>,
+  bootstrap?: string,
+): Promise<SwarmNode> {
+  const store = (settings.store_dir as string | undefined) ?? `${dir}/store`;
+  await Deno.mkdir(store, { recursive: true });
+  const daemon = await startDaemon(dir, {
+    ...SWARM_DEFAULTS,
+    store_dir: store,
+    ...(bootstrap ? { bootstrap_peers: [bootstrap] } : {}),
+    ...settings,
+  });
+  const line = await daemon.waitForLog(/P2P node (\S+) \(DHT \w+\) on (\S+)/);
+  const [, peerId, address] = /P2P node (\S+) \(DHT \w+\) on (\S+)/.exec(line)!;
+  const cli = async (args: string[]) => {
+    const out = await new Deno.Command(LAUNCHER, {
+      args: [...args, "--config", daemon.configPath],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return {
+      code: out.code,
+      stdout: new TextDecoder().decode(out.stdout),
+      stderr: new TextDecoder().decode(out.stderr),
+    };
+  };
+  return {
+    name,
+    dir,
+    store,
+    daemon,
+    peerId: peerId!,
+    address: `${address}/p2p/${peerId}`,
+    cli,
+    async json<T>(args: string[]): Promise<T> {
+      const r = await cli([...args, "--json"]);
+      if (r.code !== 0 && !r.stdout.trim()) {
+        throw new Error(`guix-p2p ${args.join(" ")}: ${r.stderr}`);
+      }
+      return JSON.parse(r.stdout) as T;
+    },
+  };
+}
+
+/** Starts `count` nodes: node 0 is the bootstrap node of the others. */
+export async function startSwarm(
+  root: string,
+  count: number,
+  settings: (i: number) => Record<string, unknown> = () => ({}),
+): Promise<SwarmNode[] & AsyncDisposable> {
+  const first = await startNode("n0", `${root}/n0`, settings(0));
+  const rest = await Promise.all(
+    Array.from(
+      { length: count - 1 },
+      (_, k) => startNode(`n${k + 1}`, `${root}/n${k + 1}`, settings(k + 1), first.address),
+    ),
+  );
+  const nodes = [first, ...rest] as SwarmNode[] & AsyncDisposable;
+  nodes[Symbol.asyncDispose] = async () => {
+    await Promise.all(nodes.map((n) => n.daemon.stop().catch(() => {})));
+  };
+  return nodes;
+}
+
+/** Waits until `node`'s DHT routing table holds at least `n` peers (from its log, bounded). */
+export async function waitForDht(node: SwarmNode, n: number, timeoutMs = 20_000): Promise<void> {
+  await node.daemon.waitForLog(new RegExp(`DHT routing table: (${atLeast(n)}) peer`), timeoutMs);
+}
+
+function atLeast(n: number): string {
+  // A regular expression alternative matching any decimal number >= n (n < 1000).
+  const alts = [];
+  for (let k = n; k < Math.max(n + 1, 100); k++) alts.push(String(k));
+  return alts.join("|") + "|\\d{3,}";
+}
