@@ -123,6 +123,20 @@ export class PeerState {
     return Math.max(2, Math.floor((this.minRttMs + maxQueueDelayMs) / this.gapMs));
   }
 
+  /**
+   * Expected arrival time of the request at FIFO position `rank` (0: the next
+   * to arrive) sent at `sentAt`, from the minimum round trip and the
+   * inter-arrival gap; a request already overdue is expected as late again
+   * (`2 now - eta`). NaN until the peer's round trip is measured.
+   */
+  eta(rank: number, sentAt: number, now: number): number {
+    if (Number.isNaN(this.minRttMs)) return NaN;
+    const gap = this.gapMs || 0;
+    const base = Math.max(this.lastArrival, this.busySince);
+    const eta = Math.max(sentAt + this.minRttMs, base + (rank + 1) * gap);
+    return eta >= now ? eta : 2 * now - eta;
+  }
+
   /** Any reply from the peer: it is alive. */
   heard(now: number): void {
     this.lastHeard = now;

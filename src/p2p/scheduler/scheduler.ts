@@ -25,8 +25,11 @@
  *   the request timeout;
  * - endgame: once every missing block that some peer can serve is in flight,
  *   a peer with room in its window gets duplicates of the oldest outstanding
- *   requests (at most `endgameDuplicates` extra copies per block); the first
- *   arrival wins and the others are returned for CANCEL;
+ *   requests (at most `endgameDuplicates` extra copies per block) that it is
+ *   expected to deliver sooner than their holders (from each peer's minimum
+ *   round trip, inter-arrival gap and queue; overdue requests are expected as
+ *   late again; unmeasured peers are assumed able); the first arrival wins and
+ *   the others are returned for CANCEL;
  * - a block is never in flight twice at the same peer.
  *
  * @example
@@ -52,6 +55,13 @@ export type { BlockAvailability } from "./_peer.ts";
 
 /** Why a request failed (the caller maps wire replies and timeouts to these). */
 export type FailureReason = "timeout" | "not-available" | "busy" | "error";
+
+/** Endgame: a duplicate racing a block already on its way must deliver in 1/4 of the holder's time. */
+const RACE_FACTOR = 4;
+/** Endgame: a duplicate is free when it arrives this many holder round trips before the holder's copy. */
+const FREE_MARGIN_RTTS = 2;
+/** Endgame: duplicates outstanding at one peer at a time. */
+const MAX_ENDGAME_PER_PEER = 4;
 
 const REASONS: ReadonlySet<string> = new Set(["timeout", "not-available", "busy", "error"]);
 
@@ -361,13 +371,7 @@ export class BlockScheduler {
       });
     }
     if (out.length < free && this.#wantedAvail === 0 && this.#dup > 0) {
-      // Endgame: duplicates of the oldest outstanding requests.
-      for (const [i, copies] of this.#inflight) {
-        if (copies.length > this.#dup || p.inflight.has(i) || !p.serves(i)) continue;
-        this.#dispatch(p, i, now);
-        out.push(i);
-        if (out.length >= free) break;
-      }
+      this.#endgame(p, now, free, out);
     }
     return out;
   }
@@ -643,6 +647,49 @@ export class BlockScheduler {
       p.window.collapse();
     }
     return true;
+  }
+
+  /**
+   * Endgame: duplicates of the oldest outstanding requests that `p` should
+   * deliver sooner than their holders, at most `MAX_ENDGAME_PER_PEER` at a
+   * time. A duplicate arriving before the holder starts sending
+   * (`eta(p) < eta(holder) - minRtt(holder)`, with a margin for estimation
+   * error) costs nothing once CANCEL goes out; one that races a block already
+   * on its way is allowed only if `p` delivers in a quarter of the holder's
+   * remaining time. A holder not yet measured is expected by the stall guard's
+   * horizon.
+   */
+  #endgame(p: PeerState, now: number, free: number, out: number[]): void {
+    // The earliest expected copy of each outstanding block.
+    const best = new Map<number, { eta: number; minRtt: number }>();
+    for (const q of this.#peers.values()) {
+      let rank = 0;
+      for (const c of q.inflight.values()) {
+        const e = q.eta(rank++, c.sentAt, now);
+        // Unmeasured holder: expected by the stall guard's horizon (then as late again).
+        const late = c.sentAt + this.#timeoutMs / 4;
+        const eta = Number.isNaN(e) ? (late >= now ? late : 2 * now - late) : e;
+        const prev = best.get(c.index);
+        if (prev === undefined || eta < prev.eta) best.set(c.index, { eta, minRtt: q.minRttMs });
+      }
+    }
+    let extra = 0;
+    for (const i of p.inflight.keys()) if (this.#inflight.get(i)!.length > 1) extra++;
+    for (const [i, copies] of this.#inflight) {
+      if (extra >= MAX_ENDGAME_PER_PEER) break;
+      if (copies.length > this.#dup || p.inflight.has(i) || !p.serves(i)) continue;
+      const mine = p.eta(p.inflight.size, now, now);
+      if (!Number.isNaN(mine)) {
+        const { eta, minRtt } = best.get(i)!;
+        const costless = mine < eta - FREE_MARGIN_RTTS * (minRtt || 0);
+        const worth = mine - now < (eta - now) / RACE_FACTOR;
+        if (!costless && !worth) continue;
+      }
+      extra++;
+      this.#dispatch(p, i, now);
+      out.push(i);
+      if (out.length >= free) break;
+    }
   }
 
   /** Stall guard: gives `p` duplicates of blocks held only by stalled peers, lowest index first. */

@@ -7,9 +7,10 @@
  * most 256 indexes, CANCEL of duplicates and timed-out requests, a peer
  * dropped after repeated timeouts or banned after repeated bad blocks.
  *
- * Network model: a request reaches the peer after rtt/2; each peer sends the
- * blocks it was asked for one after the other at its bandwidth (FIFO), and a
- * block arrives rtt/2 after its last byte left. A CANCEL drops the blocks not
+ * Network model: a request reaches the peer after rtt/2 (± jitter); each peer
+ * sends the blocks it was asked for one after the other at its bandwidth
+ * (FIFO), and a block arrives rtt/2 (± jitter) after its last byte left;
+ * messages in one direction keep their order. A CANCEL drops the blocks not
  * yet started. The requester's own link is not a bottleneck. Pure: no real
  * time passes; randomness comes from the seeded generator.
  *
@@ -39,6 +40,8 @@ export interface SimPeer {
   bytesPerSecond: number;
   /** Round-trip time. */
   rttMs: number;
+  /** Each one-way delay varies by up to this fraction of rtt/2 either way (default 0); order is kept. */
+  jitter?: number;
   /** What its manifest advertises (default "all"). */
   have?: BlockAvailability | "all";
   /** Blocks it advertises but answers `not-available` for (a stale manifest). */
@@ -126,6 +129,9 @@ type SimEvent =
 
 interface PeerSim {
   spec: SimPeer;
+  /** Latest arrival scheduled in each direction (messages keep their order). */
+  lastUp: number;
+  lastDown: number;
   queue: number[];
   sending: boolean;
   /** Disconnected: sends nothing more. */
@@ -169,6 +175,8 @@ export function simulateDownload(options: SimOptions): SimResult {
   const queue = new EventQueue<SimEvent>();
   const peers = options.peers.map((spec): PeerSim => ({
     spec,
+    lastUp: 0,
+    lastDown: 0,
     queue: [],
     sending: false,
     gone: false,
@@ -186,7 +194,11 @@ export function simulateDownload(options: SimOptions): SimResult {
   let endgameAtMs: number | undefined;
   let timeoutCheckAt = Infinity;
   const prefixTrace: [number, number][] = [[0, 0]];
-  const half = (p: PeerSim) => p.spec.rttMs / 2;
+  const delay = (p: PeerSim) => (p.spec.rttMs / 2) * (1 + (p.spec.jitter ?? 0) * (2 * rand() - 1));
+  /** Arrival time at the peer of a message sent now. */
+  const up = (p: PeerSim) => (p.lastUp = Math.max(p.lastUp, t + delay(p)));
+  /** Arrival time at the requester of a message the peer sends now. */
+  const down = (p: PeerSim) => (p.lastDown = Math.max(p.lastDown, t + delay(p)));
   const stalled = (p: PeerSim) => p.spec.stallAtMs !== undefined && t >= p.spec.stallAtMs;
 
   /** Peer side: start sending the next queued block. */
@@ -198,9 +210,9 @@ export function simulateDownload(options: SimOptions): SimResult {
       }
       const index = p.queue.shift()!;
       if (p.spec.lacks?.(index)) {
-        queue.push(t + half(p), { kind: "reply", peer: p, index, reply: "not-available" });
+        queue.push(down(p), { kind: "reply", peer: p, index, reply: "not-available" });
       } else if (p.spec.busyRate && rand() < p.spec.busyRate) {
-        queue.push(t + half(p), { kind: "reply", peer: p, index, reply: "busy" });
+        queue.push(down(p), { kind: "reply", peer: p, index, reply: "busy" });
       } else {
         p.sending = true;
         queue.push(t + (sizeOf(index) * 1000) / p.spec.bytesPerSecond, {
@@ -231,7 +243,7 @@ export function simulateDownload(options: SimOptions): SimResult {
 
   const cancel = (p: PeerSim, indexes: number[]) => {
     if (indexes.length > 0 && !p.gone) {
-      queue.push(t + half(p), { kind: "cancel", peer: p, indexes });
+      queue.push(up(p), { kind: "cancel", peer: p, indexes });
     }
   };
 
@@ -241,7 +253,7 @@ export function simulateDownload(options: SimOptions): SimResult {
       if (!p.active) continue;
       const got = sched.next(p.spec.id);
       for (let k = 0; k < got.length; k += 256) {
-        queue.push(t + half(p), { kind: "request", peer: p, indexes: got.slice(k, k + 256) });
+        queue.push(up(p), { kind: "request", peer: p, indexes: got.slice(k, k + 256) });
       }
     }
     if (endgameAtMs === undefined && sched.endgame) endgameAtMs = t;
@@ -277,7 +289,7 @@ export function simulateDownload(options: SimOptions): SimResult {
         if (p.gone || stalled(p)) break;
         p.result.bytesSent += sizeOf(e.index);
         const bad = p.spec.corruptRate !== undefined && rand() < p.spec.corruptRate;
-        queue.push(t + half(p), {
+        queue.push(down(p), {
           kind: "reply",
           peer: p,
           index: e.index,
@@ -315,7 +327,7 @@ export function simulateDownload(options: SimOptions): SimResult {
       case "leave":
         e.peer.gone = true;
         e.peer.queue.length = 0;
-        queue.push(t + half(e.peer), { kind: "noticed", peer: e.peer });
+        queue.push(down(e.peer), { kind: "noticed", peer: e.peer });
         break;
       case "noticed":
         drop(e.peer, "left");
