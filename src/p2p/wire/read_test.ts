@@ -22,9 +22,9 @@ async function collect(source: AsyncIterable<unknown> | Iterable<unknown>, optio
 
 Deno.test("readFrames reads Uint8Array chunks of any size", async () => {
   for (const step of [1, 7, 4096, stream.length]) {
-    async function* source() {
+    const source = async function* () {
       for (let i = 0; i < stream.length; i += step) yield stream.subarray(i, i + step);
-    }
+    };
     assertEquals(await collect(source()), messages, `chunks of ${step}`);
   }
 });
