@@ -89,7 +89,7 @@ Deno.test(
       await using s = SubstituterAgent.substitute({
         program: [HELPER],
         env,
-        settings: {},
+        settings: { "untrusted-print-extended-build-trace": "1" },
         storeDir: leecherStore,
       });
       const out = await s.substitute(item.storePath, item.storePath, 120_000);
@@ -109,10 +109,8 @@ Deno.test(
           `blocks came from ${seeder.name}: ${JSON.stringify(peers)}`,
         );
       }
-      assertGreater(
-        s.log.filter((l) => l.startsWith("@ download-started") && l.includes(" p2p://")).length,
-        0,
-      );
+      const started = s.log.filter((l) => l.startsWith("@ download-started"));
+      assertGreater(started.filter((l) => l.includes(" p2p://")).length, 0, s.log.join("\n"));
     } finally {
       await forceRemove(root);
     }

@@ -105,8 +105,14 @@ export class P2pService {
     node.addEventListener("peer:identify", (ev) => {
       const d = ev.detail;
       this.peerBook.seen(d.peerId.toString(), d.listenAddrs.map(String), d.agentVersion);
-      node.services.ping.ping(d.peerId, { signal: AbortSignal.timeout(5000) })
-        .then((ms) => this.peerBook.latency(d.peerId.toString(), ms), () => {});
+      // Measured a little later: pinging during identify keeps kad-dht from
+      // adding the peer to its routing table (observed with kad-dht 16.4.5).
+      const timer = setTimeout(() => {
+        if (!this.#running) return;
+        node.services.ping.ping(d.peerId, { signal: AbortSignal.timeout(5000) })
+          .then((ms) => this.peerBook.latency(d.peerId.toString(), ms), () => {});
+      }, 3000);
+      (timer as unknown as { unref?: () => void }).unref?.();
     });
     node.addEventListener("connection:open", (ev) => {
       this.emit("peer:connected", {

@@ -66,7 +66,7 @@ export async function startNode(
     store,
     daemon,
     peerId: peerId!,
-    address: `${address}/p2p/${peerId}`,
+    address: address!.includes("/p2p/") ? address! : `${address}/p2p/${peerId}`,
     cli,
     async json<T>(args: string[]): Promise<T> {
       const r = await cli([...args, "--json"]);
