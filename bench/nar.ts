@@ -17,6 +17,8 @@
  *
  * @module
  */
+import process from "node:process";
+import { hashPath, restoreNarToPath } from "../src/nar/mod.ts";
 import { parseFlags } from "../src/std/cli.ts";
 import { prng, writeLargeFile } from "../tests/support/tree_gen.ts";
 
@@ -123,6 +125,33 @@ const sh = async (script: string) => {
 };
 const loadavg = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 
+/** CPU seconds of the calling (main) thread so far. */
+function mainThreadCpu(): number {
+  const stat = Deno.readTextFileSync("/proc/thread-self/stat");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+}
+
+interface ThreadTiming {
+  wall: number;
+  cpu: number;
+  main: number;
+}
+
+/** Runs `fn` in this process: wall time, process CPU and main-thread CPU. */
+async function inProcess(fn: () => Promise<unknown>): Promise<ThreadTiming> {
+  const m0 = mainThreadCpu();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const c = process.cpuUsage(c0);
+  return {
+    wall: (performance.now() - t0) / 1000,
+    cpu: (c.user + c.system) / 1e6,
+    main: mainThreadCpu() - m0,
+  };
+}
+
 const work = await Deno.makeTempDir({
   prefix: "nar-bench-",
   ...(flags.dir ? { dir: flags.dir } : {}),
@@ -161,6 +190,36 @@ try {
     "… -A, no worker thread": () => `${denoAll} nar restore --no-worker ${dest} < ${nar}`,
   }, clean);
   await sh(`nix-store --dump ${dest} | cmp - ${nar}`);
+
+  // In this process (-A): how the work splits between the main thread and the others.
+  console.error("in-process, per thread");
+  const threads: Record<string, ThreadTiming> = {};
+  const keepBest = (name: string, t: ThreadTiming) => {
+    console.error(
+      `  ${name}: wall ${t.wall.toFixed(3)} s, cpu ${t.cpu.toFixed(2)} s, main ${
+        t.main.toFixed(2)
+      } s`,
+    );
+    if (!threads[name] || t.wall < threads[name]!.wall) threads[name] = t;
+  };
+  for (let i = 0; i < runs; i++) {
+    keepBest("hashPath, worker: false", await inProcess(() => hashPath(tree, { worker: false })));
+    keepBest("hashPath", await inProcess(() => hashPath(tree)));
+    for (
+      const [name, workerThreshold] of [["restoreNarToPath, no worker", Infinity], [
+        "restoreNarToPath",
+        undefined,
+      ]] as const
+    ) {
+      await clean();
+      const file = await Deno.open(nar);
+      keepBest(
+        name,
+        await inProcess(() => restoreNarToPath(file.readable, dest, { workerThreshold })),
+      );
+    }
+  }
+  await clean();
 
   // Peak RSS: a ~200 MB NAR against the ~1 GiB one.
   const smallNar = `${work}/blob.nar`;
@@ -224,6 +283,17 @@ try {
       "… same, worker thread off",
       restore["… -A, no worker thread"]!,
       restore["nix-store --restore"]!,
+    ),
+    "",
+    "In-process (`-A`), per thread: the critical path (busiest thread) is what a free second core",
+    "would leave; other threads = workers, Deno's I/O threads and GC helpers.",
+    "",
+    "| Call | Wall | CPU | Main thread | Other threads |",
+    "|---|---|---|---|---|",
+    ...Object.entries(threads).map(([name, t]) =>
+      `| \`${name}\` | ${f3(t.wall)} s | ${t.cpu.toFixed(2)} s | ${t.main.toFixed(2)} s | ${
+        (t.cpu - t.main).toFixed(2)
+      } s |`
     ),
     "",
     `Peak RSS of \`bin/guix-p2p nar restore\`: ${Math.round(rssSmall / 1024)} MiB for a ${

@@ -7,8 +7,9 @@
  * Layout of the control block (BigInt64Array):
  * `[0]` bytes produced, `[1]` bytes consumed, `[2]` stop request
  * (1 = finish the queue, 2 = stop now), `[3]` worker state
- * (0 running, 1 failed, 2 stopped); then a 16 KiB UTF-8 error area
- * (u32 length + bytes). Records: `u32 length | u32 path length | u32 data
+ * (0 running, 1 failed, 2 stopped), `[4]` 1 once the worker has loaded;
+ * then a 16 KiB UTF-8 error area (u32 length + bytes). Nothing is queued
+ * before the worker said it is ready. Records: `u32 length | u32 path length | u32 data
  * length | u8 executable | u8 kind (1 file, 0 wrap) | 2 pad | path | data`,
  * padded to 8 bytes.
  *
@@ -29,10 +30,16 @@ export const CONSUMED = 1;
 export const STOP = 2;
 /** Worker state: 0 running, 1 failed (see error area), 2 stopped. */
 export const STATE = 3;
+/** 1 once the worker thread has loaded and is consuming. */
+export const READY = 4;
+/** Byte offset of the error length (u32) and of the error text. */
+export const ERROR_LENGTH_AT = 40;
+/** Byte offset of the error text. */
+export const ERROR_AT = 44;
 /** Capacity of the error message area. */
 export const ERROR_BYTES = 16384;
 /** Size of the control block in bytes (4 words, error length, error area). */
-export const CONTROL_BYTES = 36 + ERROR_BYTES;
+export const CONTROL_BYTES = ERROR_AT + ERROR_BYTES;
 /** Record header size. */
 export const HEADER = 16;
 
@@ -51,13 +58,17 @@ export class FileRing {
   constructor(capacity: number) {
     this.control = new SharedArrayBuffer(CONTROL_BYTES);
     this.data = new SharedArrayBuffer(capacity);
-    this.#ctl = new BigInt64Array(this.control, 0, 4);
+    this.#ctl = new BigInt64Array(this.control, 0, 5);
     this.#bytes = new Uint8Array(this.data);
     this.#view = new DataView(this.data);
   }
 
-  /** Queues a file; false when the ring is too full (the caller creates it itself). */
+  /**
+   * Queues a file; false when the worker is not ready yet or the ring is too
+   * full (the caller then creates the file itself).
+   */
   push(path: Uint8Array, executable: boolean, contents: Uint8Array): boolean {
+    if (Atomics.load(this.#ctl, READY) !== 1n) return false;
     const cap = this.#bytes.length;
     const len = align8(HEADER + path.length + contents.length);
     if (len > cap / 2) return false;
@@ -87,12 +98,17 @@ export class FileRing {
     return true;
   }
 
+  /** True once the worker thread has loaded. */
+  get ready(): boolean {
+    return Atomics.load(this.#ctl, READY) === 1n;
+  }
+
   /** The worker's error message once it failed, else `undefined`. */
   failure(): string | undefined {
     if (Atomics.load(this.#ctl, STATE) !== 1n) return undefined;
     const view = new DataView(this.control);
-    const n = view.getUint32(32, true);
-    return new TextDecoder().decode(new Uint8Array(this.control, 36, n).slice());
+    const n = view.getUint32(ERROR_LENGTH_AT, true);
+    return new TextDecoder().decode(new Uint8Array(this.control, ERROR_AT, n).slice());
   }
 
   /** Asks the worker to stop (`drain`: after the queue, else now). */
@@ -102,15 +118,19 @@ export class FileRing {
   }
 
   /**
-   * Resolves once the worker has stopped (state 1 or 2), or rejects after
-   * `timeoutMs` or with `signal`'s reason.
+   * Resolves once the worker has stopped (state 1 or 2) or crashed before
+   * loading; rejects after `timeoutMs` or when it crashed later (`crashed()`
+   * returns the crash, else `undefined`).
    */
-  async stopped(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  async stopped(timeoutMs: number, crashed: () => unknown): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const state = Atomics.load(this.#ctl, STATE);
       if (state !== 0n) return;
-      signal?.throwIfAborted();
+      // Nothing was ever queued if it never loaded; a crash mid-way is an error.
+      if (Atomics.load(this.#ctl, READY) !== 1n && crashed()) return;
+      const error = crashed();
+      if (error) throw new Error(`the restore worker thread crashed: ${error}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`the restore worker did not stop within ${timeoutMs} ms`);
       const w = Atomics.waitAsync(this.#ctl, STATE, 0n, Math.min(left, 250));

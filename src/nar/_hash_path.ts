@@ -1,10 +1,10 @@
 /**
- * `hashPath`: the NAR hash of a file-system path. Small NARs are hashed in
- * this thread from one reused buffer. For a directory, a hashing worker
- * thread is started at once (its start-up overlaps the walk); once the NAR
- * passes {@linkcode WORKER_MIN_BYTES} the walk and the file reads stay here
- * and the SHA-256 runs there, so both cores work. If the NAR stays small, or
- * no worker can be started, everything happens here.
+ * `hashPath`: the NAR hash of a file-system path. The first chunks of the
+ * NAR are held back: past {@linkcode WORKER_START_BYTES} a hashing worker thread is
+ * started (its start-up overlaps the walk), past {@linkcode WORKER_MIN_BYTES}
+ * the held chunks and all later ones go to it, so the walk and file reads run
+ * here and the SHA-256 there, on two cores. If the NAR stays small, or no
+ * worker can be started, everything happens here.
  *
  * @example
  * ```ts
@@ -17,10 +17,14 @@ import { Sha256 } from "../hash/sha256.ts";
 import { denoNarSource } from "./deno_fs.ts";
 import { DEFAULT_CHUNK_SIZE, writeNar } from "./writer.ts";
 
+/** NAR size at which the hashing worker thread is started. */
+export const WORKER_START_BYTES = 4 << 20;
 /** NAR size from which the hashing moves to the worker thread. */
 export const WORKER_MIN_BYTES = 16 << 20;
 /** Chunks handed to the worker and not yet hashed, at most. */
-const MAX_IN_FLIGHT = 8;
+const MAX_IN_FLIGHT = 16;
+/** Held chunks, at most, while waiting for the worker to load; then this thread hashes. */
+const MAX_HELD_BYTES = 64 << 20;
 
 /** Options of {@linkcode hashPathImpl}. */
 export interface HashPathOptions {
@@ -36,15 +40,7 @@ export async function hashPathImpl(
   options: HashPathOptions,
 ): Promise<{ digest: Uint8Array; size: number }> {
   const source = denoNarSource();
-  const isDirectory = options.worker !== false &&
-    (() => {
-      try {
-        return Deno.lstatSync(path).isDirectory;
-      } catch {
-        return false; // the walk reports the error
-      }
-    })();
-  if (!isDirectory) {
+  if (options.worker === false) {
     const hash = new Sha256();
     const size = await writeNar(source, path, (chunk) => void hash.update(chunk), {
       reuseBuffer: true,
@@ -53,7 +49,11 @@ export async function hashPathImpl(
     return { digest: hash.digest(), size };
   }
 
-  const worker = startWorker();
+  let worker: Worker | undefined;
+  let workerFailed = false;
+  let ready = false;
+  /** Set when this thread does the hashing after all. */
+  let local: Sha256 | undefined;
   const held: Uint8Array[] = [];
   let heldBytes = 0;
   let handedOver = false;
@@ -65,10 +65,18 @@ export async function hashPathImpl(
     { digest: Uint8Array; size: number }
   >();
   result.catch(() => {});
-  if (worker) {
+  const start = () => {
+    try {
+      worker = new Worker(new URL("./_hash_worker.ts", import.meta.url).href, { type: "module" });
+    } catch {
+      workerFailed = true; // no worker support: hash in this thread
+      return;
+    }
     worker.onmessage = (event: MessageEvent) => {
       const data = event.data;
-      if (data instanceof Uint8Array) {
+      if (data === "ready") {
+        ready = true;
+      } else if (data instanceof Uint8Array) {
         inFlight--;
         if (data.byteLength === DEFAULT_CHUNK_SIZE) spare.push(data);
         const w = wake;
@@ -80,11 +88,18 @@ export async function hashPathImpl(
     };
     worker.onerror = (event) => {
       event.preventDefault();
+      if (!handedOver) {
+        // It never got any data (e.g. its module is missing from a compiled binary).
+        workerFailed = true;
+        worker?.terminate();
+        worker = undefined;
+        return;
+      }
       failure = event.error ?? new Error(event.message);
       reject(failure);
       wake?.();
     };
-  }
+  };
   const send = (chunk: Uint8Array) => {
     inFlight++;
     worker!.postMessage(chunk, [chunk.buffer as ArrayBuffer]);
@@ -93,10 +108,24 @@ export async function hashPathImpl(
   try {
     const size = await writeNar(source, path, (chunk) => {
       if (failure) throw failure;
+      if (local) {
+        local.update(chunk);
+        return;
+      }
       if (!handedOver) {
         held.push(chunk);
         heldBytes += chunk.length;
-        if (!worker || heldBytes < WORKER_MIN_BYTES) return;
+        if (!worker && !workerFailed && heldBytes >= WORKER_START_BYTES) start();
+        if (heldBytes >= MAX_HELD_BYTES && !(worker && ready)) {
+          // No worker (yet): hash here from now on.
+          worker?.terminate();
+          worker = undefined;
+          workerFailed = true;
+          local ??= new Sha256();
+          for (const c of held.splice(0)) local.update(c);
+          return;
+        }
+        if (!worker || !ready || heldBytes < WORKER_MIN_BYTES) return;
         handedOver = true;
         for (const c of held.splice(0)) send(c);
       } else {
@@ -111,7 +140,7 @@ export async function hashPathImpl(
       allocate: () => spare.pop() ?? new Uint8Array(DEFAULT_CHUNK_SIZE),
     });
     if (!handedOver) {
-      const hash = new Sha256();
+      const hash = local ?? new Sha256();
       for (const c of held) hash.update(c);
       return { digest: hash.digest(), size };
     }
@@ -123,13 +152,5 @@ export async function hashPathImpl(
     return out;
   } finally {
     worker?.terminate();
-  }
-}
-
-function startWorker(): Worker | undefined {
-  try {
-    return new Worker(new URL("./_hash_worker.ts", import.meta.url).href, { type: "module" });
-  } catch {
-    return undefined;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Worker thread of `hashPath`: hashes the NAR chunks it is sent (each one
  * transferred, then transferred back for reuse) and answers `"end"` with the
- * digest.
+ * digest. It posts `"ready"` once loaded.
  *
  * @example
  * ```ts
@@ -15,6 +15,8 @@
 import { Sha256 } from "../hash/sha256.ts";
 
 const hash = new Sha256();
+// Tells the main thread that this module loaded: only then does it hand chunks over.
+self.postMessage("ready");
 self.onmessage = (event: MessageEvent<Uint8Array | "end">) => {
   const message = event.data;
   if (message === "end") {

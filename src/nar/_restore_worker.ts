@@ -14,7 +14,17 @@
  */
 /// <reference lib="deno.worker" />
 import { lutimesSync } from "node:fs";
-import { CONSUMED, ERROR_BYTES, HEADER, PRODUCED, STATE, STOP } from "./_file_ring.ts";
+import {
+  CONSUMED,
+  ERROR_AT,
+  ERROR_BYTES,
+  ERROR_LENGTH_AT,
+  HEADER,
+  PRODUCED,
+  READY,
+  STATE,
+  STOP,
+} from "./_file_ring.ts";
 
 interface Start {
   control: SharedArrayBuffer;
@@ -25,13 +35,14 @@ interface Start {
 
 self.onmessage = (event: MessageEvent<Start>) => {
   const { control, data, chmod } = event.data;
-  const ctl = new BigInt64Array(control, 0, 4);
+  const ctl = new BigInt64Array(control, 0, 5);
   const bytes = new Uint8Array(data);
   const view = new DataView(data);
   const cap = bytes.length;
   const decoder = new TextDecoder();
   let consumed = Number(Atomics.load(ctl, CONSUMED));
   let state = 2n;
+  Atomics.store(ctl, READY, 1n);
   try {
     for (;;) {
       const stop = Atomics.load(ctl, STOP);
@@ -69,8 +80,8 @@ self.onmessage = (event: MessageEvent<Start>) => {
           e instanceof Error ? e.message : String(e)
         }\0${path}`;
         const encoded = new TextEncoder().encode(message).subarray(0, ERROR_BYTES);
-        new DataView(control).setUint32(32, encoded.length, true);
-        new Uint8Array(control, 36, encoded.length).set(encoded);
+        new DataView(control).setUint32(ERROR_LENGTH_AT, encoded.length, true);
+        new Uint8Array(control, ERROR_AT, encoded.length).set(encoded);
         state = 1n;
         break;
       }

@@ -113,6 +113,14 @@ export interface DenoRestoreOptions {
   workerThreshold?: number | undefined;
 }
 
+/** The Deno restore target, with counters for diagnostics. */
+export interface DenoRestoreTarget extends RestoreTarget {
+  /** Whether a worker thread was started and has loaded. */
+  readonly workerReady: boolean;
+  /** Files handed to the worker thread so far. */
+  readonly workerFiles: number;
+}
+
 /** Default {@linkcode DenoRestoreOptions.workerThreshold}. */
 export const DEFAULT_WORKER_THRESHOLD = 1000;
 /** Size of the shared queue of small files handed to the worker. */
@@ -132,7 +140,10 @@ const WORKER_STOP_MS = 120_000;
  * await restoreNar(nar, denoRestoreTarget("/tmp/new-item"), { maxSize: 1 << 30 });
  * ```
  */
-export function denoRestoreTarget(dest: string, options: DenoRestoreOptions = {}): RestoreTarget {
+export function denoRestoreTarget(
+  dest: string,
+  options: DenoRestoreOptions = {},
+): DenoRestoreTarget {
   // Without this, a restrictive umask would leave files less readable than Guix's.
   const umaskHidesBits = (Deno.umask() & 0o555) !== 0;
   const threshold = options.workerThreshold ?? DEFAULT_WORKER_THRESHOLD;
@@ -143,6 +154,9 @@ export function denoRestoreTarget(dest: string, options: DenoRestoreOptions = {}
   let smallFiles = 0;
   let pool: { ring: FileRing; worker: Worker } | undefined;
   let poolFailed = false;
+  let workerCrash: string | undefined;
+  let workerReady = false;
+  let workerFiles = 0;
   /** Directories to finish once the worker is done (it may still add entries). */
   const deferred: string[] = [];
   const encoder = new TextEncoder();
@@ -184,6 +198,10 @@ export function denoRestoreTarget(dest: string, options: DenoRestoreOptions = {}
       const worker = new Worker(new URL("./_restore_worker.ts", import.meta.url).href, {
         type: "module",
       });
+      worker.onerror = (event) => {
+        event.preventDefault();
+        workerCrash = event.message || String(event.error);
+      };
       worker.postMessage({ control: ring.control, data: ring.data, chmod: umaskHidesBits });
       pool = { ring, worker };
     } catch {
@@ -193,9 +211,10 @@ export function denoRestoreTarget(dest: string, options: DenoRestoreOptions = {}
   const stopWorker = async (drain: boolean) => {
     const p = pool;
     if (!p) return;
+    pool = undefined;
     p.ring.stop(drain);
     try {
-      await p.ring.stopped(WORKER_STOP_MS);
+      await p.ring.stopped(WORKER_STOP_MS, () => workerCrash);
     } finally {
       p.worker.terminate();
     }
@@ -210,6 +229,12 @@ export function denoRestoreTarget(dest: string, options: DenoRestoreOptions = {}
   };
 
   return {
+    get workerReady() {
+      return workerReady || (pool?.ring.ready ?? false);
+    },
+    get workerFiles() {
+      return workerFiles;
+    },
     directory(path) {
       checkParent(path);
       try {
@@ -260,7 +285,12 @@ export function denoRestoreTarget(dest: string, options: DenoRestoreOptions = {}
         smallFiles++;
         if (!pool && !poolFailed && smallFiles > threshold) startWorker();
         // Hand it to the worker unless its queue is full; then do it here.
-        if (pool && pool.ring.push(encoder.encode(full(path)), executable, contents)) return;
+        if (pool && pool.ring.push(encoder.encode(full(path)), executable, contents)) {
+          workerReady = true;
+          workerFiles++;
+          return;
+        }
+        if (pool?.ring.ready) workerReady = true;
       }
       const mode = executable ? EXECUTABLE_MODE : FILE_MODE;
       try {
@@ -297,9 +327,14 @@ export function denoRestoreTarget(dest: string, options: DenoRestoreOptions = {}
       else finishDirectory(path);
     },
     async commit() {
-      if (!pool) return;
+      const p = pool;
+      if (!p) return;
       await stopWorker(true);
-      checkWorker();
+      const failure = p.ring.failure();
+      if (failure !== undefined) {
+        const [detail = failure, path = dest] = failure.split("\0");
+        throw new NarRestoreError(detail, path);
+      }
       // Innermost first: the order of the directory ends.
       for (const path of deferred) finishDirectory(path);
     },
@@ -313,9 +348,10 @@ export function denoRestoreTarget(dest: string, options: DenoRestoreOptions = {}
       }
       try {
         await stopWorker(false);
-      } finally {
-        if (rootCreated) removeTree(dest);
+      } catch {
+        // Stopped or crashed either way: it is terminated now.
       }
+      if (rootCreated) removeTree(dest);
     },
   };
 }

@@ -2,7 +2,10 @@ import { assert, assertEquals, assertRejects } from "@std/assert";
 import { randomTree } from "../../tests/support/tree_gen.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
 import { TREE_T } from "./_testing.ts";
+import { chunked } from "./_testing.ts";
+import { type DenoRestoreTarget, denoRestoreTarget } from "./deno_fs.ts";
 import { NarRestoreError, NarSourceError } from "./errors.ts";
+import { restoreNar } from "./restore.ts";
 import {
   dumpPath,
   hashPath,
@@ -12,6 +15,23 @@ import {
 } from "./mod.ts";
 import { memoryNarSource, type MemoryNode } from "./memory_source.ts";
 import { narStream } from "./writer.ts";
+
+/**
+ * The NAR in 512-byte pieces, slowed (5 s at most in all) until the target's
+ * worker thread has loaded, so that the worker really gets files.
+ */
+function trickle(bytes: Uint8Array, target: DenoRestoreTarget): ReadableStream<Uint8Array> {
+  const pieces = chunked(bytes, 512);
+  let next = 0;
+  let budget = 5000;
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (!target.workerReady && budget-- > 0) await new Promise((r) => setTimeout(r, 1));
+      if (next < pieces.length) c.enqueue(pieces[next++]!);
+      else c.close();
+    },
+  });
+}
 
 async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "nar-fs-" });
@@ -110,7 +130,10 @@ Deno.test({
       const reference = new Uint8Array(
         await new Response(narStream(memoryNarSource(tree), "/")).arrayBuffer(),
       );
-      await restoreNarToPath(ReadableStream.from([reference]), `${dir}/w`, { workerThreshold: 0 });
+      const target = denoRestoreTarget(`${dir}/w`, { workerThreshold: 0 });
+      const input = trickle(reference, target);
+      await restoreNar(input, target);
+      assert(target.workerFiles > 100, `the worker created ${target.workerFiles} files`);
       for await (const e of Deno.readDir(`${dir}/w`)) {
         const st = await Deno.lstat(`${dir}/w/${e.name}`);
         assertEquals(st.mtime?.getTime(), 1000, e.name);
@@ -144,13 +167,18 @@ Deno.test({
           z: deep,
         },
       };
+      const manyNar = new Uint8Array(
+        await new Response(narStream(memoryNarSource(many), "/")).arrayBuffer(),
+      );
       for (const workerThreshold of [0, Infinity]) {
         const dest = `${dir}/long-${workerThreshold}`;
+        const target = denoRestoreTarget(dest, { workerThreshold });
         const e = await assertRejects(
-          () => restoreNarToPath(narStream(memoryNarSource(many), "/"), dest, { workerThreshold }),
+          () => restoreNar(trickle(manyNar, target), target),
           NarRestoreError,
           "cannot create the file",
         );
+        if (workerThreshold === 0) assert(target.workerFiles > 0, "the worker was not used");
         assert(e.message.includes("too long"), e.message);
         await assertRejects(() => Deno.lstat(dest), Deno.errors.NotFound);
       }

@@ -39,7 +39,7 @@ export {
   denoRestoreTarget,
   removeTree,
 } from "./deno_fs.ts";
-export type { DenoRestoreOptions } from "./deno_fs.ts";
+export type { DenoRestoreOptions, DenoRestoreTarget } from "./deno_fs.ts";
 export { DEFAULT_MAX_DEPTH, MAX_NAME_BYTES, MAX_TARGET_BYTES, NAR_MAGIC } from "./_format.ts";
 
 /** Options that only carry a signal. */
@@ -63,9 +63,8 @@ export function dumpPath(path: string, options: SignalOptions = {}): ReadableStr
 
 /**
  * SHA-256 and size of the NAR of `path` (`nix hash path`), computed without
- * any stream machinery. Small NARs are hashed from one reused buffer in this
- * thread; for a directory whose NAR passes 16 MiB the SHA-256 runs in a
- * worker thread while this one walks and reads (`worker: false` prevents it).
+ * any stream machinery. Once a NAR passes 16 MiB its SHA-256 runs in a worker
+ * thread while this one walks and reads (`worker: false`: all in this thread).
  *
  * @example
  * ```ts
