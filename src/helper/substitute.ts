@@ -107,6 +107,28 @@ export async function substituteItem(
       },
     }, { highWaterMark: 0 });
 
+  /** Discards data until the fetch ends (false) or the daemon rewinds to byte 0 (true). */
+  const drainUntilRewind = async (): Promise<boolean> => {
+    try {
+      for (;;) {
+        const next = await events.next();
+        if (next.done) return false;
+        const ev = next.value;
+        if (ev.kind === "data") received += ev.bytes.length;
+        else if (ev.kind === "source" && ev.offset === 0 && received > 0) {
+          received = 0;
+          bySource.clear();
+          current = ev.source;
+          reporter.start(dest, ev.url, ev.size ?? undefined);
+          return true;
+        } else if (ev.kind === "done") return false;
+      }
+    } catch (e) {
+      fetchError = e;
+      return false;
+    }
+  };
+
   let result;
   for (let rewinds = 0;; rewinds++) {
     try {
@@ -118,6 +140,17 @@ export async function substituteItem(
           `guix-p2p-substitute: ${storePath}: the daemon restarts the download (bad data from a source)\n`,
         );
         continue;
+      }
+      // Bytes that do not even parse may come from a lying source the daemon
+      // has not caught yet (it checks the NarHash only at the end): drain the
+      // stream; if the daemon then rewinds, start again with the next source.
+      if (fetchError === undefined && (e as Error).name === "NarFormatError" && rewinds < 8) {
+        if (await drainUntilRewind()) {
+          session.log(
+            `guix-p2p-substitute: ${storePath}: invalid NAR from a source; the daemon switched source\n`,
+          );
+          continue;
+        }
       }
       reporter.abandon();
       await events.return(undefined).catch(() => {});

@@ -19,7 +19,7 @@ import { sendParts } from "./_channel.ts";
 import type { SeedRegistry, Servable } from "./deno_seeds.ts";
 import type { P2pNode } from "./node.ts";
 import type { PeerBook } from "./peer_book.ts";
-import type { FairRateLimiter } from "./_rate_shim.ts";
+import type { FairRateLimiter } from "./rate/mod.ts";
 import {
   BLOCKS_PROTOCOL,
   type CompressedBlockCache,

@@ -29,7 +29,7 @@ import type { P2pEvents } from "./events.ts";
 import { createNode, dhtServerMode, type P2pNode } from "./node.ts";
 import { type ChannelHandlers, PeerChannel } from "./peer_channel.ts";
 import { PeerBook } from "./peer_book.ts";
-import { FairRateLimiter } from "./_rate_shim.ts";
+import { FairRateLimiter } from "./rate/mod.ts";
 import type { SwarmDownload } from "./swarm_download.ts";
 import { CompressedBlockCache } from "./wire/mod.ts";
 

@@ -23,7 +23,7 @@ import { hexEncode } from "../encoding/hex.ts";
 import type { CacheEntry } from "./deno_block_cache.ts";
 import type { PeerBook } from "./peer_book.ts";
 import type { ChannelHandlers, PeerChannel } from "./peer_channel.ts";
-import type { FairRateLimiter } from "./_rate_shim.ts";
+import type { FairRateLimiter } from "./rate/mod.ts";
 import { BlockScheduler } from "./scheduler/mod.ts";
 import {
   type BlockMessage,

@@ -1,0 +1,113 @@
+/**
+ * A misbehaving guix-p2p peer, run as its own process, for adversarial tests.
+ * It joins the swarm through a bootstrap address, indexes a tree as a NAR,
+ * announces it in the DHT and serves it — badly:
+ *
+ *   deno run -A evil_peer.ts MODE BOOTSTRAP TREE
+ *
+ * MODE:
+ * - `bad-blocks`: honest manifest, every block's content flipped;
+ * - `lying-manifest`: a manifest whose block hashes describe a different NAR
+ *   of the same size, and blocks that match that lie (so only the final
+ *   NarHash check can catch it);
+ * - `garbage`: announces the item, then answers every stream with random bytes.
+ *
+ * It prints `READY <peerId>` once the provider record is published.
+ * @module
+ */
+import "../../src/p2p/runtime_patches.ts";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { multiaddr } from "@multiformats/multiaddr";
+import { resolveConfig } from "../../src/config/load.ts";
+import { dumpPath } from "../../src/nar/mod.ts";
+import { narCid } from "../../src/p2p/content_key.ts";
+import { BlockHasher, blockRange, type Manifest } from "../../src/p2p/manifest.ts";
+import { createNode } from "../../src/p2p/node.ts";
+import {
+  BLOCKS_PROTOCOL,
+  encodeFrame,
+  encodeFrameParts,
+  readFrames,
+} from "../../src/p2p/wire/mod.ts";
+
+const [mode, bootstrap, tree] = Deno.args;
+if (!mode || !bootstrap || !tree) throw new Error("usage: evil_peer.ts MODE BOOTSTRAP TREE");
+
+const chunks: Uint8Array[] = [];
+for await (const c of dumpPath(tree)) chunks.push(c);
+const nar = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+let off = 0;
+for (const c of chunks) {
+  nar.set(c, off);
+  off += c.length;
+}
+const honest = new BlockHasher(256 * 1024).update(nar).finish();
+// The lie: the same NAR with every byte after the magic inverted.
+const fake = nar.map((b, i) => (i < 16 ? b : b ^ 0xff));
+const lie = new BlockHasher(256 * 1024).update(fake).finish();
+const manifest: Manifest = mode === "lying-manifest" ? { ...lie, narHash: honest.narHash } : honest;
+const served = mode === "lying-manifest" || mode === "bad-blocks" ? fake : nar;
+
+const config = resolveConfig({
+  env: { get: () => undefined },
+  overrides: [
+    { key: "listen", value: ["/ip4/127.0.0.1/tcp/0"], flag: "-" },
+    { key: "mdns", value: false, flag: "-" },
+    { key: "connection_allowlist", value: ["/ip4/127.0.0.0/ipcidr/8"], flag: "-" },
+  ],
+});
+const node = await createNode(config, await generateKeyPair("Ed25519"));
+await node.handle(BLOCKS_PROTOCOL, async (stream) => {
+  try {
+    if (mode === "garbage") {
+      stream.send(crypto.getRandomValues(new Uint8Array(4096)));
+      await stream.close();
+      return;
+    }
+    for await (const msg of readFrames(stream, { accept: "requests" })) {
+      if (msg.kind === "get-manifest") {
+        stream.send(encodeFrame({ kind: "manifest", id: msg.id, manifest }));
+      }
+      if (msg.kind === "get-blocks") {
+        for (const index of msg.indexes) {
+          const { offset, length } = blockRange(manifest, index);
+          for (
+            const p of encodeFrameParts({
+              kind: "block",
+              id: msg.id,
+              index,
+              encoding: "raw",
+              rawLength: length,
+              data: served.subarray(offset, offset + length),
+            })
+          ) {
+            if (!stream.send(p)) await stream.onDrain();
+          }
+        }
+      }
+    }
+    await stream.close();
+  } catch {
+    stream.abort(new Error("evil peer done"));
+  }
+});
+await node.start();
+await node.dial(multiaddr(bootstrap));
+for (
+  let i = 0;
+  i < 100 &&
+  (node.services.dht as unknown as { routingTable: { size: number } }).routingTable.size === 0;
+  i++
+) {
+  await new Promise((r) => setTimeout(r, 50));
+}
+for await (
+  const _ of node.services.dht.provide(narCid(honest.narHash), {
+    signal: AbortSignal.timeout(30_000),
+  })
+) { /* */ }
+console.log(`READY ${node.peerId.toString()}`);
+Deno.addSignalListener("SIGTERM", async () => {
+  await node.stop();
+  Deno.exit(0);
+});
