@@ -32,6 +32,8 @@ export interface HashPathOptions {
   signal?: AbortSignal | undefined;
   /** Allow a hashing worker thread (default true). */
   worker?: boolean | undefined;
+  /** Called when the hashing moves to the worker thread (diagnostics, tests). */
+  onHandover?: (() => void) | undefined;
 }
 
 /** See the module documentation. */
@@ -125,8 +127,11 @@ export async function hashPathImpl(
           for (const c of held.splice(0)) local.update(c);
           return;
         }
-        if (!worker || !ready || heldBytes < WORKER_MIN_BYTES) return;
+        // Its "ready" message only arrives when this thread yields to the event loop.
+        if (worker && !ready) return new Promise<void>((r) => setTimeout(r, 0));
+        if (!worker || heldBytes < WORKER_MIN_BYTES) return;
         handedOver = true;
+        options.onHandover?.();
         for (const c of held.splice(0)) send(c);
       } else {
         send(chunk);

@@ -2,12 +2,14 @@ import { assert, assertEquals, assertRejects } from "@std/assert";
 import { randomTree } from "../../tests/support/tree_gen.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
 import { TREE_T } from "./_testing.ts";
+import { hashPathImpl } from "./_hash_path.ts";
 import { chunked } from "./_testing.ts";
 import { type DenoRestoreTarget, denoRestoreTarget } from "./deno_fs.ts";
 import { NarRestoreError, NarSourceError } from "./errors.ts";
 import { restoreNar } from "./restore.ts";
 import {
   dumpPath,
+  hashNarStream,
   hashPath,
   narLayoutOfPath,
   readNarRangeOfPath,
@@ -182,6 +184,30 @@ Deno.test({
         assert(e.message.includes("too long"), e.message);
         await assertRejects(() => Deno.lstat(dest), Deno.errors.NotFound);
       }
+    });
+  },
+});
+
+Deno.test({
+  name: "deno_fs: hashPath moves the SHA-256 to a worker for large NARs, same digest",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await withTemp(async (dir) => {
+      await Deno.mkdir(`${dir}/t`);
+      const big = new Uint8Array(40 << 20);
+      for (let i = 0; i < big.length; i += 4096) big[i] = i & 0xff;
+      await Deno.writeFile(`${dir}/t/big`, big);
+      await Deno.writeTextFile(`${dir}/t/small`, "x");
+      let handedOver = 0;
+      const viaWorker = await hashPathImpl(`${dir}/t`, { onHandover: () => handedOver++ });
+      assertEquals(handedOver, 1);
+      assertEquals(await hashPathImpl(`${dir}/t`, { worker: false }), viaWorker);
+      const stream = await hashNarStream(dumpPath(`${dir}/t`));
+      assertEquals(stream, viaWorker);
+      // Small NARs never leave this thread.
+      await hashPathImpl(`${dir}/t/small`, { onHandover: () => handedOver++ });
+      assertEquals(handedOver, 1);
     });
   },
 });
