@@ -118,8 +118,8 @@ export class FileRing {
   }
 
   /**
-   * Resolves once the worker has stopped (state 1 or 2) or crashed before
-   * loading; rejects after `timeoutMs` or when it crashed later (`crashed()`
+   * Resolves once the worker has stopped (state 1 or 2), or at once if it
+   * never loaded (nothing was queued then); rejects after `timeoutMs` or when it crashed later (`crashed()`
    * returns the crash, else `undefined`).
    */
   async stopped(timeoutMs: number, crashed: () => unknown): Promise<void> {
@@ -127,8 +127,8 @@ export class FileRing {
     for (;;) {
       const state = Atomics.load(this.#ctl, STATE);
       if (state !== 0n) return;
-      // Nothing was ever queued if it never loaded; a crash mid-way is an error.
-      if (Atomics.load(this.#ctl, READY) !== 1n && crashed()) return;
+      // Nothing is ever queued before it loaded: if it has not, there is nothing to wait for.
+      if (Atomics.load(this.#ctl, READY) !== 1n) return;
       const error = crashed();
       if (error) throw new Error(`the restore worker thread crashed: ${error}`);
       const left = deadline - Date.now();
