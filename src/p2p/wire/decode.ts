@@ -92,7 +92,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * ```ts
  * import { FrameDecoder } from "./decode.ts";
  * const d = new FrameDecoder({ maxMessageSize: 1024 });
- * d.push(new Uint8Array([0, 0, 0x10, 0])); // throws WireError: 4096-byte payload exceeds 1024
+ * try {
+ *   d.push(new Uint8Array([0, 0, 0x10, 0])); // a 4096-byte payload is announced
+ * } catch (e) {
+ *   console.log((e as Error).message); // "frame length 4096 exceeds max_message_size 1024 (at stream byte 0)"
+ * }
  * ```
  */
 export class FrameDecoder {
