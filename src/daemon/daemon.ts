@@ -22,6 +22,9 @@ import { NarinfoCache } from "../http/narinfo_cache.ts";
 import { NarinfoResolver } from "../http/resolver.ts";
 import { NarinfoAuthorizer } from "../substitute/authorize.ts";
 import type { Acl } from "../trust/acl.ts";
+import { Gateway } from "../gateway/gateway.ts";
+import { nixNarinfoCheck } from "../gateway/nix_check.ts";
+import type { BlockCache } from "../p2p/deno_block_cache.ts";
 import { VERSION } from "../version.ts";
 import { WatchedAcl } from "./deno_acl.ts";
 import { mapDaemonError } from "./error_map.ts";
@@ -52,6 +55,8 @@ export interface DaemonPlugins {
   ) => Promise<void>;
   /** The event bus to use (so plugins can emit on it). */
   bus?: EventBus<DaemonEvents>;
+  /** The P2P block cache (the gateway serves verified NARs from it). */
+  blockCache?: () => BlockCache | undefined;
 }
 
 /** The daemon. */
@@ -60,7 +65,11 @@ export class Daemon {
   readonly bus: EventBus<DaemonEvents>;
   readonly resolver: NarinfoResolver;
   readonly planner: FetchPlanner;
+  /** Planner for Nix items (Nix upstream caches, Nix narinfos). */
+  readonly nixPlanner: FetchPlanner;
+  readonly nixResolver: NarinfoResolver;
   readonly handler: DaemonHandler;
+  readonly gateway: Gateway | undefined;
   #acl: WatchedAcl;
   #authorizer: NarinfoAuthorizer | undefined;
   #server: ControlServer | undefined;
@@ -110,6 +119,47 @@ export class Daemon {
       ...(plugins.p2p ? { p2p: plugins.p2p } : {}),
       emit: (type, payload) => this.bus.emit(type, payload as DaemonEvents[typeof type]),
     });
+    const nixCheck = nixNarinfoCheck(config.nix_trusted_public_keys, config.nix_store_dir);
+    this.nixResolver = new NarinfoResolver({
+      cache,
+      check: nixCheck,
+      settings: this.resolver.settings,
+      events: {
+        onServerError: (url, message) => this.bus.emit("narinfo:server-error", { url, message }),
+      },
+    });
+    this.nixPlanner = new FetchPlanner({
+      http: new HttpSources({
+        resolver: this.nixResolver,
+        storeDir: config.nix_store_dir,
+        preference: config.compression_preference,
+        engine: config.decompressor,
+        connectTimeout: config.http_connect_timeout,
+        stallTimeout: config.http_stall_timeout,
+        flavour: "nix",
+      }),
+      ...(plugins.p2p ? { p2p: plugins.p2p } : {}),
+      emit: (type, payload) => this.bus.emit(type, payload as DaemonEvents[typeof type]),
+    });
+    this.gateway = config.gateway_listen === "" ? undefined : new Gateway({
+      config,
+      nix: { resolver: this.nixResolver, planner: this.nixPlanner },
+      guix: {
+        resolver: this.resolver,
+        planner: this.planner,
+        authorize: async (text, hashPart) => {
+          const authorizer = await this.#currentAuthorizer();
+          const storePath = /^StorePath:\s*(\S+)/m.exec(text)?.[1] ?? "";
+          if (!storePath.startsWith(`${config.store_dir}/${hashPart}-`)) {
+            return { ok: false, reason: `narinfo is not for ${hashPart}` };
+          }
+          const v = authorizer.check(text, storePath);
+          return v.ok ? { ok: true, narinfo: v.narinfo } : { ok: false, reason: v.reason };
+        },
+      },
+      ...(plugins.blockCache ? { cache: plugins.blockCache } : {}),
+      emit: (type, payload) => this.bus.emit(type, payload as DaemonEvents[typeof type]),
+    });
     this.handler = new DaemonHandler({
       config,
       resolver: this.resolver,
@@ -149,6 +199,7 @@ export class Daemon {
     });
     this.#server.start();
     for (const part of this.#plugins.parts ?? []) await part.start();
+    await this.gateway?.start();
     this.bus.emit("daemon:started", {
       socket: this.config.socket_path,
       version: VERSION,
@@ -161,6 +212,7 @@ export class Daemon {
     if (!this.#started) return;
     this.#started = false;
     this.bus.emit("daemon:stopping", { reason });
+    await this.gateway?.stop();
     for (const part of [...(this.#plugins.parts ?? [])].reverse()) {
       await part.stop().catch(() => {});
     }

@@ -13,9 +13,10 @@
  */
 import type { TransferEvents } from "../fetch/events.ts";
 import type { P2pEvents } from "../p2p/events.ts";
+import type { GatewayEvents } from "../gateway/gateway.ts";
 
 /** Daemon events (name → payload). */
-export interface DaemonEvents extends TransferEvents, P2pEvents {
+export interface DaemonEvents extends TransferEvents, P2pEvents, GatewayEvents {
   "daemon:started": { socket: string; version: string; pid: number };
   "daemon:stopping": { reason: string };
   "daemon:warning": { message: string };

@@ -50,6 +50,13 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
   ],
   "peer:connected": (e) => ["debug", `peer ${e.peer} connected from ${e.address}`],
   "peer:disconnected": (e) => ["debug", `peer ${e.peer} disconnected`],
+  "gateway:started": (e) => ["info", `binary-cache gateway on ${e.url} (Nix; Guix under /guix)`],
+  "gateway:request": (
+    e,
+  ) => [
+    e.status >= 500 ? "warn" : "debug",
+    `gateway ${e.method} ${e.path} ${e.status} (${e.flavour})${e.detail ? `: ${e.detail}` : ""}`,
+  ],
   "dht:size": (e) => ["debug", `DHT routing table: ${e.peers} peer(s)`],
   "peer:penalised": (
     e,

@@ -60,6 +60,7 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
     admin: p2p.admin,
     parts: [p2p],
     onSubstituted: (info) => p2p.substituted(info),
+    blockCache: () => p2p.cache,
   });
   if (file) io.err(`guix-p2p: info: configuration from ${file}`);
   const stopped = Promise.withResolvers<string>();

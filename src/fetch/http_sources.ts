@@ -40,6 +40,10 @@ export interface HttpSourcesOptions {
   connectTimeout: number;
   /** Seconds without body bytes before giving up on a URL. */
   stallTimeout: number;
+  /** Narinfo dialect (default "guix"); Nix narinfos without `Compression` mean bzip2. */
+  flavour?: "guix" | "nix";
+  /** Authorization of narinfos (default: the resolver's). */
+  check?: import("../http/resolver.ts").NarinfoCheck;
 }
 
 /** Produces HTTP sources for a target. */
@@ -62,11 +66,19 @@ export class HttpSources implements SourceFactory {
       ], {
         signal: options.signal,
         storeDir: this.#o.storeDir,
+        ...(this.#o.check ? { check: this.#o.check } : {}),
       });
       for (const answer of found) {
         if (answer.kind !== "found") continue;
-        const narinfo = parseNarinfo(answer.text, { storeDir: this.#o.storeDir });
-        for (const entry of orderEntries(narinfo.entries, this.#supported, this.#o.preference)) {
+        const nix = this.#o.flavour === "nix";
+        const narinfo = parseNarinfo(answer.text, {
+          storeDir: this.#o.storeDir,
+          flavour: nix ? "nix" : "guix",
+        });
+        const entries = nix
+          ? narinfo.entries.map((e) => ({ ...e, compression: e.compression ?? "bzip2" }))
+          : narinfo.entries;
+        for (const entry of orderEntries(entries, this.#supported, this.#o.preference)) {
           const url = resolveNarUrl(answer.cacheUrl, entry.url);
           if (seen.has(url) || !allowedUrl(url, answer.cacheUrl)) continue;
           seen.add(url);

@@ -89,6 +89,22 @@ export class FetchPlanner {
         const before = sent;
         let opened;
         try {
+          if (source.verifyFirst && !options.rewind && sent === 0) {
+            // Download and check the whole NAR before sending any of it.
+            const check = await this.#verifyWhole(source, target, options.signal);
+            if (!check.ok) {
+              source.rejected?.();
+              attempts.push(`${source.url}: ${check.reason}`);
+              this.#emit("transfer:source-failed", {
+                transfer,
+                source: source.kind,
+                url: source.url,
+                offset: 0,
+                error: check.reason,
+              });
+              continue;
+            }
+          }
           opened = await source.open(sent, { signal: options.signal });
         } catch (e) {
           if (options.signal.aborted) throw e;
@@ -243,6 +259,35 @@ export class FetchPlanner {
     if (position.sent < target.narSize) {
       throw new SourceFaultError(`stream ended at byte ${position.sent} of ${target.narSize}`);
     }
+  }
+
+  async #verifyWhole(
+    source: NarSource,
+    target: FetchTarget,
+    signal: AbortSignal,
+  ): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const h = new Sha256();
+    try {
+      const opened = await source.open(0, { signal });
+      for await (const chunk of opened.stream) {
+        h.update(chunk);
+        if (h.byteLength > target.narSize) {
+          return { ok: false, reason: `more than NarSize (${target.narSize}) bytes` };
+        }
+      }
+    } catch (e) {
+      if (signal.aborted) throw e;
+      return { ok: false, reason: (e as Error).message };
+    }
+    if (h.byteLength !== target.narSize) {
+      return { ok: false, reason: `${h.byteLength} bytes, NarSize is ${target.narSize}` };
+    }
+    const digest = h.digest();
+    return equal(digest, target.narHashDigest) ? { ok: true } : {
+      ok: false,
+      reason:
+        new NarHashMismatchError(target.storePath, target.narHash, formatNarHash(digest)).message,
+    };
   }
 
   async *#plan(

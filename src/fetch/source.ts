@@ -39,6 +39,12 @@ export interface NarSource {
   size: number | null;
   /** Opens the source at `offset` (decompressed NAR offset). */
   open(offset: number, options: { signal: AbortSignal }): Promise<OpenedSource>;
+  /**
+   * The bytes are not corroborated before the end (e.g. a manifest that only
+   * one peer vouched for): a consumer that cannot rewind gets nothing from this
+   * source until the whole NAR was verified.
+   */
+  verifyFirst?: boolean;
   /** Called once the whole NAR was verified (e.g. to keep it for seeding). */
   verified?(): void;
   /** Called when the whole NAR from this source did not match the NarHash (e.g. to penalise peers). */

@@ -77,6 +77,15 @@ export class NarinfoCache {
     return entry;
   }
 
+  /** The last answer recorded, even if expired (for stale-if-error), or undefined. */
+  async getStale(cacheUrl: string, hashPart: string): Promise<CacheEntry | undefined> {
+    const key = cacheKey(cacheUrl, hashPart);
+    const mem = this.#memory.get(key);
+    if (mem && mem.kind === "found") return mem;
+    const text = await this.#store.read(key).catch(() => undefined);
+    return text === undefined ? undefined : decode(text);
+  }
+
   /** Records an answer. Error entries stay in memory only. */
   async put(cacheUrl: string, hashPart: string, entry: CacheEntry): Promise<void> {
     const key = cacheKey(cacheUrl, hashPart);

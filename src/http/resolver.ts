@@ -32,7 +32,7 @@ export type NarinfoCheck = (
 /** One path's answer. */
 export type Resolution =
   | { kind: "found"; storePath: string; text: string; cacheUrl: string; narHash: string }
-  | { kind: "missing"; storePath: string; reason: string };
+  | { kind: "missing"; storePath: string; reason: string; transient?: boolean };
 
 /** Timeouts, TTLs and limits (seconds, as in the config). */
 export interface ResolverSettings {
@@ -55,6 +55,11 @@ export class NarinfoResolver {
   #cache: NarinfoCache;
   #check: NarinfoCheck;
   #settings: ResolverSettings;
+
+  /** The settings (timeouts, TTLs, parallelism). */
+  get settings(): ResolverSettings {
+    return this.#settings;
+  }
   #events: ResolverEvents;
   #now: () => number;
 
@@ -110,12 +115,40 @@ export class NarinfoResolver {
     return result;
   }
 
+  /**
+   * The first narinfo, servers in order, for a store-path hash part that
+   * passes `check` (called with the hash part as its second argument). For
+   * clients that name items by hash part only (the Nix binary-cache gateway).
+   */
+  async resolveHashPart(
+    hashPart: string,
+    urls: readonly string[],
+    options: { signal?: AbortSignal | undefined; check: NarinfoCheck },
+  ): Promise<Resolution> {
+    const reasons: string[] = [];
+    let transient = false;
+    for (const url of urls) {
+      const answer = (await this.#askServer(url, [hashPart], { ...options, byHashPart: true })).get(
+        hashPart,
+      );
+      if (answer?.kind === "found") return answer;
+      if (answer?.transient) transient = true;
+      reasons.push(`${url}: ${answer?.reason ?? "no answer"}`);
+    }
+    return {
+      kind: "missing",
+      storePath: hashPart,
+      reason: urls.length ? reasons.join("; ") : "no upstream URLs",
+      ...(transient ? { transient } : {}),
+    };
+  }
+
   /** Every server's authorized narinfo for one path whose NarHash equals `narHash` (NAR download alternatives). */
   async alternatives(
     storePath: string,
     narHash: string,
     urls: readonly string[],
-    options: { signal?: AbortSignal | undefined; storeDir: string },
+    options: { signal?: AbortSignal | undefined; storeDir: string; check?: NarinfoCheck },
   ): Promise<Resolution[]> {
     const out: Resolution[] = [];
     for (const url of urls) {
@@ -128,16 +161,27 @@ export class NarinfoResolver {
   async #askServer(
     url: string,
     paths: readonly string[],
-    options: { signal?: AbortSignal | undefined; storeDir: string },
+    options: {
+      signal?: AbortSignal | undefined;
+      storeDir?: string;
+      check?: NarinfoCheck;
+      byHashPart?: boolean;
+    },
   ): Promise<Map<string, Resolution>> {
     const answers = new Map<string, Resolution>();
     let serverDown: string | undefined;
     const ask = async (path: string): Promise<void> => {
-      const hashPart = parseStorePath(path, options.storeDir).hashPart;
+      const hashPart = options.byHashPart ? path : parseStorePath(path, options.storeDir!).hashPart;
       let entry = await this.#cache.get(url, hashPart);
       if (!entry) {
         if (serverDown !== undefined) {
-          answers.set(path, { kind: "missing", storePath: path, reason: serverDown });
+          const stale = await this.#cache.getStale(url, hashPart);
+          answers.set(
+            path,
+            stale?.kind === "found"
+              ? this.#judge(stale, path, url, options.check)
+              : { kind: "missing", storePath: path, reason: serverDown, transient: true },
+          );
           return;
         }
         entry = await this.#fetch(url, hashPart, options.signal);
@@ -145,9 +189,17 @@ export class NarinfoResolver {
           serverDown = entry.message;
           this.#events.onServerError?.(url, entry.message);
         }
+        if (entry.kind === "error") {
+          // Stale-if-error: an expired answer beats none while the server is unreachable.
+          const stale = await this.#cache.getStale(url, hashPart);
+          if (stale?.kind === "found") {
+            answers.set(path, this.#judge(stale, path, url, options.check));
+            return;
+          }
+        }
         await this.#cache.put(url, hashPart, entry);
       }
-      answers.set(path, this.#judge(entry, path, url));
+      answers.set(path, this.#judge(entry, path, url, options.check));
     };
     for await (const _ of pooledMap(this.#settings.parallelism, paths, ask)) {
       // results are collected in `answers`
@@ -155,14 +207,19 @@ export class NarinfoResolver {
     return answers;
   }
 
-  #judge(entry: CacheEntry, storePath: string, cacheUrl: string): Resolution {
+  #judge(
+    entry: CacheEntry,
+    storePath: string,
+    cacheUrl: string,
+    check: NarinfoCheck = this.#check,
+  ): Resolution {
     switch (entry.kind) {
       case "missing":
         return { kind: "missing", storePath, reason: "not found" };
       case "error":
-        return { kind: "missing", storePath, reason: entry.message };
+        return { kind: "missing", storePath, reason: entry.message, transient: true };
       case "found": {
-        const verdict = this.#check(entry.text, storePath, cacheUrl);
+        const verdict = check(entry.text, storePath, cacheUrl);
         return verdict.ok
           ? { kind: "found", storePath, text: entry.text, cacheUrl, narHash: verdict.narHash }
           : { kind: "missing", storePath, reason: verdict.reason };

@@ -55,7 +55,13 @@ export class P2pSources implements SourceFactory {
     const hex = hexEncode(target.narHashDigest);
     const active = svc.downloads.get(hex);
     if (active) {
-      yield this.#source(target, active.key, active.peers, () => Promise.resolve(active.download));
+      yield this.#source(
+        target,
+        active.key,
+        active.peers,
+        () => Promise.resolve(active.download),
+        active.peers.length < 2,
+      );
       return;
     }
     const offers = await this.#offers(target, new Set(), options.signal);
@@ -69,11 +75,15 @@ export class P2pSources implements SourceFactory {
         const members = group.members.map((m) => byPeer.get(m.peer)!);
         const peers = members.map((m) => m.peer);
         let download: Promise<SwarmDownload> | undefined;
+        // Vouched for by one peer only, or disputed: verified in full before a
+        // consumer that cannot rewind (the gateway) sees any of it.
+        const corroborated = members.length >= 2 && ranked.length === 1;
         yield this.#source(
           target,
           group.key,
           peers,
           () => download ??= this.#startDownload(target, group.manifest, members),
+          !corroborated,
         );
       }
     } finally {
@@ -214,12 +224,14 @@ export class P2pSources implements SourceFactory {
     key: string,
     peers: string[],
     download: () => Promise<SwarmDownload>,
+    verifyFirst = false,
   ): NarSource {
     const svc = this.#service;
     const hex = hexEncode(target.narHashDigest);
     let current: SwarmDownload | undefined;
     return {
       kind: "p2p",
+      verifyFirst,
       url: `p2p://${narCid(target.narHashDigest).toString()}`,
       size: null,
       async open(offset) {

@@ -1,0 +1,310 @@
+/**
+ * The binary-cache gateway with the real Nix client (Debian nix-bin 2.8): a
+ * signed Nix cache made by `nix copy --to file://…`, an upstream HTTP server
+ * that serves its narinfos but not its NARs, a daemon seeding the paths, and
+ * the gateway daemon from which a fresh client store copies the closure.
+ */
+import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { startEvilPeer } from "./support/evil.ts";
+import { startFileServer } from "./support/http_server.ts";
+import { nix, type NixFixture, nixFixture } from "./support/nix.ts";
+import { startSwarm, type SwarmNode, waitForDht } from "./support/swarm.ts";
+import { forceRemove } from "./support/tree_check.ts";
+
+const T = { sanitizeOps: false, sanitizeResources: false };
+
+let counter = 0;
+async function freshStore(root: string) {
+  const n = counter++;
+  return { store: `${root}/client-${n}`, xdg: `${root}/xdg-${n}` };
+}
+
+async function freePort(): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function copyFrom(gateway: string, fx: NixFixture, key: string, root: string) {
+  const { store, xdg } = await freshStore(root);
+  const r = await nix(
+    [
+      "nix",
+      "copy",
+      "--from",
+      gateway,
+      "--to",
+      store,
+      fx.top,
+      "--option",
+      "trusted-public-keys",
+      key,
+    ],
+    { xdg },
+  );
+  return { ...r, store, xdg };
+}
+
+async function setup(
+  root: string,
+  tag: string,
+  options: {
+    nars?: boolean;
+    gatewayKey?: string;
+    seeders?: number;
+    settings?: Record<string, unknown>;
+  } = {},
+) {
+  const fx = await nixFixture(root, tag);
+  const upstream = await startFileServer({ root: fx.cache });
+  if (!options.nars) upstream.faults.push({ match: /\/nar\//, action: "status", status: 404 });
+  const port = await freePort();
+  const seeders = options.seeders ?? 1;
+  const swarm = await startSwarm(root, 2 + seeders, (i) =>
+    i === 1
+      ? {
+        gateway_listen: `127.0.0.1:${port}`,
+        nix_upstream_urls: [upstream.url],
+        nix_trusted_public_keys: [options.gatewayKey ?? fx.publicKey],
+        policy: "p2p-first",
+        ...options.settings,
+      }
+      : {});
+  const gw = swarm[1]!;
+  await gw.daemon.waitForLog(/binary-cache gateway on/);
+  return { fx, upstream, swarm, gw, gateway: `http://127.0.0.1:${port}` };
+}
+
+async function seed(node: SwarmNode, paths: string[]) {
+  const r = await node.cli(["seed", ...paths]);
+  assertEquals(r.code, 0, r.stderr);
+  for (let i = 0; i < paths.length; i++) await node.daemon.waitForLog(/announced /, 30_000);
+}
+
+Deno.test(
+  "nix copy --from the gateway gets a closure from a seeder; nix path-info and nix store verify pass",
+  T,
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "guix-p2p-nix-" });
+    const { fx, upstream, swarm, gw, gateway } = await setup(root, `ok${Date.now()}`);
+    try {
+      await seed(swarm[2]!, [fx.top, fx.dep]);
+      await waitForDht(gw, 2);
+      const r = await copyFrom(gateway, fx, fx.publicKey, root);
+      assertEquals(r.code, 0, r.stderr);
+      for (const p of [fx.top, fx.dep]) {
+        const info = await nix(["nix", "path-info", "--store", r.store, p], { xdg: r.xdg });
+        assertEquals(info.code, 0, `${p} is registered: ${info.stderr}`);
+      }
+      const verify = await nix(
+        [
+          "nix",
+          "store",
+          "verify",
+          "--store",
+          r.store,
+          "-r",
+          "--sigs-needed",
+          "1",
+          fx.top,
+          "--option",
+          "trusted-public-keys",
+          fx.publicKey,
+        ],
+        { xdg: r.xdg },
+      );
+      assertEquals(verify.code, 0, verify.stderr);
+      assertEquals(
+        upstream.log.filter((l) => l.path.includes("/nar/") && l.status === 200).length,
+        0,
+        "no NAR from upstream",
+      );
+      await gw.daemon.waitForLog(/fetched \/nix\/store\/\S+-top: \d+ bytes .* from p2p/);
+      // HEAD works (nix copy uses it), and the narinfo was rewritten to the gateway's uncompressed NAR.
+      const hash = fx.top.slice(11, 43);
+      const head = await fetch(`${gateway}/${hash}.narinfo`, { method: "HEAD" });
+      assertEquals(head.status, 200);
+      const text = await (await fetch(`${gateway}/${hash}.narinfo`)).text();
+      assertMatch(text, /^URL: nar\/[0-9a-z]{32}\/[0-9a-z]{52}\.nar$/m);
+      assertStringIncludes(text, "Compression: none\n");
+      const info = await (await fetch(`${gateway}/nix-cache-info`)).text();
+      assertStringIncludes(info, "StoreDir: /nix/store\n");
+    } finally {
+      await swarm[Symbol.asyncDispose]();
+      await upstream.close();
+      await forceRemove(root);
+    }
+  },
+);
+
+Deno.test(
+  "untrusted keys: the gateway refuses to relay, and Nix refuses what it does not trust",
+  T,
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "guix-p2p-nix-" });
+    const { fx, upstream, swarm, gateway } = await setup(root, `key${Date.now()}`, { nars: true });
+    try {
+      // The gateway trusts the cache's key, the client does not.
+      const r1 = await copyFrom(gateway, fx, fx.otherPublicKey, root);
+      assertEquals(r1.code !== 0, true);
+      assertStringIncludes(r1.stderr, "lacks a valid signature");
+    } finally {
+      await swarm[Symbol.asyncDispose]();
+      await upstream.close();
+    }
+    // A gateway that does not trust the cache's key serves nothing.
+    const root2 = await Deno.makeTempDir({ prefix: "guix-p2p-nix-" });
+    const second = await setup(root2, `key2${Date.now()}`, {
+      nars: true,
+      gatewayKey: "nobody-1:" + "A".repeat(43) + "=",
+    });
+    try {
+      const hash = second.fx.top.slice(11, 43);
+      assertEquals(await (await fetch(`${second.gateway}/${hash}.narinfo`)).text(), "not found\n");
+      assertEquals((await fetch(`${second.gateway}/${hash}.narinfo`)).status, 404);
+      const r2 = await copyFrom(second.gateway, second.fx, second.fx.publicKey, root2);
+      assertEquals(r2.code !== 0, true);
+      const valid = await nix(["nix", "path-info", "--store", r2.store, second.fx.top], {
+        xdg: r2.xdg,
+      });
+      assertEquals(valid.code !== 0, true, "nothing registered");
+    } finally {
+      await second.swarm[Symbol.asyncDispose]();
+      await second.upstream.close();
+      await forceRemove(root);
+      await forceRemove(root2);
+    }
+  },
+);
+
+Deno.test(
+  "a corrupt seeder never gets bad bytes through; upstream NARs complete the copy",
+  T,
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "guix-p2p-nix-" });
+    const { fx, upstream, swarm, gw, gateway } = await setup(root, `evil${Date.now()}`, {
+      nars: true,
+      seeders: 0,
+      settings: { ban_threshold: 1 },
+    });
+    try {
+      // The only peer lies about the manifest of `top`.
+      const narDir = `${root}/tree`;
+      await new Deno.Command("cp", { args: ["-a", fx.top, narDir] }).output();
+      await using liar = await startEvilPeer("lying-manifest", swarm[0]!.address, narDir);
+      await waitForDht(gw, 1);
+      const r = await copyFrom(gateway, fx, fx.publicKey, root);
+      assertEquals(r.code, 0, r.stderr);
+      const verify = await nix([
+        "nix",
+        "store",
+        "verify",
+        "--store",
+        r.store,
+        "-r",
+        fx.top,
+        "--option",
+        "trusted-public-keys",
+        fx.publicKey,
+      ], { xdg: r.xdg });
+      assertEquals(verify.code, 0, verify.stderr);
+      await gw.daemon.waitForLog(new RegExp(`peer ${liar.peerId} penalised`));
+      // The lie was caught before a byte of it reached Nix.
+      assertEquals(/bad archive|hash mismatch/.test(r.stderr), false, r.stderr);
+    } finally {
+      await swarm[Symbol.asyncDispose]();
+      await upstream.close();
+      await forceRemove(root);
+    }
+  },
+);
+
+Deno.test("upstream down: cached narinfos are still served", T, async () => {
+  const root = await Deno.makeTempDir({ prefix: "guix-p2p-nix-" });
+  const { fx, upstream, swarm, gateway } = await setup(root, `down${Date.now()}`, { nars: true });
+  try {
+    const first = await copyFrom(gateway, fx, fx.publicKey, root);
+    assertEquals(first.code, 0, first.stderr);
+    await upstream.close();
+    const { xdg } = await freshStore(root);
+    const info = await nix(
+      [
+        "nix",
+        "path-info",
+        "--store",
+        gateway,
+        "-r",
+        fx.top,
+        "--option",
+        "trusted-public-keys",
+        fx.publicKey,
+      ],
+      { xdg },
+    );
+    assertEquals(info.code, 0, info.stderr);
+    assertStringIncludes(info.stdout, fx.dep);
+  } finally {
+    await swarm[Symbol.asyncDispose]();
+    await forceRemove(root);
+  }
+});
+
+Deno.test(
+  "Range: a dropped transfer is resumed by Nix from the offset it reached (206)",
+  T,
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "guix-p2p-nix-" });
+    const { fx, upstream, swarm, gw, gateway } = await setup(root, `range${Date.now()}`, {
+      nars: true,
+      seeders: 0,
+      settings: { policy: "http-only" },
+    });
+    try {
+      // The upstream body of `top` is cut once: the gateway cannot finish the
+      // response, aborts it, and Nix asks again with Range.
+      const topInfo = await Deno.readTextFile(`${fx.cache}/${fx.top.slice(11, 43)}.narinfo`);
+      const topNar = /^URL: (\S+)$/m.exec(topInfo)![1]!;
+      upstream.faults.push({ match: new RegExp(`/${topNar}$`), action: "drop", count: 1 });
+      const r = await copyFrom(gateway, fx, fx.publicKey, root);
+      assertEquals(r.code, 0, r.stderr);
+      assertMatch(r.stderr, /retrying from offset \d+/);
+      await gw.daemon.waitForLog(/gateway GET \/nar\/\S+ 206/);
+      const verify = await nix([
+        "nix",
+        "store",
+        "verify",
+        "--store",
+        r.store,
+        "-r",
+        fx.top,
+        "--option",
+        "trusted-public-keys",
+        fx.publicKey,
+      ], { xdg: r.xdg });
+      assertEquals(verify.code, 0, verify.stderr);
+      // A direct Range request returns exactly the right slice of the NAR.
+      const text = await (await fetch(`${gateway}/${fx.top.slice(11, 43)}.narinfo`)).text();
+      const url = /^URL: (\S+)$/m.exec(text)![1]!;
+      const dump = await new Deno.Command("nix-store", {
+        args: ["--dump", fx.top],
+        stdout: "piped",
+      }).output();
+      const res = await fetch(`${gateway}/${url}`, { headers: { range: "bytes=1000-" } });
+      assertEquals(res.status, 206);
+      assertEquals(
+        res.headers.get("content-range"),
+        `bytes 1000-${dump.stdout.length - 1}/${dump.stdout.length}`,
+      );
+      assertEquals(new Uint8Array(await res.arrayBuffer()), dump.stdout.subarray(1000));
+      assertEquals(
+        (await fetch(`${gateway}/${url}`, { headers: { range: "bytes=99999999-" } })).status,
+        416,
+      );
+    } finally {
+      await swarm[Symbol.asyncDispose]();
+      await upstream.close();
+      await forceRemove(root);
+    }
+  },
+);
