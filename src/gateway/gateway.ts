@@ -207,7 +207,6 @@ export class Gateway {
       if (!v.ok) return new Reply(404, "not found\n", {}, v.reason);
       return { narinfo: v.narinfo, text: r.text, cacheUrl: r.cacheUrl };
     }
-    let authorized: Narinfo | undefined;
     const r = await this.#o.guix.resolver.resolveHashPart(hashPart, c.substitute_urls, {
       signal,
       check: (text) => {
@@ -222,8 +221,7 @@ export class Gateway {
     }
     const v = await this.#o.guix.authorize(r.text, hashPart);
     if (!v.ok) return new Reply(404, "not found\n", {}, v.reason);
-    authorized = v.narinfo;
-    return { narinfo: authorized, text: r.text, cacheUrl: r.cacheUrl };
+    return { narinfo: v.narinfo, text: r.text, cacheUrl: r.cacheUrl };
   }
 
   async #narinfo(hashPart: string, flavour: Flavour, signal: AbortSignal): Promise<Reply> {
