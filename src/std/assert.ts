@@ -97,6 +97,13 @@ export function assertGreater<T>(actual: T, expected: T, msg?: string): void {
   }
 }
 
+/** Asserts that `actual` is less than `expected`. */
+export function assertLess<T>(actual: T, expected: T, msg?: string): void {
+  if (!(actual < expected)) {
+    throw new AssertionError(msg ?? `Expect ${String(actual)} < ${String(expected)}`);
+  }
+}
+
 /** Asserts that `actual` is less than or equal to `expected`. */
 export function assertLessOrEqual<T>(actual: T, expected: T, msg?: string): void {
   if (!(actual <= expected)) {
