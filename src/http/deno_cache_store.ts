@@ -14,6 +14,7 @@ import type { CacheStore } from "./narinfo_cache.ts";
 
 /** Stores entries under `dir/<key>`. */
 export function directoryCacheStore(dir: string): CacheStore {
+  const made = new Set<string>(); // parent directories known to exist
   return {
     async read(key) {
       try {
@@ -25,9 +26,19 @@ export function directoryCacheStore(dir: string): CacheStore {
     async write(key, value) {
       const path = `${dir}/${key}`;
       const parent = path.slice(0, path.lastIndexOf("/"));
-      await Deno.mkdir(parent, { recursive: true, mode: 0o755 });
       const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-      await Deno.writeTextFile(tmp, value, { mode: 0o644 });
+      if (!made.has(parent)) {
+        await Deno.mkdir(parent, { recursive: true, mode: 0o755 });
+        made.add(parent);
+      }
+      try {
+        await Deno.writeTextFile(tmp, value, { mode: 0o644 });
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        // The directory was removed behind our back: make it again.
+        await Deno.mkdir(parent, { recursive: true, mode: 0o755 });
+        await Deno.writeTextFile(tmp, value, { mode: 0o644 });
+      }
       try {
         await Deno.rename(tmp, path);
       } catch (e) {

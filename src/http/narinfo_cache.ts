@@ -4,6 +4,13 @@
  * (or another helper) starts warm. Entries store the narinfo text, never a
  * verdict: signatures are re-checked against the current ACL on every use.
  *
+ * Persistence is write-behind: {@linkcode NarinfoCache.put} records the entry
+ * in memory and returns at once; a background writer stores pending entries
+ * (a few at a time, newest value per key) and {@linkcode NarinfoCache.flush}
+ * waits for it. Creating a file costs 0.02–1 ms depending on the disk's load,
+ * which made a cold `have` of 1000 paths wait up to a second for files nobody
+ * reads until the next restart (docs/benchmarks.md, "Substitute path").
+ *
  * @example
  * ```ts
  * import { NarinfoCache } from "./narinfo_cache.ts";
@@ -46,18 +53,40 @@ export function memoryCacheStore(): CacheStore {
   };
 }
 
+/** Options of {@linkcode NarinfoCache}. */
+export interface NarinfoCacheOptions {
+  /** Entries kept in memory (least recently stored first out). Default 50000. */
+  maxMemoryEntries?: number;
+  /** Store writes in flight at once. Default 8. */
+  writeConcurrency?: number;
+  /** Seconds since the epoch. */
+  now?: () => number;
+}
+
 /** Narinfo cache with TTLs. */
 export class NarinfoCache {
   #store: CacheStore;
   #memory = new Map<string, CacheEntry>();
   #maxMemory: number;
   #now: () => number;
+  /** Serialized entries not yet handed to the store, by key. */
+  #pending = new Map<string, string>();
+  /** Entries being written, by key (a newer value for one of them waits for that write). */
+  #inflight = new Map<string, string>();
+  #writeConcurrency: number;
+  #writer: Promise<void> | undefined;
 
-  /** Creates a cache; `now` returns seconds since the epoch. */
-  constructor(store: CacheStore, options: { maxMemoryEntries?: number; now?: () => number } = {}) {
+  /** Creates a cache. */
+  constructor(store: CacheStore, options: NarinfoCacheOptions = {}) {
     this.#store = store;
     this.#maxMemory = options.maxMemoryEntries ?? 50_000;
+    this.#writeConcurrency = Math.max(1, options.writeConcurrency ?? 8);
     this.#now = options.now ?? (() => Date.now() / 1000);
+  }
+
+  /** Entries recorded but not yet written to the store. */
+  get pendingWrites(): number {
+    return this.#pending.size;
   }
 
   /** A live (unexpired) entry, or undefined. */
@@ -65,7 +94,7 @@ export class NarinfoCache {
     const key = cacheKey(cacheUrl, hashPart);
     let entry = this.#memory.get(key);
     if (!entry) {
-      const text = await this.#store.read(key).catch(() => undefined);
+      const text = this.#unwritten(key) ?? await this.#store.read(key).catch(() => undefined);
       entry = text === undefined ? undefined : decode(text);
       if (entry && entry.kind !== "error") this.#remember(key, entry);
     }
@@ -82,17 +111,54 @@ export class NarinfoCache {
     const key = cacheKey(cacheUrl, hashPart);
     const mem = this.#memory.get(key);
     if (mem && mem.kind === "found") return mem;
-    const text = await this.#store.read(key).catch(() => undefined);
+    const text = this.#unwritten(key) ?? await this.#store.read(key).catch(() => undefined);
     return text === undefined ? undefined : decode(text);
   }
 
-  /** Records an answer. Error entries stay in memory only. */
-  async put(cacheUrl: string, hashPart: string, entry: CacheEntry): Promise<void> {
+  /**
+   * Records an answer; resolves at once (the store write happens in the
+   * background, see {@linkcode flush}). Error entries stay in memory only.
+   */
+  put(cacheUrl: string, hashPart: string, entry: CacheEntry): Promise<void> {
     const key = cacheKey(cacheUrl, hashPart);
     this.#remember(key, entry);
     if (entry.kind !== "error") {
-      await this.#store.write(key, JSON.stringify({ v: 1, ...entry })).catch(() => {});
+      this.#pending.delete(key); // keep write order = put order
+      this.#pending.set(key, JSON.stringify({ v: 1, ...entry }));
+      this.#writer ??= this.#drain().finally(() => this.#writer = undefined);
     }
+    return Promise.resolve();
+  }
+
+  /** Resolves once every entry recorded so far was handed to the store (failed writes are dropped). */
+  async flush(): Promise<void> {
+    while (this.#writer) await this.#writer;
+  }
+
+  /** The newest serialized value of `key` not yet on the store, if any. */
+  #unwritten(key: string): string | undefined {
+    return this.#pending.get(key) ?? this.#inflight.get(key);
+  }
+
+  async #drain(): Promise<void> {
+    const pick = (): [string, string] | undefined => {
+      for (const item of this.#pending) if (!this.#inflight.has(item[0])) return item;
+      return undefined;
+    };
+    const worker = async () => {
+      for (let next = pick(); next; next = pick()) {
+        const [key, value] = next;
+        this.#pending.delete(key);
+        this.#inflight.set(key, value);
+        try {
+          // A cache that cannot be written is only a slower cache.
+          await this.#store.write(key, value).catch(() => {});
+        } finally {
+          this.#inflight.delete(key);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: this.#writeConcurrency }, worker));
   }
 
   #remember(key: string, entry: CacheEntry): void {

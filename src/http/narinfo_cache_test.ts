@@ -1,0 +1,150 @@
+import { assertEquals } from "@std/assert";
+import { directoryCacheStore } from "./deno_cache_store.ts";
+import { type CacheEntry, cacheKey, type CacheStore, NarinfoCache } from "./narinfo_cache.ts";
+
+const URL_A = "https://ci.example";
+const found = (text: string, fetchedAt = 1000, ttl = 3600): CacheEntry => ({
+  kind: "found",
+  text,
+  fetchedAt,
+  ttl,
+});
+
+/** A store whose writes complete only when the test releases them. */
+function gatedStore() {
+  const data = new Map<string, string>();
+  const gates: { key: string; value: string; release: () => void }[] = [];
+  const waiters: (() => void)[] = [];
+  const store: CacheStore = {
+    read: (key) => Promise.resolve(data.get(key)),
+    write: (key, value) =>
+      new Promise<void>((resolve) => {
+        gates.push({
+          key,
+          value,
+          release: () => {
+            data.set(key, value);
+            resolve();
+          },
+        });
+        waiters.splice(0).forEach((w) => w());
+      }),
+  };
+  const nextWrite = async () => {
+    while (gates.length === 0) await new Promise<void>((r) => waiters.push(r));
+    return gates.shift()!;
+  };
+  return { store, data, nextWrite, gates };
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+Deno.test("put returns before the store write completes; flush waits for it", async () => {
+  const { store, data, nextWrite } = gatedStore();
+  const cache = new NarinfoCache(store, { now: () => 2000 });
+  await within(cache.put(URL_A, "aaaa", found("A")), 2000, "put resolving");
+  assertEquals(await cache.get(URL_A, "aaaa"), found("A"));
+  assertEquals(data.size, 0, "nothing stored yet");
+  let flushed = false;
+  const flushing = cache.flush().then(() => flushed = true);
+  const write = await within(nextWrite(), 2000, "the background write");
+  assertEquals(write.key, cacheKey(URL_A, "aaaa"));
+  assertEquals(flushed, false);
+  write.release();
+  await within(flushing, 2000, "flush");
+  assertEquals(JSON.parse(data.get(cacheKey(URL_A, "aaaa"))!).text, "A");
+});
+
+Deno.test("entries written behind survive a restart over the same directory", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const first = new NarinfoCache(directoryCacheStore(`${dir}/narinfo`), { now: () => 2000 });
+    for (let i = 0; i < 50; i++) await first.put(URL_A, `h${i}`, found(`text ${i}`));
+    await first.put(URL_A, "gone", { kind: "missing", fetchedAt: 1000, ttl: 3600 });
+    await first.put(URL_A, "err", { kind: "error", message: "HTTP 500", fetchedAt: 1000, ttl: 60 });
+    await first.flush();
+    assertEquals(first.pendingWrites, 0);
+    const second = new NarinfoCache(directoryCacheStore(`${dir}/narinfo`), { now: () => 2000 });
+    for (let i = 0; i < 50; i++) assertEquals(await second.get(URL_A, `h${i}`), found(`text ${i}`));
+    assertEquals((await second.get(URL_A, "gone"))?.kind, "missing");
+    assertEquals(await second.get(URL_A, "err"), undefined, "error entries stay in memory");
+    // Nothing half-written is left behind.
+    const names: string[] = [];
+    for await (const e of Deno.readDir(`${dir}/narinfo/${cacheKey(URL_A, "x").split("/")[0]}`)) {
+      names.push(e.name);
+    }
+    assertEquals(names.filter((n) => n.endsWith(".tmp")), []);
+    assertEquals(names.length, 51);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the newest value of a key is the one stored, even if put during its write", async () => {
+  const { store, data, nextWrite } = gatedStore();
+  const cache = new NarinfoCache(store, { now: () => 2000, writeConcurrency: 4 });
+  await cache.put(URL_A, "k", found("old"));
+  const firstWrite = await within(nextWrite(), 2000, "first write");
+  await cache.put(URL_A, "k", found("new"));
+  // The new value waits for the old write instead of racing it.
+  firstWrite.release();
+  const second = await within(nextWrite(), 2000, "second write");
+  assertEquals(JSON.parse(second.value).text, "new");
+  second.release();
+  await within(cache.flush(), 2000, "flush");
+  assertEquals(JSON.parse(data.get(cacheKey(URL_A, "k"))!).text, "new");
+  assertEquals((await cache.get(URL_A, "k"))?.kind === "found", true);
+});
+
+Deno.test("pending entries are served after falling out of memory; TTLs apply", async () => {
+  const { store, nextWrite } = gatedStore();
+  let now = 2000;
+  const cache = new NarinfoCache(store, {
+    now: () => now,
+    maxMemoryEntries: 1,
+    writeConcurrency: 1,
+  });
+  await cache.put(URL_A, "one", found("1", 1000, 3600));
+  await cache.put(URL_A, "two", found("2", 1000, 3600));
+  // "one" left memory and its write has not completed: it still answers.
+  assertEquals(await cache.get(URL_A, "one"), found("1", 1000, 3600));
+  now = 1000 + 3600;
+  assertEquals(await cache.get(URL_A, "two"), undefined, "expired");
+  assertEquals((await cache.getStale(URL_A, "two"))?.kind, "found");
+  (await within(nextWrite(), 2000, "write")).release();
+  (await within(nextWrite(), 2000, "write")).release();
+  await within(cache.flush(), 2000, "flush");
+});
+
+Deno.test("a store that cannot be written only makes a slower cache", async () => {
+  const failing: CacheStore = {
+    read: () => Promise.resolve(undefined),
+    write: (key) => Promise.reject(new Error(`disk full writing ${key}`)),
+  };
+  const cache = new NarinfoCache(failing, { now: () => 2000 });
+  await cache.put(URL_A, "x", found("X"));
+  await within(cache.flush(), 2000, "flush");
+  assertEquals(await cache.get(URL_A, "x"), found("X"));
+});
+
+Deno.test("the directory store recreates a directory removed behind its back", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = directoryCacheStore(`${dir}/c`);
+    await store.write("ab/one", "1");
+    await Deno.remove(`${dir}/c`, { recursive: true });
+    await store.write("ab/two", "2");
+    assertEquals(await store.read("ab/two"), "2");
+    assertEquals(await store.read("ab/one"), undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
