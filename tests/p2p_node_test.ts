@@ -269,3 +269,23 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "mDNS: two daemons on the local network find and connect to each other without a bootstrap address",
+  T,
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "guix-p2p-node-" });
+    const settings = { mdns: true, listen: ["/ip4/0.0.0.0/tcp/0"] };
+    const a = await startNode("a", `${root}/a`, settings);
+    const b = await startNode("b", `${root}/b`, settings);
+    try {
+      await b.daemon.waitForLog(new RegExp(`peer ${a.peerId} connected`), 20_000);
+      const peers = await b.json<PeerRow[]>(["peers"]);
+      assertEquals(peers.find((p) => p.peerId === a.peerId)?.connected, true);
+    } finally {
+      await a.daemon.stop();
+      await b.daemon.stop();
+      await forceRemove(root);
+    }
+  },
+);

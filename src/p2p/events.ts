@@ -16,6 +16,7 @@ export interface P2pEvents extends BlockServerEvents, DownloadEvents {
   "p2p:started": { peerId: string; addresses: string[]; dhtMode: string };
   "peer:connected": { peer: string; address: string };
   "peer:disconnected": { peer: string };
+  "peer:discovered": { peer: string; addresses: string[] };
   "dht:size": { peers: number };
   "providers:found": { narHash: string; count: number; ms: number };
   "provide:done": { narHash: string; ms: number; error?: string };

@@ -124,6 +124,15 @@ export class P2pService {
       "peer:disconnect",
       (ev) => this.emit("peer:disconnected", { peer: ev.detail.toString() }),
     );
+    // libp2p no longer dials discovered peers by itself: connect to what mDNS finds.
+    node.addEventListener("peer:discovery", (ev) => {
+      const id = ev.detail.id;
+      const peer = id.toString();
+      if (!this.#running || this.peerBook.isBanned(peer) || id.equals(node.peerId)) return;
+      if (node.getConnections(id).length > 0 || node.getConnections().length >= this.config.max_connections) return;
+      this.emit("peer:discovered", { peer, addresses: ev.detail.multiaddrs.map(String) });
+      node.dial(id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
+    });
     this.#server = new BlockServer({
       node,
       seeds: this.seeds,
