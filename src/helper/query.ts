@@ -11,10 +11,14 @@
  * @module
  */
 import { orderEntries } from "../fetch/order.ts";
+import { KeyTables } from "./_key_tables.ts";
 import type { Narinfo } from "../narinfo/mod.ts";
 import { haveReply, type InfoRecord, infoReply } from "./replies.ts";
 import type { QueryRequest } from "./requests.ts";
 import type { Session } from "./session.ts";
+
+/** This process's policy for building ACL key tables (shared by every request). */
+const keyTables = new KeyTables();
 
 /** Compressions assumed decodable when estimating `info`'s download size. */
 const ASSUMED_SUPPORTED = ["none", "gzip", "zstd", "lzip", "xz", "bzip2"];
@@ -34,13 +38,16 @@ export async function authorizedNarinfos(
   const requested = new Set(paths);
   if (!items.some((i) => i.kind === "found")) return out;
   const authorizer = await session.authorizer();
+  let upcoming = items.filter((i) => i.kind === "found").length;
   for (const item of items) {
-    if (item.kind !== "found" || !requested.has(item.storePath) || out.has(item.storePath)) {
-      continue;
-    }
+    if (item.kind !== "found") continue;
+    upcoming--;
+    if (!requested.has(item.storePath) || out.has(item.storePath)) continue;
     const verdict = authorizer.check(item.narinfo, item.storePath);
-    if (verdict.ok) out.set(item.storePath, verdict.narinfo);
-    else {session.log(
+    if (verdict.ok) {
+      out.set(item.storePath, verdict.narinfo);
+      keyTables.noteUse(authorizer.acl, verdict.signer, upcoming);
+    } else {session.log(
         `guix-p2p-substitute: ignoring narinfo for ${item.storePath}: ${verdict.reason}\n`,
       );}
   }

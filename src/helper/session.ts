@@ -128,7 +128,8 @@ async function loadAuthorizer(
   let acl;
   try {
     // No window-table precomputation: a helper often checks a handful of
-    // narinfos; the authorizer precomputes once a key is used repeatedly.
+    // narinfos; query.ts builds a key's table once it is used repeatedly
+    // (_key_tables.ts).
     acl = await loadAcl(aclPath, undefined, { precompute: false });
   } catch (e) {
     log(`guix-p2p-substitute: warning: ${(e as Error).message}; substitutes may be unavailable\n`);

@@ -1,0 +1,60 @@
+/**
+ * When to build an ACL key's window table in the helper. The helper loads its
+ * ACL without tables (a `--substitute` or a small `have` checks a handful of
+ * signatures, and a table costs 12–20 ms per key); once a key has signed, or
+ * is about to sign, about a hundred narinfos in this process, its table pays
+ * for itself (verification 310 → 97 µs, docs/benchmarks.md "Signatures") and
+ * is built, once.
+ *
+ * @example
+ * ```ts
+ * import { KeyTables } from "./_key_tables.ts";
+ * const tables = new KeyTables();
+ * // after each successful check, with the narinfos still to check in this batch:
+ * tables.noteUse(acl, verdict.signer, remaining);
+ * ```
+ * @module
+ */
+import type { Acl } from "../trust/acl.ts";
+
+/** Uses (past + known upcoming) after which a key gets its table. */
+export const TABLE_AFTER_USES = 100;
+
+/** What a key needs for this policy (a `GuixPublicKey` in practice). */
+export interface TableableKey {
+  /** `7D6029…E34F`, as in `Authorization.signer`. */
+  readonly shortHex: string;
+  /** Builds the window table. */
+  precompute(): unknown;
+}
+
+/** Counts signature checks per ACL key and builds a key's table once it is worth it. */
+export class KeyTables {
+  #uses = new WeakMap<TableableKey, number>();
+  #built = new WeakSet<TableableKey>();
+  #threshold: number;
+
+  /** Creates the policy; `threshold` uses (default {@linkcode TABLE_AFTER_USES}). */
+  constructor(threshold = TABLE_AFTER_USES) {
+    this.#threshold = threshold;
+  }
+
+  /**
+   * Records that `signer` (an `Authorization.signer`: short hex, then an
+   * optional host) signed a narinfo, with `upcoming` more checks expected in
+   * the current batch. Returns true when this call built the key's table.
+   */
+  noteUse(acl: Pick<Acl, "entries">, signer: string, upcoming: number): boolean {
+    const shortHex = signer.split(" ")[0];
+    const key = acl.entries.find((e) => e.key?.shortHex === shortHex)?.key as
+      | TableableKey
+      | undefined;
+    if (!key || this.#built.has(key)) return false;
+    const uses = (this.#uses.get(key) ?? 0) + 1;
+    this.#uses.set(key, uses);
+    if (uses + upcoming < this.#threshold) return false;
+    key.precompute();
+    this.#built.add(key);
+    return true;
+  }
+}
