@@ -14,12 +14,12 @@ import { forceRemove } from "./support/tree_check.ts";
 const T = { sanitizeOps: false, sanitizeResources: false };
 
 let counter = 0;
-async function freshStore(root: string) {
+function freshStore(root: string) {
   const n = counter++;
   return { store: `${root}/client-${n}`, xdg: `${root}/xdg-${n}` };
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -27,7 +27,7 @@ async function freePort(): Promise<number> {
 }
 
 async function copyFrom(gateway: string, fx: NixFixture, key: string, root: string) {
-  const { store, xdg } = await freshStore(root);
+  const { store, xdg } = freshStore(root);
   const r = await nix(
     [
       "nix",
@@ -59,7 +59,7 @@ async function setup(
   const fx = await nixFixture(root, tag);
   const upstream = await startFileServer({ root: fx.cache });
   if (!options.nars) upstream.faults.push({ match: /\/nar\//, action: "status", status: 404 });
-  const port = await freePort();
+  const port = freePort();
   const seeders = options.seeders ?? 1;
   const swarm = await startSwarm(root, 2 + seeders, (i) =>
     i === 1
@@ -227,7 +227,7 @@ Deno.test("upstream down: cached narinfos are still served", T, async () => {
     const first = await copyFrom(gateway, fx, fx.publicKey, root);
     assertEquals(first.code, 0, first.stderr);
     await upstream.close();
-    const { xdg } = await freshStore(root);
+    const { xdg } = freshStore(root);
     const info = await nix(
       [
         "nix",

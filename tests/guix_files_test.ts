@@ -10,7 +10,13 @@ import { ROOT } from "./support/daemon_proc.ts";
 
 Deno.test("Guix package, service and extension are valid Scheme", async () => {
   const out = await new Deno.Command("guile", {
-    args: ["--no-auto-compile", `${ROOT}/tests/guile/read-all.scm`, "guix/guix-p2p.scm", "guix/services.scm", "extension/substitute.scm"],
+    args: [
+      "--no-auto-compile",
+      `${ROOT}/tests/guile/read-all.scm`,
+      "guix/guix-p2p.scm",
+      "guix/services.scm",
+      "extension/substitute.scm",
+    ],
     cwd: ROOT,
   }).output();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
@@ -28,7 +34,9 @@ Deno.test("the package installs the shim at share/guix/extensions and points it 
   const shim = await Deno.readTextFile(`${ROOT}/extension/substitute.scm`);
   assertStringIncludes(shim, '"@GUIX_P2P_HELPER@"');
   const service = await Deno.readTextFile(`${ROOT}/guix/services.scm`);
-  for (const name of ["guix-p2p-service-type", "guix-p2p-configuration", "guix-p2p-guix-configuration"]) {
+  for (
+    const name of ["guix-p2p-service-type", "guix-p2p-configuration", "guix-p2p-guix-configuration"]
+  ) {
     assertStringIncludes(service, name);
   }
   assertStringIncludes(service, '#:user "guix-p2p"');

@@ -400,7 +400,7 @@ Deno.test(
     const out = await s.readStatus(30_000);
     assertMatch(out.status, /^failed daemon-unavailable /);
     assertEquals(await listDir(w.store), []);
-    await using again = await startDaemon(`${w.dir}/d`, settings);
+    await using _again = await startDaemon(`${w.dir}/d`, settings);
     const ok = await s.substitute(next.storePath, next.storePath);
     assertEquals(ok.status, `success ${next.narHash} ${next.narSize}`);
   },

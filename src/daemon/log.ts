@@ -50,7 +50,9 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
   ],
   "peer:connected": (e) => ["debug", `peer ${e.peer} connected from ${e.address}`],
   "peer:disconnected": (e) => ["debug", `peer ${e.peer} disconnected`],
-  "peer:discovered": (e) => ["info", `discovered peer ${e.peer} on the local network (${e.addresses.join(" ")})`],
+  "peer:discovered": (
+    e,
+  ) => ["info", `discovered peer ${e.peer} on the local network (${e.addresses.join(" ")})`],
   "gateway:started": (e) => ["info", `binary-cache gateway on ${e.url} (Nix; Guix under /guix)`],
   "gateway:request": (
     e,

@@ -202,7 +202,7 @@ Deno.test({
       // The first worker of a process may be slow to start (on a cold Deno cache
       // its module is compiled first) and then this thread rightly hashes alone;
       // once warm, the hand-over must happen.
-      await hashPathImpl(`${dir}/t`);
+      await hashPathImpl(`${dir}/t`, {});
       let handedOver = 0;
       const viaWorker = await hashPathImpl(`${dir}/t`, { onHandover: () => handedOver++ });
       assertEquals(handedOver, 1);
