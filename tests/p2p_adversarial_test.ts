@@ -11,7 +11,7 @@ import { makeItem, makeKey, publishItem, writeGuixConfig } from "./support/guix_
 import { SubstituterAgent } from "./support/guix_daemon.ts";
 import { startFileServer } from "./support/http_server.ts";
 import { randomBytes } from "./support/random.ts";
-import { startSwarm, type SwarmNode, waitForDht } from "./support/swarm.ts";
+import { seedCopy, startSwarm, type SwarmNode, waitForDht } from "./support/swarm.ts";
 import { assertRestored, forceRemove } from "./support/tree_check.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
@@ -46,15 +46,6 @@ async function substitute(leecher: SwarmNode, storePath: string) {
   });
   const out = await s.substitute(storePath, storePath, 120_000);
   return { out, log: [...s.log] };
-}
-
-async function seedCopy(node: SwarmNode, src: string, baseName: string): Promise<void> {
-  const dest = `${node.store}/${baseName}`;
-  const cp = await new Deno.Command("cp", { args: ["-a", src, dest] }).output();
-  assertEquals(cp.success, true);
-  const r = await node.cli(["seed", dest]);
-  assertEquals(r.code, 0, r.stderr);
-  await node.daemon.waitForLog(/announced /, 30_000);
 }
 
 Deno.test(

@@ -17,7 +17,7 @@ import { makeItem, makeKey, publishItem, writeGuixConfig } from "./support/guix_
 import { SubstituterAgent } from "./support/guix_daemon.ts";
 import { startFileServer } from "./support/http_server.ts";
 import { randomBytes } from "./support/random.ts";
-import { startNode, startSwarm, type SwarmNode, waitForDht } from "./support/swarm.ts";
+import { seedCopy, startNode, startSwarm, type SwarmNode, waitForDht } from "./support/swarm.ts";
 import { assertRestored, forceRemove } from "./support/tree_check.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
@@ -34,15 +34,6 @@ async function itemIn(root: string, leecherStore: string, size: number, name = "
   await Deno.writeFile(`${src}/blob`, randomBytes(size));
   const item = await makeItem(src, { storeDir: leecherStore, name });
   return { item, src };
-}
-
-async function seedCopy(node: SwarmNode, src: string, baseName: string): Promise<string> {
-  const dest = `${node.store}/${baseName}`;
-  assertEquals((await new Deno.Command("cp", { args: ["-a", src, dest] }).output()).success, true);
-  const r = await node.cli(["seed", dest]);
-  assertEquals(r.code, 0, r.stderr);
-  await node.daemon.waitForLog(/announced /, 30_000);
-  return dest;
 }
 
 async function substitute(node: SwarmNode, storePath: string) {

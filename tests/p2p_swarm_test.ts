@@ -5,27 +5,14 @@
  */
 import { assertEquals, assertGreater } from "@std/assert";
 import { HELPER } from "./support/daemon_proc.ts";
-import {
-  type FixtureItem,
-  makeItem,
-  makeKey,
-  publishItem,
-  writeGuixConfig,
-} from "./support/guix_cache.ts";
+import { makeItem, makeKey, publishItem, writeGuixConfig } from "./support/guix_cache.ts";
 import { SubstituterAgent } from "./support/guix_daemon.ts";
 import { startFileServer } from "./support/http_server.ts";
 import { randomBytes } from "./support/random.ts";
-import { startSwarm, waitForDht } from "./support/swarm.ts";
+import { seedCopy, startSwarm, waitForDht } from "./support/swarm.ts";
 import { assertRestored, forceRemove } from "./support/tree_check.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
-
-async function copyInto(store: string, item: FixtureItem): Promise<string> {
-  const dest = `${store}/${item.baseName}`;
-  const out = await new Deno.Command("cp", { args: ["-a", item.source, dest] }).output();
-  if (!out.success) throw new Error(`cp failed: ${new TextDecoder().decode(out.stderr)}`);
-  return dest;
-}
 
 interface PeerRow {
   peerId: string;
@@ -67,12 +54,7 @@ Deno.test(
         typeof swarm[0],
         typeof swarm[0],
       ];
-      for (const seeder of [s1, s2]) {
-        const path = await copyInto(seeder.store, item);
-        const r = await seeder.cli(["seed", path]);
-        assertEquals(r.code, 0, r.stderr);
-        await seeder.daemon.waitForLog(/announced /, 30_000);
-      }
+      for (const seeder of [s1, s2]) await seedCopy(seeder, item.source, item.baseName);
       await waitForDht(leecher, 2);
       const env = { GUIX_P2P_CONFIG: leecher.daemon.configPath, NIX_STORE_DIR: leecherStore };
       await using q = SubstituterAgent.query({

@@ -14,6 +14,7 @@ import { SubstituterAgent } from "./support/guix_daemon.ts";
 import { assertRestored } from "./support/tree_check.ts";
 import { listDir, substituteWorld } from "./support/substitute_world.ts";
 import { signGuixNarinfo } from "../src/trust/mod.ts";
+import { nar } from "../src/nar/_testing.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
 const FAST = {
@@ -102,25 +103,6 @@ Deno.test("a NarHash mismatch is reported as hash-mismatch and leaves no DEST", 
   assertEquals(out.status, `hash-mismatch sha256 ${expected} ${actual}`);
   assertEquals(await listDir(w.store), []);
 });
-
-// NAR tokens, for hand-made hostile archives.
-function str(s: string | Uint8Array): Uint8Array {
-  const b = typeof s === "string" ? new TextEncoder().encode(s) : s;
-  const out = new Uint8Array(8 + Math.ceil(b.length / 8) * 8);
-  new DataView(out.buffer).setBigUint64(0, BigInt(b.length), true);
-  out.set(b, 8);
-  return out;
-}
-function nar(...tokens: (string | Uint8Array)[]): Uint8Array {
-  const parts = tokens.map(str);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 Deno.test(
   "hostile NARs with valid signatures are rejected and nothing escapes DEST",

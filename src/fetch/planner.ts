@@ -83,6 +83,16 @@ export class FetchPlanner {
     const attempts: string[] = [];
     const used: TransferEvents["transfer:done"]["sources"] = [];
     let sent = 0;
+    const failed = (source: NarSource, offset: number, error: string, where = "") => {
+      attempts.push(`${source.url}${where}: ${error}`);
+      this.#emit("transfer:source-failed", {
+        transfer,
+        source: source.kind,
+        url: source.url,
+        offset,
+        error,
+      });
+    };
     try {
       for await (const source of this.#plan(target, options)) {
         if (sent === target.narSize && sent > 0) break;
@@ -94,28 +104,14 @@ export class FetchPlanner {
             const check = await this.#verifyWhole(source, target, options.signal);
             if (!check.ok) {
               source.rejected?.();
-              attempts.push(`${source.url}: ${check.reason}`);
-              this.#emit("transfer:source-failed", {
-                transfer,
-                source: source.kind,
-                url: source.url,
-                offset: 0,
-                error: check.reason,
-              });
+              failed(source, 0, check.reason);
               continue;
             }
           }
           opened = await source.open(sent, { signal: options.signal });
         } catch (e) {
           if (options.signal.aborted) throw e;
-          attempts.push(`${source.url}: ${(e as Error).message}`);
-          this.#emit("transfer:source-failed", {
-            transfer,
-            source: source.kind,
-            url: source.url,
-            offset: sent,
-            error: (e as Error).message,
-          });
+          failed(source, sent, (e as Error).message);
           continue;
         }
         await sink.source({
@@ -138,14 +134,7 @@ export class FetchPlanner {
           if (options.signal.aborted) throw e;
           // Only whole flushed chunks were hashed and sent: resume exactly there.
           sent = position.sent;
-          attempts.push(`${source.url} at byte ${sent}: ${(e as Error).message}`);
-          this.#emit("transfer:source-failed", {
-            transfer,
-            source: source.kind,
-            url: source.url,
-            offset: sent,
-            error: (e as Error).message,
-          });
+          failed(source, sent, (e as Error).message, ` at byte ${sent}`);
         } finally {
           opened.stream.cancel().catch(() => {});
         }
@@ -168,14 +157,7 @@ export class FetchPlanner {
               formatNarHash(digest),
             );
             source.rejected?.();
-            attempts.push(`${source.url}: ${mismatch.message}`);
-            this.#emit("transfer:source-failed", {
-              transfer,
-              source: source.kind,
-              url: source.url,
-              offset: sent,
-              error: mismatch.message,
-            });
+            failed(source, sent, mismatch.message);
             // The whole NAR was wrong. With a consumer that can rewind, start over
             // from byte 0 with the next source; otherwise fail now.
             if (!options.rewind) throw mismatch;

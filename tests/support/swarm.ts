@@ -109,3 +109,17 @@ function atLeast(n: number): string {
   for (let k = n; k < Math.max(n + 1, 100); k++) alts.push(String(k));
   return alts.join("|") + "|\\d{3,}";
 }
+
+/**
+ * Copies the tree `src` into `node`'s store as `baseName`, seeds it through
+ * the CLI, and waits (bounded) for its provider record to be announced.
+ */
+export async function seedCopy(node: SwarmNode, src: string, baseName: string): Promise<string> {
+  const dest = `${node.store}/${baseName}`;
+  const cp = await new Deno.Command("cp", { args: ["-a", src, dest] }).output();
+  if (!cp.success) throw new Error(`cp ${src} ${dest}: ${new TextDecoder().decode(cp.stderr)}`);
+  const r = await node.cli(["seed", dest]);
+  if (r.code !== 0) throw new Error(`guix-p2p seed ${dest}: ${r.stderr}`);
+  await node.daemon.waitForLog(/announced /, 30_000);
+  return dest;
+}
