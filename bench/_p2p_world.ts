@@ -1,0 +1,269 @@
+/**
+ * Shared parts of the P2P benchmarks (`bench/p2p_*.ts`): a signed Guix
+ * narinfo cache served over HTTP that refuses NARs (so every NAR byte comes
+ * from peers), store items made from random data or real binaries, daemon
+ * swarms from `tests/support/swarm.ts`, substitutions through the guix-daemon
+ * emulator and the real helper, and process figures from `/proc`.
+ *
+ * @example
+ * ```ts
+ * await using world = await makeWorld("/tmp/p2p-bench");
+ * const item = await world.item(await randomTree(`${world.root}/src`, 2 ** 30), "big-1.0");
+ * ```
+ * @module
+ */
+import { HELPER } from "../tests/support/daemon_proc.ts";
+import {
+  type FixtureItem,
+  makeItem,
+  makeKey,
+  writeGuixConfig,
+} from "../tests/support/guix_cache.ts";
+import { SubstituterAgent } from "../tests/support/guix_daemon.ts";
+import { type FileServer, startFileServer } from "../tests/support/http_server.ts";
+import { startNode, type SwarmNode } from "../tests/support/swarm.ts";
+import { forceRemove } from "../tests/support/tree_check.ts";
+import { writeLargeFile } from "../tests/support/tree_gen.ts";
+import { signGuixNarinfo } from "../src/trust/mod.ts";
+import { startProfile, summarize } from "./_p2p_profile.ts";
+
+/** 2^20. */
+export const MiB = 1 << 20;
+
+/** A signed narinfo cache over HTTP (NAR requests get 404) plus the leecher settings. */
+export interface World extends AsyncDisposable {
+  root: string;
+  server: FileServer;
+  /** Daemon settings of a node that substitutes (p2p-only, this cache, this ACL). */
+  leecherSettings(store: string): Record<string, unknown>;
+  /** Hashes `source` as a store item of `storeDir` and publishes its signed narinfo. */
+  item(source: string, name: string, storeDir: string): Promise<FixtureItem>;
+}
+
+/** Creates the world under `root` (removed on dispose). */
+export async function makeWorld(root: string): Promise<World> {
+  await Deno.mkdir(`${root}/cache`, { recursive: true });
+  const key = makeKey();
+  await writeGuixConfig(`${root}/etc-guix`, key);
+  const server = await startFileServer({ root: `${root}/cache` });
+  server.faults.push({ match: /\/nar\//, action: "status", status: 404 });
+  return {
+    root,
+    server,
+    leecherSettings: (store) => ({
+      store_dir: store,
+      acl_path: `${root}/etc-guix/acl`,
+      substitute_urls: [server.url],
+      policy: "p2p-only",
+    }),
+    async item(source, name, storeDir) {
+      const item = await makeItem(source, { storeDir, name });
+      // The NAR itself is never published: the server would refuse it anyway.
+      const text = signGuixNarinfo(
+        {
+          storePath: item.storePath,
+          narHash: item.narHash,
+          narSize: item.narSize,
+          references: [],
+          entries: [{ url: `nar/zstd/${item.baseName}`, compression: "zstd" }],
+        },
+        key.key,
+        "bench-host",
+        "publish",
+      );
+      await Deno.writeTextFile(`${root}/cache/${item.hashPart}.narinfo`, text);
+      return item;
+    },
+    async [Symbol.asyncDispose]() {
+      await server.close();
+      await forceRemove(root);
+    },
+  };
+}
+
+/** Writes `bytes` of incompressible data as a tree of a few large files; returns `dir`. */
+export async function randomTree(dir: string, bytes: number, seed = 1): Promise<string> {
+  await Deno.mkdir(`${dir}/lib`, { recursive: true });
+  const files = Math.max(1, Math.ceil(bytes / (256 * MiB)));
+  for (let i = 0; i < files; i++) {
+    const size = Math.min(Math.ceil(bytes / files), bytes - i * Math.ceil(bytes / files));
+    await writeLargeFile(`${dir}/lib/blob-${i}.so`, size, seed * 1000 + i + 1, true);
+  }
+  return dir;
+}
+
+/**
+ * Copies real binaries (regular files of `/usr/lib/x86_64-linux-gnu`,
+ * `/usr/bin`, `/usr/lib` in sorted walk order) into `dir` until `bytes`
+ * bytes; returns the byte count copied.
+ */
+export async function binaryTree(dir: string, bytes: number): Promise<number> {
+  let total = 0;
+  const roots = ["/usr/lib/x86_64-linux-gnu", "/usr/bin", "/usr/libexec", "/usr/lib"];
+  const seen = new Set<string>();
+  const walk = async (from: string, to: string): Promise<void> => {
+    const entries = [];
+    try {
+      for await (const e of Deno.readDir(from)) entries.push(e);
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (total >= bytes) return;
+      const src = `${from}/${e.name}`;
+      if (seen.has(src)) continue;
+      seen.add(src);
+      if (e.isDirectory) {
+        await walk(src, `${to}/${e.name}`);
+      } else if (e.isFile) {
+        let st;
+        try {
+          st = await Deno.stat(src);
+        } catch {
+          continue;
+        }
+        if (st.size === 0 || total + st.size > bytes) continue;
+        await Deno.mkdir(to, { recursive: true });
+        try {
+          await Deno.copyFile(src, `${to}/${e.name}`);
+        } catch {
+          continue;
+        }
+        await Deno.chmod(`${to}/${e.name}`, (st.mode ?? 0o644) & 0o111 ? 0o755 : 0o644);
+        total += st.size;
+      }
+    }
+  };
+  for (const r of roots) await walk(r, `${dir}${r}`);
+  return total;
+}
+
+/** Hard-links (or copies) `source` into `node`'s store as `baseName` and seeds it; resolves once announced. */
+export async function seedOn(node: SwarmNode, source: string, baseName: string): Promise<void> {
+  const dest = `${node.store}/${baseName}`;
+  const out = await new Deno.Command("cp", { args: ["-al", source, dest] }).output();
+  if (!out.success) {
+    const copy = await new Deno.Command("cp", { args: ["-a", source, dest] }).output();
+    if (!copy.success) {
+      throw new Error(`cp ${source} ${dest}: ${new TextDecoder().decode(copy.stderr)}`);
+    }
+  }
+  const announced = node.daemon.log.filter((l) => /announced /.test(l)).length;
+  const r = await node.cli(["seed", dest]);
+  if (r.code !== 0) throw new Error(`seed on ${node.name}: ${r.stderr}`);
+  await waitForCount(node, /announced /, announced + 1, 120_000);
+}
+
+/** Waits until `node` has logged `count` lines matching `re` (bounded). */
+export async function waitForCount(
+  node: SwarmNode,
+  re: RegExp,
+  count: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (node.daemon.log.filter((l) => re.test(l)).length < count) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${node.name}: fewer than ${count} log lines matching ${re} in ${timeoutMs} ms`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Starts a node (see `tests/support/swarm.ts`) with the bench's log level. */
+export function benchNode(
+  name: string,
+  dir: string,
+  settings: Record<string, unknown>,
+  bootstrap?: string,
+): Promise<SwarmNode> {
+  return startNode(name, dir, settings, bootstrap);
+}
+
+/** The outcome of one substitution. */
+export interface Substitution {
+  status: string;
+  /** From sending `substitute` to reading the status (fetch, verify, restore, rename). */
+  ms: number;
+  /** The helper's peak RSS (KiB) and CPU seconds, read just before it exits. */
+  helperHwmKiB: number;
+  helperCpu: number;
+  /** With `profile`: the helper's CPU profile summary. */
+  helperProfile?: string;
+}
+
+/** Substitutes `storePath` on `node` through the guix-daemon emulator and the real helper. */
+export async function substitute(
+  node: SwarmNode,
+  storePath: string,
+  options: { timeoutMs?: number; profile?: boolean } = {},
+): Promise<Substitution> {
+  await using s = SubstituterAgent.substitute({
+    program: [HELPER],
+    env: { GUIX_P2P_CONFIG: node.daemon.configPath, NIX_STORE_DIR: node.store },
+    settings: {},
+    storeDir: node.store,
+  });
+  const profile = options.profile ? await startProfile(s.child.pid, { waitMs: 10_000 }) : undefined;
+  const t0 = performance.now();
+  const out = await s.substitute(storePath, storePath, options.timeoutMs ?? 600_000);
+  const ms = performance.now() - t0;
+  const pid = s.child.pid;
+  const helper = await procStats(pid).catch(() => ({ hwmKiB: 0, rssKiB: 0, cpu: 0 }));
+  return {
+    status: out.status,
+    ms,
+    helperHwmKiB: helper.hwmKiB,
+    helperCpu: helper.cpu,
+    ...(profile ? { helperProfile: summarize(await profile.stop(), 30) } : {}),
+  };
+}
+
+/** Peak and current RSS (KiB) and CPU seconds (user + system) of a process. */
+export async function procStats(
+  pid: number,
+): Promise<{ hwmKiB: number; rssKiB: number; cpu: number }> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const kib = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { hwmKiB: kib("VmHWM"), rssKiB: kib("VmRSS"), cpu: ticks / 100 };
+}
+
+/** The 1-minute load average. */
+export async function loadAverage(): Promise<number> {
+  return Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
+}
+
+/** Decimal MB/s. */
+export function mbps(bytes: number, ms: number): number {
+  return bytes / 1e6 / (ms / 1000);
+}
+
+/** Median of numbers. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Percentile (nearest rank) of numbers. */
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** Prints a markdown table. */
+export function table(head: string[], rows: (string | number)[][]): void {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const w = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(" | ")} |`;
+  console.log(line(head));
+  console.log(`| ${w.map((n) => "-".repeat(n)).join(" | ")} |`);
+  for (const r of cells.slice(1)) console.log(line(r));
+}
