@@ -30,15 +30,6 @@ export interface EntryLayout {
   hashes: Uint8Array;
 }
 
-class Lock {
-  #tail: Promise<void> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(fn);
-    this.#tail = result.then(() => {}, () => {});
-    return result;
-  }
-}
-
 /** One cached NAR. */
 export class CacheEntry {
   readonly hex: string;
@@ -52,8 +43,6 @@ export class CacheEntry {
   #pins = 0;
   #read: Deno.FsFile | undefined;
   #write: Deno.FsFile | undefined;
-  #readLock = new Lock();
-  #writeLock = new Lock();
   #persistTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
@@ -158,11 +147,12 @@ export class CacheEntry {
       throw new Error(`block ${i} of ${this.hex}: ${bytes.length} bytes, expected ${length}`);
     }
     const { write } = await this.#files();
-    await this.#writeLock.run(async () => {
-      await write.seek(offset, Deno.SeekMode.Start);
-      let done = 0;
-      while (done < bytes.length) done += await write.write(bytes.subarray(done));
-    });
+    // Synchronous: a block goes to the page cache in ~0.1 ms, while each async
+    // op hops to a blocking thread and back (measured ~3 ms per 256 KiB block
+    // under load, stalling the network read loop; docs/benchmarks.md "P2P swarm").
+    write.seekSync(offset, Deno.SeekMode.Start);
+    let done = 0;
+    while (done < bytes.length) done += write.writeSync(bytes.subarray(done));
     setBit(this.#have, i);
     this.#lastUsed = Date.now();
     this.#schedulePersist();
@@ -172,17 +162,16 @@ export class CacheEntry {
   async read(offset: number, length: number): Promise<Uint8Array> {
     const { read } = await this.#files();
     this.#lastUsed = Date.now();
-    return await this.#readLock.run(async () => {
-      const out = new Uint8Array(length);
-      await read.seek(offset, Deno.SeekMode.Start);
-      let got = 0;
-      while (got < length) {
-        const n = await read.read(out.subarray(got));
-        if (n === null) throw new Error(`block cache ${this.hex}: short read at ${offset + got}`);
-        got += n;
-      }
-      return out;
-    });
+    // Synchronous for the same reason as writeBlock (blocks just written are in the page cache).
+    const out = new Uint8Array(length);
+    read.seekSync(offset, Deno.SeekMode.Start);
+    let got = 0;
+    while (got < length) {
+      const n = read.readSync(out.subarray(got));
+      if (n === null) throw new Error(`block cache ${this.hex}: short read at ${offset + got}`);
+      got += n;
+    }
+    return out;
   }
 
   /** Reads block `i`. */
