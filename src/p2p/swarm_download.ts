@@ -23,6 +23,7 @@ import { hexEncode } from "../encoding/hex.ts";
 import type { CacheEntry } from "./deno_block_cache.ts";
 import type { PeerBook } from "./peer_book.ts";
 import type { ChannelHandlers, PeerChannel } from "./peer_channel.ts";
+import { ioPause } from "./_yield.ts";
 import type { FairRateLimiter } from "./rate/mod.ts";
 import { BlockScheduler } from "./scheduler/mod.ts";
 import {
@@ -32,6 +33,15 @@ import {
   type Manifest,
   verifyBlock,
 } from "./wire/mod.ts";
+
+/**
+ * Largest chunk the verified-prefix stream delivers at once: contiguous
+ * blocks already present are read together, so the consumer (hashing, the
+ * control socket, the helper) handles fewer, larger chunks.
+ */
+const PREFIX_CHUNK = 4 * 1024 * 1024;
+/** While a consumer has held a chunk this long, block handling pauses for I/O every so often. */
+const CONSUMER_PAUSE_MS = 1;
 
 /** Events of a download. */
 export interface DownloadEvents {
@@ -77,6 +87,9 @@ export class SwarmDownload {
   #unpin: () => void;
   #wireBytes = 0;
   #byPeer = new Map<string, number>();
+  /** Since when a prefix consumer has held a chunk (0: every consumer is waiting for data). */
+  #consumerBusySince = 0;
+  #lastPause = 0;
 
   /** Creates the download (call {@linkcode start}). */
   constructor(options: SwarmDownloadOptions) {
@@ -195,6 +208,15 @@ export class SwarmDownload {
   }
 
   async #onBlock(ch: PeerChannel, msg: BlockMessage): Promise<void> {
+    // A consumer writing the NAR out (to the helper) needs the loop to poll I/O (_yield.ts).
+    const now = performance.now();
+    if (
+      this.#consumerBusySince > 0 && now - this.#consumerBusySince > CONSUMER_PAUSE_MS &&
+      now - this.#lastPause > CONSUMER_PAUSE_MS
+    ) {
+      await ioPause();
+      this.#lastPause = performance.now();
+    }
     this.#requests.get(ch.peer)?.delete(msg.index);
     if (this.#finished || !this.#scheduler.hasPeer(ch.peer)) return;
     const { index } = msg;
@@ -379,6 +401,7 @@ export class SwarmDownload {
     const unpin = this.#o.entry.pin();
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
+        this.#consumerBusySince = 0;
         if (pos >= narSize) {
           unpin();
           return controller.close();
@@ -395,13 +418,21 @@ export class SwarmDownload {
           }
           await this.#changed.promise;
         }
-        const block = await this.#o.entry.readBlock(index);
-        const start = pos - index * blockSize;
-        controller.enqueue(start === 0 ? block : block.subarray(start));
-        pos = (index + 1) * blockSize;
+        // Every contiguous block already present, up to PREFIX_CHUNK bytes, in one read.
+        let end = index + 1;
+        while (
+          end < this.#o.manifest.blockCount && (end - index + 1) * blockSize <= PREFIX_CHUNK &&
+          this.#o.entry.has(end)
+        ) end++;
+        const stop = Math.min(end * blockSize, narSize);
+        const bytes = await this.#o.entry.read(pos, stop - pos);
+        controller.enqueue(bytes);
+        this.#consumerBusySince = performance.now();
+        pos = stop;
       },
       cancel: () => {
         unpin();
+        this.#consumerBusySince = 0;
         this.#consumers--;
       },
     }, { highWaterMark: 0 });
