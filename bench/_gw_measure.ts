@@ -1,0 +1,107 @@
+/**
+ * Measuring helpers of the gateway benchmark: shell commands, a process's
+ * peak RSS (VmHWM) and CPU time from /proc, load average, a one-line machine
+ * description, best-of-N bookkeeping and number formatting.
+ *
+ * @example
+ * ```ts
+ * import { loadavg, procStats, sh } from "./_gw_measure.ts";
+ * console.log(await sh("nproc"), loadavg(), procStats(Deno.pid).hwmKiB);
+ * ```
+ * @module
+ */
+
+const decoder = new TextDecoder();
+
+/** Runs a bash script; resolves to its trimmed stdout; throws with its stderr when it fails. */
+export async function sh(script: string, env: Record<string, string> = {}): Promise<string> {
+  const out = await new Deno.Command("bash", {
+    args: ["-c", `set -o pipefail; ${script}`],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `bash exited with ${out.code}: ${script.slice(0, 300)}\n${decoder.decode(out.stderr)}`,
+    );
+  }
+  return decoder.decode(out.stdout).trim();
+}
+
+/** Peak resident set (VmHWM, KiB), current RSS (KiB) and CPU seconds (utime + stime) of `pid`. */
+export function procStats(pid: number): { hwmKiB: number; rssKiB: number; cpu: number } {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { hwmKiB: field("VmHWM"), rssKiB: field("VmRSS"), cpu: ticks / 100 };
+}
+
+/** The three load averages, e.g. `"1.20 0.80 0.50"`. */
+export function loadavg(): string {
+  return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+}
+
+/** One line describing the machine and the tools measured. */
+export async function machine(): Promise<string> {
+  const cpu = /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "?";
+  const first = (cmd: string) => sh(`${cmd} 2>/dev/null | head -n1`).catch(() => "?");
+  const os = await sh(". /etc/os-release; echo $PRETTY_NAME").catch(() => "Linux");
+  return [
+    `${navigator.hardwareConcurrency} × ${cpu}`,
+    `${Math.round(Deno.systemMemoryInfo().total / 2 ** 30)} GiB RAM`,
+    `${os} (Linux ${Deno.osRelease()})`,
+    `Deno ${Deno.version.deno}`,
+    await first("nix-store --version"),
+    `zstd ${await first("zstd --version | grep -o 'v[0-9.]*'")}`,
+    await first("xz --version"),
+  ].join(", ");
+}
+
+/** Keeps every run of each named contender; the best is the lowest wall time. */
+export class Runs<T extends { wall: number }> {
+  readonly all = new Map<string, T[]>();
+
+  /** Records a run of `name`. */
+  add(name: string, run: T): void {
+    this.all.set(name, [...(this.all.get(name) ?? []), run]);
+  }
+
+  /** The best (lowest wall time) run of `name`. @throws when `name` has no run. */
+  best(name: string): T {
+    const list = this.all.get(name);
+    if (!list?.length) throw new Error(`no run recorded for contender "${name}"`);
+    return list.reduce((a, b) => (b.wall < a.wall ? b : a));
+  }
+
+  /** Every wall time of `name`, in run order, formatted (`"3.21 / 3.40 / 3.18"`). */
+  walls(name: string): string {
+    return (this.all.get(name) ?? []).map((r) => r.wall.toFixed(2)).join(" / ");
+  }
+}
+
+/** Formats bytes as MB (10^6) with one decimal. */
+export function mb(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
+}
+
+/** Formats KiB as MiB, rounded. */
+export function mib(kib: number): string {
+  return String(Math.round(kib / 1024));
+}
+
+/** Writes a progress line to stderr. */
+export function note(message: string): void {
+  console.error(`bench gateway: ${message}`);
+}
+
+/** A free TCP port on 127.0.0.1 (closed again; a race with other programs is unlikely). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}

@@ -1,0 +1,117 @@
+/**
+ * The daemons of the gateway benchmark, each a separate `bin/guix-p2p
+ * --daemon` process on 127.0.0.1 (tests/support/swarm.ts): a bootstrap node,
+ * one seeder serving the item from /nix/store, and gateways started fresh for
+ * each measured copy (empty block and narinfo caches). Also reads the P2P
+ * traffic counters (`guix-p2p peers --json`) and the kernel's TCP byte
+ * counters (`ss -tinp`) of a connection between two daemons.
+ *
+ * @example
+ * ```ts
+ * const boot = await startBootstrap(work);
+ * const seeder = await startSeeder(work, boot.address, "/nix/store/…-item");
+ * const gw = await startGateway(work, "gw-1", boot.address, { nix_upstream_urls: [url] });
+ * ```
+ * @module
+ */
+import { startNode, SWARM_DEFAULTS, type SwarmNode } from "../tests/support/swarm.ts";
+import { freePort, sh } from "./_gw_measure.ts";
+
+/** A gateway daemon and its URL. */
+export interface GatewayNode extends SwarmNode {
+  url: string;
+  pid: number;
+}
+
+/** Settings of every benchmark daemon: the test defaults, but logging at `info` like a real one. */
+function settings(extra: Record<string, unknown>): Record<string, unknown> {
+  return { ...SWARM_DEFAULTS, log_level: "info", ...extra };
+}
+
+/** Starts the bootstrap node (no gateway, seeds nothing). */
+export function startBootstrap(work: string): Promise<SwarmNode> {
+  return startNode("boot", `${work}/boot`, settings({}));
+}
+
+/** Starts the seeder and seeds `storePath` from /nix/store; resolves once it is announced. */
+export async function startSeeder(
+  work: string,
+  bootstrap: string,
+  storePath: string,
+): Promise<SwarmNode> {
+  // debug: the "announced" line is a debug line; the seeder logs one line per block served.
+  const node = await startNode(
+    "seeder",
+    `${work}/seeder`,
+    settings({ log_level: "debug" }),
+    bootstrap,
+  );
+  const r = await node.cli(["seed", storePath]);
+  if (r.code !== 0) throw new Error(`guix-p2p seed ${storePath}: ${r.stderr}`);
+  await node.daemon.waitForLog(/announced /, 300_000);
+  return node;
+}
+
+/** Starts a gateway daemon on a fresh port; resolves once its DHT routing table has `dhtPeers`. */
+export async function startGateway(
+  work: string,
+  name: string,
+  bootstrap: string,
+  extra: Record<string, unknown>,
+  dhtPeers = 2,
+): Promise<GatewayNode> {
+  const port = freePort();
+  const node = await startNode(
+    name,
+    `${work}/${name}`,
+    settings({ gateway_listen: `127.0.0.1:${port}`, ...extra }),
+    bootstrap,
+  );
+  await node.daemon.waitForLog(/binary-cache gateway on/);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const status = await node.json<{ p2p?: { dhtPeers?: number } }>(["status"]);
+    if ((status.p2p?.dhtPeers ?? 0) >= dhtPeers) break;
+    if (Date.now() > deadline) {
+      throw new Error(`${name}: DHT routing table below ${dhtPeers} peers after 30 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return { ...node, url: `http://127.0.0.1:${port}`, pid: node.daemon.child.pid };
+}
+
+/** One peer as `guix-p2p peers --json` reports it. */
+export interface PeerReport {
+  peerId: string;
+  bytesUp: number;
+  bytesDown: number;
+  blocksUp: number;
+  blocksDown: number;
+}
+
+/** The traffic counters `node` holds for `peerId` (zeros when it does not know the peer). */
+export async function peerTraffic(node: SwarmNode, peerId: string): Promise<PeerReport> {
+  const peers = await node.json<PeerReport[]>(["peers"]);
+  return peers.find((p) => p.peerId === peerId) ??
+    { peerId, bytesUp: 0, bytesDown: 0, blocksUp: 0, blocksDown: 0 };
+}
+
+/**
+ * TCP payload bytes `receiver` got from `sender` on their open connections
+ * (the kernel's `bytes_received`, so Noise, yamux and framing included).
+ */
+export async function tcpBytesReceived(receiverPid: number, senderPid: number): Promise<number> {
+  const list = await sh("ss -tinpH");
+  const sockets: { pid: number; local: string; peer: string; received: number }[] = [];
+  const lines = list.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^ESTAB\s+\d+\s+\d+\s+(\S+)\s+(\S+)\s+users:\(\("[^"]*",pid=(\d+)/.exec(lines[i]!);
+    if (!m) continue;
+    const received = Number(/bytes_received:(\d+)/.exec(lines[i + 1] ?? "")?.[1] ?? 0);
+    sockets.push({ pid: Number(m[3]), local: m[1]!, peer: m[2]!, received });
+  }
+  const senderEnds = new Set(sockets.filter((s) => s.pid === senderPid).map((s) => s.local));
+  return sockets
+    .filter((s) => s.pid === receiverPid && senderEnds.has(s.peer))
+    .reduce((sum, s) => sum + s.received, 0);
+}
