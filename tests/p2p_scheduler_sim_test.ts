@@ -3,15 +3,12 @@
  * scheduler (seeded generator, simulated clock, discrete events: no real
  * time passes). Peers differ in bandwidth, latency, jitter and availability;
  * one leaves midway, one stops answering, one sends bad blocks, one lacks
- * blocks its manifest claims.
+ * blocks its manifest claims (`mixedSwarm`, `randomSwarm` in
+ * src/p2p/scheduler/scenarios.ts).
  */
 import { assert, assertEquals } from "@std/assert";
-import {
-  mulberry32,
-  type SimPeer,
-  type SimResult,
-  simulateDownload,
-} from "../src/p2p/scheduler/simulate.ts";
+import { type SimPeer, type SimResult, simulateDownload } from "../src/p2p/scheduler/simulate.ts";
+import { meanPrefix, mixedSwarm, randomSwarm } from "../src/p2p/scheduler/scenarios.ts";
 import type { BlockSchedulerOptions } from "../src/p2p/scheduler/mod.ts";
 
 const KiB = 1024;
@@ -19,34 +16,13 @@ const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 const BLOCK = 256 * KiB;
 
-/** The main scenario: 1 GiB from eight peers of every kind. */
-function mixedPeers(blockCount: number): SimPeer[] {
-  return [
-    { id: "fast", bytesPerSecond: 40e6, rttMs: 20, jitter: 0.2 },
-    { id: "medium", bytesPerSecond: 20e6, rttMs: 40, jitter: 0.2 },
-    { id: "modest", bytesPerSecond: 10e6, rttMs: 80, jitter: 0.2 },
-    { id: "leaves", bytesPerSecond: 10e6, rttMs: 60, jitter: 0.2, leaveAtMs: 5000 },
-    { id: "slow", bytesPerSecond: 1e6, rttMs: 300, jitter: 0.2 },
-    {
-      id: "partial",
-      bytesPerSecond: 10e6,
-      rttMs: 50,
-      jitter: 0.2,
-      have: { get: (i) => i < blockCount * 0.6 },
-      lacks: (i) => i % 97 === 5, // its manifest is stale for these
-    },
-    { id: "stalls", bytesPerSecond: 8e6, rttMs: 60, jitter: 0.2, stallAtMs: 3000 },
-    { id: "corrupt", bytesPerSecond: 8e6, rttMs: 30, jitter: 0.2, corruptRate: 0.3 },
-  ];
-}
-
 function runMixed(seed: number, scheduler: Partial<BlockSchedulerOptions> = {}) {
   const prefixes: number[] = [];
   const result = simulateDownload({
     narSize: GiB,
     blockSize: BLOCK,
     seed,
-    peers: mixedPeers(GiB / BLOCK),
+    peers: mixedSwarm(GiB).peers,
     scheduler: { requestTimeoutMs: 10_000, ...scheduler },
     observe: (_t, s) => prefixes.push(s.contiguousPrefix),
   });
@@ -54,14 +30,6 @@ function runMixed(seed: number, scheduler: Partial<BlockSchedulerOptions> = {}) 
 }
 
 const peer = (r: SimResult, id: string) => r.peers.find((p) => p.id === id)!;
-
-/** Average fraction of the NAR streamable over the download (0.5 = linear progress). */
-function meanPrefix(r: SimResult): number {
-  const tr = r.prefixTrace;
-  let area = 0;
-  for (let k = 1; k < tr.length; k++) area += (tr[k]![0] - tr[k - 1]![0]) * tr[k - 1]![1];
-  return area / r.timeMs / r.blockCount;
-}
 
 function assertMonotonic(prefixes: number[], what: string) {
   for (let k = 1; k < prefixes.length; k++) {
@@ -188,42 +156,8 @@ Deno.test("randomized swarms: the download completes whenever the data stays ava
   let duplicated = 0;
   let total = 0;
   for (let seed = 100; seed < 130; seed++) {
-    const rand = mulberry32(seed);
-    const narSize = Math.floor((16 + rand() * 240) * MiB);
+    const { narSize, peers } = randomSwarm(seed);
     const blockCount = Math.ceil(narSize / BLOCK);
-    const peers: SimPeer[] = [];
-    const n = 2 + Math.floor(rand() * 7);
-    for (let k = 0; k < n; k++) {
-      const from = Math.floor(rand() * blockCount);
-      const to = from + Math.floor(rand() * blockCount);
-      const kind = rand();
-      peers.push({
-        id: `p${k}`,
-        bytesPerSecond: 0.5e6 + rand() * 50e6,
-        rttMs: 5 + rand() * 400,
-        jitter: rand() * 0.5,
-        have: rand() < 0.5 ? "all" : { get: (i) => i >= from && i < to },
-        ...(kind < 0.15 ? { leaveAtMs: rand() * 5000 } : {}),
-        ...(kind >= 0.15 && kind < 0.3 ? { stallAtMs: rand() * 5000 } : {}),
-        ...(kind >= 0.3 && kind < 0.4 ? { corruptRate: rand() * 0.5 } : {}),
-        ...(kind >= 0.4 && kind < 0.5 ? { busyRate: rand() * 0.3 } : {}),
-        ...(kind >= 0.5 && kind < 0.6 ? { joinAtMs: rand() * 3000 } : {}),
-      });
-    }
-    // Two reliable peers that between them hold everything.
-    const cut = Math.floor(rand() * blockCount);
-    peers.push({
-      id: "r1",
-      bytesPerSecond: 2e6 + rand() * 20e6,
-      rttMs: 30,
-      have: { get: (i) => i < cut + 1 },
-    });
-    peers.push({
-      id: "r2",
-      bytesPerSecond: 2e6 + rand() * 20e6,
-      rttMs: 90,
-      have: { get: (i) => i >= cut },
-    });
     const prefixes: number[] = [];
     const r = simulateDownload({
       narSize,
@@ -233,7 +167,7 @@ Deno.test("randomized swarms: the download completes whenever the data stays ava
       scheduler: { requestTimeoutMs: 5000 },
       observe: (_t, s) => prefixes.push(s.contiguousPrefix),
     });
-    const where = `seed ${seed} (${n + 2} peers, ${blockCount} blocks)`;
+    const where = `seed ${seed} (${peers.length} peers, ${blockCount} blocks)`;
     assert(r.completed, `${where}: stopped at ${r.timeMs} ms, unavailable ${r.unavailable.length}`);
     assertMonotonic(prefixes, where);
     // Racing duplicates at the very end cost a few blocks, whatever the size.

@@ -471,7 +471,8 @@ export class BlockScheduler {
     const now = this.#now();
     const out: ExpiredRequest[] = [];
     for (const c of this.#timeline) {
-      if (now - c.sentAt < this.#timeoutMs) break;
+      // The same expression as nextExpiry, so both agree to the last bit.
+      if (c.sentAt + this.#timeoutMs > now) break;
       out.push({ peer: c.peer.id, index: c.index, sentAt: c.sentAt });
     }
     return out;

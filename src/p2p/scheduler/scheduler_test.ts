@@ -177,6 +177,16 @@ Deno.test("timeouts: expired() lists requests older than the timeout, oldest fir
   assertEquals(s.inFlightAt("fast"), [2, 3, 1], "fast's copy of 0 was withdrawn for CANCEL");
 });
 
+Deno.test("expired() and nextExpiry agree even when float rounding differs", () => {
+  // sentAt + timeout rounds down to now, while now - sentAt < timeout.
+  const clock = { t: 10648.34164339943 };
+  const s = new BlockScheduler({ blockCount: 1, now: () => clock.t, requestTimeoutMs: 10_000 });
+  s.addPeer("a", "all");
+  s.next("a");
+  clock.t = s.nextExpiry!;
+  assertEquals(s.expired().length, 1, `nothing expired at nextExpiry ${clock.t}`);
+});
+
 Deno.test("not-available: the peer is not asked again for that block until its availability is updated", () => {
   const { s } = setup({ blockCount: 4, initialWindow: 4, endgameDuplicates: 0 });
   s.addPeer("a", "all");
