@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { SendBudget, SendQueue } from "./_send_queue.ts";
 import { type ByteDuplex, FrameConnection } from "./connection.ts";
 import { ControlProtocolError } from "./errors.ts";
 import {
@@ -80,6 +81,12 @@ export interface ControlServerOptions {
   idleTimeoutMs?: number;
   /** Called with errors that concern a single connection (for logging). */
   onConnectionError?: (error: unknown) => void;
+  /**
+   * NAR bytes a fetch may queue ahead of its socket (so the daemon keeps
+   * decompressing while the client writes files). Default 4 MiB per fetch,
+   * 16 MiB for all fetches together beyond 256 KiB each.
+   */
+  sendAhead?: { perFetch: number; total: number };
 }
 
 /** Serves control connections. */
@@ -89,6 +96,7 @@ export class ControlServer {
   #options:
     & Required<Omit<ControlServerOptions, "onConnectionError">>
     & Pick<ControlServerOptions, "onConnectionError">;
+  #sendBudget: SendBudget;
   #connections = new Set<{ conn: FrameConnection; abort: AbortController }>();
   #accepting: Promise<void> | undefined;
   #stopped = false;
@@ -101,8 +109,10 @@ export class ControlServer {
       maxClients: 128,
       keepaliveMs: 5000,
       idleTimeoutMs: 600_000,
+      sendAhead: { perFetch: 4 << 20, total: 16 << 20 },
       ...options,
     };
+    this.#sendBudget = new SendBudget(this.#options.sendAhead.total);
   }
 
   /** Number of open client connections. */
@@ -211,15 +221,26 @@ export class ControlServer {
           break;
         }
         case "fetch": {
+          const queue = new SendQueue(conn, {
+            perQueue: this.#options.sendAhead.perFetch,
+            minAhead: 256 << 10,
+            budget: this.#sendBudget,
+          });
           const sink: FetchSink = {
-            source: (info) => conn.sendMessage({ kind: "source", id, ...info }),
+            source: (info) => queue.message({ kind: "source", id, ...info }),
             progress: (transferred, total) => {
               last = { transferred, total };
-              return conn.sendMessage({ kind: "progress", id, transferred, total });
+              return queue.message({ kind: "progress", id, transferred, total });
             },
-            data: (bytes) => conn.sendData(bytes),
+            data: (bytes) => queue.data(bytes),
           };
-          const bytes = await this.#handler.fetch(request, sink, ctx);
+          let bytes: number;
+          try {
+            bytes = await this.#handler.fetch(request, sink, ctx);
+          } finally {
+            await queue.drain().catch(() => {}); // nothing may follow queued frames out of order
+          }
+          await queue.drain();
           await conn.sendMessage({ kind: "done", id, bytes });
           break;
         }
