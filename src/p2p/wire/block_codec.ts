@@ -75,14 +75,33 @@ export function encodeBlock(raw: Uint8Array, options: EncodeBlockOptions = {}): 
     },
     pledgedSrcSize: raw.length,
   } as zlib.ZstdOptions);
-  if (out.length > raw.length - Math.ceil(raw.length * minSavings)) {
+  let length = out.length;
+  // Deno's zstd appends an empty second frame when the first one ends just past a multiple of
+  // its 16 KiB output chunk (e.g. 180,225 bytes + 9); the protocol wants exactly one frame.
+  if (length > EMPTY_FRAME.length && endsWith(out, EMPTY_FRAME)) length -= EMPTY_FRAME.length;
+  if (length > raw.length - Math.ceil(raw.length * minSavings)) {
     return { encoding: "raw", data: raw };
   }
+  const frame = out.subarray(0, length);
+  try {
+    inspectZstdFrame(frame);
+  } catch {
+    return { encoding: "raw", data: raw }; // never send what our own decoder would refuse
+  }
   // Small outputs sit in a larger pooled buffer: copy them so a cached block pins only itself.
-  const data = out.byteLength === out.buffer.byteLength
-    ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
-    : new Uint8Array(out);
+  const data = frame.byteLength === frame.buffer.byteLength
+    ? new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)
+    : new Uint8Array(frame);
   return { encoding: "zstd", data };
+}
+
+/** An empty single-segment zstd frame: magic, header 0x20, content size 0, last raw block of 0. */
+const EMPTY_FRAME = Uint8Array.of(0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x00, 0x01, 0x00, 0x00);
+
+function endsWith(bytes: Uint8Array, tail: Uint8Array): boolean {
+  const at = bytes.length - tail.length;
+  for (let i = 0; i < tail.length; i++) if (bytes[at + i] !== tail[i]) return false;
+  return true;
 }
 
 /**

@@ -177,3 +177,49 @@ Deno.test("raw blocks and lengths are checked", () => {
     "decodes to 100 bytes, raw_length says 200",
   );
 });
+
+Deno.test("a block whose zstd output gets Deno's empty trailing frame is sent as one frame", () => {
+  // Deno 2.9.6's zstd appends an empty frame (9 bytes) when the frame ends a few bytes past a
+  // multiple of its 16 KiB output chunk. Such blocks: a real binary block (Deno's executable at
+  // 8 MiB) with a growing pseudo-random prefix, so the output size sweeps the boundaries.
+  const binary = Deno.readFileSync(Deno.execPath()).slice(8 << 20, (8 << 20) + BLOCK);
+  const noise = new Uint8Array(BLOCK);
+  let x = 2463534242;
+  for (let i = 0; i < BLOCK; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    noise[i] = x & 255;
+  }
+  const options = {
+    params: {
+      [zlib.constants.ZSTD_c_compressionLevel]: 1,
+      [zlib.constants.ZSTD_c_checksumFlag]: 0,
+      [zlib.constants.ZSTD_c_contentSizeFlag]: 1,
+    },
+    pledgedSrcSize: BLOCK,
+  } as zlib.ZstdOptions;
+  const block = (k: number) => {
+    const raw = binary.slice();
+    raw.set(noise.subarray(0, k));
+    return { raw, out: zlib.zstdCompressSync(raw, options) };
+  };
+  const EMPTY = [0x28, 0xb5, 0x2f, 0xfd, 0x20, 0, 1, 0, 0];
+  let triggered = 0;
+  for (let chunks = 10; chunks <= 14; chunks++) {
+    let lo = 0, hi = BLOCK;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (block(mid).out.length < chunks * 16384 + 10) lo = mid;
+      else hi = mid;
+    }
+    for (let k = Math.max(0, lo - 24); k < Math.min(BLOCK, lo + 24); k++) {
+      const { raw, out } = block(k);
+      if (out.subarray(out.length - 9).every((b, i) => b === EMPTY[i])) triggered++;
+      const encoded = encodeBlock(raw);
+      assertEquals(encoded.encoding, "zstd", `prefix ${k}`);
+      assertEquals(decodeBlock("zstd", encoded.data, raw.length), raw, `prefix ${k}`);
+    }
+  }
+  assert(triggered > 0, "no block near a 16 KiB boundary got the trailing empty frame");
+});
