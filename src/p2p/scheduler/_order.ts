@@ -93,6 +93,23 @@ export class WantedOrder {
   }
 
   /**
+   * Calls `visit` on each wanted block in reverse order (last first) until it
+   * returns true. `visit` may remove the block it is given.
+   */
+  scanReverse(visit: (i: number) => boolean): void {
+    const bits = this.#bits;
+    const order = this.#order;
+    for (let w = bits.length - 1; w >= this.#firstWord; w--) {
+      let word = bits[w]!;
+      while (word !== 0) {
+        const b = 31 - Math.clz32(word);
+        word ^= 1 << b;
+        if (visit(order[(w << 5) + b]!)) return;
+      }
+    }
+  }
+
+  /**
    * Calls `visit` on each wanted block in order until it returns true. `visit`
    * may remove the block it is given (or any block already visited).
    */

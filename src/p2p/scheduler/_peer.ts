@@ -127,11 +127,13 @@ export class PeerState {
    * Expected arrival time of the request at FIFO position `rank` (0: the next
    * to arrive) sent at `sentAt`, from the minimum round trip and the
    * inter-arrival gap; a request already overdue is expected as late again
-   * (`2 now - eta`). NaN until the peer's round trip is measured.
+   * (`2 now - eta`). NaN until the peer's round trip is measured; until an
+   * inter-arrival gap is, each queued block is assumed to take a round trip.
    */
   eta(rank: number, sentAt: number, now: number): number {
     if (Number.isNaN(this.minRttMs)) return NaN;
-    const gap = this.gapMs || 0;
+    // Until two arrivals give a gap, assume each queued block takes a whole round trip.
+    const gap = Number.isNaN(this.gapMs) ? this.minRttMs : this.gapMs;
     const base = Math.max(this.lastArrival, this.busySince);
     const eta = Math.max(sentAt + this.minRttMs, base + (rank + 1) * gap);
     return eta >= now ? eta : 2 * now - eta;

@@ -13,7 +13,10 @@
  * - wanted blocks go out rarest first (held by the fewest peers; counts from
  *   `rarityCap` up are equal), ties in index order, so with full seeders the
  *   download runs in order and the contiguous verified prefix, which streams
- *   to the consumer, advances steadily;
+ *   to the consumer, advances steadily; a peer that delivers later than the
+ *   quickest one by Δ starts looking `Δ × total rate` blocks past the prefix
+ *   (lower blocks if there are none), so its blocks arrive about when the
+ *   stream needs them;
  * - failed, timed-out and rejected requests go back to the queue; a peer is
  *   never asked again for a block it sent bad data for, nor for one it said it
  *   lacks until its availability is updated;
@@ -23,6 +26,10 @@
  *   from other peers right away (up to `endgameDuplicates` extra copies),
  *   lowest index first, instead of holding the streamed prefix back until
  *   the request timeout;
+ * - head-of-line rescue: the first few missing blocks past the streamed
+ *   prefix, held by a peer expected to deliver them much later than another
+ *   one could, are duplicated there (same rule as the endgame below), so one
+ *   slow peer does not hold the stream back until the endgame;
  * - endgame: once every missing block that some peer can serve is in flight,
  *   a peer with room in its window gets duplicates of the oldest outstanding
  *   requests (at most `endgameDuplicates` extra copies per block) that it is
@@ -62,6 +69,12 @@ const RACE_FACTOR = 4;
 const FREE_MARGIN_RTTS = 2;
 /** Endgame: duplicates outstanding at one peer at a time. */
 const MAX_ENDGAME_PER_PEER = 4;
+/** Head-of-line rescue: the missing blocks just past the prefix that may be duplicated... */
+const HEAD_BLOCKS = 8;
+/** ...found within this many indexes past the prefix. */
+const HEAD_SCAN = 256;
+/** Head-of-line rescue: a racing duplicate only for a holder expected at least this late (ms). */
+const HEAD_RACE_MIN_MS = 1000;
 
 const REASONS: ReadonlySet<string> = new Set(["timeout", "not-available", "busy", "error"]);
 
@@ -164,10 +177,10 @@ export interface SchedulerStats {
   inFlight: number;
   /** Indexes handed out by `next()` (every decision). */
   requests: number;
-  /** Of which duplicates of a block already in flight (endgame and stall guard). */
+  /** Of which duplicates of a block already in flight (endgame and rescues). */
   duplicateRequests: number;
-  /** Of which duplicates of blocks held by a stalled peer. */
-  stallRescues: number;
+  /** Of which rescues (blocks held by a stalled peer, or holding the prefix back at a slow one). */
+  rescues: number;
   /** Arrivals of blocks already present. */
   duplicateArrivals: number;
   endgame: boolean;
@@ -221,7 +234,7 @@ export class BlockScheduler {
   #requests = 0;
   #duplicateRequests = 0;
   #duplicateArrivals = 0;
-  #stallRescues = 0;
+  #rescues = 0;
 
   /** Creates the scheduler; every block starts missing, no peer is known. */
   constructor(options: BlockSchedulerOptions) {
@@ -360,15 +373,26 @@ export class BlockScheduler {
     if (this.#stalled(p, now)) return out;
     const free = Math.min(max, p.effectiveWindow(this.#queueDelayMs) - p.inflight.size);
     if (free <= 0) return out;
-    if (this.#dup > 0) this.#rescue(p, now, free, out);
+    if (this.#dup > 0) {
+      this.#rescue(p, now, free, out);
+      this.#rescueHead(p, now, free, out);
+    }
     if (this.#wantedAvail > 0 && out.length < free) {
       if (this.#orderDirty) this.#rebuildOrder();
-      this.#order.scan((i) => {
+      // A peer slower to deliver than the fastest takes blocks the stream reaches later.
+      const from = this.#lookAhead(p, now);
+      const take = (i: number) => {
         if (!p.serves(i)) return false;
         this.#dispatch(p, i, now);
         out.push(i);
         return out.length >= free;
-      });
+      };
+      // Blocks no other peer can serve are never skipped.
+      this.#order.scan((i) => (i >= from || this.#avail[i]! <= 1) && take(i));
+      // Not enough past the look-ahead: the wanted blocks the stream needs last.
+      if (from > this.#prefix && out.length < free && this.#wantedAvail > 0) {
+        this.#order.scanReverse((i) => i < from && take(i));
+      }
     }
     if (out.length < free && this.#wantedAvail === 0 && this.#dup > 0) {
       this.#endgame(p, now, free, out);
@@ -544,7 +568,7 @@ export class BlockScheduler {
       requests: this.#requests,
       duplicateRequests: this.#duplicateRequests,
       duplicateArrivals: this.#duplicateArrivals,
-      stallRescues: this.#stallRescues,
+      rescues: this.#rescues,
       endgame: this.endgame,
       peers: [...this.#peers.values()].map((p) => this.#stats(p, now)),
     };
@@ -666,10 +690,7 @@ export class BlockScheduler {
     for (const q of this.#peers.values()) {
       let rank = 0;
       for (const c of q.inflight.values()) {
-        const e = q.eta(rank++, c.sentAt, now);
-        // Unmeasured holder: expected by the stall guard's horizon (then as late again).
-        const late = c.sentAt + this.#timeoutMs / 4;
-        const eta = Number.isNaN(e) ? (late >= now ? late : 2 * now - late) : e;
+        const eta = this.#copyEta(q, rank++, c, now);
         const prev = best.get(c.index);
         if (prev === undefined || eta < prev.eta) best.set(c.index, { eta, minRtt: q.minRttMs });
       }
@@ -680,16 +701,90 @@ export class BlockScheduler {
       if (extra >= MAX_ENDGAME_PER_PEER) break;
       if (copies.length > this.#dup || p.inflight.has(i) || !p.serves(i)) continue;
       const mine = p.eta(p.inflight.size, now, now);
-      if (!Number.isNaN(mine)) {
-        const { eta, minRtt } = best.get(i)!;
-        const costless = mine < eta - FREE_MARGIN_RTTS * (minRtt || 0);
-        const worth = mine - now < (eta - now) / RACE_FACTOR;
-        if (!costless && !worth) continue;
-      }
+      if (!Number.isNaN(mine) && !worthDuplicating(mine, best.get(i)!, now)) continue;
       extra++;
       this.#dispatch(p, i, now);
       out.push(i);
       if (out.length >= free) break;
+    }
+  }
+
+  /**
+   * Lowest block index worth giving `p` for the stream: the prefix plus the
+   * blocks all peers deliver (sum of 1 / gap) during the extra time `p` needs
+   * to deliver a new request compared with the quickest other peer that is
+   * working and can serve the first wanted block. The prefix itself when
+   * there is no such peer or the peers are not measured yet.
+   */
+  #lookAhead(p: PeerState, now: number): number {
+    if (Number.isNaN(p.minRttMs)) return this.#prefix;
+    let head = -1;
+    const end = Math.min(this.blockCount, this.#prefix + HEAD_SCAN);
+    for (let i = this.#prefix; i < end; i++) {
+      if (this.#wanted(i)) {
+        head = i;
+        break;
+      }
+    }
+    const mine = p.eta(p.inflight.size, now, now);
+    let quickest = Infinity;
+    let rate = 0; // blocks per ms
+    for (const q of this.#peers.values()) {
+      if (!(q.gapMs > 0) || q.inflight.size === 0) continue;
+      rate += 1 / q.gapMs;
+      if (q === p || q.stallFlag || (head >= 0 && !q.serves(head))) continue;
+      const eta = q.eta(q.inflight.size, now, now);
+      if (eta < quickest) quickest = eta;
+    }
+    if (!(mine > quickest)) return this.#prefix;
+    return this.#prefix + Math.floor(rate * (mine - quickest));
+  }
+
+  /** Expected arrival of copy `c`, at FIFO position `rank` of peer `q`. */
+  #copyEta(q: PeerState, rank: number, c: Copy, now: number): number {
+    const e = q.eta(rank, c.sentAt, now);
+    if (!Number.isNaN(e)) return e;
+    // Unmeasured holder: expected by the stall guard's horizon (then as late again).
+    const late = c.sentAt + this.#timeoutMs / 4;
+    return late >= now ? late : 2 * now - late;
+  }
+
+  /**
+   * Head-of-line rescue: the first `HEAD_BLOCKS` missing blocks past the
+   * streamed prefix, in flight at peers expected much later than `p` (same
+   * rule as the endgame; a racing duplicate only when the holder is expected
+   * `HEAD_RACE_MIN_MS` or more away), are duplicated to `p`. Never to or
+   * from a peer not measured yet.
+   */
+  #rescueHead(p: PeerState, now: number, free: number, out: number[]): void {
+    if (out.length >= free) return;
+    const end = Math.min(this.blockCount, this.#prefix + HEAD_SCAN);
+    let seen = 0;
+    for (let i = this.#prefix; i < end && seen < HEAD_BLOCKS; i++) {
+      if (this.#present[i]) continue;
+      seen++;
+      const copies = this.#inflight.get(i);
+      if (!copies || copies.length > this.#dup || p.inflight.has(i) || !p.serves(i)) continue;
+      const mine = p.eta(p.inflight.size, now, now);
+      if (Number.isNaN(mine)) return;
+      let best = { eta: Infinity, minRtt: NaN };
+      for (const c of copies) {
+        let rank = 0;
+        for (const other of c.peer.inflight.values()) {
+          if (other === c) break;
+          rank++;
+        }
+        // Unmeasured holders are left to the stall guard.
+        const eta = c.peer.eta(rank, c.sentAt, now);
+        if (!(eta >= best.eta)) best = { eta, minRtt: c.peer.minRttMs };
+      }
+      if (Number.isNaN(best.eta) || !worthDuplicating(mine, best, now)) continue;
+      const costless = mine < best.eta - FREE_MARGIN_RTTS * best.minRtt;
+      if (!costless && best.eta - now < HEAD_RACE_MIN_MS) continue;
+      this.#dispatch(p, i, now);
+      this.#rescues++;
+      out.push(i);
+      if (out.length >= free) return;
     }
   }
 
@@ -712,7 +807,7 @@ export class BlockScheduler {
       if (out.length >= free) break;
       if (p.inflight.has(i)) continue; // listed twice (held by two stalled peers)
       this.#dispatch(p, i, now);
-      this.#stallRescues++;
+      this.#rescues++;
       out.push(i);
     }
   }
@@ -802,6 +897,16 @@ export class BlockScheduler {
       stalls: p.stalls,
     };
   }
+}
+
+/**
+ * Whether a duplicate expected at `mine` beats the earliest copy `best`:
+ * costless (it arrives before that holder starts sending, so CANCEL saves
+ * the bytes) or racing but `RACE_FACTOR` times sooner.
+ */
+function worthDuplicating(mine: number, best: { eta: number; minRtt: number }, now: number) {
+  const costless = mine < best.eta - FREE_MARGIN_RTTS * (best.minRtt || 0);
+  return costless || mine - now < (best.eta - now) / RACE_FACTOR;
 }
 
 function checkInt(name: string, value: number, min: number, max: number): void {

@@ -455,10 +455,12 @@ Deno.test("rarityCap: availabilities from the cap up count as equal; Infinity is
 
 Deno.test("stall guard: a silent peer gets no new work and its blocks go to others, lowest first", () => {
   const { s, clock } = setup({ blockCount: 400, initialWindow: 4, stallMinMs: 1000 });
-  s.addPeer("a", "all");
+  // a holds the second half only, so its blocks are never at the head of the stream
+  // (the head-of-line rescue has its own test): what moves them is the stall guard.
+  s.addPeer("a", bits(400, range(200, 400)));
   s.addPeer("b", "all");
-  assertEquals(s.next("a"), [0, 1, 2, 3]);
-  assertEquals(s.next("b"), [4, 5, 6, 7]);
+  assertEquals(s.next("a"), [200, 201, 202, 203]);
+  assertEquals(s.next("b"), [0, 1, 2, 3], "rarest first: only b has 0-199");
   // a answers every 100 ms for a while (gap 100 ms, rtt about 400 ms)...
   for (let k = 0; k < 12; k++) {
     clock.t += 100;
@@ -485,7 +487,7 @@ Deno.test("stall guard: a silent peer gets no new work and its blocks go to othe
   assertEquals(s.peerStats("a").stalled, true);
   assertEquals(rescued, held.slice(0, rescued.length), "lowest index first");
   assertEquals(s.next("a"), [], "a stalled peer gets no new work");
-  assertEquals(s.stats().stallRescues, rescued.length);
+  assertEquals(s.stats().rescues, rescued.length);
   while (rescued.length < 2) {
     clock.t += 100;
     s.received("b", s.inFlightAt("b")[0]!);
@@ -511,6 +513,49 @@ Deno.test("stall guard: a silent peer gets no new work and its blocks go to othe
   c2.t = 9000;
   assertEquals(off.next("b"), [4, 5, 6, 7]);
   assertEquals(off.peerStats("a").stalled, false);
+});
+
+Deno.test("streaming: a slow peer's head block is duplicated, and it then takes blocks further ahead", () => {
+  const { s, clock } = setup({ blockCount: 1000, initialWindow: 2, stallMinMs: Infinity });
+  s.addPeer("slow", "all"); // answers after 2000 ms
+  s.addPeer("fast", "all"); // answers its oldest request every 5 ms (about 320 ms queued)
+  assertEquals(s.next("slow"), [0, 1]);
+  s.next("fast");
+  let rescuedAt: number | undefined;
+  let slowNext: number[] = [];
+  while (clock.t < 2400) {
+    clock.t += 5;
+    s.received("fast", s.inFlightAt("fast")[0]!);
+    if (clock.t === 2000) {
+      s.received("slow", 0); // measured: 2000 ms round trip
+      slowNext = s.next("slow");
+    }
+    const got = s.next("fast");
+    if (got.includes(1)) rescuedAt ??= clock.t;
+  }
+  // Block 1, the head of the stream, would come from slow at about 4000 ms: fast gets it at once.
+  assertEquals(rescuedAt, 2000);
+  assertEquals(s.stats().rescues, 1);
+  assert(s.contiguousPrefix > 400, `prefix ${s.contiguousPrefix}`);
+  // Slow's new blocks start far past the prefix (then at 2): (its delay - fast's) x fast's rate.
+  assert(slowNext.length > 0 && slowNext.every((i) => i > 600), `slow was given ${slowNext}`);
+  // Past the end of what is left, a slow peer takes the blocks needed last.
+  const { s: end, clock: c2 } = setup({ blockCount: 40, maxWindow: 4, stallMinMs: Infinity });
+  end.addPeer("slow", "all");
+  end.addPeer("fast", "all");
+  end.next("slow");
+  end.next("fast");
+  for (c2.t = 100; c2.t <= 2000; c2.t += 100) {
+    end.received("fast", end.inFlightAt("fast")[0]!);
+    end.next("fast", 1);
+  }
+  end.received("slow", 0);
+  const wanted = range(0, 40).filter((i) =>
+    !end.isPresent(i) && !end.inFlightAt("fast").includes(i)
+  )
+    .filter((i) => !end.inFlightAt("slow").includes(i));
+  assert(wanted.length > 4, `wanted ${wanted}`);
+  assertEquals(end.next("slow"), [wanted.at(-1)!], "one free slot (window 4, 3 in flight)");
 });
 
 Deno.test("stall guard: a peer that never answered is stalled after requestTimeoutMs / 4", () => {
