@@ -12,7 +12,21 @@
  * @module
  */
 
-/** A scheduler call or option is invalid; the message names the call, the value and the allowed range. */
+/**
+ * A scheduler call or option is invalid; the message names the call, the
+ * value and the allowed range.
+ *
+ * @example
+ * ```ts
+ * import { BlockScheduler } from "./scheduler.ts";
+ * import { SchedulerError } from "./errors.ts";
+ * try {
+ *   new BlockScheduler({ blockCount: -1, now: () => 0, requestTimeoutMs: 1000 });
+ * } catch (e) {
+ *   e instanceof SchedulerError; // true: "blockCount must be an integer in [0, 4294967295], got -1"
+ * }
+ * ```
+ */
 export class SchedulerError extends Error {
   /** Creates the error. */
   constructor(message: string) {

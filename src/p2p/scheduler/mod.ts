@@ -5,7 +5,8 @@
  * does the networking and supplies the clock.
  *
  * `simulate.ts` (not re-exported here) drives it through a discrete-event
- * model of peers for tests and benchmarks.
+ * model of peers, with the scenarios of `scenarios.ts`, for tests and
+ * benchmarks.
  *
  * @example
  * ```ts

@@ -57,135 +57,27 @@
 import { SchedulerError, UnknownPeerError } from "./errors.ts";
 import { WantedOrder } from "./_order.ts";
 import { type BlockAvailability, type Copy, PeerState } from "./_peer.ts";
+import { type DupContext, endgame, lookAhead, rescueHead, rescueStalled } from "./_duplicates.ts";
+import type {
+  BlockSchedulerOptions,
+  ExpiredRequest,
+  FailureReason,
+  PeerStats,
+  ReceivedResult,
+  SchedulerStats,
+} from "./types.ts";
 
 export type { BlockAvailability } from "./_peer.ts";
-
-/** Why a request failed (the caller maps wire replies and timeouts to these). */
-export type FailureReason = "timeout" | "not-available" | "busy" | "error";
-
-/** Endgame: a duplicate racing a block already on its way must deliver in 1/4 of the holder's time. */
-const RACE_FACTOR = 4;
-/** Endgame: a duplicate is free when it arrives this many holder round trips before the holder's copy. */
-const FREE_MARGIN_RTTS = 2;
-/** Endgame: duplicates outstanding at one peer at a time. */
-const MAX_ENDGAME_PER_PEER = 4;
-/** Head-of-line rescue: the missing blocks just past the prefix that may be duplicated... */
-const HEAD_BLOCKS = 8;
-/** ...found within this many indexes past the prefix. */
-const HEAD_SCAN = 256;
-/** Head-of-line rescue: a racing duplicate only for a holder expected at least this late (ms). */
-const HEAD_RACE_MIN_MS = 1000;
+export type {
+  BlockSchedulerOptions,
+  ExpiredRequest,
+  FailureReason,
+  PeerStats,
+  ReceivedResult,
+  SchedulerStats,
+} from "./types.ts";
 
 const REASONS: ReadonlySet<string> = new Set(["timeout", "not-available", "busy", "error"]);
-
-/** Options of {@linkcode BlockScheduler}. */
-export interface BlockSchedulerOptions {
-  /** Number of blocks of the NAR (the manifest's `block_count`). */
-  blockCount: number;
-  /** The clock, in milliseconds; must not go backwards. */
-  now: () => number;
-  /** A request unanswered after this long is reported by `expired()`. */
-  requestTimeoutMs: number;
-  /** Window of a new peer, in blocks (default 4). */
-  initialWindow?: number;
-  /** Largest window, in blocks (default 64). */
-  maxWindow?: number;
-  /** Extra copies of one block that the endgame may request (default 2; 0 disables the endgame). */
-  endgameDuplicates?: number;
-  /** Ties of rarity go in index order (default true); false uses a fixed shuffled order. */
-  preferInOrder?: boolean;
-  /** Request blocks held by fewer peers first (default true); false: in order whatever the rarity. */
-  rarestFirst?: boolean;
-  /**
-   * Availabilities at or above this count as equally common (default 3: blocks
-   * held by one peer, then by two, then the rest in order); `Infinity` is
-   * strict rarest-first. A cap keeps one partial peer among many seeders from
-   * reordering the whole download away from the streamed prefix.
-   */
-  rarityCap?: number;
-  /**
-   * Cap a peer's window at the blocks it serves, at its measured rate, in its
-   * minimum round trip plus this long (default 500 ms): enough to keep it busy,
-   * not so much that its queue delays the streamed prefix and the endgame.
-   * `Infinity` disables the cap.
-   */
-  maxQueueDelayMs?: number;
-  /**
-   * Least silence (ms) before a peer with requests outstanding counts as
-   * stalled (default `min(2000, requestTimeoutMs / 4)`); `Infinity` disables
-   * the stall guard. A peer whose round trip is not measured yet is given
-   * `requestTimeoutMs / 4` at least.
-   */
-  stallMinMs?: number;
-}
-
-/** Result of {@linkcode BlockScheduler.received}. */
-export interface ReceivedResult {
-  /** False when the block was already present (a duplicate arrival: nothing to write). */
-  fresh: boolean;
-  /** Other peers that had this block in flight: send them CANCEL. */
-  duplicateAt: string[];
-}
-
-/** One request older than the timeout, from {@linkcode BlockScheduler.expired}. */
-export interface ExpiredRequest {
-  peer: string;
-  index: number;
-  /** When it was handed out by `next()`. */
-  sentAt: number;
-}
-
-/** Counters and estimates of one peer. */
-export interface PeerStats {
-  peer: string;
-  /** Current window (blocks that may be in flight), after the queue-delay cap. */
-  window: number;
-  inFlight: number;
-  /** Blocks handed out by `next()` to this peer (endgame duplicates included). */
-  requested: number;
-  /** First arrivals of a block from this peer. */
-  received: number;
-  /** Arrivals of a block that was already present. */
-  duplicates: number;
-  /** Bad blocks (`rejected`). */
-  faults: number;
-  timeouts: number;
-  /** Timeouts since the last arrival from this peer. */
-  consecutiveTimeouts: number;
-  notAvailable: number;
-  busy: number;
-  errors: number;
-  /** Requests withdrawn because another peer delivered first (the caller sent CANCEL). */
-  cancelled: number;
-  /** Bytes reported by the caller for this peer's arrivals (duplicates included). */
-  bytes: number;
-  /** `bytes` over the time the peer had requests in flight. */
-  bytesPerSecond: number;
-  /** Smoothed request round-trip time, if measured. */
-  rttMs: number | undefined;
-  /** Silent for too long with requests outstanding (see the stall guard). */
-  stalled: boolean;
-  /** Times the stall guard flagged the peer. */
-  stalls: number;
-}
-
-/** Download-wide counters. */
-export interface SchedulerStats {
-  blockCount: number;
-  present: number;
-  contiguousPrefix: number;
-  inFlight: number;
-  /** Indexes handed out by `next()` (every decision). */
-  requests: number;
-  /** Of which duplicates of a block already in flight (endgame and rescues). */
-  duplicateRequests: number;
-  /** Of which rescues (blocks held by a stalled peer, or holding the prefix back at a slow one). */
-  rescues: number;
-  /** Arrivals of blocks already present. */
-  duplicateArrivals: number;
-  endgame: boolean;
-  peers: PeerStats[];
-}
 
 /**
  * Schedules the blocks of one NAR across peers. See the module documentation
@@ -373,14 +265,15 @@ export class BlockScheduler {
     if (this.#stalled(p, now)) return out;
     const free = Math.min(max, p.effectiveWindow(this.#queueDelayMs) - p.inflight.size);
     if (free <= 0) return out;
+    const ctx = this.#ctx(now);
     if (this.#dup > 0) {
-      this.#rescue(p, now, free, out);
-      this.#rescueHead(p, now, free, out);
+      this.#rescues += rescueStalled(ctx, p, now, free, out);
+      this.#rescues += rescueHead(ctx, p, now, free, out);
     }
     if (this.#wantedAvail > 0 && out.length < free) {
       if (this.#orderDirty) this.#rebuildOrder();
       // A peer slower to deliver than the fastest takes blocks the stream reaches later.
-      const from = this.#lookAhead(p, now);
+      const from = lookAhead(ctx, p, now);
       const take = (i: number) => {
         if (!p.serves(i)) return false;
         this.#dispatch(p, i, now);
@@ -395,7 +288,7 @@ export class BlockScheduler {
       }
     }
     if (out.length < free && this.#wantedAvail === 0 && this.#dup > 0) {
-      this.#endgame(p, now, free, out);
+      endgame(ctx, p, now, free, out);
     }
     return out;
   }
@@ -674,142 +567,21 @@ export class BlockScheduler {
     return true;
   }
 
-  /**
-   * Endgame: duplicates of the oldest outstanding requests that `p` should
-   * deliver sooner than their holders, at most `MAX_ENDGAME_PER_PEER` at a
-   * time. A duplicate arriving before the holder starts sending
-   * (`eta(p) < eta(holder) - minRtt(holder)`, with a margin for estimation
-   * error) costs nothing once CANCEL goes out; one that races a block already
-   * on its way is allowed only if `p` delivers in a quarter of the holder's
-   * remaining time. A holder not yet measured is expected by the stall guard's
-   * horizon.
-   */
-  #endgame(p: PeerState, now: number, free: number, out: number[]): void {
-    // The earliest expected copy of each outstanding block.
-    const best = new Map<number, { eta: number; minRtt: number }>();
-    for (const q of this.#peers.values()) {
-      let rank = 0;
-      for (const c of q.inflight.values()) {
-        const eta = this.#copyEta(q, rank++, c, now);
-        const prev = best.get(c.index);
-        if (prev === undefined || eta < prev.eta) best.set(c.index, { eta, minRtt: q.minRttMs });
-      }
-    }
-    let extra = 0;
-    for (const i of p.inflight.keys()) if (this.#inflight.get(i)!.length > 1) extra++;
-    for (const [i, copies] of this.#inflight) {
-      if (extra >= MAX_ENDGAME_PER_PEER) break;
-      if (copies.length > this.#dup || p.inflight.has(i) || !p.serves(i)) continue;
-      const mine = p.eta(p.inflight.size, now, now);
-      if (!Number.isNaN(mine) && !worthDuplicating(mine, best.get(i)!, now)) continue;
-      extra++;
-      this.#dispatch(p, i, now);
-      out.push(i);
-      if (out.length >= free) break;
-    }
-  }
-
-  /**
-   * Lowest block index worth giving `p` for the stream: the prefix plus the
-   * blocks all peers deliver (sum of 1 / gap) during the extra time `p` needs
-   * to deliver a new request compared with the quickest other peer that is
-   * working and can serve the first wanted block. The prefix itself when
-   * there is no such peer or the peers are not measured yet.
-   */
-  #lookAhead(p: PeerState, now: number): number {
-    if (Number.isNaN(p.minRttMs)) return this.#prefix;
-    let head = -1;
-    const end = Math.min(this.blockCount, this.#prefix + HEAD_SCAN);
-    for (let i = this.#prefix; i < end; i++) {
-      if (this.#wanted(i)) {
-        head = i;
-        break;
-      }
-    }
-    const mine = p.eta(p.inflight.size, now, now);
-    let quickest = Infinity;
-    let rate = 0; // blocks per ms
-    for (const q of this.#peers.values()) {
-      if (!(q.gapMs > 0) || q.inflight.size === 0) continue;
-      rate += 1 / q.gapMs;
-      if (q === p || q.stallFlag || (head >= 0 && !q.serves(head))) continue;
-      const eta = q.eta(q.inflight.size, now, now);
-      if (eta < quickest) quickest = eta;
-    }
-    if (!(mine > quickest)) return this.#prefix;
-    return this.#prefix + Math.floor(rate * (mine - quickest));
-  }
-
-  /** Expected arrival of copy `c`, at FIFO position `rank` of peer `q`. */
-  #copyEta(q: PeerState, rank: number, c: Copy, now: number): number {
-    const e = q.eta(rank, c.sentAt, now);
-    if (!Number.isNaN(e)) return e;
-    // Unmeasured holder: expected by the stall guard's horizon (then as late again).
-    const late = c.sentAt + this.#timeoutMs / 4;
-    return late >= now ? late : 2 * now - late;
-  }
-
-  /**
-   * Head-of-line rescue: the first `HEAD_BLOCKS` missing blocks past the
-   * streamed prefix, in flight at peers expected much later than `p` (same
-   * rule as the endgame; a racing duplicate only when the holder is expected
-   * `HEAD_RACE_MIN_MS` or more away), are duplicated to `p`. Never to or
-   * from a peer not measured yet.
-   */
-  #rescueHead(p: PeerState, now: number, free: number, out: number[]): void {
-    if (out.length >= free) return;
-    const end = Math.min(this.blockCount, this.#prefix + HEAD_SCAN);
-    let seen = 0;
-    for (let i = this.#prefix; i < end && seen < HEAD_BLOCKS; i++) {
-      if (this.#present[i]) continue;
-      seen++;
-      const copies = this.#inflight.get(i);
-      if (!copies || copies.length > this.#dup || p.inflight.has(i) || !p.serves(i)) continue;
-      const mine = p.eta(p.inflight.size, now, now);
-      if (Number.isNaN(mine)) return;
-      let best = { eta: Infinity, minRtt: NaN };
-      for (const c of copies) {
-        let rank = 0;
-        for (const other of c.peer.inflight.values()) {
-          if (other === c) break;
-          rank++;
-        }
-        // Unmeasured holders are left to the stall guard.
-        const eta = c.peer.eta(rank, c.sentAt, now);
-        if (!(eta >= best.eta)) best = { eta, minRtt: c.peer.minRttMs };
-      }
-      if (Number.isNaN(best.eta) || !worthDuplicating(mine, best, now)) continue;
-      const costless = mine < best.eta - FREE_MARGIN_RTTS * best.minRtt;
-      if (!costless && best.eta - now < HEAD_RACE_MIN_MS) continue;
-      this.#dispatch(p, i, now);
-      this.#rescues++;
-      out.push(i);
-      if (out.length >= free) return;
-    }
-  }
-
-  /** Stall guard: gives `p` duplicates of blocks held only by stalled peers, lowest index first. */
-  #rescue(p: PeerState, now: number, free: number, out: number[]): void {
-    if (!Number.isFinite(this.#stallMinMs)) return;
-    let candidates: number[] | undefined;
-    for (const q of this.#peers.values()) {
-      if (q === p || !this.#stalled(q, now)) continue;
-      for (const i of q.inflight.keys()) {
-        const copies = this.#inflight.get(i)!;
-        if (copies.length > this.#dup || p.inflight.has(i) || !p.serves(i)) continue;
-        if (copies.some((c) => !this.#stalled(c.peer, now))) continue;
-        (candidates ??= []).push(i);
-      }
-    }
-    if (!candidates) return;
-    candidates.sort((a, b) => a - b);
-    for (const i of candidates) {
-      if (out.length >= free) break;
-      if (p.inflight.has(i)) continue; // listed twice (held by two stalled peers)
-      this.#dispatch(p, i, now);
-      this.#rescues++;
-      out.push(i);
-    }
+  /** The view of this scheduler that the duplicate policies work on. */
+  #ctx(now: number): DupContext {
+    return {
+      blockCount: this.blockCount,
+      dup: this.#dup,
+      timeoutMs: this.#timeoutMs,
+      stallMinMs: this.#stallMinMs,
+      present: this.#present,
+      inflight: this.#inflight,
+      peers: () => this.#peers.values(),
+      prefix: () => this.#prefix,
+      wanted: (i) => this.#wanted(i),
+      stalled: (q, t) => this.#stalled(q, t),
+      dispatch: (q, i) => this.#dispatch(q, i, now),
+    };
   }
 
   #dispatch(p: PeerState, i: number, now: number): void {
@@ -897,16 +669,6 @@ export class BlockScheduler {
       stalls: p.stalls,
     };
   }
-}
-
-/**
- * Whether a duplicate expected at `mine` beats the earliest copy `best`:
- * costless (it arrives before that holder starts sending, so CANCEL saves
- * the bytes) or racing but `RACE_FACTOR` times sooner.
- */
-function worthDuplicating(mine: number, best: { eta: number; minRtt: number }, now: number) {
-  const costless = mine < best.eta - FREE_MARGIN_RTTS * (best.minRtt || 0);
-  return costless || mine - now < (best.eta - now) / RACE_FACTOR;
 }
 
 function checkInt(name: string, value: number, min: number, max: number): void {
