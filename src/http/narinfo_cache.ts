@@ -36,9 +36,18 @@ export interface CacheStore {
   write(key: string, value: string): Promise<void>;
 }
 
+/** `nix32(sha256(url))` prefixes of recent server URLs (a batch of 1000 paths hashed its URL 1000 times). */
+const urlPrefixes = new Map<string, string>();
+
 /** The storage key of a (server, hash part) pair: `<nix32(sha256(url))>/<hash part>`. */
 export function cacheKey(cacheUrl: string, hashPart: string): string {
-  return `${nix32Encode(sha256(cacheUrl)).slice(0, 32)}/${hashPart}`;
+  let prefix = urlPrefixes.get(cacheUrl);
+  if (prefix === undefined) {
+    prefix = nix32Encode(sha256(cacheUrl)).slice(0, 32);
+    if (urlPrefixes.size >= 256) urlPrefixes.clear();
+    urlPrefixes.set(cacheUrl, prefix);
+  }
+  return `${prefix}/${hashPart}`;
 }
 
 /** A store in memory (tests, or when the cache directory is unusable). */
@@ -87,6 +96,21 @@ export class NarinfoCache {
   /** Entries recorded but not yet written to the store. */
   get pendingWrites(): number {
     return this.#pending.size;
+  }
+
+  /**
+   * A live entry already in memory (or waiting to be written), without
+   * touching the store; undefined means "ask {@linkcode get}".
+   */
+  peek(cacheUrl: string, hashPart: string): CacheEntry | undefined {
+    const key = cacheKey(cacheUrl, hashPart);
+    let entry = this.#memory.get(key);
+    if (!entry) {
+      const text = this.#unwritten(key);
+      entry = text === undefined ? undefined : decode(text);
+    }
+    if (!entry || entry.fetchedAt + entry.ttl <= this.#now()) return undefined;
+    return entry;
   }
 
   /** A live (unexpired) entry, or undefined. */

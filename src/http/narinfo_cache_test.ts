@@ -1,4 +1,6 @@
 import { assertEquals } from "@std/assert";
+import { nix32Encode } from "../encoding/nix32.ts";
+import { sha256 } from "../hash/sha256.ts";
 import { directoryCacheStore } from "./deno_cache_store.ts";
 import { type CacheEntry, cacheKey, type CacheStore, NarinfoCache } from "./narinfo_cache.ts";
 
@@ -147,4 +149,30 @@ Deno.test("the directory store recreates a directory removed behind its back", a
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("peek answers from memory and unwritten entries only, and honours TTLs", async () => {
+  const { store, data, nextWrite } = gatedStore();
+  let now = 2000;
+  data.set(cacheKey(URL_A, "ondisk"), JSON.stringify({ v: 1, ...found("D") }));
+  const cache = new NarinfoCache(store, { now: () => now, maxMemoryEntries: 1 });
+  assertEquals(cache.peek(URL_A, "ondisk"), undefined, "the store is not read");
+  assertEquals(await cache.get(URL_A, "ondisk"), found("D"));
+  assertEquals(cache.peek(URL_A, "ondisk"), found("D"), "now in memory");
+  await cache.put(URL_A, "new", found("N")); // evicts "ondisk" from memory; write in flight
+  assertEquals(cache.peek(URL_A, "new"), found("N"));
+  assertEquals(cache.peek(URL_A, "ondisk"), undefined);
+  now = 1000 + 3600;
+  assertEquals(cache.peek(URL_A, "new"), undefined, "expired");
+  (await within(nextWrite(), 2000, "write")).release();
+  await within(cache.flush(), 2000, "flush");
+});
+
+Deno.test("cache keys: 32 nix32 characters of the URL's SHA-256, then the hash part", () => {
+  const key = cacheKey("https://ci.guix.gnu.org", "1jjbpdvbk68wgqw8vy5ldbkd5sd8snvw");
+  assertEquals(key, cacheKey("https://ci.guix.gnu.org", "1jjbpdvbk68wgqw8vy5ldbkd5sd8snvw"));
+  const [prefix, hash] = key.split("/");
+  assertEquals(prefix, nix32Encode(sha256("https://ci.guix.gnu.org")).slice(0, 32));
+  assertEquals(hash, "1jjbpdvbk68wgqw8vy5ldbkd5sd8snvw");
+  assertEquals(cacheKey("https://bordeaux.guix.gnu.org", "x").split("/")[0] === prefix, false);
 });
