@@ -83,7 +83,9 @@ export class NarinfoCache {
   /** Entries being written, by key (a newer value for one of them waits for that write). */
   #inflight = new Map<string, string>();
   #writeConcurrency: number;
-  #writer: Promise<void> | undefined;
+  /** Background writers running (each exits as soon as it finds nothing to write). */
+  #running = 0;
+  #writers = new Set<Promise<void>>();
 
   /** Creates a cache. */
   constructor(store: CacheStore, options: NarinfoCacheOptions = {}) {
@@ -149,14 +151,19 @@ export class NarinfoCache {
     if (entry.kind !== "error") {
       this.#pending.delete(key); // keep write order = put order
       this.#pending.set(key, JSON.stringify({ v: 1, ...entry }));
-      this.#writer ??= this.#drain().finally(() => this.#writer = undefined);
+      if (this.#running < this.#writeConcurrency) {
+        this.#running++;
+        const writer = this.#writeLoop();
+        this.#writers.add(writer);
+        writer.finally(() => this.#writers.delete(writer));
+      }
     }
     return Promise.resolve();
   }
 
   /** Resolves once every entry recorded so far was handed to the store (failed writes are dropped). */
   async flush(): Promise<void> {
-    while (this.#writer) await this.#writer;
+    while (this.#running > 0) await Promise.all(this.#writers);
   }
 
   /** The newest serialized value of `key` not yet on the store, if any. */
@@ -164,25 +171,35 @@ export class NarinfoCache {
     return this.#pending.get(key) ?? this.#inflight.get(key);
   }
 
-  async #drain(): Promise<void> {
-    const pick = (): [string, string] | undefined => {
-      for (const item of this.#pending) if (!this.#inflight.has(item[0])) return item;
-      return undefined;
-    };
-    const worker = async () => {
-      for (let next = pick(); next; next = pick()) {
-        const [key, value] = next;
-        this.#pending.delete(key);
-        this.#inflight.set(key, value);
-        try {
-          // A cache that cannot be written is only a slower cache.
-          await this.#store.write(key, value).catch(() => {});
-        } finally {
-          this.#inflight.delete(key);
+  /**
+   * Writes pending entries until none is left that is not already being
+   * written. It finds nothing and stops counting itself in the same turn, so
+   * an entry put at any moment is seen by a running writer or starts one.
+   */
+  async #writeLoop(): Promise<void> {
+    for (;;) {
+      let next: [string, string] | undefined;
+      for (const item of this.#pending) {
+        if (!this.#inflight.has(item[0])) {
+          next = item;
+          break;
         }
       }
-    };
-    await Promise.all(Array.from({ length: this.#writeConcurrency }, worker));
+      if (!next) {
+        this.#running--;
+        return;
+      }
+      const [key, value] = next;
+      this.#pending.delete(key);
+      this.#inflight.set(key, value);
+      try {
+        await this.#store.write(key, value);
+      } catch {
+        // A cache that cannot be written is only a slower cache.
+      } finally {
+        this.#inflight.delete(key);
+      }
+    }
   }
 
   #remember(key: string, entry: CacheEntry): void {

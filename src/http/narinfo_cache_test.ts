@@ -176,3 +176,21 @@ Deno.test("cache keys: 32 nix32 characters of the URL's SHA-256, then the hash p
   assertEquals(hash, "1jjbpdvbk68wgqw8vy5ldbkd5sd8snvw");
   assertEquals(cacheKey("https://bordeaux.guix.gnu.org", "x").split("/")[0] === prefix, false);
 });
+
+Deno.test("an entry put while the last writer is finishing is still written", async () => {
+  // Put a second entry 0..12 microtask turns after the first write completes: one of
+  // these lands between a writer finding nothing to do and its bookkeeping.
+  for (let turns = 0; turns <= 12; turns++) {
+    const { store, data, nextWrite } = gatedStore();
+    const cache = new NarinfoCache(store, { now: () => 2000, writeConcurrency: 1 });
+    await cache.put(URL_A, "first", found("1"));
+    (await within(nextWrite(), 2000, "first write")).release();
+    for (let i = 0; i < turns; i++) await Promise.resolve();
+    await cache.put(URL_A, "second", found("2"));
+    const flushed = cache.flush();
+    (await within(nextWrite(), 2000, `second write (put ${turns} turns later)`)).release();
+    await within(flushed, 2000, "flush");
+    assertEquals(data.has(cacheKey(URL_A, "second")), true, `put ${turns} turns later`);
+    assertEquals(cache.pendingWrites, 0);
+  }
+});
