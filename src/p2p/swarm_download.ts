@@ -310,6 +310,8 @@ export class SwarmDownload {
   #tick(): void {
     if (this.#finished) return;
     for (const { peer, index } of this.#scheduler.expired()) {
+      // An earlier entry of this batch may have dropped the peer (4 timeouts in a row).
+      if (!this.#scheduler.hasPeer(peer)) continue;
       this.#scheduler.failed(peer, index, "timeout");
       const st = this.#scheduler.peerStats(peer);
       if (st.consecutiveTimeouts >= 4) {
