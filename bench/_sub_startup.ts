@@ -51,9 +51,11 @@ export async function startupSection(ctx: BenchContext, starts: number): Promise
   });
   const trivialSh = `${ctx.work}/trivial-substituter.sh`;
   await Deno.writeTextFile(trivialSh, TRIVIAL_SH);
-  const bundle = `${ctx.work}/guix-p2p-bundle.js`;
+  const bundle = `${ctx.work}/guix-p2p-substitute.js`;
   const deno = Deno.execPath();
-  await sh(`cd ${ROOT} && '${deno}' bundle --quiet --platform deno -o ${bundle} main.ts`);
+  await sh(
+    `cd ${ROOT} && '${deno}' bundle --quiet --platform deno -o ${bundle} bench/_sub_helper_entry.ts`,
+  );
   const asHelper = { GUIX_P2P_ARGV0: "guix-p2p-substitute" };
   const contenders: Record<string, { program?: string[]; env?: Record<string, string> }> = {
     "sh script answering on fd 4 (baseline)": { program: ["/bin/sh", trivialSh] },
@@ -65,9 +67,8 @@ export async function startupSection(ctx: BenchContext, starts: number): Promise
       program: [deno, ...DENO_FLAGS, `${ROOT}/main.ts`],
       env: asHelper,
     },
-    "helper, one bundled file (`deno bundle`)": {
+    "helper alone in one bundled file (`deno bundle`, 0.3 MB)": {
       program: [deno, ...DENO_FLAGS.filter((f) => f !== "--frozen"), bundle],
-      env: asHelper,
     },
     "step-by-step replica (`bench/_sub_phases.ts`)": {
       program: [deno, ...DENO_FLAGS, `${ROOT}/bench/_sub_phases.ts`],
@@ -111,6 +112,13 @@ export async function startupSection(ctx: BenchContext, starts: number): Promise
       note(`  ${name}: ${fmtMs(wall)}`);
     }
   }
+  // Costs of the first signature check that sit outside the helper's code.
+  const pieces: Record<string, number>[] = [];
+  for (let i = 0; i < starts; i++) {
+    pieces.push(
+      JSON.parse(await sh(`'${deno}' ${DENO_FLAGS.join(" ")} ${ROOT}/bench/_sub_first_check.ts`)),
+    );
+  }
   const base = best.get(names[0]!).wall;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return [
@@ -137,6 +145,25 @@ export async function startupSection(ctx: BenchContext, starts: number): Promise
       `| ${what} | ${fmtMs(median(phases.map((p) => p[phase]!)))} |`
     ),
     `| total (spawn → reply written) | ${fmtMs(median(phases.map((p) => p.total!)))} |`,
+    "",
+    `Parts of the first signature check that are not the helper's code (\`bench/_sub_first_check.ts\`,`,
+    `a fresh process each, median of ${pieces.length}):`,
+    "",
+    "| piece | median |",
+    "| ----- | ------ |",
+    ...[
+      [
+        "nodeCryptoFirstHash",
+        "loading Deno's `node:crypto` polyfill and one SHA-256 (src/hash, src/trust)",
+      ],
+      ["importNoble", "loading `@noble/curves` ed25519"],
+      ["firstMulNoTable", "first base-point multiplication, no window table"],
+      [
+        "firstMulW8Table",
+        "first base-point multiplication building the W=8 table (src/trust/ecdsa.ts)",
+      ],
+      ["laterMulW8Table", "later multiplications with the table"],
+    ].map(([k, what]) => `| ${what} | ${fmtMs(median(pieces.map((p) => p[k!]!)) / 1000)} |`),
     "",
   ];
 }

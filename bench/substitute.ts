@@ -12,7 +12,7 @@
  * 2. Helper start-up: spawn (as the emulator does) → first reply to a cached
  *    single-path `have`; baselines: a `sh` script and a trivial Deno program
  *    answering on fd 4; variants: deno run without the sh launcher, a bundled
- *    single file (`deno bundle`, standing in for `deno compile`), and a
+ *    file of the helper alone (`deno bundle`, standing in for `deno compile`), and a
  *    replica that time-stamps each start-up step (`bench/_sub_phases.ts`).
  * 3. Substituting a large NAR (default ~1 GiB tree copied from /usr) served
  *    zstd-compressed (`zstd -19`) and lzip-compressed (`lzip -6`, plzip):
