@@ -19,7 +19,14 @@ import { sh } from "./_gw_measure.ts";
 /** Directories the real files are taken from, in this order. */
 const SOURCES = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/python3", "/usr/share", "/usr/bin"];
 
-/** The built item and its signing key. */
+/**
+ * The built item and its signing key.
+ *
+ * @example
+ * ```ts
+ * const item: Item = await buildItem("/tmp/w", { mb: 100, randomShare: 0.2 });
+ * ```
+ */
 export interface Item {
   work: string;
   storePath: string;
@@ -35,7 +42,14 @@ export interface Item {
   xdg(): string;
 }
 
-/** A signed file:// cache of the item. */
+/**
+ * A signed file:// cache of the item.
+ *
+ * @example
+ * ```ts
+ * const cache: Cache = await makeCache(item, "/tmp/w/cache-zstd", "zstd");
+ * ```
+ */
 export interface Cache {
   dir: string;
   compression: string;
@@ -84,6 +98,11 @@ async function selectFiles(budget: number): Promise<{ paths: string[]; bytes: nu
 /**
  * Builds the item with nix-build (about `mb` MB of content, `randomShare` of
  * it random bytes in four files) and a signing key pair for its caches.
+ *
+ * @example
+ * ```ts
+ * const item = await buildItem("/tmp/w", { mb: 1024, randomShare: 0.2 });
+ * ```
  */
 export async function buildItem(
   work: string,
@@ -144,7 +163,14 @@ export async function buildItem(
   };
 }
 
-/** `nix copy --to file://DIR?compression=…&secret-key=…` of the item; returns its NAR file size. */
+/**
+ * `nix copy --to file://DIR?compression=…&secret-key=…` of the item; returns its NAR file size.
+ *
+ * @example
+ * ```ts
+ * const { fileSize } = await makeCache(item, "/tmp/w/cache-none", "none");
+ * ```
+ */
 export async function makeCache(item: Item, dir: string, compression: string): Promise<Cache> {
   const t0 = performance.now();
   const r = await nix(
@@ -167,20 +193,41 @@ export async function makeCache(item: Item, dir: string, compression: string): P
   return { dir, compression, fileSize, uploadSeconds };
 }
 
-/** The path of a cache's NAR file (from its narinfo's URL). */
+/**
+ * The path of a cache's NAR file (from its narinfo's URL).
+ *
+ * @example
+ * ```ts
+ * const nar = await narFile(item, noneCache); // …/nar/<filehash>.nar
+ * ```
+ */
 export async function narFile(item: Item, cache: Cache): Promise<string> {
   const narinfo = await Deno.readTextFile(`${cache.dir}/${item.storePath.slice(11, 43)}.narinfo`);
   return `${cache.dir}/${/^URL: (\S+)$/m.exec(narinfo)![1]}`;
 }
 
-/** Size and seconds of `xz -6 -T2` over the uncompressed NAR (what Nix's xz cache would hold, ±1 %). */
+/**
+ * Size and seconds of `xz -6 -T2` over the uncompressed NAR (what Nix's xz cache would hold, ±1 %).
+ *
+ * @example
+ * ```ts
+ * const { bytes } = await xzSize(await narFile(item, noneCache));
+ * ```
+ */
 export async function xzSize(nar: string): Promise<{ bytes: number; seconds: number }> {
   const t0 = performance.now();
   const bytes = Number(await sh(`xz -6 -T2 -c < '${nar}' | wc -c`));
   return { bytes, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Deletes the item (and its .drv) from /nix/store. */
+/**
+ * Deletes the item (and its .drv) from /nix/store.
+ *
+ * @example
+ * ```ts
+ * await removeItem(item); // nix-store --delete
+ * ```
+ */
 export async function removeItem(item: Item): Promise<void> {
   const drv = await nix(["nix-store", "-q", "--deriver", item.storePath], { xdg: item.xdg() });
   const r = await nix(["nix-store", "--delete", item.storePath], { xdg: item.xdg() });

@@ -13,7 +13,14 @@
 
 const decoder = new TextDecoder();
 
-/** Runs a bash script; resolves to its trimmed stdout; throws with its stderr when it fails. */
+/**
+ * Runs a bash script; resolves to its trimmed stdout; throws with its stderr when it fails.
+ *
+ * @example
+ * ```ts
+ * const cores = await sh("nproc");
+ * ```
+ */
 export async function sh(script: string, env: Record<string, string> = {}): Promise<string> {
   const out = await new Deno.Command("bash", {
     args: ["-c", `set -o pipefail; ${script}`],
@@ -29,7 +36,14 @@ export async function sh(script: string, env: Record<string, string> = {}): Prom
   return decoder.decode(out.stdout).trim();
 }
 
-/** Peak resident set (VmHWM, KiB), current RSS (KiB) and CPU seconds (utime + stime) of `pid`. */
+/**
+ * Peak resident set (VmHWM, KiB), current RSS (KiB) and CPU seconds (utime + stime) of `pid`.
+ *
+ * @example
+ * ```ts
+ * const { hwmKiB } = procStats(Deno.pid);
+ * ```
+ */
 export function procStats(pid: number): { hwmKiB: number; rssKiB: number; cpu: number } {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const field = (name: string) =>
@@ -40,12 +54,73 @@ export function procStats(pid: number): { hwmKiB: number; rssKiB: number; cpu: n
   return { hwmKiB: field("VmHWM"), rssKiB: field("VmRSS"), cpu: ticks / 100 };
 }
 
-/** The three load averages, e.g. `"1.20 0.80 0.50"`. */
+/**
+ * CPU seconds of each thread group of `pid` (by thread name; the main thread
+ * is `main`), e.g. `{ main: 3.1, "tokio-runtime-w": 1.2, "V8 DefaultWorke": 0.4 }`.
+ *
+ * @example
+ * ```ts
+ * const before = threadCpu(Deno.pid);
+ * ```
+ */
+export function threadCpu(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/stat`);
+      const name = task.name === String(pid) ? "main" : stat.slice(
+        stat.indexOf("(") + 1,
+        stat.lastIndexOf(")"),
+      );
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/**
+ * `after - before` per thread group, formatted `"main 3.10 s, tokio-runtime-w 1.20 s"`, largest first.
+ *
+ * @example
+ * ```ts
+ * console.log(threadCpuDelta(before, threadCpu(Deno.pid)));
+ * ```
+ */
+export function threadCpuDelta(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): string {
+  return Object.entries(after)
+    .map(([name, cpu]) => [name, cpu - (before[name] ?? 0)] as const)
+    .filter(([, cpu]) => cpu >= 0.01)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, cpu]) => `${name} ${cpu.toFixed(2)} s`)
+    .join(", ");
+}
+
+/**
+ * The three load averages, e.g. `"1.20 0.80 0.50"`.
+ *
+ * @example
+ * ```ts
+ * console.log(loadavg()); // "1.20 0.80 0.50"
+ * ```
+ */
 export function loadavg(): string {
   return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
 }
 
-/** One line describing the machine and the tools measured. */
+/**
+ * One line describing the machine and the tools measured.
+ *
+ * @example
+ * ```ts
+ * console.log(await machine());
+ * ```
+ */
 export async function machine(): Promise<string> {
   const cpu = /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "?";
   const first = (cmd: string) => sh(`${cmd} 2>/dev/null | head -n1`).catch(() => "?");
@@ -61,7 +136,16 @@ export async function machine(): Promise<string> {
   ].join(", ");
 }
 
-/** Keeps every run of each named contender; the best is the lowest wall time. */
+/**
+ * Keeps every run of each named contender; the best is the lowest wall time.
+ *
+ * @example
+ * ```ts
+ * const runs = new Runs<{ wall: number }>();
+ * runs.add("http", { wall: 3.2 });
+ * runs.best("http").wall; // 3.2
+ * ```
+ */
 export class Runs<T extends { wall: number }> {
   readonly all = new Map<string, T[]>();
 
@@ -83,22 +167,50 @@ export class Runs<T extends { wall: number }> {
   }
 }
 
-/** Formats bytes as MB (10^6) with one decimal. */
+/**
+ * Formats bytes as MB (10^6) with one decimal.
+ *
+ * @example
+ * ```ts
+ * mb(1_500_000); // "1.5"
+ * ```
+ */
 export function mb(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
 }
 
-/** Formats KiB as MiB, rounded. */
+/**
+ * Formats KiB as MiB, rounded.
+ *
+ * @example
+ * ```ts
+ * mib(2048); // "2"
+ * ```
+ */
 export function mib(kib: number): string {
   return String(Math.round(kib / 1024));
 }
 
-/** Writes a progress line to stderr. */
+/**
+ * Writes a progress line to stderr.
+ *
+ * @example
+ * ```ts
+ * note("building the item");
+ * ```
+ */
 export function note(message: string): void {
   console.error(`bench gateway: ${message}`);
 }
 
-/** A free TCP port on 127.0.0.1 (closed again; a race with other programs is unlikely). */
+/**
+ * A free TCP port on 127.0.0.1 (closed again; a race with other programs is unlikely).
+ *
+ * @example
+ * ```ts
+ * const port = freePort();
+ * ```
+ */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;

@@ -15,7 +15,14 @@
  * @module
  */
 
-/** Writes the wrapper into `dir`; returns its path. */
+/**
+ * Writes the wrapper into `dir`; returns its path.
+ *
+ * @example
+ * ```ts
+ * Deno.env.set("GUIX_P2P_DENO", await profilingDeno("/tmp/prof", ["/gw-p2p-1/"]));
+ * ```
+ */
 export async function profilingDeno(dir: string, markers: string[]): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   const path = `${dir}/deno-cpu-prof.sh`;
@@ -57,7 +64,14 @@ function area(url: string): string {
   return url === "" ? "(native / V8)" : url.replace(/^.*\//, "");
 }
 
-/** Self time (ms) per function and per area of one profile. */
+/**
+ * Self time (ms) per function and per area of one profile.
+ *
+ * @example
+ * ```ts
+ * const { areas } = selfTimes(JSON.parse(await Deno.readTextFile("x.cpuprofile")));
+ * ```
+ */
 export function selfTimes(profile: Profile): {
   total: number;
   functions: [string, number][];
@@ -83,7 +97,14 @@ export function selfTimes(profile: Profile): {
   return { total, functions: sorted(fn), areas: sorted(ar) };
 }
 
-/** Markdown lines summarising every `.cpuprofile` in `dir` (top `n` functions and areas). */
+/**
+ * Markdown lines summarising every `.cpuprofile` in `dir` (top `n` functions and areas).
+ *
+ * @example
+ * ```ts
+ * for (const line of await summarizeProfiles("/tmp/prof")) console.error(line);
+ * ```
+ */
 export async function summarizeProfiles(dir: string, n = 20): Promise<string[]> {
   const out: string[] = [];
   for await (const e of Deno.readDir(dir)) {

@@ -17,7 +17,14 @@
 import { startNode, SWARM_DEFAULTS, type SwarmNode } from "../tests/support/swarm.ts";
 import { freePort, sh } from "./_gw_measure.ts";
 
-/** A gateway daemon and its URL. */
+/**
+ * A gateway daemon and its URL.
+ *
+ * @example
+ * ```ts
+ * const gw: GatewayNode = await startGateway(work, "gw-1", boot.address, {});
+ * ```
+ */
 export interface GatewayNode extends SwarmNode {
   url: string;
   pid: number;
@@ -28,31 +35,63 @@ function settings(extra: Record<string, unknown>): Record<string, unknown> {
   return { ...SWARM_DEFAULTS, log_level: "info", ...extra };
 }
 
-/** Starts the bootstrap node (no gateway, seeds nothing). */
+/**
+ * Starts the bootstrap node (no gateway, seeds nothing).
+ *
+ * @example
+ * ```ts
+ * const boot = await startBootstrap("/tmp/w");
+ * ```
+ */
 export function startBootstrap(work: string): Promise<SwarmNode> {
   return startNode("boot", `${work}/boot`, settings({}));
 }
 
-/** Starts the seeder and seeds `storePath` from /nix/store; resolves once it is announced. */
+/**
+ * Starts the seeder and seeds `storePath` from /nix/store. The "announced"
+ * line is a debug line and a debug daemon also logs every block it serves, so
+ * the seeder seeds and announces at `debug`, then is restarted at `info` on
+ * the same cache directory (identity and seed index kept) and the same port:
+ * the provider record in the DHT stays valid and nothing is indexed again.
+ *
+ * @example
+ * ```ts
+ * const seeder = await startSeeder("/tmp/w", boot.address, "/nix/store/…-item");
+ * ```
+ */
 export async function startSeeder(
   work: string,
   bootstrap: string,
   storePath: string,
 ): Promise<SwarmNode> {
-  // debug: the "announced" line is a debug line; the seeder logs one line per block served.
-  const node = await startNode(
-    "seeder",
-    `${work}/seeder`,
-    settings({ log_level: "debug" }),
-    bootstrap,
-  );
-  const r = await node.cli(["seed", storePath]);
+  const dir = `${work}/seeder`;
+  const at = (level: string, port: number) =>
+    settings({ log_level: level, listen: [`/ip4/127.0.0.1/tcp/${port}`] });
+  const port = freePort();
+  const first = await startNode("seeder", dir, at("debug", port), bootstrap);
+  const r = await first.cli(["seed", storePath]);
   if (r.code !== 0) throw new Error(`guix-p2p seed ${storePath}: ${r.stderr}`);
-  await node.daemon.waitForLog(/announced /, 300_000);
+  await first.daemon.waitForLog(/announced /, 300_000);
+  await first.daemon.stop();
+  const node = await startNode("seeder", dir, at("info", port), bootstrap);
+  if (node.peerId !== first.peerId) {
+    throw new Error(`the seeder restarted as ${node.peerId}, not ${first.peerId}`);
+  }
+  const seeds = await node.json<{ storePath?: string }[]>(["seeds"]);
+  if (!seeds.some((s) => s.storePath === storePath)) {
+    throw new Error(`the restarted seeder does not seed ${storePath}: ${JSON.stringify(seeds)}`);
+  }
   return node;
 }
 
-/** Starts a gateway daemon on a fresh port; resolves once its DHT routing table has `dhtPeers`. */
+/**
+ * Starts a gateway daemon on a fresh port; resolves once its DHT routing table has `dhtPeers`.
+ *
+ * @example
+ * ```ts
+ * const gw = await startGateway("/tmp/w", "gw-1", boot.address, { policy: "p2p-first" });
+ * ```
+ */
 export async function startGateway(
   work: string,
   name: string,
@@ -80,7 +119,14 @@ export async function startGateway(
   return { ...node, url: `http://127.0.0.1:${port}`, pid: node.daemon.child.pid };
 }
 
-/** One peer as `guix-p2p peers --json` reports it. */
+/**
+ * One peer as `guix-p2p peers --json` reports it.
+ *
+ * @example
+ * ```ts
+ * const { bytesDown }: PeerReport = await peerTraffic(gw, seeder.peerId);
+ * ```
+ */
 export interface PeerReport {
   peerId: string;
   bytesUp: number;
@@ -89,7 +135,14 @@ export interface PeerReport {
   blocksDown: number;
 }
 
-/** The traffic counters `node` holds for `peerId` (zeros when it does not know the peer). */
+/**
+ * The traffic counters `node` holds for `peerId` (zeros when it does not know the peer).
+ *
+ * @example
+ * ```ts
+ * const { bytesUp } = await peerTraffic(seeder, gw.peerId);
+ * ```
+ */
 export async function peerTraffic(node: SwarmNode, peerId: string): Promise<PeerReport> {
   const peers = await node.json<PeerReport[]>(["peers"]);
   return peers.find((p) => p.peerId === peerId) ??
@@ -99,6 +152,11 @@ export async function peerTraffic(node: SwarmNode, peerId: string): Promise<Peer
 /**
  * TCP payload bytes `receiver` got from `sender` on their open connections
  * (the kernel's `bytes_received`, so Noise, yamux and framing included).
+ *
+ * @example
+ * ```ts
+ * const bytes = await tcpBytesReceived(gw.pid, seeder.daemon.child.pid);
+ * ```
  */
 export async function tcpBytesReceived(receiverPid: number, senderPid: number): Promise<number> {
   const list = await sh("ss -tinpH");

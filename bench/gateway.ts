@@ -24,7 +24,8 @@
  * is reported as the xz cache's); `--nix-xz` builds a real Nix xz cache
  * (single-threaded: ~100 s per 250 MB) and measures `nix copy` from it too.
  * `--profile` writes CPU profiles of the seeder and of the first cold P2P
- * gateway (`deno --cpu-prof`) and summarises them on stderr. The report
+ * gateway (`deno --cpu-prof`) into `bench/out/gateway-profiles/` and
+ * summarises them on stderr. The report
  * (markdown) goes to stdout, progress to stderr.
  *
  * @module
@@ -43,7 +44,18 @@ import {
   removeItem,
   xzSize,
 } from "./_gw_fixture.ts";
-import { loadavg, machine, mb, mib, note, procStats, Runs, sh } from "./_gw_measure.ts";
+import {
+  loadavg,
+  machine,
+  mb,
+  mib,
+  note,
+  procStats,
+  Runs,
+  sh,
+  threadCpu,
+  threadCpuDelta,
+} from "./_gw_measure.ts";
 import { profilingDeno, summarizeProfiles } from "./_gw_profile.ts";
 import {
   type GatewayNode,
@@ -96,8 +108,11 @@ interface Copy {
   gwCpu?: number;
   gwRssBeforeKiB?: number;
   gwHwmKiB?: number;
-  /** Seeder daemon CPU seconds during the copy. */
+  /** Gateway CPU per thread group during the copy. */
+  gwThreads?: string;
+  /** Seeder daemon CPU seconds during the copy, and per thread group. */
   seederCpu?: number;
+  seederThreads?: string;
   /** The gateway's "fetched …" log line. */
   fetched?: string;
   providers?: string;
@@ -115,6 +130,7 @@ note(
 const loadBefore = loadavg();
 const started = performance.now();
 const cleanup: (() => Promise<unknown>)[] = [];
+const profileDir = `${ROOT}/bench/out/gateway-profiles/${new Date().toISOString().slice(0, 19)}`;
 let item: Item | undefined;
 let copies = 0;
 
@@ -186,6 +202,8 @@ async function curlNar(base: string): Promise<Copy> {
 /** Copies from a gateway, with the gateway's (and seeder's) CPU time and peak RSS. */
 async function copyFromGateway(gw: GatewayNode, seederPid?: number): Promise<Copy> {
   const before = procStats(gw.pid);
+  const threadsBefore = threadCpu(gw.pid);
+  const seederThreadsBefore = seederPid ? threadCpu(seederPid) : {};
   const logStart = gw.daemon.log.length;
   const seederBefore = seederPid ? procStats(seederPid) : undefined;
   let copy: Copy;
@@ -198,6 +216,8 @@ async function copyFromGateway(gw: GatewayNode, seederPid?: number): Promise<Cop
   const after = procStats(gw.pid);
   copy.gwCpu = after.cpu - before.cpu;
   copy.gwRssBeforeKiB = before.rssKiB;
+  copy.gwThreads = threadCpuDelta(threadsBefore, threadCpu(gw.pid));
+  if (seederPid) copy.seederThreads = threadCpuDelta(seederThreadsBefore, threadCpu(seederPid));
   copy.gwHwmKiB = after.hwmKiB;
   if (seederPid) copy.seederCpu = procStats(seederPid).cpu - seederBefore!.cpu;
   const lines = gw.daemon.log.slice(logStart);
@@ -244,7 +264,6 @@ try {
   const plainZstd = await serve(caches.zstd!.dir);
   const plainXz = caches.xz ? await serve(caches.xz.dir) : undefined;
   const narinfosOnly = await serve(caches.zstd!.dir, false);
-  const profileDir = `${work}/profiles`;
   if (flags.profile) {
     Deno.env.set("GUIX_P2P_DENO", await profilingDeno(profileDir, ["/seeder/", "/gw-p2p-1/"]));
   }
@@ -389,8 +408,12 @@ try {
         `- ${name} run ${i + 1}: ${r.wall.toFixed(2)} s, first byte after ${
           r.firstByte.toFixed(2)
         } s; gateway log: ${r.fetched ? `fetched ${r.fetched}` : "no fetch (served from cache)"}` +
-          `${r.providers ? `; ${r.providers}` : ""}; gateway CPU ${r.gwCpu?.toFixed(2)} s` +
-          `${r.seederCpu !== undefined ? `, seeder CPU ${r.seederCpu.toFixed(2)} s` : ""}; ` +
+          `${r.providers ? `; ${r.providers}` : ""}; gateway CPU ${r.gwCpu?.toFixed(2)} s ` +
+          `(${r.gwThreads})${
+            r.seederCpu !== undefined
+              ? `, seeder CPU ${r.seederCpu.toFixed(2)} s (${r.seederThreads})`
+              : ""
+          }; ` +
           `RSS ${mib(r.gwRssBeforeKiB ?? 0)} → peak ${mib(r.gwHwmKiB ?? 0)} MiB`,
       );
     }
@@ -439,7 +462,8 @@ try {
     await f().catch((e) => note(`cleanup: ${(e as Error).message}`));
   }
   if (flags.profile) {
-    for (const line of await summarizeProfiles(`${work}/profiles`).catch(() => [])) note(line);
+    for (const line of await summarizeProfiles(profileDir).catch(() => [])) note(line);
+    note(`profiles kept in ${profileDir}`);
   }
   if (flags.keep) note(`kept ${work}`);
   else await forceRemove(work);
