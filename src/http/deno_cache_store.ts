@@ -12,13 +12,38 @@
  */
 import type { CacheStore } from "./narinfo_cache.ts";
 
-/** Stores entries under `dir/<key>`. */
+/**
+ * Stores entries under `dir/<key>`. Each key directory is listed once, on its
+ * first read: keys it does not hold are misses without a file system call (a
+ * cold `have` of 1000 paths otherwise opened 1000 missing files). Files
+ * another process adds later are not seen, which only costs a refetch.
+ */
 export function directoryCacheStore(dir: string): CacheStore {
   const made = new Set<string>(); // parent directories known to exist
+  const listings = new Map<string, Promise<Set<string>>>(); // directory → names in it
+  const listing = (parent: string) => {
+    let names = listings.get(parent);
+    if (!names) {
+      names = (async () => {
+        const found = new Set<string>();
+        try {
+          for await (const e of Deno.readDir(parent)) found.add(e.name);
+        } catch {
+          // no directory yet: nothing cached
+        }
+        return found;
+      })();
+      listings.set(parent, names);
+    }
+    return names;
+  };
   return {
     async read(key) {
+      const path = `${dir}/${key}`;
+      const slash = path.lastIndexOf("/");
+      if (!(await listing(path.slice(0, slash))).has(path.slice(slash + 1))) return undefined;
       try {
-        return await Deno.readTextFile(`${dir}/${key}`);
+        return await Deno.readTextFile(path);
       } catch {
         return undefined;
       }
@@ -45,6 +70,7 @@ export function directoryCacheStore(dir: string): CacheStore {
         await Deno.remove(tmp).catch(() => {});
         throw e;
       }
+      (await listing(parent)).add(path.slice(parent.length + 1));
     },
   };
 }

@@ -194,3 +194,24 @@ Deno.test("an entry put while the last writer is finishing is still written", as
     assertEquals(cache.pendingWrites, 0);
   }
 });
+
+Deno.test("the directory store lists a directory once and answers misses from the listing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await directoryCacheStore(`${dir}/c`).write("ab/old", "o");
+    const store = directoryCacheStore(`${dir}/c`);
+    assertEquals(await store.read("ab/old"), "o", "files from before are found");
+    assertEquals(await store.read("ab/none"), undefined);
+    // Written by someone else after the listing: not seen (a refetch, never a wrong answer).
+    await directoryCacheStore(`${dir}/c`).write("ab/later", "l");
+    assertEquals(await store.read("ab/later"), undefined);
+    // Written through this store: seen.
+    await store.write("ab/mine", "m");
+    assertEquals(await store.read("ab/mine"), "m");
+    assertEquals(await store.read("cd/x"), undefined, "a directory that does not exist");
+    await store.write("cd/x", "x");
+    assertEquals(await store.read("cd/x"), "x");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
