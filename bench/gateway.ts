@@ -5,7 +5,8 @@
  * server holding the same signed cache uncompressed (the baseline) and
  * zstd-compressed, measured in the same run: best of N, contenders
  * interleaved, a fresh client store and XDG cache for every copy, a fresh
- * gateway daemon (empty caches) for every cold copy.
+ * gateway daemon (empty caches; `auto_seed = "off"`, so that stopped
+ * gateways do not stay in the DHT as providers) for every cold copy.
  *
  * Also measured: a second copy from the same gateway (NAR in its block
  * cache), a gateway fetching from the upstream over HTTP (`policy =
@@ -312,6 +313,8 @@ try {
           ...trusted,
           nix_upstream_urls: [narinfosOnly.url],
           policy: "p2p-first",
+          // Stopped gateways must not stay in the DHT as providers of the item: one seeder only.
+          auto_seed: "off",
         });
         try {
           runs.add("gw-p2p", await copyFromGateway(gw, seederPid));
@@ -407,7 +410,11 @@ try {
       report.push(
         `- ${name} run ${i + 1}: ${r.wall.toFixed(2)} s, first byte after ${
           r.firstByte.toFixed(2)
-        } s; gateway log: ${r.fetched ? `fetched ${r.fetched}` : "no fetch (served from cache)"}` +
+        } s${
+          name === "gw-p2p"
+            ? ` (${(size / 1e6 / r.firstByte).toFixed(0)} MB/s of NAR before it)`
+            : ""
+        }; gateway log: ${r.fetched ? `fetched ${r.fetched}` : "no fetch (served from cache)"}` +
           `${r.providers ? `; ${r.providers}` : ""}; gateway CPU ${r.gwCpu?.toFixed(2)} s ` +
           `(${r.gwThreads})${
             r.seederCpu !== undefined
