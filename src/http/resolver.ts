@@ -18,7 +18,7 @@
  */
 import { pooledMap } from "../std/async.ts";
 import { parseStorePath } from "../store/store_path.ts";
-import { httpGet, readText } from "./client.ts";
+import { httpGetSmall } from "./client.ts";
 import { HttpNetworkError, HttpTimeoutError } from "./errors.ts";
 import type { CacheEntry, NarinfoCache } from "./narinfo_cache.ts";
 
@@ -244,17 +244,16 @@ export class NarinfoResolver {
     const fetchedAt = this.#now();
     const target = `${url}/${hashPart}.narinfo`;
     try {
-      const res = await httpGet(target, {
+      const res = await httpGetSmall(target, {
         headerTimeoutMs: s.connectTimeout * 1000,
         stallTimeoutMs: s.stallTimeout * 1000,
         signal,
+        maxBytes: 1024 * 1024,
       });
       const maxAge = parseMaxAge(res.headers.get("cache-control"));
       if (res.status === 200) {
-        const text = await readText(res.body, target, 1024 * 1024);
-        return { kind: "found", text, fetchedAt, ttl: maxAge ?? s.narinfoTtl };
+        return { kind: "found", text: res.text ?? "", fetchedAt, ttl: maxAge ?? s.narinfoTtl };
       }
-      await res.body.cancel().catch(() => {});
       if (res.status === 404 || res.status === 410 || res.status === 202) {
         return { kind: "missing", fetchedAt, ttl: maxAge ?? s.negativeTtl };
       }
