@@ -150,15 +150,19 @@ export async function peerTraffic(node: SwarmNode, peerId: string): Promise<Peer
 }
 
 /**
- * TCP payload bytes `receiver` got from `sender` on their open connections
- * (the kernel's `bytes_received`, so Noise, yamux and framing included).
+ * TCP payload bytes `receiver` got from `sender`, per open connection (the
+ * kernel's `bytes_received` from `ss -tinp`, so Noise, yamux and framing
+ * included), keyed by the receiver's local and remote endpoints.
  *
  * @example
  * ```ts
- * const bytes = await tcpBytesReceived(gw.pid, seeder.daemon.child.pid);
+ * const perSocket = await tcpBytesReceived(gw.pid, seeder.daemon.child.pid);
  * ```
  */
-export async function tcpBytesReceived(receiverPid: number, senderPid: number): Promise<number> {
+export async function tcpBytesReceived(
+  receiverPid: number,
+  senderPid: number,
+): Promise<Map<string, number>> {
   const list = await sh("ss -tinpH");
   const sockets: { pid: number; local: string; peer: string; received: number }[] = [];
   const lines = list.split("\n");
@@ -169,7 +173,50 @@ export async function tcpBytesReceived(receiverPid: number, senderPid: number): 
     sockets.push({ pid: Number(m[3]), local: m[1]!, peer: m[2]!, received });
   }
   const senderEnds = new Set(sockets.filter((s) => s.pid === senderPid).map((s) => s.local));
-  return sockets
-    .filter((s) => s.pid === receiverPid && senderEnds.has(s.peer))
-    .reduce((sum, s) => sum + s.received, 0);
+  return new Map(
+    sockets
+      .filter((s) => s.pid === receiverPid && senderEnds.has(s.peer))
+      .map((s) => [`${s.local} ${s.peer}`, s.received]),
+  );
+}
+
+/**
+ * Samples {@linkcode tcpBytesReceived} every `intervalMs` while a transfer
+ * runs, so that connections closed before the end are counted too (each with
+ * the last value seen).
+ *
+ * @example
+ * ```ts
+ * const meter = new TcpMeter(gw.pid, seeder.daemon.child.pid);
+ * await copy();
+ * const bytes = await meter.stop();
+ * ```
+ */
+export class TcpMeter {
+  #seen = new Map<string, number>();
+  #timer: ReturnType<typeof setInterval>;
+  #pending: Promise<void> = Promise.resolve();
+
+  /** Starts sampling. */
+  constructor(readonly receiverPid: number, readonly senderPid: number, intervalMs = 250) {
+    this.#timer = setInterval(() => {
+      this.#pending = this.#sample();
+    }, intervalMs);
+    this.#pending = this.#sample();
+  }
+
+  async #sample(): Promise<void> {
+    const now = await tcpBytesReceived(this.receiverPid, this.senderPid).catch(() => new Map());
+    for (const [key, bytes] of now) {
+      this.#seen.set(key, Math.max(bytes, this.#seen.get(key) ?? 0));
+    }
+  }
+
+  /** Stops sampling (after a last sample); resolves to the bytes of every connection seen. */
+  async stop(): Promise<number> {
+    clearInterval(this.#timer);
+    await this.#pending;
+    await this.#sample();
+    return [...this.#seen.values()].reduce((a, b) => a + b, 0);
+  }
 }

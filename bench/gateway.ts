@@ -5,8 +5,11 @@
  * server holding the same signed cache uncompressed (the baseline) and
  * zstd-compressed, measured in the same run: best of N, contenders
  * interleaved, a fresh client store and XDG cache for every copy, a fresh
- * gateway daemon (empty caches; `auto_seed = "off"`, so that stopped
- * gateways do not stay in the DHT as providers) for every cold copy.
+ * gateway daemon (empty caches, default settings) for every cold copy. A
+ * gateway seeds what it fetched from peers (`auto_seed = "p2p"`), so the DHT
+ * keeps provider records of the stopped gateways of earlier runs: they refuse
+ * connections at once and the seeder stays the only source (checked: every
+ * NAR byte is counted as coming from the seeder).
  *
  * Also measured: a second copy from the same gateway (NAR in its block
  * cache), a gateway fetching from the upstream over HTTP (`policy =
@@ -60,11 +63,12 @@ import {
 import { profilingDeno, summarizeProfiles } from "./_gw_profile.ts";
 import {
   type GatewayNode,
+  type PeerReport,
   peerTraffic,
   startBootstrap,
   startGateway,
   startSeeder,
-  tcpBytesReceived,
+  TcpMeter,
 } from "./_gw_swarm.ts";
 
 const { flags } = parseFlags(Deno.args, {
@@ -313,14 +317,18 @@ try {
           ...trusted,
           nix_upstream_urls: [narinfosOnly.url],
           policy: "p2p-first",
-          // Stopped gateways must not stay in the DHT as providers of the item: one seeder only.
-          auto_seed: "off",
         });
         try {
+          const meter = new TcpMeter(gw.pid, seederPid);
           runs.add("gw-p2p", await copyFromGateway(gw, seederPid));
+          const tcp = await meter.stop();
           const down = await peerTraffic(gw, seeder.peerId);
           const up = await peerTraffic(seeder, gw.peerId);
-          const tcp = await tcpBytesReceived(gw.pid, seederPid);
+          const others = (await gw.json<PeerReport[]>(["peers"]))
+            .filter((p) => p.peerId !== seeder.peerId && p.bytesDown > 0);
+          if (others.length > 0) {
+            throw new Error(`not one seeder: blocks also came from ${JSON.stringify(others)}`);
+          }
           wire.push({
             blocksBytes: down.bytesDown,
             seederUp: up.bytesUp,
