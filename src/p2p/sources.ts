@@ -184,6 +184,7 @@ export class P2pSources implements SourceFactory {
       limiter: svc.downloadLimiter,
       requestTimeoutMs: svc.config.block_request_timeout * 1000,
       stallTimeoutMs: Math.max(5000, svc.config.block_request_timeout * 1000),
+      maxPeers: svc.config.max_peers_per_download,
       emit: (type, payload) => svc.emit(type, payload as never),
       channels: (handlers) => {
         for (const m of members) {

@@ -40,6 +40,8 @@ import {
  * control socket, the helper) handles fewer, larger chunks.
  */
 const PREFIX_CHUNK = 4 * 1024 * 1024;
+/** How often a download looks for more providers while it uses fewer than `maxPeers`. */
+const DISCOVER_EVERY_MS = 3000;
 /** While a consumer has held a chunk this long, block handling pauses for I/O every so often. */
 const CONSUMER_PAUSE_MS = 1;
 
@@ -61,6 +63,8 @@ export interface SwarmDownloadOptions {
   stallTimeoutMs: number;
   /** Opens channels to more peers offering the same manifest (called when stuck or periodically). */
   discover?: (exclude: Set<string>) => Promise<PeerChannel[]>;
+  /** Look for more providers every few seconds while fewer peers than this are used (default: never). */
+  maxPeers?: number;
   emit: <K extends keyof DownloadEvents>(type: K, payload: DownloadEvents[K]) => void;
   /** Opens a channel to a peer; the download sets the handlers. */
   channels: (handlers: ChannelHandlers) => Promise<PeerChannel[]>;
@@ -141,6 +145,7 @@ export class SwarmDownload {
     };
     this.#handlers = handlers;
     for (const ch of await this.#o.channels(handlers)) this.#add(ch);
+    this.#lastDiscovery = Date.now(); // the providers were just looked up
     if (this.#scheduler.done) return this.#finish();
     this.#timer = setInterval(() => this.#tick(), 200);
     this.#pumpAll();
@@ -341,7 +346,13 @@ export class SwarmDownload {
   #maybeStuck(noPeers: boolean): void {
     const now = Date.now();
     const stuck = noPeers || this.#scheduler.stuck;
-    if (stuck && this.#o.discover && !this.#discovering && now - this.#lastDiscovery > 1000) {
+    // Peers that started the same download later announce themselves: use them (flash crowds).
+    const periodic = this.#channels.size < (this.#o.maxPeers ?? 0) &&
+      now - this.#lastDiscovery > DISCOVER_EVERY_MS;
+    if (
+      (stuck || periodic) && this.#o.discover && !this.#discovering &&
+      now - this.#lastDiscovery > 1000
+    ) {
       this.#discovering = true;
       this.#lastDiscovery = now;
       this.#o.discover(new Set(this.#channels.keys())).then(
