@@ -129,7 +129,10 @@ export class P2pService {
       const id = ev.detail.id;
       const peer = id.toString();
       if (!this.#running || this.peerBook.isBanned(peer) || id.equals(node.peerId)) return;
-      if (node.getConnections(id).length > 0 || node.getConnections().length >= this.config.max_connections) return;
+      if (
+        node.getConnections(id).length > 0 ||
+        node.getConnections().length >= this.config.max_connections
+      ) return;
       this.emit("peer:discovered", { peer, addresses: ev.detail.multiaddrs.map(String) });
       node.dial(id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
     });
@@ -284,9 +287,12 @@ export class P2pService {
         await this.#unprovide(entry.layout.narHash);
         await this.cache.remove(hex).catch(() => {});
       } else {
+        // Seeded from the block cache, by NarHash; once the helper reports the store item,
+        // substituted() seeds it from the store and names the store path (no race for
+        // anyone waiting for the store path's "seeding" line).
         this.emit("seed:added", {
           narHash: formatNarHash(entry.layout.narHash),
-          storePath,
+          storePath: undefined,
           origin: "auto",
         });
       }
