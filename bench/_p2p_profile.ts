@@ -122,6 +122,64 @@ function depth_(key: string): number {
   return key.includes(" :0") || key.includes("ext:") ? 3 : 1;
 }
 
+/** Peak figures of `Deno.memoryUsage()` sampled in a process. */
+export interface MemoryPeaks {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  samples: number;
+}
+
+/** A running memory sampler. */
+export interface MemorySampler {
+  /** Stops sampling; the peaks (bytes). */
+  stop(): Promise<MemoryPeaks>;
+}
+
+/**
+ * Samples `Deno.memoryUsage()` of process `pid` (started through
+ * {@linkcode profiledDeno}) every `everyMs` over the inspector.
+ */
+export async function sampleMemory(pid: number, everyMs = 100): Promise<MemorySampler> {
+  const port = 20000 + (pid % 20000);
+  const list: { webSocketDebuggerUrl: string }[] = await fetch(
+    `http://127.0.0.1:${port}/json/list`,
+  ).then((r) => r.json());
+  const ws = new WebSocket(list[0]!.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  const peaks: MemoryPeaks = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, samples: 0 };
+  let next = 1;
+  ws.onmessage = (ev) => {
+    const m = JSON.parse(String(ev.data));
+    const value = m.result?.result?.value;
+    if (typeof value !== "string") return;
+    const u = JSON.parse(value) as Record<string, number>;
+    peaks.samples++;
+    for (const k of ["rss", "heapTotal", "heapUsed", "external"] as const) {
+      peaks[k] = Math.max(peaks[k], u[k] ?? 0);
+    }
+  };
+  const timer = setInterval(() => {
+    ws.send(JSON.stringify({
+      id: next++,
+      method: "Runtime.evaluate",
+      params: { expression: "JSON.stringify(Deno.memoryUsage())", returnByValue: true },
+    }));
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await new Promise((r) => setTimeout(r, everyMs));
+      ws.close();
+      return peaks;
+    },
+  };
+}
+
 /** Formats the top `n` entries of a profile. */
 export function summarize(entries: [string, number][], n = 25): string {
   const total = entries.reduce((s, [, ms]) => s + ms, 0);

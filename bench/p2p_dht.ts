@@ -37,8 +37,7 @@ const items = Number(flags.items ?? "3");
 const base = flags.dir ?? "/tmp";
 
 interface Status {
-  dhtPeers: number;
-  connections: number;
+  p2p: { dhtPeers: number; connections: number };
 }
 
 const root = await Deno.makeTempDir({ dir: base, prefix: "p2p-bench-dht-" });
@@ -70,7 +69,9 @@ try {
   const deadline = Date.now() + 120_000;
   let sizes: number[] = [];
   for (;;) {
-    sizes = await Promise.all(nodes.map((n) => n.json<Status>(["status"]).then((s) => s.dhtPeers)));
+    sizes = await Promise.all(
+      nodes.map((n) => n.json<Status>(["status"]).then((s) => s.p2p.dhtPeers)),
+    );
     if (sizes.every((s) => s >= want) || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -135,7 +136,7 @@ try {
   const stats = await Promise.all(nodes.map((n) => procStats(n.daemon.child.pid)));
   const rss = stats.map((s) => s.rssKiB / 1024);
   const cpu = stats.map((s) => s.cpu);
-  const conns = await Promise.all(nodes.map((n) => n.json<Status>(["status"])));
+  const conns = (await Promise.all(nodes.map((n) => n.json<Status>(["status"])))).map((s) => s.p2p);
 
   console.log(
     `\n${count} daemon processes, ${published.length} items, ${dht.length} lookups (${failures} failed); load average 1 min: ${
