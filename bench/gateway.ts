@@ -23,12 +23,14 @@
  * `nix-store --delete`, like every temporary file (unless `--keep`).
  *
  * Usage: `./dev bench gateway [--mb 1024] [--random 0.2] [--runs 3]
- * [--only http-none,http-zstd,gw-p2p,gw-http] [--no-xz] [--nix-xz]
+ * [--only http-none,http-zstd,gw-p2p,gw-http[,curl-p2p]] [--no-xz] [--nix-xz]
  * [--dir /tmp] [--keep] [--profile]`. `--no-xz` skips `xz -6 -T2` over the NAR (its size
  * is reported as the xz cache's); `--nix-xz` builds a real Nix xz cache
  * (single-threaded: ~100 s per 250 MB) and measures `nix copy` from it too.
+ * `curl-p2p` (not run by default) is `curl` of the NAR from a cold P2P
+ * gateway, without Nix: time to first byte and to the end.
  * `--profile` writes CPU profiles of the seeder and of the first cold P2P
- * gateway (`deno --cpu-prof`) into `bench/out/gateway-profiles/` and
+ * gateways (`gw-p2p-1`, `gw-curl-1`; `deno --cpu-prof`) into `bench/out/gateway-profiles/` and
  * summarises them on stderr. The report
  * (markdown) goes to stdout, progress to stderr.
  *
@@ -86,14 +88,16 @@ const num = (name: string, value: string | undefined, fallback: number, max = In
 const MB = num("mb", flags.mb, 1024);
 const RANDOM = num("random", flags.random, 0.2, 1);
 const RUNS = Math.round(num("runs", flags.runs, 3));
-const CONTENDERS = ["http-none", "http-zstd", "gw-p2p", "gw-http"] as const;
+const CONTENDERS = ["http-none", "http-zstd", "gw-p2p", "gw-http", "curl-p2p"] as const;
+/** Contenders run unless `--only` says otherwise. */
+const DEFAULT_CONTENDERS = ["http-none", "http-zstd", "gw-p2p", "gw-http"];
 type Contender =
   | (typeof CONTENDERS)[number]
   | "gw-p2p-warm"
   | "http-xz"
   | "curl-none"
   | "curl-gw";
-const only = new Set((flags.only ?? CONTENDERS.join(",")).split(","));
+const only = new Set((flags.only ?? DEFAULT_CONTENDERS.join(",")).split(","));
 for (const c of only) {
   if (!(CONTENDERS as readonly string[]).includes(c)) {
     throw new Error(`--only: unknown contender "${c}" (known: ${CONTENDERS.join(", ")})`);
@@ -189,19 +193,23 @@ async function copyFrom(url: string): Promise<Copy> {
   return { wall, firstByte, nixCpu: user! + sys!, nixRssKiB: rss! };
 }
 
-/** `curl` of the item's NAR as the narinfo at `base` names it, to /dev/null (no Nix): seconds. */
+/**
+ * `curl` of the item's NAR as the narinfo at `base` names it, into `wc -c`
+ * (no Nix): seconds to the first body byte and to the end.
+ */
 async function curlNar(base: string): Promise<Copy> {
   const narinfo = await (await fetch(`${base}/${item!.storePath.slice(11, 43)}.narinfo`)).text();
   const url = /^URL: (\S+)$/m.exec(narinfo)?.[1];
   if (!url) throw new Error(`${base}: narinfo without URL:\n${narinfo}`);
   const out = await sh(
-    `curl -sSf -o /dev/null -w '%{time_total} %{size_download}' '${base}/${url}'`,
+    `s=$(date +%s%N); curl -sSf '${base}/${url}' | { head -c 1 > /dev/null; f=$(date +%s%N); ` +
+      `n=$(wc -c); e=$(date +%s%N); echo $(( (f - s) / 1000 )) $(( (e - s) / 1000 )) $((n + 1)); }`,
   );
-  const [seconds, bytes] = out.split(" ").map(Number);
-  if (bytes !== item!.narSize && !url.endsWith(".zst")) {
+  const [first, total, bytes] = out.split(" ").map(Number);
+  if (bytes !== item!.narSize) {
     throw new Error(`curl ${base}/${url}: ${bytes} bytes, NarSize is ${item!.narSize}`);
   }
-  return { wall: seconds!, firstByte: NaN, nixCpu: NaN, nixRssKiB: NaN };
+  return { wall: total! / 1e6, firstByte: first! / 1e6, nixCpu: NaN, nixRssKiB: NaN };
 }
 
 /** Copies from a gateway, with the gateway's (and seeder's) CPU time and peak RSS. */
@@ -270,7 +278,10 @@ try {
   const plainXz = caches.xz ? await serve(caches.xz.dir) : undefined;
   const narinfosOnly = await serve(caches.zstd!.dir, false);
   if (flags.profile) {
-    Deno.env.set("GUIX_P2P_DENO", await profilingDeno(profileDir, ["/seeder/", "/gw-p2p-1/"]));
+    Deno.env.set(
+      "GUIX_P2P_DENO",
+      await profilingDeno(profileDir, ["/seeder/", "/gw-p2p-1/", "/gw-curl-1/"]),
+    );
   }
   note("starting the bootstrap node and the seeder (indexing the item)");
   const boot = await startBootstrap(work);
@@ -288,9 +299,10 @@ try {
     ...(only.has("gw-p2p") ? ["gw-p2p" as const] : []),
     ...(only.has("http-zstd") ? ["http-zstd" as const] : []),
     ...(only.has("gw-http") ? ["gw-http" as const] : []),
+    ...(only.has("curl-p2p") ? ["curl-p2p" as const] : []),
     ...(plainXz ? ["http-xz" as const] : []),
   ];
-  const gateways = { http: 0, p2p: 0 };
+  const gateways = { http: 0, p2p: 0, curl: 0 };
   for (let run = 0; run < RUNS; run++) {
     const rotated = [...order.slice(run % order.length), ...order.slice(0, run % order.length)];
     for (const contender of rotated) {
@@ -300,7 +312,19 @@ try {
         runs.add("curl-none", await curlNar(plainNone.url));
       } else if (contender === "http-zstd") runs.add(contender, await copyFrom(plainZstd.url));
       else if (contender === "http-xz") runs.add(contender, await copyFrom(plainXz!.url));
-      else if (contender === "gw-http") {
+      else if (contender === "curl-p2p") {
+        const gw = await startGateway(work, `gw-curl-${++gateways.curl}`, boot.address, {
+          ...trusted,
+          nix_upstream_urls: [narinfosOnly.url],
+          policy: "p2p-first",
+        });
+        try {
+          runs.add(contender, await curlNar(gw.url));
+        } finally {
+          await gw.daemon.stop();
+          await forceRemove(gw.dir);
+        }
+      } else if (contender === "gw-http") {
         const gw = await startGateway(work, `gw-http-${++gateways.http}`, boot.address, {
           ...trusted,
           nix_upstream_urls: [plainZstd.url],
@@ -361,6 +385,7 @@ try {
     "gw-http": "`nix copy --from` gateway, `http-only`, zstd NAR from upstream",
     "curl-none": "`curl` of the NAR from the plain HTTP server (no Nix)",
     "curl-gw": "`curl` of the NAR from the warm gateway (no Nix)",
+    "curl-p2p": "`curl` of the NAR from a cold gateway, 1 seeder over P2P (no Nix)",
   };
   report.push(
     `- Machine: ${await machine()}.`,
@@ -390,15 +415,16 @@ try {
       "http-xz",
       "curl-none",
       "curl-gw",
+      "curl-p2p",
     ] as const
   ) {
     if (!runs.all.has(name)) continue;
     const b = runs.best(name);
     if (name.startsWith("curl-")) {
       report.push(
-        `| ${label[name]} | ${b.wall.toFixed(2)} s | ${runs.walls(name)} | — | ${
-          (size / 1e6 / b.wall).toFixed(0)
-        } | ${(base / b.wall).toFixed(2)}× | — | — | — |`,
+        `| ${label[name]} | ${b.wall.toFixed(2)} s | ${runs.walls(name)} | ${
+          b.firstByte.toFixed(2)
+        } s | ${(size / 1e6 / b.wall).toFixed(0)} | ${(base / b.wall).toFixed(2)}× | — | — | — |`,
       );
       continue;
     }
