@@ -23,7 +23,6 @@ import { hexEncode } from "../encoding/hex.ts";
 import type { CacheEntry } from "./deno_block_cache.ts";
 import type { PeerBook } from "./peer_book.ts";
 import type { ChannelHandlers, PeerChannel } from "./peer_channel.ts";
-import { ioPause } from "./_yield.ts";
 import type { FairRateLimiter } from "./rate/mod.ts";
 import { BlockScheduler } from "./scheduler/mod.ts";
 import {
@@ -42,8 +41,6 @@ import {
 const PREFIX_CHUNK = 4 * 1024 * 1024;
 /** How often a download looks for more providers while it uses fewer than `maxPeers`. */
 const DISCOVER_EVERY_MS = 3000;
-/** While a consumer has held a chunk this long, block handling pauses for I/O every so often. */
-const CONSUMER_PAUSE_MS = 1;
 
 /** Events of a download. */
 export interface DownloadEvents {
@@ -91,9 +88,6 @@ export class SwarmDownload {
   #unpin: () => void;
   #wireBytes = 0;
   #byPeer = new Map<string, number>();
-  /** Since when a prefix consumer has held a chunk (0: every consumer is waiting for data). */
-  #consumerBusySince = 0;
-  #lastPause = 0;
 
   /** Creates the download (call {@linkcode start}). */
   constructor(options: SwarmDownloadOptions) {
@@ -213,15 +207,6 @@ export class SwarmDownload {
   }
 
   async #onBlock(ch: PeerChannel, msg: BlockMessage): Promise<void> {
-    // A consumer writing the NAR out (to the helper) needs the loop to poll I/O (_yield.ts).
-    const now = performance.now();
-    if (
-      this.#consumerBusySince > 0 && now - this.#consumerBusySince > CONSUMER_PAUSE_MS &&
-      now - this.#lastPause > CONSUMER_PAUSE_MS
-    ) {
-      await ioPause();
-      this.#lastPause = performance.now();
-    }
     this.#requests.get(ch.peer)?.delete(msg.index);
     if (this.#finished || !this.#scheduler.hasPeer(ch.peer)) return;
     const { index } = msg;
@@ -414,7 +399,6 @@ export class SwarmDownload {
     const unpin = this.#o.entry.pin();
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
-        this.#consumerBusySince = 0;
         if (pos >= narSize) {
           unpin();
           return controller.close();
@@ -440,12 +424,10 @@ export class SwarmDownload {
         const stop = Math.min(end * blockSize, narSize);
         const bytes = await this.#o.entry.read(pos, stop - pos);
         controller.enqueue(bytes);
-        this.#consumerBusySince = performance.now();
         pos = stop;
       },
       cancel: () => {
         unpin();
-        this.#consumerBusySince = 0;
         this.#consumers--;
       },
     }, { highWaterMark: 0 });
