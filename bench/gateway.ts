@@ -117,6 +117,9 @@ interface Copy {
   gwCpu?: number;
   gwRssBeforeKiB?: number;
   gwHwmKiB?: number;
+  /** Largest sampled gateway RSS (KiB) before and after Nix's first byte. */
+  gwRssBeforeFirstByteKiB?: number;
+  gwRssAfterFirstByteKiB?: number;
   /** Gateway CPU per thread group during the copy. */
   gwThreads?: string;
   /** Seeder daemon CPU seconds during the copy, and per thread group. */
@@ -219,13 +222,28 @@ async function copyFromGateway(gw: GatewayNode, seederPid?: number): Promise<Cop
   const seederThreadsBefore = seederPid ? threadCpu(seederPid) : {};
   const logStart = gw.daemon.log.length;
   const seederBefore = seederPid ? procStats(seederPid) : undefined;
+  // RSS every 100 ms, to tell the download (before Nix's first byte) from the serving.
+  const t0 = performance.now();
+  const rss: [number, number][] = [];
+  const sampler = setInterval(() => {
+    try {
+      rss.push([(performance.now() - t0) / 1000, procStats(gw.pid).rssKiB]);
+    } catch {
+      // the daemon exited; the copy fails below
+    }
+  }, 100);
   let copy: Copy;
   try {
     copy = await copyFrom(gw.url);
   } catch (e) {
     note(`${gw.name} failed; the end of its log:\n${gw.daemon.log.slice(-40).join("\n")}`);
     throw e;
+  } finally {
+    clearInterval(sampler);
   }
+  const peakOf = (list: [number, number][]) => Math.max(0, ...list.map(([, kib]) => kib));
+  copy.gwRssBeforeFirstByteKiB = peakOf(rss.filter(([t]) => t < copy.firstByte));
+  copy.gwRssAfterFirstByteKiB = peakOf(rss.filter(([t]) => t >= copy.firstByte));
   const after = procStats(gw.pid);
   copy.gwCpu = after.cpu - before.cpu;
   copy.gwRssBeforeKiB = before.rssKiB;
@@ -455,7 +473,11 @@ try {
               ? `, seeder CPU ${r.seederCpu.toFixed(2)} s (${r.seederThreads})`
               : ""
           }; ` +
-          `RSS ${mib(r.gwRssBeforeKiB ?? 0)} → peak ${mib(r.gwHwmKiB ?? 0)} MiB`,
+          `RSS ${mib(r.gwRssBeforeKiB ?? 0)} MiB before the copy, sampled peaks ${
+            mib(r.gwRssBeforeFirstByteKiB ?? 0)
+          } MiB before Nix's first byte and ${
+            mib(r.gwRssAfterFirstByteKiB ?? 0)
+          } MiB after it, VmHWM ${mib(r.gwHwmKiB ?? 0)} MiB`,
       );
     }
   }
