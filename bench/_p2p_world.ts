@@ -12,6 +12,8 @@
  * ```
  * @module
  */
+import { ControlClient } from "../src/control/client.ts";
+import { connectControlSocket } from "../src/control/deno_socket.ts";
 import { HELPER } from "../tests/support/daemon_proc.ts";
 import {
   type FixtureItem,
@@ -139,8 +141,17 @@ export async function binaryTree(dir: string, bytes: number): Promise<number> {
   return total;
 }
 
-/** Hard-links (or copies) `source` into `node`'s store as `baseName` and seeds it; resolves once announced. */
-export async function seedOn(node: SwarmNode, source: string, baseName: string): Promise<void> {
+/**
+ * Hard-links (or copies) `source` into `node`'s store as `baseName` and seeds
+ * it. With `waitAnnounced` (needs `log_level = "debug"`), resolves once the
+ * provider record is published; otherwise use {@linkcode waitForProviders}.
+ */
+export async function seedOn(
+  node: SwarmNode,
+  source: string,
+  baseName: string,
+  options: { waitAnnounced?: boolean } = {},
+): Promise<void> {
   const dest = `${node.store}/${baseName}`;
   const out = await new Deno.Command("cp", { args: ["-al", source, dest] }).output();
   if (!out.success) {
@@ -152,7 +163,57 @@ export async function seedOn(node: SwarmNode, source: string, baseName: string):
   const announced = node.daemon.log.filter((l) => /announced /.test(l)).length;
   const r = await node.cli(["seed", dest]);
   if (r.code !== 0) throw new Error(`seed on ${node.name}: ${r.stderr}`);
-  await waitForCount(node, /announced /, announced + 1, 120_000);
+  if (options.waitAnnounced) await waitForCount(node, /announced /, announced + 1, 120_000);
+}
+
+/** Runs `fn` with a control-socket client of `node`. */
+export async function withClient<T>(
+  node: SwarmNode,
+  fn: (client: ControlClient) => Promise<T>,
+): Promise<T> {
+  const client = new ControlClient(await connectControlSocket(node.daemon.socketPath));
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+/** Waits (bounded) until `node`'s DHT routing table holds at least `n` peers. */
+export async function waitForPeers(node: SwarmNode, n: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await withClient(node, async (client) => {
+    for (;;) {
+      const s = await client.admin("status") as { p2p?: { dhtPeers?: number } };
+      if ((s.p2p?.dhtPeers ?? 0) >= n) return;
+      if (Date.now() > deadline) {
+        throw new Error(`${node.name}: fewer than ${n} DHT peers after ${timeoutMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+}
+
+/**
+ * Waits (bounded) until `node` finds a provider of `storePath` through the
+ * DHT: its p2p-only lookup (the helper's `have`) returns the narinfo.
+ */
+export async function waitForProviders(
+  node: SwarmNode,
+  storePath: string,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await withClient(node, async (client) => {
+    for (;;) {
+      const [item] = await client.lookup([storePath], { policy: "p2p-only" });
+      if (item?.kind === "found") return;
+      if (Date.now() > deadline) {
+        throw new Error(`${node.name}: no provider of ${storePath} after ${timeoutMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
 }
 
 /** Waits until `node` has logged `count` lines matching `re` (bounded). */
@@ -173,14 +234,18 @@ export async function waitForCount(
   }
 }
 
-/** Starts a node (see `tests/support/swarm.ts`) with the bench's log level. */
+/**
+ * Starts a node (see `tests/support/swarm.ts`) at the default log level
+ * (`info`; the test swarms use `debug`, whose line per block costs the
+ * daemons ~5 % CPU) unless `settings` says otherwise.
+ */
 export function benchNode(
   name: string,
   dir: string,
   settings: Record<string, unknown>,
   bootstrap?: string,
 ): Promise<SwarmNode> {
-  return startNode(name, dir, settings, bootstrap);
+  return startNode(name, dir, { log_level: "info", ...settings }, bootstrap);
 }
 
 /** The outcome of one substitution. */

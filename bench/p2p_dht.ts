@@ -46,7 +46,12 @@ const loads = [await loadAverage()];
 const nodes: SwarmNode[] = [];
 try {
   const t0 = performance.now();
-  nodes.push(await benchNode("n0", `${root}/n0`, world.leecherSettings(`${root}/store`)));
+  nodes.push(
+    await benchNode("n0", `${root}/n0`, {
+      ...world.leecherSettings(`${root}/store`),
+      log_level: "debug",
+    }),
+  );
   // Started a few at a time: 30 deno start-ups at once on 2 cores time out.
   for (let i = 1; i < count; i += 4) {
     const batch = [];
@@ -55,7 +60,7 @@ try {
         benchNode(
           `n${k}`,
           `${root}/n${k}`,
-          world.leecherSettings(`${root}/store`),
+          { ...world.leecherSettings(`${root}/store`), log_level: "debug" },
           nodes[0]!.address,
         ),
       );
@@ -91,7 +96,7 @@ try {
     const src = await randomTree(`${root}/item-${j}`, MiB, 100 + j);
     // Every node has the same store_dir, so one signed narinfo serves them all.
     const item = await world.item(src, `dht-item-${j}`, `${root}/store`);
-    await seedOn(node, src, item.baseName);
+    await seedOn(node, src, item.baseName, { waitAnnounced: true });
     const line = node.daemon.log.filter((l) => /announced /.test(l)).pop() ?? "";
     published.push({
       storePath: item.storePath,

@@ -13,7 +13,6 @@
  */
 import { parseFlags } from "../src/std/cli.ts";
 import { profiledDeno, sampleMemory } from "./_p2p_profile.ts";
-import { waitForDht } from "../tests/support/swarm.ts";
 import {
   benchNode,
   loadAverage,
@@ -25,6 +24,8 @@ import {
   seedOn,
   substitute,
   table,
+  waitForPeers,
+  waitForProviders,
 } from "./_p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, { string: ["mib", "dir"], boolean: ["inspect"] });
@@ -42,7 +43,7 @@ const nodes = [boot];
 try {
   const seeder = await benchNode("seeder", `${root}/seeder`, {}, boot.address);
   nodes.push(seeder);
-  await waitForDht(seeder, 1);
+  await waitForPeers(seeder, 1);
   await seedOn(seeder, src, item.baseName);
   const leecher = await benchNode(
     "leecher",
@@ -51,7 +52,8 @@ try {
     boot.address,
   );
   nodes.push(leecher);
-  await waitForDht(leecher, 2);
+  await waitForPeers(leecher, 2);
+  await waitForProviders(leecher, item.storePath);
   const load0 = await loadAverage();
   const before = await procStats(leecher.daemon.child.pid);
   const seederBefore = await procStats(seeder.daemon.child.pid);

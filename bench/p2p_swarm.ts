@@ -19,7 +19,7 @@
  */
 import { parseFlags } from "../src/std/cli.ts";
 import type { FixtureItem } from "../tests/support/guix_cache.ts";
-import { type SwarmNode, waitForDht } from "../tests/support/swarm.ts";
+import type { SwarmNode } from "../tests/support/swarm.ts";
 import {
   benchNode,
   loadAverage,
@@ -32,6 +32,8 @@ import {
   substitute,
   type Substitution,
   table,
+  waitForPeers,
+  waitForProviders,
   type World,
 } from "./_p2p_world.ts";
 
@@ -73,7 +75,7 @@ async function capped(world: World, src: string): Promise<void> {
     nodes.push(...seeders);
     const leecherDir = `${root}/leecher`;
     const item = await world.item(src, "capped-1.0", `${leecherDir}/store`);
-    for (const s of seeders) await waitForDht(s, 1);
+    for (const s of seeders) await waitForPeers(s, 1);
     for (const s of seeders) await seedOn(s, src, item.baseName);
     const leecher = await benchNode(
       "leecher",
@@ -82,7 +84,8 @@ async function capped(world: World, src: string): Promise<void> {
       boot.address,
     );
     nodes.push(leecher);
-    await waitForDht(leecher, 5);
+    await waitForPeers(leecher, 5);
+    await waitForProviders(leecher, item.storePath);
     loads.push(await loadAverage());
     const sub = await substitute(leecher, item.storePath);
     expectSuccess(sub, item, leecher);
@@ -124,7 +127,7 @@ async function flash(world: World, src: string): Promise<void> {
   try {
     const seeder = await benchNode("seeder", `${root}/seeder`, {}, boot.address);
     nodes.push(seeder);
-    await waitForDht(seeder, 1);
+    await waitForPeers(seeder, 1);
     // One item (store path) per leecher, all with the same NAR: one DHT key, one swarm.
     const items: FixtureItem[] = [];
     for (let i = 0; i <= crowd; i++) {
@@ -141,7 +144,8 @@ async function flash(world: World, src: string): Promise<void> {
       world.leecherSettings(`${root}/l0/store`),
       boot.address,
     );
-    await waitForDht(single, 2);
+    await waitForPeers(single, 2);
+    await waitForProviders(single, items[0]!.storePath);
     loads.push(await loadAverage());
     const up0 = await upTotal();
     const s0 = await procStats(seeder.daemon.child.pid);
@@ -162,7 +166,7 @@ async function flash(world: World, src: string): Promise<void> {
         )),
     );
     nodes.push(...leechers);
-    for (const l of leechers) await waitForDht(l, 2);
+    for (const l of leechers) await waitForPeers(l, 2);
     loads.push(await loadAverage());
     const t0 = performance.now();
     const done: number[] = [];

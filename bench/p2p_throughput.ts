@@ -26,7 +26,6 @@
  * @module
  */
 import { parseFlags } from "../src/std/cli.ts";
-import { waitForDht } from "../tests/support/swarm.ts";
 import { forceRemove } from "../tests/support/tree_check.ts";
 import { rawClient, startRawServer } from "./_p2p_raw.ts";
 import { leechWithAria2, makeTorrent, seedWithAria2, startTracker } from "./_p2p_torrent.ts";
@@ -44,6 +43,8 @@ import {
   seedOn,
   substitute,
   table,
+  waitForPeers,
+  waitForProviders,
 } from "./_p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, {
@@ -81,7 +82,7 @@ for (const data of dataSets) {
   const boot = await benchNode("boot", `${root}/boot`, {});
   const seeder = await benchNode("seeder", `${root}/seeder`, {}, boot.address);
   try {
-    await waitForDht(seeder, 1);
+    await waitForPeers(seeder, 1);
     let t = performance.now();
     await seedOn(seeder, src, item.baseName);
     console.error(`  seeded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -122,8 +123,10 @@ for (const data of dataSets) {
             boot.address,
           );
           try {
-            await waitForDht(leecher, 2);
+            await waitForPeers(leecher, 2);
+            await waitForProviders(leecher, item.storePath);
             const s0 = await procStats(seeder.daemon.child.pid);
+            const l0 = await procStats(leecher.daemon.child.pid);
             const profiles = profiling
               ? [
                 await startProfile(seeder.daemon.child.pid),
@@ -151,7 +154,7 @@ for (const data of dataSets) {
               ms: sub.ms,
               fetchMs,
               wire,
-              cpuL: l1.cpu,
+              cpuL: l1.cpu - l0.cpu,
               cpuS: s1.cpu - s0.cpu,
               cpuH: sub.helperCpu,
             });
