@@ -1,16 +1,17 @@
 /**
  * The daemons of the gateway benchmark, each a separate `bin/guix-p2p
- * --daemon` process on 127.0.0.1 (tests/support/swarm.ts): a bootstrap node,
- * one seeder serving the item from /nix/store, and gateways started fresh for
- * each measured copy (empty block and narinfo caches). Also reads the P2P
+ * --daemon` process on 127.0.0.1 (tests/support/swarm.ts): a bootstrap node
+ * and one seeder serving the item from /nix/store, both restarted for each
+ * P2P copy, and gateways started fresh for each measured copy (empty block
+ * and narinfo caches). Also reads the P2P
  * traffic counters (`guix-p2p peers --json`) and the kernel's TCP byte
  * counters (`ss -tinp`) of a connection between two daemons.
  *
  * @example
  * ```ts
- * const boot = await startBootstrap(work);
- * const seeder = await startSeeder(work, boot.address, "/nix/store/…-item");
- * const gw = await startGateway(work, "gw-1", boot.address, { nix_upstream_urls: [url] });
+ * const swarm = new BenchSwarm(work, "/nix/store/…-item");
+ * await swarm.fresh();
+ * const gw = await startGateway(work, "gw-1", swarm.boot.address, { nix_upstream_urls: [url] });
  * ```
  * @module
  */
@@ -36,52 +37,92 @@ function settings(extra: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
- * Starts the bootstrap node (no gateway, seeds nothing).
+ * The bootstrap node and the one seeder. {@linkcode fresh} (re)starts both:
+ * a new bootstrap node (its DHT is in memory, so it starts empty) and the
+ * seeder restarted on its cache directory (identity and seed index kept;
+ * `seed` indexes the item the first time only). The "announced" line is a
+ * debug line and a debug daemon also logs every block it serves, so the
+ * seeder announces at `debug` and is then restarted at `info` on the same
+ * port: the provider record stays valid. Gateways seed what they fetched
+ * from peers and stay in the DHT as providers after they stop; a fresh swarm
+ * per measured copy keeps the seeder the only provider.
  *
  * @example
  * ```ts
- * const boot = await startBootstrap("/tmp/w");
+ * await using swarm = new BenchSwarm("/tmp/w", "/nix/store/…-item");
+ * await swarm.fresh();
+ * const gw = await startGateway("/tmp/w", "gw-1", swarm.boot.address, {});
  * ```
  */
-export function startBootstrap(work: string): Promise<SwarmNode> {
-  return startNode("boot", `${work}/boot`, settings({}));
-}
+export class BenchSwarm {
+  #boot: SwarmNode | undefined;
+  #seeder: SwarmNode | undefined;
+  #round = 0;
+  #port = freePort();
+  #seeded = false;
 
-/**
- * Starts the seeder and seeds `storePath` from /nix/store. The "announced"
- * line is a debug line and a debug daemon also logs every block it serves, so
- * the seeder seeds and announces at `debug`, then is restarted at `info` on
- * the same cache directory (identity and seed index kept) and the same port:
- * the provider record in the DHT stays valid and nothing is indexed again.
- *
- * @example
- * ```ts
- * const seeder = await startSeeder("/tmp/w", boot.address, "/nix/store/…-item");
- * ```
- */
-export async function startSeeder(
-  work: string,
-  bootstrap: string,
-  storePath: string,
-): Promise<SwarmNode> {
-  const dir = `${work}/seeder`;
-  const at = (level: string, port: number) =>
-    settings({ log_level: level, listen: [`/ip4/127.0.0.1/tcp/${port}`] });
-  const port = freePort();
-  const first = await startNode("seeder", dir, at("debug", port), bootstrap);
-  const r = await first.cli(["seed", storePath]);
-  if (r.code !== 0) throw new Error(`guix-p2p seed ${storePath}: ${r.stderr}`);
-  await first.daemon.waitForLog(/announced /, 300_000);
-  await first.daemon.stop();
-  const node = await startNode("seeder", dir, at("info", port), bootstrap);
-  if (node.peerId !== first.peerId) {
-    throw new Error(`the seeder restarted as ${node.peerId}, not ${first.peerId}`);
+  /** Describes the swarm of `work` for `storePath` (call {@linkcode fresh}). */
+  constructor(readonly work: string, readonly storePath: string) {}
+
+  /** The bootstrap node. @throws before the first {@linkcode fresh}. */
+  get boot(): SwarmNode {
+    if (!this.#boot) throw new Error("BenchSwarm: call fresh() first");
+    return this.#boot;
   }
-  const seeds = await node.json<{ storePath?: string }[]>(["seeds"]);
-  if (!seeds.some((s) => s.storePath === storePath)) {
-    throw new Error(`the restarted seeder does not seed ${storePath}: ${JSON.stringify(seeds)}`);
+
+  /** The seeder (running at `info`). @throws before the first {@linkcode fresh}. */
+  get seeder(): SwarmNode {
+    if (!this.#seeder) throw new Error("BenchSwarm: call fresh() first");
+    return this.#seeder;
   }
-  return node;
+
+  /** Restarts both nodes; resolves once the seeder has announced the item to the new DHT. */
+  async fresh(): Promise<void> {
+    await this.stop();
+    const n = ++this.#round;
+    const boot = await startNode("boot", `${this.work}/boot-${n}`, settings({}));
+    this.#boot = boot;
+    const at = (level: string) =>
+      settings({
+        log_level: level,
+        listen: [`/ip4/127.0.0.1/tcp/${this.#port}`],
+        cache_dir: `${this.work}/seeder/cache`,
+      });
+    const first = await startNode(
+      "seeder",
+      `${this.work}/seeder-announce-${n}`,
+      at("debug"),
+      boot.address,
+    );
+    if (!this.#seeded) {
+      const r = await first.cli(["seed", this.storePath]);
+      if (r.code !== 0) throw new Error(`guix-p2p seed ${this.storePath}: ${r.stderr}`);
+      this.#seeded = true;
+    }
+    await first.daemon.waitForLog(/announced /, 300_000);
+    await first.daemon.stop();
+    const seeder = await startNode("seeder", `${this.work}/seeder-${n}`, at("info"), boot.address);
+    this.#seeder = seeder;
+    if (seeder.peerId !== first.peerId) {
+      throw new Error(`the seeder restarted as ${seeder.peerId}, not ${first.peerId}`);
+    }
+    const seeds = await seeder.json<{ storePath?: string }[]>(["seeds"]);
+    if (!seeds.some((s) => s.storePath === this.storePath)) {
+      throw new Error(`the seeder does not seed ${this.storePath}: ${JSON.stringify(seeds)}`);
+    }
+  }
+
+  /** Stops both nodes. */
+  async stop(): Promise<void> {
+    await this.#seeder?.daemon.stop();
+    await this.#boot?.daemon.stop();
+    this.#seeder = this.#boot = undefined;
+  }
+
+  /** Stops both nodes. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
 }
 
 /**

@@ -5,11 +5,10 @@
  * server holding the same signed cache uncompressed (the baseline) and
  * zstd-compressed, measured in the same run: best of N, contenders
  * interleaved, a fresh client store and XDG cache for every copy, a fresh
- * gateway daemon (empty caches, default settings) for every cold copy. A
- * gateway seeds what it fetched from peers (`auto_seed = "p2p"`), so the DHT
- * keeps provider records of the stopped gateways of earlier runs: they refuse
- * connections at once and the seeder stays the only source (checked: every
- * NAR byte is counted as coming from the seeder).
+ * gateway daemon (empty caches, default settings) for every cold copy, and a
+ * fresh DHT for every P2P copy (a gateway seeds what it fetched from peers,
+ * so stopped gateways would stay in the DHT as providers; checked: every
+ * block comes from the seeder).
  *
  * Also measured: a second copy from the same gateway (NAR in its block
  * cache), a gateway fetching from the upstream over HTTP (`policy =
@@ -64,12 +63,11 @@ import {
 } from "./_gw_measure.ts";
 import { profilingDeno, summarizeProfiles } from "./_gw_profile.ts";
 import {
+  BenchSwarm,
   type GatewayNode,
   type PeerReport,
   peerTraffic,
-  startBootstrap,
   startGateway,
-  startSeeder,
   TcpMeter,
 } from "./_gw_swarm.ts";
 
@@ -298,17 +296,21 @@ try {
   if (flags.profile) {
     Deno.env.set(
       "GUIX_P2P_DENO",
-      await profilingDeno(profileDir, ["/seeder/", "/gw-p2p-1/", "/gw-curl-1/"]),
+      await profilingDeno(profileDir, ["/seeder-1/", "/gw-p2p-1/", "/gw-curl-1/"]),
     );
   }
   note("starting the bootstrap node and the seeder (indexing the item)");
-  const boot = await startBootstrap(work);
-  cleanup.push(() => boot.daemon.stop());
+  const swarm = new BenchSwarm(work, item.storePath);
+  cleanup.push(() => swarm.stop());
   const t0 = performance.now();
-  const seeder = await startSeeder(work, boot.address, item.storePath);
-  cleanup.push(() => seeder.daemon.stop());
+  await swarm.fresh();
   const seedSeconds = (performance.now() - t0) / 1000;
-  const seederPid = seeder.daemon.child.pid;
+  let swarmIsFresh = true;
+  /** A DHT where the seeder is the only provider (earlier gateways announced the item too). */
+  const freshSwarm = async () => {
+    if (!swarmIsFresh) await swarm.fresh();
+    swarmIsFresh = false;
+  };
   const trusted = { nix_trusted_public_keys: [item.publicKey] };
 
   // --- Interleaved runs; the starting contender rotates from run to run.
@@ -331,7 +333,8 @@ try {
       } else if (contender === "http-zstd") runs.add(contender, await copyFrom(plainZstd.url));
       else if (contender === "http-xz") runs.add(contender, await copyFrom(plainXz!.url));
       else if (contender === "curl-p2p") {
-        const gw = await startGateway(work, `gw-curl-${++gateways.curl}`, boot.address, {
+        await freshSwarm();
+        const gw = await startGateway(work, `gw-curl-${++gateways.curl}`, swarm.boot.address, {
           ...trusted,
           nix_upstream_urls: [narinfosOnly.url],
           policy: "p2p-first",
@@ -343,7 +346,7 @@ try {
           await forceRemove(gw.dir);
         }
       } else if (contender === "gw-http") {
-        const gw = await startGateway(work, `gw-http-${++gateways.http}`, boot.address, {
+        const gw = await startGateway(work, `gw-http-${++gateways.http}`, swarm.boot.address, {
           ...trusted,
           nix_upstream_urls: [plainZstd.url],
           policy: "http-only",
@@ -355,7 +358,10 @@ try {
           await forceRemove(gw.dir);
         }
       } else {
-        const gw = await startGateway(work, `gw-p2p-${++gateways.p2p}`, boot.address, {
+        await freshSwarm();
+        const { seeder } = swarm;
+        const seederPid = seeder.daemon.child.pid;
+        const gw = await startGateway(work, `gw-p2p-${++gateways.p2p}`, swarm.boot.address, {
           ...trusted,
           nix_upstream_urls: [narinfosOnly.url],
           policy: "p2p-first",
@@ -473,11 +479,11 @@ try {
               ? `, seeder CPU ${r.seederCpu.toFixed(2)} s (${r.seederThreads})`
               : ""
           }; ` +
-          `RSS ${mib(r.gwRssBeforeKiB ?? 0)} MiB before the copy, sampled peaks ${
-            mib(r.gwRssBeforeFirstByteKiB ?? 0)
-          } MiB before Nix's first byte and ${
-            mib(r.gwRssAfterFirstByteKiB ?? 0)
-          } MiB after it, VmHWM ${mib(r.gwHwmKiB ?? 0)} MiB`,
+          `RSS ${mib(r.gwRssBeforeKiB ?? 0)} MiB before the copy, ${
+            r.gwRssBeforeFirstByteKiB
+              ? `sampled peaks ${mib(r.gwRssBeforeFirstByteKiB)} MiB before Nix's first byte and `
+              : "sampled peak "
+          }${mib(r.gwRssAfterFirstByteKiB ?? 0)} MiB after it, VmHWM ${mib(r.gwHwmKiB ?? 0)} MiB`,
       );
     }
   }
