@@ -38,7 +38,7 @@ export interface ChannelHandlers {
 
 type Pending =
   | { kind: "manifest"; resolve: (m: Manifest | "not-found") => void; reject: (e: Error) => void }
-  | { kind: "blocks"; outstanding: number[] };
+  | { kind: "blocks"; outstanding: number[]; cancelled?: Set<number> };
 
 /** Raised for a peer's protocol violation. */
 export class PeerFaultError extends Error {
@@ -144,11 +144,17 @@ export class PeerChannel {
     return id;
   }
 
-  /** Withdraws `indexes` of request `id` (they will not be answered if not yet sent). */
+  /**
+   * Withdraws `indexes` of request `id` (they will not be answered if not yet
+   * sent; a block already on its way is accepted and dropped).
+   */
   cancel(id: number, indexes: number[]): void {
     const p = this.#pending.get(id);
     if (p?.kind !== "blocks") return;
     p.outstanding = p.outstanding.filter((i) => !indexes.includes(i));
+    // A block the responder had already started sending still arrives: expect it.
+    p.cancelled ??= new Set();
+    for (const i of indexes) p.cancelled.add(i);
     if (p.outstanding.length === 0) this.#pending.delete(id);
     this.#send(encodeFrame({ kind: "cancel", id, indexes })).catch(() => {});
   }
@@ -192,6 +198,7 @@ export class PeerChannel {
         }
         if (msg.kind === "block") {
           const at = p.outstanding.indexOf(msg.index);
+          if (at < 0 && p.cancelled?.delete(msg.index)) continue; // cancelled, sent anyway
           if (at < 0) {
             throw new PeerFaultError(
               `${this.peer}: block ${msg.index} was not requested in ${msg.id}`,
