@@ -133,7 +133,14 @@ export class BlockServer {
       await reader;
       await stream.close().catch(() => {});
     } catch (e) {
-      stream.abort(e instanceof Error ? e : new Error(String(e)));
+      const error = e instanceof Error ? e : new Error(String(e));
+      if (!signal.aborted) {
+        this.#o.emit("stream:rejected", {
+          peer,
+          reason: `reset: ${error.message || error.name}`,
+        });
+      }
+      stream.abort(error);
       await reader.catch(() => {});
     } finally {
       const n = (this.#streams.get(peer) ?? 1) - 1;

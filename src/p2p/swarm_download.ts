@@ -281,7 +281,8 @@ export class SwarmDownload {
       this.#o.emit("peer:penalised", { peer: ch.peer, reason: error.message, banned });
     }
     if (this.#channels.get(ch.peer) === ch) {
-      this.#drop(ch.peer, error ? error.message : "stream closed");
+      // Some libp2p errors carry no message: name the class at least.
+      this.#drop(ch.peer, error ? error.message || error.name || String(error) : "stream closed");
     }
   }
 
