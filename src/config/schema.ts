@@ -93,6 +93,7 @@ export interface Config {
   nix_trusted_public_keys: string[];
   nix_store_dir: string;
   gateway_priority: number;
+  gateway_verify_first: "uncorroborated" | "never";
 }
 
 /** A configuration key's definition. */
@@ -540,6 +541,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: "30",
     default: () => 30,
     parse: int(0, 1000),
+  }),
+  def({
+    key: "gateway_verify_first",
+    section: "Nix gateway",
+    doc:
+      'A NAR that only one peer vouches for (or that peers disagree on) is, with "uncorroborated", downloaded and checked against the NarHash before the gateway sends its first byte, so a lying peer costs time, never a failed Nix copy. "never" streams at once (faster cold copies); a lying peer then makes that copy fail (Nix still never imports bad bytes) and is banned.',
+    defaultText: '"uncorroborated"',
+    default: () => "uncorroborated" as const,
+    parse: oneOf(["uncorroborated", "never"] as const),
   }),
 ] as KeySpec[];
 

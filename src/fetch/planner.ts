@@ -67,7 +67,17 @@ export class FetchPlanner {
   async fetch(
     target: FetchTarget,
     sink: FetchSink,
-    options: { signal: AbortSignal; policy: Policy; rewind?: boolean },
+    options: {
+      signal: AbortSignal;
+      policy: Policy;
+      /** The consumer can discard what it got and start again (the helper can, an HTTP response cannot). */
+      rewind?: boolean;
+      /**
+       * Without rewind: whether sources marked `verifyFirst` (uncorroborated P2P manifests) are
+       * checked in full before their first byte is sent. Default true.
+       */
+      verifyFirst?: boolean;
+    },
   ): Promise<number> {
     const transfer = this.#nextTransfer++;
     const started = performance.now();
@@ -83,6 +93,7 @@ export class FetchPlanner {
     const attempts: string[] = [];
     const used: TransferEvents["transfer:done"]["sources"] = [];
     let sent = 0;
+    let preverified = false;
     const failed = (source: NarSource, offset: number, error: string, where = "") => {
       attempts.push(`${source.url}${where}: ${error}`);
       this.#emit("transfer:source-failed", {
@@ -99,14 +110,19 @@ export class FetchPlanner {
         const before = sent;
         let opened;
         try {
-          if (source.verifyFirst && !options.rewind && sent === 0) {
+          preverified = false;
+          if (
+            source.verifyFirst && !options.rewind && options.verifyFirst !== false && sent === 0
+          ) {
             // Download and check the whole NAR before sending any of it.
             const check = await this.#verifyWhole(source, target, options.signal);
             if (!check.ok) {
-              source.rejected?.();
+              // Only a NAR proven wrong is a lie; a stall or a lost peer is not.
+              if (check.lie) source.rejected?.();
               failed(source, 0, check.reason);
               continue;
             }
+            preverified = true;
           }
           opened = await source.open(sent, { signal: options.signal });
         } catch (e) {
@@ -128,7 +144,16 @@ export class FetchPlanner {
         });
         const position = { sent };
         try {
-          await this.#pump(opened, source, target, hash, position, sink, transfer);
+          // A pre-verified NAR is read back from our own cache: no second hash pass.
+          await this.#pump(
+            opened,
+            source,
+            target,
+            preverified ? undefined : hash,
+            position,
+            sink,
+            transfer,
+          );
           sent = position.sent;
         } catch (e) {
           if (options.signal.aborted) throw e;
@@ -149,7 +174,7 @@ export class FetchPlanner {
           });
         }
         if (sent === target.narSize) {
-          const digest = hash.digest();
+          const digest = preverified ? target.narHashDigest : hash.digest();
           if (!equal(digest, target.narHashDigest)) {
             mismatch = new NarHashMismatchError(
               target.storePath,
@@ -198,7 +223,7 @@ export class FetchPlanner {
     opened: { stream: ReadableStream<Uint8Array>; transferred(): number },
     source: NarSource,
     target: FetchTarget,
-    hash: Sha256,
+    hash: Sha256 | undefined,
     position: { sent: number },
     sink: FetchSink,
     transfer: number,
@@ -211,7 +236,7 @@ export class FetchPlanner {
       const out = pending.length === 1 ? pending[0]! : concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
-      hash.update(out);
+      hash?.update(out);
       await sink.data(out);
       position.sent += out.length;
     };
@@ -247,26 +272,31 @@ export class FetchPlanner {
     source: NarSource,
     target: FetchTarget,
     signal: AbortSignal,
-  ): Promise<{ ok: true } | { ok: false; reason: string }> {
+  ): Promise<{ ok: true } | { ok: false; reason: string; lie: boolean }> {
     const h = new Sha256();
     try {
       const opened = await source.open(0, { signal });
       for await (const chunk of opened.stream) {
         h.update(chunk);
         if (h.byteLength > target.narSize) {
-          return { ok: false, reason: `more than NarSize (${target.narSize}) bytes` };
+          return { ok: false, reason: `more than NarSize (${target.narSize}) bytes`, lie: true };
         }
       }
     } catch (e) {
       if (signal.aborted) throw e;
-      return { ok: false, reason: (e as Error).message };
+      return { ok: false, reason: (e as Error).message, lie: false };
     }
     if (h.byteLength !== target.narSize) {
-      return { ok: false, reason: `${h.byteLength} bytes, NarSize is ${target.narSize}` };
+      return {
+        ok: false,
+        reason: `${h.byteLength} bytes, NarSize is ${target.narSize}`,
+        lie: false,
+      };
     }
     const digest = h.digest();
     return equal(digest, target.narHashDigest) ? { ok: true } : {
       ok: false,
+      lie: true,
       reason:
         new NarHashMismatchError(target.storePath, target.narHash, formatNarHash(digest)).message,
     };

@@ -276,7 +276,12 @@ export class Gateway {
     };
     const body = plannedNarBody(
       (sink, signal) =>
-        side.planner.fetch(target, sink, { signal, policy: c.policy, rewind: false }),
+        side.planner.fetch(target, sink, {
+          signal,
+          policy: c.policy,
+          rewind: false,
+          verifyFirst: c.gateway_verify_first !== "never",
+        }),
       offset,
     );
     return new Reply(status, body, headers);
