@@ -72,7 +72,7 @@ function factory(sources: NarSource[]): SourceFactory {
 
 function collector() {
   const events: { kind: string; offset?: number }[] = [];
-  let data: number[] = [];
+  let data: Uint8Array[] = [];
   const sink: FetchSink = {
     source: (info) => {
       events.push({ kind: "source", offset: info.offset });
@@ -81,11 +81,20 @@ function collector() {
     },
     progress: () => Promise.resolve(),
     data: (bytes) => {
-      data.push(...bytes);
+      data.push(bytes.slice());
       return Promise.resolve();
     },
   };
-  return { sink, events, bytes: () => new Uint8Array(data) };
+  const bytes = () => {
+    const out = new Uint8Array(data.reduce((n, d) => n + d.length, 0));
+    let off = 0;
+    for (const d of data) {
+      out.set(d, off);
+      off += d.length;
+    }
+    return out;
+  };
+  return { sink, events, bytes };
 }
 
 const lie = NAR.map((b) => b ^ 1);
