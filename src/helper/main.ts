@@ -176,18 +176,30 @@ async function substituteLoop(
     }
     try {
       const done = await substituteItem(request, session, reporter);
-      fd4.write(done.line);
+      // Tell the daemon first (for auto-seeding): guix-daemon may kill this
+      // process as soon as it has read the status line. Bounded: it is only
+      // informational and must not hold the status back for long.
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         const client = await session.daemon.client();
-        await client.substituted({
-          storePath: request.storePath,
-          narHash: done.narinfo.narHash,
-          narSize: done.narinfo.narSize,
-          source: done.source,
-        });
+        await Promise.race([
+          client.substituted({
+            storePath: request.storePath,
+            narHash: done.narinfo.narHash,
+            narSize: done.narinfo.narSize,
+            source: done.source,
+          }),
+          new Promise((
+            _,
+            reject,
+          ) => (timer = setTimeout(() => reject(new Error("slow daemon")), 2000))),
+        ]);
       } catch {
-        session.daemon.reset(); // informational only
+        session.daemon.reset();
+      } finally {
+        clearTimeout(timer);
       }
+      fd4.write(done.line);
     } catch (e) {
       if (e instanceof ControlConnectionError && builtin && session.routing !== "builtin-first") {
         session.daemon.reset();
