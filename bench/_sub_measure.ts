@@ -57,13 +57,17 @@ export async function timedShell(
   return { wall, cpu: user! + sys!, rssKiB: rss! };
 }
 
-/** A process's peak resident set (VmHWM, KiB) and CPU seconds (utime + stime), read from /proc. */
+/**
+ * A process's peak resident set (VmHWM, KiB) and CPU seconds, read from
+ * /proc: its own threads' utime + stime plus those of the children it has
+ * waited for (the daemon's `lzip -dc` decoders).
+ */
 export function procStats(pid: number): { hwmKiB: number; cpu: number } {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const hwm = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
   return { hwmKiB: hwm, cpu: ticks / 100 };
 }
 
