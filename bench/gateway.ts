@@ -72,7 +72,7 @@ import {
 } from "./_gw_swarm.ts";
 
 const { flags } = parseFlags(Deno.args, {
-  string: ["mb", "random", "runs", "only", "dir"],
+  string: ["mb", "random", "runs", "only", "dir", "verify-first"],
   boolean: ["keep", "no-xz", "nix-xz", "profile"],
   positionals: false,
 });
@@ -365,6 +365,8 @@ try {
           ...trusted,
           nix_upstream_urls: [narinfosOnly.url],
           policy: "p2p-first",
+          // --verify-first never: stream a single seeder's NAR at once (see docs/gateway.md).
+          ...(flags["verify-first"] ? { gateway_verify_first: flags["verify-first"] } : {}),
         });
         try {
           const meter = new TcpMeter(gw.pid, seederPid);

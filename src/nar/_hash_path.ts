@@ -34,6 +34,11 @@ export interface HashPathOptions {
   worker?: boolean | undefined;
   /** Called when the hashing moves to the worker thread (diagnostics, tests). */
   onHandover?: (() => void) | undefined;
+  /**
+   * Wait (up to 30 s) for the worker to load instead of hashing here once
+   * 64 MiB are held (tests: the hand-over is then deterministic).
+   */
+  awaitWorker?: boolean | undefined;
 }
 
 /** See the module documentation. */
@@ -67,6 +72,15 @@ export async function hashPathImpl(
     { digest: Uint8Array; size: number }
   >();
   result.catch(() => {});
+  let readyWaiter: (() => void) | undefined;
+  const waitReady = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 30_000);
+      readyWaiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   const start = () => {
     try {
       worker = new Worker(new URL("./_hash_worker.ts", import.meta.url).href, { type: "module" });
@@ -78,6 +92,7 @@ export async function hashPathImpl(
       const data = event.data;
       if (data === "ready") {
         ready = true;
+        readyWaiter?.();
       } else if (data instanceof Uint8Array) {
         inFlight--;
         if (data.byteLength === DEFAULT_CHUNK_SIZE) spare.push(data);
@@ -118,6 +133,11 @@ export async function hashPathImpl(
         held.push(chunk);
         heldBytes += chunk.length;
         if (!worker && !workerFailed && heldBytes >= WORKER_START_BYTES) start();
+        if (options.awaitWorker && worker && !ready && !workerFailed) {
+          return waitReady().then(() => {
+            if (!ready) throw new Error("the hashing worker did not start within 30 s");
+          });
+        }
         if (heldBytes >= MAX_HELD_BYTES && !(worker && ready)) {
           // No worker (yet): hash here from now on.
           worker?.terminate();

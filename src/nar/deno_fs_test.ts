@@ -199,12 +199,14 @@ Deno.test({
       for (let i = 0; i < big.length; i += 4096) big[i] = i & 0xff;
       await Deno.writeFile(`${dir}/t/big`, big);
       await Deno.writeTextFile(`${dir}/t/small`, "x");
-      // The first worker of a process may be slow to start (on a cold Deno cache
-      // its module is compiled first) and then this thread rightly hashes alone;
-      // once warm, the hand-over must happen.
-      await hashPathImpl(`${dir}/t`, {});
+      // A worker may be slow to start (on a cold Deno cache its module is
+      // compiled first) and then this thread rightly hashes alone; the test
+      // waits for it so that the hand-over itself is what is checked.
       let handedOver = 0;
-      const viaWorker = await hashPathImpl(`${dir}/t`, { onHandover: () => handedOver++ });
+      const viaWorker = await hashPathImpl(`${dir}/t`, {
+        onHandover: () => handedOver++,
+        awaitWorker: true,
+      });
       assertEquals(handedOver, 1);
       assertEquals(await hashPathImpl(`${dir}/t`, { worker: false }), viaWorker);
       const stream = await hashNarStream(dumpPath(`${dir}/t`));
