@@ -437,7 +437,21 @@ Deno.test({
       );
       await Deno.writeFile(`${root}/bad.nar`, bytes);
       await Deno.chmod(`${root}/bad.nar`, 0o644);
-      const script = new URL("../src/nar/mod.ts", import.meta.url).href;
+      // The checkout may sit under a 0700 directory (a `mktemp -d` clone):
+      // give the unprivileged child its own readable copy of the sources.
+      const src = new URL("../src", import.meta.url).pathname;
+      for (
+        const [cmd, ...args] of [["cp", "-r", src, `${root}/src`], [
+          "chmod",
+          "-R",
+          "a+rX",
+          `${root}/src`,
+        ]]
+      ) {
+        const done = await new Deno.Command(cmd!, { args }).output();
+        assertEquals(done.success, true, `${cmd} failed: ${new TextDecoder().decode(done.stderr)}`);
+      }
+      const script = `file://${root}/src/nar/mod.ts`;
       const code = `
         import { restoreNarToPath } from ${JSON.stringify(script)};
         console.log("uid " + Deno.uid());
