@@ -183,6 +183,10 @@ async function flash(world: World, src: string): Promise<void> {
     const crowdCpu = (await Promise.all(leechers.map((l) => procStats(l.daemon.child.pid))))
       .reduce((n, s) => n + s.cpu, 0) + subs.reduce((n, s) => n + s.helperCpu, 0);
     const narSize = items[0]!.narSize;
+    // What the leechers got from each other (wire bytes, as their peers tables count them).
+    const ids = new Set(leechers.map((l) => l.peerId));
+    const fromLeechers = (await Promise.all(leechers.map((l) => l.json<PeerRow[]>(["peers"]))))
+      .flat().filter((p) => ids.has(p.peerId)).reduce((n, p) => n + p.bytesDown, 0);
     console.log(
       `\n### flash crowd: 1 seeder, ${crowd} leechers together, NAR ${
         (narSize / MiB).toFixed(0)
@@ -204,6 +208,7 @@ async function flash(world: World, src: string): Promise<void> {
       ],
       ["seeder upload, single leecher, × NAR", ((up1 - up0) / narSize).toFixed(2), "", ""],
       ["seeder upload, crowd, × NAR", ((up2 - up1) / narSize).toFixed(2), "", "≤ 3"],
+      ["leechers from each other, × NAR", (fromLeechers / narSize).toFixed(2), "", ""],
       [
         "leecher + helper CPU per leecher, s (alone → in the crowd)",
         `${aloneCpu.toFixed(1)} → ${(crowdCpu / crowd).toFixed(1)}`,

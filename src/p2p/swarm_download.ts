@@ -97,6 +97,8 @@ export class SwarmDownload {
       blockCount: options.manifest.blockCount,
       now: () => performance.now(),
       requestTimeoutMs: options.requestTimeoutMs,
+      // Its own tie order: leechers of a flash crowd fetch different blocks.
+      tieSeed: crypto.getRandomValues(new Uint32Array(1))[0]!,
     });
     for (let i = 0; i < options.manifest.blockCount; i++) {
       if (options.entry.has(i)) this.#scheduler.markPresent(i);

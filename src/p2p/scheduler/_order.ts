@@ -3,7 +3,8 @@
  * indexes sorted by rarity (number of peers that can serve the block, fewest
  * first) with ties in index order (or a fixed shuffled order), blocks nobody
  * can serve last; and a bit set over that order marking the blocks still
- * wanted (missing and not in flight), scanned a 32-bit word at a time.
+ * wanted (missing and not in flight), scanned a 32-bit word at a time. A
+ * second tie order, shuffled by a caller's seed, can be chosen per rebuild.
  *
  * @example
  * ```ts
@@ -21,14 +22,22 @@ export class WantedOrder {
   readonly #n: number;
   /** Tie order: identity, or a fixed shuffle. */
   readonly #tie: Uint32Array;
+  readonly #seed: number | undefined;
+  /** Tie order shuffled by `#seed`, made on first use. */
+  #seededTie: Uint32Array | undefined;
   #order: Uint32Array;
   #pos: Uint32Array;
   #bits: Uint32Array;
   #firstWord = 0;
 
-  /** `n` blocks; `shuffled` breaks rarity ties by a fixed pseudo-random order instead of index order. */
-  constructor(n: number, shuffled: boolean) {
+  /**
+   * `n` blocks; `shuffled` breaks rarity ties by a fixed pseudo-random order
+   * instead of index order; `seed` gives the order {@linkcode rebuild} uses
+   * when asked for seeded ties.
+   */
+  constructor(n: number, shuffled: boolean, seed?: number) {
     this.#n = n;
+    this.#seed = seed;
     this.#tie = new Uint32Array(n);
     for (let i = 0; i < n; i++) this.#tie[i] = i;
     if (shuffled) shuffle(this.#tie, 0x9e3779b9 ^ n);
@@ -41,10 +50,17 @@ export class WantedOrder {
   /**
    * Re-sorts by `min(avail, cap)` (a counting sort: linear) and rebuilds the
    * wanted set from `wanted`. Blocks nobody has go last; `cap` 1 keeps index
-   * order among the others.
+   * order among the others. `seeded` breaks ties by the order shuffled by the
+   * constructor's `seed` (when one was given).
    */
-  rebuild(avail: Uint16Array, wanted: (i: number) => boolean, cap: number): void {
+  rebuild(
+    avail: Uint16Array,
+    wanted: (i: number) => boolean,
+    cap: number,
+    seeded = false,
+  ): void {
     const n = this.#n;
+    const tie = seeded && this.#seed !== undefined ? this.#seededTies(this.#seed) : this.#tie;
     let maxKey = 0;
     const key = (i: number): number => {
       const a = avail[i]!;
@@ -65,7 +81,7 @@ export class WantedOrder {
     for (let b = 1; b < counts.length; b++) counts[b]! += counts[b - 1]!;
     const order = this.#order;
     for (let t = 0; t < n; t++) {
-      const i = this.#tie[t]!;
+      const i = tie[t]!;
       order[counts[bucket(i)]!++] = i;
     }
     const bits = this.#bits;
@@ -76,6 +92,15 @@ export class WantedOrder {
       if (wanted(i)) bits[p >>> 5]! |= 1 << (p & 31);
     }
     this.#firstWord = 0;
+  }
+
+  #seededTies(seed: number): Uint32Array {
+    if (!this.#seededTie) {
+      this.#seededTie = new Uint32Array(this.#n);
+      for (let i = 0; i < this.#n; i++) this.#seededTie[i] = i;
+      shuffle(this.#seededTie, seed);
+    }
+    return this.#seededTie;
   }
 
   /** Marks block `i` wanted. */

@@ -13,7 +13,9 @@
  * - wanted blocks go out rarest first (held by the fewest peers; counts from
  *   `rarityCap` up are equal), ties in index order, so with full seeders the
  *   download runs in order and the contiguous verified prefix, which streams
- *   to the consumer, advances steadily; a peer that delivers later than the
+ *   to the consumer, advances steadily; while a partial peer (a leecher) is
+ *   known, ties go in an order shuffled by the download's `tieSeed`, so that
+ *   leechers of one swarm hold different blocks to trade; a peer that delivers later than the
  *   quickest one by Δ starts looking `Δ × total rate` blocks past the prefix
  *   (lower blocks if there are none), so its blocks arrive about when the
  *   stream needs them;
@@ -117,6 +119,8 @@ export class BlockScheduler {
   #wantedAvail = 0;
   readonly #order: WantedOrder;
   #orderDirty = true;
+  /** Peers whose availability is not "all". */
+  #partialPeers = 0;
   /** In-flight copies per block, in order of each block's first outstanding request. */
   readonly #inflight = new Map<number, Copy[]>();
   /** Every in-flight copy, oldest first. */
@@ -176,7 +180,10 @@ export class BlockScheduler {
     this.#queueDelayMs = queueDelay;
     this.#present = new Uint8Array(o.blockCount);
     this.#avail = new Uint16Array(o.blockCount);
-    this.#order = new WantedOrder(o.blockCount, !(o.preferInOrder ?? true));
+    if (o.tieSeed !== undefined && !Number.isInteger(o.tieSeed)) {
+      throw new SchedulerError(`BlockScheduler: tieSeed must be an integer, got ${o.tieSeed}`);
+    }
+    this.#order = new WantedOrder(o.blockCount, !(o.preferInOrder ?? true), o.tieSeed);
   }
 
   // ---------------------------------------------------------------- peers
@@ -195,6 +202,7 @@ export class BlockScheduler {
     this.#checkHave("addPeer", peer, have);
     const p = new PeerState(peer, have, this.#initialWindow, this.#maxWindow);
     this.#peers.set(peer, p);
+    this.#countPartial(have, 1);
     this.#forEachServed(p, (i) => this.#incAvail(i));
   }
 
@@ -203,6 +211,8 @@ export class BlockScheduler {
     const p = this.#peer("updateHave", peer);
     this.#checkHave("updateHave", peer, have);
     this.#forEachServed(p, (i) => this.#decAvail(i));
+    this.#countPartial(p.have, -1);
+    this.#countPartial(have, 1);
     p.have = have;
     p.lacks.clear();
     this.#forEachServed(p, (i) => this.#incAvail(i));
@@ -217,6 +227,7 @@ export class BlockScheduler {
       if (this.#drop(c, now)) requeued.push(c.index);
     }
     this.#forEachServed(p, (i) => this.#decAvail(i));
+    this.#countPartial(p.have, -1);
     this.#peers.delete(peer);
     return requeued;
   }
@@ -551,8 +562,21 @@ export class BlockScheduler {
     if (counted) this.#decAvail(index);
   }
 
+  /** Counts partial peers; the tie order changes when the first one comes or the last one goes. */
+  #countPartial(have: BlockAvailability | "all", delta: 1 | -1): void {
+    if (have === "all") return;
+    const before = this.#partialPeers;
+    this.#partialPeers += delta;
+    if ((before === 0) !== (this.#partialPeers === 0)) this.#orderDirty = true;
+  }
+
   #rebuildOrder(): void {
-    this.#order.rebuild(this.#avail, (i) => this.#wanted(i), this.#rarest ? this.#rarityCap : 1);
+    this.#order.rebuild(
+      this.#avail,
+      (i) => this.#wanted(i),
+      this.#rarest ? this.#rarityCap : 1,
+      this.#partialPeers > 0,
+    );
     this.#orderDirty = false;
   }
 

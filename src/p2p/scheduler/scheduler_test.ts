@@ -266,6 +266,45 @@ Deno.test("preferInOrder: false spreads requests in a fixed shuffled order", () 
   assertEquals(s2.next("a"), got, "the order is reproducible");
 });
 
+Deno.test("tieSeed: in order with full seeders; each download its own order while a leecher is known", () => {
+  const crowd = (seed: number) => {
+    const { s } = setup({
+      blockCount: 256,
+      initialWindow: 32,
+      endgameDuplicates: 0,
+      tieSeed: seed,
+    });
+    s.addPeer("seeder", "all");
+    return s;
+  };
+  const alone = crowd(1);
+  assertEquals(alone.next("seeder"), range(0, 32), "only full seeders: index order (streaming)");
+
+  // Two leechers of one flash crowd, each also knowing the other (still at block 0).
+  const a = crowd(1), b = crowd(2), again = crowd(1);
+  for (const s of [a, b, again]) s.addPeer("other-leecher", bits(256, []));
+  const fromA = a.next("seeder"), fromB = b.next("seeder");
+  assertEquals(again.next("seeder"), fromA, "one seed, one order");
+  assert(fromA.some((i, k) => k > 0 && i < fromA[k - 1]!), `not in index order: ${fromA}`);
+  const overlap = fromA.filter((i) => fromB.includes(i)).length;
+  assert(
+    overlap < 16,
+    `leechers with different seeds ask the seeder for different blocks (${overlap} of 32 shared)`,
+  );
+
+  // The leecher is gone: back to index order for what is still wanted.
+  a.removePeer("other-leecher");
+  a.addPeer("seeder-2", "all");
+  const next = a.next("seeder-2");
+  const wanted = range(0, 256).filter((i) => !fromA.includes(i)).slice(0, next.length);
+  assertEquals(next, wanted);
+  assertThrows(
+    () => new BlockScheduler({ blockCount: 4, now: () => 0, requestTimeoutMs: 1, tieSeed: 0.5 }),
+    SchedulerError,
+    "tieSeed must be an integer, got 0.5",
+  );
+});
+
 Deno.test("availability changes re-sort: a peer leaving makes its blocks rarer", () => {
   const { s } = setup({ blockCount: 6, initialWindow: 2, endgameDuplicates: 0 });
   s.addPeer("a", "all");

@@ -28,6 +28,15 @@ export interface BlockSchedulerOptions {
   endgameDuplicates?: number;
   /** Ties of rarity go in index order (default true); false uses a fixed shuffled order. */
   preferInOrder?: boolean;
+  /**
+   * While some peer is partial (still downloading), break rarity ties by a
+   * pseudo-random order seeded by this instead of index order. Give each
+   * download its own seed: leechers that started together then fetch
+   * different blocks from a common seeder and have blocks to give each other
+   * (a flash crowd). With only full seeders the download stays in order, so
+   * the verified prefix keeps streaming. Default: no seed (index order).
+   */
+  tieSeed?: number;
   /** Request blocks held by fewer peers first (default true); false: in order whatever the rarity. */
   rarestFirst?: boolean;
   /**
