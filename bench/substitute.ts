@@ -22,7 +22,7 @@
  *
  * Usage: `./dev bench substitute [--only have,startup,nar] [--paths 1000]
  * [--runs 3] [--starts 10] [--nar-mb 1024] [--small-mb 100] [--zstd-level 19]
- * [--lzip-level 6] [--dir /tmp] [--data DIR] [--keep]`. `--data DIR` keeps the
+ * [--lzip-level 6] [--decompressor auto|builtin|external] [--dir /tmp] [--data DIR] [--keep]`. `--data DIR` keeps the
  * NARs and their compressed files in DIR and reuses them on the next run
  * (`zstd -19` of 1 GiB takes minutes; `--prepare` only builds them). The report (markdown) goes to stdout,
  * progress to stderr.
@@ -42,6 +42,7 @@ import { startupSection } from "./_sub_startup.ts";
 
 const { flags } = parseFlags(Deno.args, {
   string: [
+    "decompressor",
     "only",
     "paths",
     "runs",
@@ -93,6 +94,7 @@ const ctx: BenchContext = {
       acl_path: `${guixConf}/acl`,
       substitute_urls: [server.url],
       policy: "http-only",
+      ...(flags.decompressor ? { decompressor: flags.decompressor } : {}),
       ...(daemonCache ? { cache_dir: daemonCache } : {}),
     }),
   agent: (mode, daemonConfig, program = [HELPER], env = {}) => {
