@@ -12,6 +12,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { concatBytes } from "../src/encoding/bytes.ts";
 
 const enc = new TextEncoder();
 
@@ -38,13 +39,7 @@ export function bencode(v: Bencodable): Uint8Array<ArrayBuffer> {
     }
   };
   put(v);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Regular files under `dir`, sorted, as path components relative to it. */

@@ -7,6 +7,7 @@
  * cancellation and abort (child processes killed), and >100 MB streams with
  * flat memory.
  */
+import { concatBytes } from "../src/encoding/bytes.ts";
 import {
   assert,
   assertEquals,
@@ -93,13 +94,7 @@ function random(size: number): Uint8Array {
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let p = 0;
-  for (const part of parts) {
-    out.set(part, p);
-    p += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 function sha256Hex(data: Uint8Array): string {

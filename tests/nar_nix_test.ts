@@ -7,7 +7,7 @@ import { assert, assertEquals, assertRejects } from "@std/assert";
 import type { CliIo } from "../src/cli/command.ts";
 import { narCommand } from "../src/cli/nar.ts";
 import { UsageError } from "../src/std/cli.ts";
-import { concatBytes } from "../src/nar/_testing.ts";
+import { concatBytes } from "../src/encoding/bytes.ts";
 import { formatNarHash } from "../src/hash/nar_hash.ts";
 import { Sha256, sha256 } from "../src/hash/sha256.ts";
 import { dumpPath, hashNarStream, hashPath, restoreNarToPath } from "../src/nar/mod.ts";

@@ -8,6 +8,7 @@
  *
  * Deterministic: seeded PRNG; a failure message names the seed and case.
  */
+import { concatBytes } from "../src/encoding/bytes.ts";
 import { assert, assertEquals, assertLessOrEqual, assertThrows } from "@std/assert";
 import { Bitfield } from "../src/p2p/bitfield.ts";
 import { BlockHasher, checkManifestLayout } from "../src/p2p/manifest.ts";
@@ -111,13 +112,7 @@ function decodeChecked(
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 function mutate(bytes: Uint8Array, rng: Rng): Uint8Array {

@@ -23,6 +23,7 @@ import { Sha256 } from "../hash/sha256.ts";
 import { NarHashMismatchError, NoSourceError, SourceFaultError } from "./errors.ts";
 import type { TransferEvents } from "./events.ts";
 import type { NarSource } from "./source.ts";
+import { concatBytes } from "../encoding/bytes.ts";
 
 /** What is being fetched. */
 export interface FetchTarget {
@@ -233,7 +234,7 @@ export class FetchPlanner {
     let lastProgress = 0;
     const flush = async () => {
       if (pendingBytes === 0) return;
-      const out = pending.length === 1 ? pending[0]! : concat(pending, pendingBytes);
+      const out = pending.length === 1 ? pending[0]! : concatBytes(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
       hash?.update(out);
@@ -328,16 +329,6 @@ export class FetchPlanner {
 }
 
 async function* empty(): AsyncGenerator<NarSource> {}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);

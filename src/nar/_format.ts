@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { concatBytes } from "../encoding/bytes.ts";
 
 /** The magic string every NAR starts with. */
 export const NAR_MAGIC = "nix-archive-1";
@@ -51,13 +52,7 @@ export function encodeNarString(bytes: Uint8Array): Uint8Array {
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 const tok = (s: string) => encodeNarString(encoder.encode(s));

@@ -11,6 +11,7 @@
  * @module
  */
 import { encodeNarString, writeU64 } from "./_format.ts";
+import { concatBytes } from "../encoding/bytes.ts";
 import type { MemoryNode } from "./memory_source.ts";
 
 const text = (s: string, executable = false): MemoryNode => ({
@@ -55,17 +56,6 @@ export function nar(...pieces: NarPiece[]): Uint8Array {
     if (p instanceof Uint8Array) return encodeNarString(p);
     return p.raw;
   }));
-}
-
-/** Concatenates byte arrays. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Splits `bytes` into chunks of `size` (to exercise chunk boundaries). */

@@ -5,17 +5,12 @@ import { NarSourceError } from "./errors.ts";
 import { buildNarLayout, readNarRange } from "./layout.ts";
 import { memoryNarSource, type MemoryNode } from "./memory_source.ts";
 import { writeNar } from "./writer.ts";
+import { concatBytes } from "../encoding/bytes.ts";
 
 async function fullNar(node: MemoryNode): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   await writeNar(memoryNarSource(node), "/", (c) => void parts.push(c.slice()));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 Deno.test("layout: size, header and file table of tree T", async () => {

@@ -6,6 +6,7 @@ import { TREE_T } from "./_testing.ts";
 import { NarSourceError } from "./errors.ts";
 import { memoryNarSource, type MemoryNode } from "./memory_source.ts";
 import { narStream, writeNar } from "./writer.ts";
+import { concatBytes } from "../encoding/bytes.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const file = (s: string, executable = false): MemoryNode => ({
@@ -21,13 +22,7 @@ async function dump(node: MemoryNode, chunkSize?: number): Promise<Uint8Array> {
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 const VECTORS: [string, MemoryNode, number, string][] = [

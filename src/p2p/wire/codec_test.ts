@@ -12,6 +12,7 @@ import {
   type WireMessage,
 } from "./mod.ts";
 import { WireError } from "./errors.ts";
+import { concatBytes } from "../../encoding/bytes.ts";
 
 const hashA = new Uint8Array(32).fill(0xaa);
 
@@ -58,12 +59,7 @@ Deno.test("every message kind round-trips, including edge cases", () => {
     const frame = encodeFrame(message);
     assertEquals(decodeFrame(frame), message, message.kind);
     const parts = encodeFrameParts(message);
-    const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      joined.set(p, at);
-      at += p.length;
-    }
+    const joined = concatBytes(parts);
     assertEquals(joined, frame, `parts of ${message.kind}`);
   }
 });

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { concatBytes } from "../../encoding/bytes.ts";
 import { byteLengthFor } from "../bitfield.ts";
 import { checkManifestLayout, HASH_LENGTH, type Manifest, MAX_BLOCK_SIZE } from "../manifest.ts";
 import { WireError } from "./errors.ts";
@@ -51,13 +52,7 @@ const encoder = new TextEncoder();
 export function encodeFrame(message: WireMessage, options: EncodeOptions = {}): Uint8Array {
   const parts = encodeFrameParts(message, options);
   if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**
