@@ -36,28 +36,16 @@ Deno.test(
     const item = await w.item("cached", { f: "x\n" });
     await w.publish("c", item);
     const server = await w.serve("c");
-    const settings = { store_dir: w.store, acl_path: w.acl, substitute_urls: [server.url] };
-    const first = await startDaemon(`${w.dir}/d`, settings);
-    const env = { GUIX_P2P_CONFIG: first.configPath, NIX_STORE_DIR: w.store };
+    const first = await w.daemon([server.url]);
     {
-      await using q = SubstituterAgent.query({
-        program: [HELPER],
-        env,
-        settings: {},
-        storeDir: w.store,
-      });
+      await using q = w.agent("query", first);
       assertEquals(await q.have([item.storePath]), [item.storePath]);
     }
     await first.stop();
     await server.close();
     const requests = server.log.length;
-    await using second = await startDaemon(`${w.dir}/d`, settings);
-    await using q = SubstituterAgent.query({
-      program: [HELPER],
-      env,
-      settings: {},
-      storeDir: w.store,
-    });
+    await using second = await w.daemon([server.url]);
+    await using q = w.agent("query", second);
     assertEquals(
       await q.have([item.storePath]),
       [item.storePath],
@@ -67,7 +55,6 @@ Deno.test(
     const files = [];
     for await (const e of Deno.readDir(`${w.dir}/d/cache/narinfo`)) files.push(e.name);
     assertEquals(files.length, 1, "one directory per substitute server");
-    void second;
   },
 );
 

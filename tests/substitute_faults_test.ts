@@ -9,8 +9,6 @@ import { assertEquals, assertMatch } from "@std/assert";
 import { formatNarHash } from "../src/hash/nar_hash.ts";
 import { sha256 } from "../src/hash/sha256.ts";
 import { type FixtureItem, makeKey } from "./support/guix_cache.ts";
-import { HELPER, startDaemon } from "./support/daemon_proc.ts";
-import { SubstituterAgent } from "./support/guix_daemon.ts";
 import { assertRestored } from "./support/tree_check.ts";
 import { listDir, substituteWorld } from "./support/substitute_world.ts";
 import { signGuixNarinfo } from "../src/trust/mod.ts";
@@ -23,10 +21,6 @@ const FAST = {
   narinfo_error_ttl: 0,
   narinfo_negative_ttl: 0,
 };
-
-function agentEnv(configPath: string, store: string) {
-  return { GUIX_P2P_CONFIG: configPath, NIX_STORE_DIR: store };
-}
 
 Deno.test(
   "narinfos that are not authorized for the requested path are not claimed",
@@ -50,27 +44,12 @@ Deno.test(
     await Deno.writeTextFile(`${w.dir}/c/${wrongPath.hashPart}.narinfo`, text);
     await w.publish("c", unsigned, { tamper: (t) => t.replace(/^Signature: .*\n/m, "") });
     const server = await w.serve("c");
-    await using daemon = await startDaemon(`${w.dir}/d`, {
-      store_dir: w.store,
-      acl_path: w.acl,
-      substitute_urls: [server.url],
-      ...FAST,
-    });
-    await using q = SubstituterAgent.query({
-      program: [HELPER],
-      env: agentEnv(daemon.configPath, w.store),
-      settings: { "substitute-urls": server.url },
-      storeDir: w.store,
-    });
+    await using daemon = await w.daemon([server.url], FAST);
+    await using q = w.agent("query", daemon, { "substitute-urls": server.url });
     const all = [good, badSig, otherKey, wrongPath, unsigned].map((i) => i.storePath);
     assertEquals(await q.have(all), [good.storePath]);
     assertEquals((await q.info(all)).map((r) => r.path), [good.storePath]);
-    await using s = SubstituterAgent.substitute({
-      program: [HELPER],
-      env: agentEnv(daemon.configPath, w.store),
-      storeDir: w.store,
-      settings: { "substitute-urls": server.url },
-    });
+    await using s = w.agent("substitute", daemon, { "substitute-urls": server.url });
     const out = await s.substitute(wrongPath.storePath, wrongPath.storePath);
     assertMatch(out.status, /^failed no-substitute /);
     assertEquals(await listDir(w.store), []);
@@ -85,18 +64,8 @@ Deno.test("a NarHash mismatch is reported as hash-mismatch and leaves no DEST", 
   const claimed: FixtureItem = { ...liar, narHash: real.narHash, narSize: real.narSize };
   await w.publish("c", claimed, { compressions: ["zstd", "none"] });
   const server = await w.serve("c");
-  await using daemon = await startDaemon(`${w.dir}/d`, {
-    store_dir: w.store,
-    acl_path: w.acl,
-    substitute_urls: [server.url],
-    ...FAST,
-  });
-  await using s = SubstituterAgent.substitute({
-    program: [HELPER],
-    env: agentEnv(daemon.configPath, w.store),
-    storeDir: w.store,
-    settings: {},
-  });
+  await using daemon = await w.daemon([server.url], FAST);
+  await using s = w.agent("substitute", daemon);
   const out = await s.substitute(claimed.storePath, claimed.storePath);
   const expected = real.narHash.slice(7);
   const actual = liar.narHash.slice(7);
@@ -248,18 +217,8 @@ Deno.test(
       items.push(fixed);
     }
     const server = await w.serve("c");
-    await using daemon = await startDaemon(`${w.dir}/d`, {
-      store_dir: w.store,
-      acl_path: w.acl,
-      substitute_urls: [server.url],
-      ...FAST,
-    });
-    await using s = SubstituterAgent.substitute({
-      program: [HELPER],
-      env: agentEnv(daemon.configPath, w.store),
-      storeDir: w.store,
-      settings: {},
-    });
+    await using daemon = await w.daemon([server.url], FAST);
+    await using s = w.agent("substitute", daemon);
     const before = await listDir(w.dir);
     for (const item of items) {
       const out = await s.substitute(item.storePath, item.storePath);
@@ -280,19 +239,9 @@ Deno.test(
     await w.publish("s2", item, { compressions: ["zstd"] });
     const s1 = await w.serve("s1");
     const s2 = await w.serve("s2");
-    await using daemon = await startDaemon(`${w.dir}/d`, {
-      store_dir: w.store,
-      acl_path: w.acl,
-      substitute_urls: [s1.url, s2.url],
-      ...FAST,
-    });
+    await using daemon = await w.daemon([s1.url, s2.url], FAST);
     const settings = { "substitute-urls": `${s1.url} ${s2.url}` };
-    await using s = SubstituterAgent.substitute({
-      program: [HELPER],
-      env: agentEnv(daemon.configPath, w.store),
-      storeDir: w.store,
-      settings,
-    });
+    await using s = w.agent("substitute", daemon, settings);
     const run = async (label: string, setup: () => void, expectLog: RegExp) => {
       await t.step(label, async () => {
         s1.faults.length = 0;
@@ -362,27 +311,16 @@ Deno.test(
     await w.publish("c", next, { compressions: ["zstd"] });
     const server = await w.serve("c");
     server.faults.push({ match: /\/nar\/.*-slow$/, action: "trickle", bytesPerSecond: 200_000 });
-    const settings = {
-      store_dir: w.store,
-      acl_path: w.acl,
-      substitute_urls: [server.url],
-      ...FAST,
-      http_stall_timeout: "10s",
-    };
-    const daemon = await startDaemon(`${w.dir}/d`, settings);
-    await using s = SubstituterAgent.substitute({
-      program: [HELPER],
-      env: agentEnv(daemon.configPath, w.store),
-      storeDir: w.store,
-      settings: {},
-    });
+    const settings = { ...FAST, http_stall_timeout: "10s" };
+    const daemon = await w.daemon([server.url], settings);
+    await using s = w.agent("substitute", daemon);
     await s.send(`substitute ${slow.storePath} ${slow.storePath}`);
     await s.waitForLog(/^@ download-started|^Downloading/);
     await daemon.kill();
     const out = await s.readStatus(30_000);
     assertMatch(out.status, /^failed daemon-unavailable /);
     assertEquals(await listDir(w.store), []);
-    await using _again = await startDaemon(`${w.dir}/d`, settings);
+    await using _again = await w.daemon([server.url], settings);
     const ok = await s.substitute(next.storePath, next.storePath);
     assertEquals(ok.status, `success ${next.narHash} ${next.narSize}`);
   },
@@ -393,19 +331,8 @@ Deno.test("malformed requests get a clear error and never crash the helper", T, 
   const item = await w.item("fine", { f: "fine\n" });
   await w.publish("c", item);
   const server = await w.serve("c");
-  await using daemon = await startDaemon(`${w.dir}/d`, {
-    store_dir: w.store,
-    acl_path: w.acl,
-    substitute_urls: [server.url],
-    ...FAST,
-  });
-  const env = agentEnv(daemon.configPath, w.store);
-  await using s = SubstituterAgent.substitute({
-    program: [HELPER],
-    env,
-    storeDir: w.store,
-    settings: {},
-  });
+  await using daemon = await w.daemon([server.url], FAST);
+  await using s = w.agent("substitute", daemon);
   for (
     const [line, re] of [
       ["frobnicate", /^failed bad-request malformed request "frobnicate"/],
@@ -429,12 +356,7 @@ Deno.test("malformed requests get a clear error and never crash the helper", T, 
     (await s.substitute(item.storePath, item.storePath)).status,
     `success ${item.narHash} ${item.narSize}`,
   );
-  await using q = SubstituterAgent.query({
-    program: [HELPER],
-    env,
-    storeDir: w.store,
-    settings: {},
-  });
+  await using q = w.agent("query", daemon);
   for (
     const line of [
       "have not-a-store-path ",
@@ -463,19 +385,9 @@ Deno.test("50 concurrent substitutions all succeed", T, async () => {
     items.push(item);
   }
   const server = await w.serve("c");
-  await using daemon = await startDaemon(`${w.dir}/d`, {
-    store_dir: w.store,
-    acl_path: w.acl,
-    substitute_urls: [server.url],
-  });
-  const env = agentEnv(daemon.configPath, w.store);
+  await using daemon = await w.daemon([server.url]);
   const outcomes = await Promise.all(items.map(async (item) => {
-    await using s = SubstituterAgent.substitute({
-      program: [HELPER],
-      env,
-      storeDir: w.store,
-      settings: {},
-    });
+    await using s = w.agent("substitute", daemon);
     return (await s.substitute(item.storePath, item.storePath, 120_000)).status;
   }));
   assertEquals(outcomes, items.map((i) => `success ${i.narHash} ${i.narSize}`));

@@ -14,6 +14,8 @@ import {
   type PublishOptions,
   writeGuixConfig,
 } from "./guix_cache.ts";
+import { type DaemonProcess, HELPER, startDaemon } from "./daemon_proc.ts";
+import { SubstituterAgent } from "./guix_daemon.ts";
 import { type FileServer, type FileServerOptions, startFileServer } from "./http_server.ts";
 import { randomBytes } from "./random.ts";
 import { forceRemove } from "./tree_check.ts";
@@ -35,6 +37,20 @@ export interface SubstituteWorld extends AsyncDisposable {
   publish(cache: string, item: FixtureItem, options?: Partial<PublishOptions>): Promise<string>;
   /** Serves cache directory `cache` over HTTP. */
   serve(cache: string, options?: Partial<FileServerOptions>): Promise<FileServer>;
+  /**
+   * Starts a guix-p2p daemon in `<dir>/d` for this world's store and ACL,
+   * resolving from `urls`; `settings` add to or override its configuration.
+   */
+  daemon(urls: string[], settings?: Record<string, unknown>): Promise<DaemonProcess>;
+  /**
+   * Spawns the real helper (`bin/guix-p2p-substitute`) as guix-daemon would,
+   * talking to `daemon`; `settings` go into `_NIX_OPTIONS`.
+   */
+  agent(
+    mode: "query" | "substitute",
+    daemon: DaemonProcess,
+    settings?: Record<string, string>,
+  ): SubstituterAgent;
   close(): Promise<void>;
 }
 
@@ -81,6 +97,25 @@ export async function substituteWorld(prefix = "guix-p2p-test-"): Promise<Substi
       const server = await startFileServer({ root: `${dir}/${cache}`, ...options });
       servers.push(server);
       return server;
+    },
+    daemon(urls, settings = {}) {
+      return startDaemon(`${dir}/d`, {
+        store_dir: store,
+        acl_path: `${guixConf}/acl`,
+        substitute_urls: urls,
+        ...settings,
+      });
+    },
+    agent(mode, daemon, settings = {}) {
+      const options = {
+        program: [HELPER],
+        env: { GUIX_P2P_CONFIG: daemon.configPath, NIX_STORE_DIR: store },
+        storeDir: store,
+        settings,
+      };
+      return mode === "query"
+        ? SubstituterAgent.query(options)
+        : SubstituterAgent.substitute(options);
     },
     close,
     [Symbol.asyncDispose]: close,
