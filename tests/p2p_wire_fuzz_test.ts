@@ -111,10 +111,6 @@ function decodeChecked(
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  return concatBytes(parts);
-}
-
 function mutate(bytes: Uint8Array, rng: Rng): Uint8Array {
   let out: Uint8Array = bytes.slice();
   const edits = 1 + rng.int(3);
@@ -131,13 +127,13 @@ function mutate(bytes: Uint8Array, rng: Rng): Uint8Array {
         out = out.subarray(0, at);
         break;
       case 3: // extend with garbage
-        out = concat([out, rng.bytes(1 + rng.int(64))]);
+        out = concatBytes([out, rng.bytes(1 + rng.int(64))]);
         break;
       case 4: // delete a run
-        out = concat([out.subarray(0, at), out.subarray(at + 1 + rng.int(8))]);
+        out = concatBytes([out.subarray(0, at), out.subarray(at + 1 + rng.int(8))]);
         break;
       case 5: // insert a run
-        out = concat([out.subarray(0, at), rng.bytes(1 + rng.int(8)), out.subarray(at)]);
+        out = concatBytes([out.subarray(0, at), rng.bytes(1 + rng.int(8)), out.subarray(at)]);
         break;
       default: { // overwrite a 32-bit field with an interesting value
         const values = [0, 1, 255, 256, 257, 0x7fffffff, 0xffffffff, rng.int(2 ** 32)];
@@ -157,7 +153,7 @@ Deno.test("mutated valid frames: WireError or re-encodable messages, never anyth
     const rng = prng(seed);
     const frames = validMessages(rng).map((m) => encodeFrame(m));
     // Unmutated, the corpus decodes completely.
-    const clean = decodeChecked(concat(frames), rng, {
+    const clean = decodeChecked(concatBytes(frames), rng, {
       maxMessageSize: 1 << 20,
       accept: "any",
       maxChunk: 5000,
@@ -165,7 +161,7 @@ Deno.test("mutated valid frames: WireError or re-encodable messages, never anyth
     assertEquals([clean.messages, clean.error], [frames.length, undefined]);
     for (let round = 0; round < 100; round++) {
       const picked = Array.from({ length: 1 + rng.int(3) }, () => frames[rng.int(frames.length)]!);
-      const input = mutate(concat(picked), rng);
+      const input = mutate(concatBytes(picked), rng);
       const outcome = decodeChecked(input, rng, {
         maxMessageSize: rng.int(4) === 0 ? 64 + rng.int(4096) : 1 << 20,
         accept: accepts[rng.int(3)]!,

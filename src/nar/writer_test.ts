@@ -18,10 +18,6 @@ const file = (s: string, executable = false): MemoryNode => ({
 async function dump(node: MemoryNode, chunkSize?: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   await writeNar(memoryNarSource(node), "/", (c) => void parts.push(c.slice()), { chunkSize });
-  return concat(parts);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
   return concatBytes(parts);
 }
 
@@ -126,7 +122,7 @@ Deno.test("writer: reuseBuffer yields the same bytes to a consumer that copies",
     chunkSize: 65536,
     reuseBuffer: true,
   });
-  assertEquals(concat(parts), reference);
+  assertEquals(concatBytes(parts), reference);
 });
 
 Deno.test("writer: unsupported file types are rejected naming the path", async () => {

@@ -38,9 +38,7 @@ export class WantedOrder {
   constructor(n: number, shuffled: boolean, seed?: number) {
     this.#n = n;
     this.#seed = seed;
-    this.#tie = new Uint32Array(n);
-    for (let i = 0; i < n; i++) this.#tie[i] = i;
-    if (shuffled) shuffle(this.#tie, 0x9e3779b9 ^ n);
+    this.#tie = tieOrder(n, shuffled ? 0x9e3779b9 ^ n : undefined);
     this.#order = this.#tie.slice();
     this.#pos = new Uint32Array(n);
     for (let p = 0; p < n; p++) this.#pos[this.#order[p]!] = p;
@@ -95,12 +93,7 @@ export class WantedOrder {
   }
 
   #seededTies(seed: number): Uint32Array {
-    if (!this.#seededTie) {
-      this.#seededTie = new Uint32Array(this.#n);
-      for (let i = 0; i < this.#n; i++) this.#seededTie[i] = i;
-      shuffle(this.#seededTie, seed);
-    }
-    return this.#seededTie;
+    return this.#seededTie ??= tieOrder(this.#n, seed);
   }
 
   /** Marks block `i` wanted. */
@@ -154,6 +147,14 @@ export class WantedOrder {
       }
     }
   }
+}
+
+/** Block indexes `0..n-1`, in index order or shuffled by `seed`. */
+function tieOrder(n: number, seed: number | undefined): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  if (seed !== undefined) shuffle(a, seed);
+  return a;
 }
 
 /** Fisher-Yates with a small xorshift generator (a fixed, reproducible order). */

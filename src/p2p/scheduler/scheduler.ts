@@ -15,8 +15,9 @@
  *   download runs in order and the contiguous verified prefix, which streams
  *   to the consumer, advances steadily; while a partial peer (a leecher) is
  *   known, ties go in an order shuffled by the download's `tieSeed`, so that
- *   leechers of one swarm hold different blocks to trade; a peer that delivers later than the
- *   quickest one by Δ starts looking `Δ × total rate` blocks past the prefix
+ *   leechers of one swarm hold different blocks to trade; a peer that
+ *   delivers later than the quickest one by Δ starts looking `Δ × total
+ *   rate` blocks past the prefix
  *   (lower blocks if there are none), so its blocks arrive about when the
  *   stream needs them;
  * - failed, timed-out and rejected requests go back to the queue; a peer is
