@@ -1,40 +1,16 @@
 /**
- * Measuring helpers of the gateway benchmark: shell commands, a process's
- * peak RSS (VmHWM) and CPU time from /proc, load average, a one-line machine
- * description, best-of-N bookkeeping and number formatting.
+ * Measuring helpers of the gateway benchmark: a process's peak RSS (VmHWM)
+ * and CPU time from /proc, per-thread CPU, best-of-N bookkeeping and number
+ * formatting (`sh`, `loadavg` and `machine` come from `_measure.ts`).
  *
  * @example
  * ```ts
- * import { loadavg, procStats, sh } from "./_gw_measure.ts";
- * console.log(await sh("nproc"), loadavg(), procStats(Deno.pid).hwmKiB);
+ * import { procStats, sh } from "./_gw_measure.ts";
+ * console.log(await sh("nproc"), procStats(Deno.pid).hwmKiB);
  * ```
  * @module
  */
-
-const decoder = new TextDecoder();
-
-/**
- * Runs a bash script; resolves to its trimmed stdout; throws with its stderr when it fails.
- *
- * @example
- * ```ts
- * const cores = await sh("nproc");
- * ```
- */
-export async function sh(script: string, env: Record<string, string> = {}): Promise<string> {
-  const out = await new Deno.Command("bash", {
-    args: ["-c", `set -o pipefail; ${script}`],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `bash exited with ${out.code}: ${script.slice(0, 300)}\n${decoder.decode(out.stderr)}`,
-    );
-  }
-  return decoder.decode(out.stdout).trim();
-}
+export { loadavg, sh } from "./_measure.ts";
 
 /**
  * Peak resident set (VmHWM, KiB), current RSS (KiB) and CPU seconds (utime + stime) of `pid`.
@@ -99,41 +75,6 @@ export function threadCpuDelta(
     .sort((a, b) => b[1] - a[1])
     .map(([name, cpu]) => `${name} ${cpu.toFixed(2)} s`)
     .join(", ");
-}
-
-/**
- * The three load averages, e.g. `"1.20 0.80 0.50"`.
- *
- * @example
- * ```ts
- * console.log(loadavg()); // "1.20 0.80 0.50"
- * ```
- */
-export function loadavg(): string {
-  return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
-}
-
-/**
- * One line describing the machine and the tools measured.
- *
- * @example
- * ```ts
- * console.log(await machine());
- * ```
- */
-export async function machine(): Promise<string> {
-  const cpu = /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? "?";
-  const first = (cmd: string) => sh(`${cmd} 2>/dev/null | head -n1`).catch(() => "?");
-  const os = await sh(". /etc/os-release; echo $PRETTY_NAME").catch(() => "Linux");
-  return [
-    `${navigator.hardwareConcurrency} × ${cpu}`,
-    `${Math.round(Deno.systemMemoryInfo().total / 2 ** 30)} GiB RAM`,
-    `${os} (Linux ${Deno.osRelease()})`,
-    `Deno ${Deno.version.deno}`,
-    await first("nix-store --version"),
-    `zstd ${await first("zstd --version | grep -o 'v[0-9.]*'")}`,
-    await first("xz --version"),
-  ].join(", ");
 }
 
 /**

@@ -1,32 +1,22 @@
 /**
- * Measuring helpers of the substitute-path benchmark: shell commands, wall
- * and CPU time of a pipeline, peak RSS (VmHWM) of a live process, load
- * average, machine description, best-of-N bookkeeping and formatting.
+ * Measuring helpers of the substitute-path benchmark: wall and CPU time of a
+ * pipeline, peak RSS (VmHWM) and CPU of a live process with its children,
+ * best-of-N bookkeeping and formatting (`sh`, `loadavg` and `machine` come
+ * from `_measure.ts`).
  *
  * @example
  * ```ts
- * import { timedShell, vmHwmKiB } from "./_sub_measure.ts";
+ * import { procStats, timedShell } from "./_sub_measure.ts";
  * const t = await timedShell("curl -s http://127.0.0.1:8080/x | zstd -dc > /dev/null");
- * console.log(t.wall, vmHwmKiB(Deno.pid));
+ * console.log(t.wall, procStats(Deno.pid).hwmKiB);
  * ```
  * @module
  */
+import { sh } from "./_measure.ts";
+
+export { loadavg, sh } from "./_measure.ts";
 
 const decoder = new TextDecoder();
-
-/** Runs a bash script; throws with its stderr when it fails. Resolves to stdout. */
-export async function sh(script: string, env: Record<string, string> = {}): Promise<string> {
-  const out = await new Deno.Command("bash", {
-    args: ["-c", script],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(`failed (${out.code}): ${script.slice(0, 300)}\n${decoder.decode(out.stderr)}`);
-  }
-  return decoder.decode(out.stdout).trim();
-}
 
 /** Wall and CPU seconds of one run. */
 export interface Timing {
@@ -69,30 +59,6 @@ export function procStats(pid: number): { hwmKiB: number; cpu: number } {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
   return { hwmKiB: hwm, cpu: ticks / 100 };
-}
-
-/** The three load averages. */
-export function loadavg(): string {
-  return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
-}
-
-/** One line describing the machine and tools. */
-export async function machine(): Promise<string> {
-  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.*)/)?.[1];
-  const version = async (
-    cmd: string,
-  ) => (await sh(`${cmd} 2>/dev/null | head -n1`).catch(() => "?"));
-  const os = await sh(". /etc/os-release; echo $PRETTY_NAME").catch(() => "Linux");
-  return [
-    `${navigator.hardwareConcurrency} × ${cpu}`,
-    `${Math.round(Deno.systemMemoryInfo().total / 2 ** 30)} GiB RAM`,
-    `${os} (Linux ${Deno.osRelease()})`,
-    `Deno ${Deno.version.deno}`,
-    await version("curl --version | cut -d' ' -f1,2"),
-    `zstd ${await version("zstd --version | grep -o 'v[0-9.]*'")}`,
-    await version("lzip --version"),
-    await version("nix-store --version"),
-  ].join(", ");
 }
 
 /** Keeps the best (lowest wall) run of each named contender, and every run for the log. */

@@ -51,7 +51,6 @@ import {
 } from "./_gw_fixture.ts";
 import {
   loadavg,
-  machine,
   mb,
   mib,
   note,
@@ -61,6 +60,7 @@ import {
   threadCpu,
   threadCpuDelta,
 } from "./_gw_measure.ts";
+import { machine } from "./_measure.ts";
 import { profilingDeno, summarizeProfiles } from "./_gw_profile.ts";
 import {
   BenchSwarm,
@@ -414,7 +414,11 @@ try {
     "curl-p2p": "`curl` of the NAR from a cold gateway, 1 seeder over P2P (no Nix)",
   };
   report.push(
-    `- Machine: ${await machine()}.`,
+    `- Machine: ${await machine([
+      "nix-store --version",
+      "zstd --version | grep -o 'v[0-9.]*' | sed 's/^/zstd /'",
+      "xz --version",
+    ])}.`,
     `- Load average ${loadBefore} before, ${loadavg()} after (the 2 cores were shared with other ` +
       `engineers' jobs); ${((performance.now() - started) / 60_000).toFixed(1)} min in all.`,
     `- Command: \`${["./dev bench gateway", ...Deno.args].join(" ")}\` in ${ROOT} ` +

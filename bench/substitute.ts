@@ -36,7 +36,8 @@ import { SubstituterAgent } from "../tests/support/guix_daemon.ts";
 import { startFileServer } from "../tests/support/http_server.ts";
 import type { BenchContext } from "./_sub_context.ts";
 import { haveSection } from "./_sub_have.ts";
-import { loadavg, machine, note, removeTree } from "./_sub_measure.ts";
+import { loadavg, note, removeTree } from "./_sub_measure.ts";
+import { machine } from "./_measure.ts";
 import { narSection } from "./_sub_nar.ts";
 import { startupSection } from "./_sub_startup.ts";
 
@@ -132,7 +133,12 @@ try {
   const cmd = ["./dev bench substitute", ...Deno.args].join(" ");
   console.log(
     [
-      `- Machine: ${await machine()}. Load average ${loadBefore} before, ${loadavg()} after ` +
+      `- Machine: ${await machine([
+        "curl --version | cut -d' ' -f1,2",
+        "zstd --version | grep -o 'v[0-9.]*' | sed 's/^/zstd /'",
+        "lzip --version",
+        "nix-store --version",
+      ])}. Load average ${loadBefore} before, ${loadavg()} after ` +
       "(other engineers' jobs shared the 2 cores).",
       `- Command: \`${cmd}\` (repository ${ROOT.split("/").pop()}).`,
       "",
