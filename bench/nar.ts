@@ -21,6 +21,7 @@ import process from "node:process";
 import { hashPath, restoreNarToPath } from "../src/nar/mod.ts";
 import { parseFlags } from "../src/std/cli.ts";
 import { prng, writeLargeFile } from "../tests/support/tree_gen.ts";
+import { loadavg, sh as shell } from "./_measure.ts";
 
 const { flags } = parseFlags(Deno.args, {
   string: ["scale", "runs", "dir"],
@@ -119,11 +120,9 @@ async function compare(
   return best;
 }
 
-const sh = async (script: string) => {
-  const out = await new Deno.Command("bash", { args: ["-c", script], env: NIX_ENV }).output();
-  if (!out.success) throw new Error(`failed: ${script}`);
-};
-const loadavg = () => Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+async function sh(script: string): Promise<void> {
+  await shell(script, NIX_ENV);
+}
 
 /** CPU seconds of the calling (main) thread so far. */
 function mainThreadCpu(): number {
