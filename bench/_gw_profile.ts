@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { denoWrapper } from "./_deno_wrapper.ts";
 
 /**
  * Writes the wrapper into `dir`; returns its path.
@@ -23,23 +24,12 @@
  * Deno.env.set("GUIX_P2P_DENO", await profilingDeno("/tmp/prof", ["/gw-p2p-1/"]));
  * ```
  */
-export async function profilingDeno(dir: string, markers: string[]): Promise<string> {
-  await Deno.mkdir(dir, { recursive: true });
-  const path = `${dir}/deno-cpu-prof.sh`;
-  await Deno.writeTextFile(
-    path,
-    `#!/bin/sh
-real=${Deno.execPath()}
-case "$*" in
-  ${
-      markers.map((m) => `*--daemon*${m}*`).join("|")
-    }) sub=$1; shift; exec "$real" "$sub" --cpu-prof --cpu-prof-dir=${dir} "$@" ;;
-  *) exec "$real" "$@" ;;
-esac
-`,
+export function profilingDeno(dir: string, markers: string[]): Promise<string> {
+  return denoWrapper(
+    `${dir}/deno-cpu-prof.sh`,
+    markers.map((m) => `*--daemon*${m}*`),
+    `--cpu-prof --cpu-prof-dir=${dir}`,
   );
-  await Deno.chmod(path, 0o755);
-  return path;
 }
 
 interface ProfileNode {

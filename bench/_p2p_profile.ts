@@ -1,6 +1,7 @@
 /**
  * CPU profiles of daemon processes for the P2P benchmarks, over the V8
- * inspector protocol (Deno 2.9.6 has no `--cpu-prof`): `profiledDeno(dir)`
+ * inspector protocol (unlike `--cpu-prof`, which covers a whole process, it
+ * profiles just the window between start and stop): `profiledDeno(dir)`
  * writes a deno wrapper that adds `--inspect=127.0.0.1:<20000 + pid % 20000>`
  * to `--daemon` and `--substitute` runs (use it as `GUIX_P2P_DENO`; the launcher `exec`s deno, so
  * the pid is the daemon's); `startProfile(pid)` finds the inspector and starts
@@ -16,23 +17,15 @@
  * ```
  * @module
  */
+import { denoWrapper } from "./_deno_wrapper.ts";
 
 /** Writes the wrapper script into `dir`; returns its path. */
-export async function profiledDeno(dir: string): Promise<string> {
-  await Deno.mkdir(dir, { recursive: true });
-  const path = `${dir}/deno-inspect.sh`;
-  await Deno.writeTextFile(
-    path,
-    `#!/bin/sh
-real=${Deno.execPath()}
-case "$*" in
-  *--daemon*|*--substitute*) sub=$1; shift; exec "$real" "$sub" --inspect=127.0.0.1:$((20000 + $$ % 20000)) "$@" ;;
-  *) exec "$real" "$@" ;;
-esac
-`,
+export function profiledDeno(dir: string): Promise<string> {
+  return denoWrapper(
+    `${dir}/deno-inspect.sh`,
+    ["*--daemon*", "*--substitute*"],
+    "--inspect=127.0.0.1:$((20000 + $$ % 20000))",
   );
-  await Deno.chmod(path, 0o755);
-  return path;
 }
 
 interface ProfileNode {
