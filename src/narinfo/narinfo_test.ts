@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { VECTOR } from "../trust/_vectors.ts";
+import { NIX_EXAMPLE, VECTOR } from "../trust/_vectors.ts";
 import {
   chooseNarinfoEntry,
   formatGuixNarinfo,
@@ -13,16 +13,6 @@ import {
 } from "./mod.ts";
 
 const HELLO = "1jjbpdvbk68wgqw8vy5ldbkd5sd8snvw-hello-test";
-const NIX_EXAMPLE = "StorePath: /nix/store/zqcaz08bi11gprc39cw11q7g177csdga-top\n" +
-  "URL: nar/0q4p4lyy3ghybhw10hsx7bjxnizrk4im33fgahd6w2r0kagfp4ba.nar.xz\n" +
-  "Compression: xz\n" +
-  "FileHash: sha256:0q4p4lyy3ghybhw10hsx7bjxnizrk4im33fgahd6w2r0kagfp4ba\n" +
-  "FileSize: 276\n" +
-  "NarHash: sha256:0zx2zar1x03zckxwxwlhkspgiv3sg6x6mibriiia13bsqfg3wsrn\n" +
-  "NarSize: 768\n" +
-  "References: 5qn9lblnzjgza2vb23kwaclrcxnska2z-dep xglgicngsyrdq9w7r3i4gd4d12mq2x5a-tree\n" +
-  "Deriver: lkhxl9jrx298xhzcimb8yvxlhnf0dgl1-top.drv\n" +
-  "Sig: test-1:qD3pb7ZvCli9DW7BMWgnIGV+A8bji93b4QZYNWZ5rO6+l6fi1rslVoQZoras+xnIL2+AJIBiu5Aw0cL+G1rRCg==\n";
 
 Deno.test("parses the §9.2 Guix narinfo into typed fields with its signed prefix", () => {
   const info = parseNarinfo(VECTOR.narinfo);

@@ -1,5 +1,6 @@
 /**
- * Test vectors of guix-substitute-protocol.md §4.7, §4.9 and §9.2 (private to
+ * Test vectors of guix-substitute-protocol.md §4.7, §4.9 and §9.2 and of
+ * nix-binary-cache.md §3.2 and §4.1 (private to
  * the tests of this folder and tests/).
  *
  * @example
@@ -70,3 +71,18 @@ export const DEFAULT_GUIX_ACL = "(acl \n" +
   "    (q #7D602902D3A2DBB83F8A0FB98602A754C5493B0B778C8D1DD4E0F41DE14DE34F#)\n" +
   "    )\n   )\n  (tag \n   (guix import)\n   )\n  )\n" +
   " )\n";
+
+/** nix-binary-cache.md §3.2 and §4.1: a narinfo written and signed by Nix 2.8 (key test-1). */
+export const NIX_EXAMPLE = "StorePath: /nix/store/zqcaz08bi11gprc39cw11q7g177csdga-top\n" +
+  "URL: nar/0q4p4lyy3ghybhw10hsx7bjxnizrk4im33fgahd6w2r0kagfp4ba.nar.xz\n" +
+  "Compression: xz\n" +
+  "FileHash: sha256:0q4p4lyy3ghybhw10hsx7bjxnizrk4im33fgahd6w2r0kagfp4ba\n" +
+  "FileSize: 276\n" +
+  "NarHash: sha256:0zx2zar1x03zckxwxwlhkspgiv3sg6x6mibriiia13bsqfg3wsrn\n" +
+  "NarSize: 768\n" +
+  "References: 5qn9lblnzjgza2vb23kwaclrcxnska2z-dep xglgicngsyrdq9w7r3i4gd4d12mq2x5a-tree\n" +
+  "Deriver: lkhxl9jrx298xhzcimb8yvxlhnf0dgl1-top.drv\n" +
+  "Sig: test-1:qD3pb7ZvCli9DW7BMWgnIGV+A8bji93b4QZYNWZ5rO6+l6fi1rslVoQZoras+xnIL2+AJIBiu5Aw0cL+G1rRCg==\n";
+
+/** The public key of test-1, which signed {@linkcode NIX_EXAMPLE}. */
+export const NIX_EXAMPLE_KEY = "test-1:VPWKW6Qrw5bsNsswfvvvc+JbHMzmCt5wI/IUUgBdKZ8=";

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { base64Encode } from "../encoding/base64.ts";
 import { formatNixNarinfo, parseNarinfo } from "../narinfo/mod.ts";
+import { NIX_EXAMPLE, NIX_EXAMPLE_KEY } from "./_vectors.ts";
 import {
   generateNixSecretKey,
   nixFingerprint,
@@ -12,21 +13,10 @@ import {
   verifyNixNarinfo,
 } from "./mod.ts";
 
-// nix-binary-cache.md §3.2 and §4.1: a narinfo written by Nix 2.8 and the public key of test-1.
-const EXAMPLE = "StorePath: /nix/store/zqcaz08bi11gprc39cw11q7g177csdga-top\n" +
-  "URL: nar/0q4p4lyy3ghybhw10hsx7bjxnizrk4im33fgahd6w2r0kagfp4ba.nar.xz\n" +
-  "Compression: xz\n" +
-  "FileHash: sha256:0q4p4lyy3ghybhw10hsx7bjxnizrk4im33fgahd6w2r0kagfp4ba\n" +
-  "FileSize: 276\n" +
-  "NarHash: sha256:0zx2zar1x03zckxwxwlhkspgiv3sg6x6mibriiia13bsqfg3wsrn\n" +
-  "NarSize: 768\n" +
-  "References: 5qn9lblnzjgza2vb23kwaclrcxnska2z-dep xglgicngsyrdq9w7r3i4gd4d12mq2x5a-tree\n" +
-  "Deriver: lkhxl9jrx298xhzcimb8yvxlhnf0dgl1-top.drv\n" +
-  "Sig: test-1:qD3pb7ZvCli9DW7BMWgnIGV+A8bji93b4QZYNWZ5rO6+l6fi1rslVoQZoras+xnIL2+AJIBiu5Aw0cL+G1rRCg==\n";
-const TEST_1 = parseNixPublicKey("test-1:VPWKW6Qrw5bsNsswfvvvc+JbHMzmCt5wI/IUUgBdKZ8=");
+const TEST_1 = parseNixPublicKey(NIX_EXAMPLE_KEY);
 
 Deno.test("the fingerprint of the documented example, and its real Nix signature", () => {
-  const info = parseNarinfo(EXAMPLE, { flavour: "nix" });
+  const info = parseNarinfo(NIX_EXAMPLE, { flavour: "nix" });
   assertEquals(
     nixFingerprint(info, "/nix/store"),
     "1;/nix/store/zqcaz08bi11gprc39cw11q7g177csdga-top;" +
@@ -35,7 +25,7 @@ Deno.test("the fingerprint of the documented example, and its real Nix signature
   );
   assertEquals(verifyNixNarinfo(info, [TEST_1]), { kind: "valid", keyName: "test-1" });
   // The fingerprint sorts references, normalises NarHash and ignores unsigned fields.
-  const reordered = EXAMPLE.replace(
+  const reordered = NIX_EXAMPLE.replace(
     "5qn9lblnzjgza2vb23kwaclrcxnska2z-dep xglgicngsyrdq9w7r3i4gd4d12mq2x5a-tree",
     "xglgicngsyrdq9w7r3i4gd4d12mq2x5a-tree 5qn9lblnzjgza2vb23kwaclrcxnska2z-dep",
   ).replace("Compression: xz", "Compression: none").replace(/Deriver: .*\n/, "");
@@ -43,7 +33,7 @@ Deno.test("the fingerprint of the documented example, and its real Nix signature
     verifyNixNarinfo(parseNarinfo(reordered, { flavour: "nix" }), [TEST_1]).kind,
     "valid",
   );
-  const sri = EXAMPLE.replace(
+  const sri = NIX_EXAMPLE.replace(
     "sha256:0zx2zar1x03zckxwxwlhkspgiv3sg6x6mibriiia13bsqfg3wsrn",
     "sha256-" + base64Encode(info.narHashDigest),
   );
@@ -51,7 +41,7 @@ Deno.test("the fingerprint of the documented example, and its real Nix signature
 });
 
 Deno.test("verdicts: tampered fingerprint fields, other keys, no Sig, corrupt Sig", () => {
-  const info = parseNarinfo(EXAMPLE, { flavour: "nix" });
+  const info = parseNarinfo(NIX_EXAMPLE, { flavour: "nix" });
   const other = generateNixSecretKey("test-1").publicKey; // same name, other key
   assertEquals(verifyNixNarinfo(info, [other]), { kind: "invalid-signature", keyName: "test-1" });
   assertEquals(verifyNixNarinfo(info, [other, TEST_1]).kind, "valid");
@@ -86,7 +76,7 @@ Deno.test("verdicts: tampered fingerprint fields, other keys, no Sig, corrupt Si
     "valid",
   );
   // CA narinfos are not trusted without a signature.
-  const ca = parseNarinfo(EXAMPLE.replace(/Sig: .*\n/, "CA: fixed:r:sha256:x\n"), {
+  const ca = parseNarinfo(NIX_EXAMPLE.replace(/Sig: .*\n/, "CA: fixed:r:sha256:x\n"), {
     flavour: "nix",
   });
   assertEquals([ca.ca, verifyNixNarinfo(ca, [TEST_1]).kind], ["fixed:r:sha256:x", "unsigned"]);
@@ -94,7 +84,7 @@ Deno.test("verdicts: tampered fingerprint fields, other keys, no Sig, corrupt Si
 
 Deno.test("signing is deterministic and round-trips through the Nix layout", () => {
   const key = nixSecretKeyFromSeed("k-1", new Uint8Array(32).fill(7));
-  const info = parseNarinfo(EXAMPLE, { flavour: "nix" });
+  const info = parseNarinfo(NIX_EXAMPLE, { flavour: "nix" });
   const sig = signNixNarinfo(info, key);
   assertEquals(sig, signNixNarinfo(info, key));
   assert(sig.startsWith("k-1:") && sig.length === 4 + 88);
