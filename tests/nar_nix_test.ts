@@ -4,7 +4,7 @@
  * restorers, and our restore must leave Guix's modes and timestamps.
  */
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import type { CliIo } from "../src/cli/command.ts";
+import { recordingIo } from "./support/cli_io.ts";
 import { narCommand } from "../src/cli/nar.ts";
 import { UsageError } from "../src/std/cli.ts";
 import { concatBytes } from "../src/encoding/bytes.ts";
@@ -196,90 +196,78 @@ Deno.test("nar vs nix: a tree with a 110 MB file hashes, dumps and restores iden
 const streamOf = (bytes: Uint8Array = new Uint8Array(0)): ReadableStream<Uint8Array> =>
   ReadableStream.from([bytes]);
 
-/** A CliIo that records output and feeds `stdin`. */
-function fakeIo(stdin: ReadableStream<Uint8Array> = streamOf()) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const bytes: Uint8Array[] = [];
-  const io: CliIo = {
-    out: (line) => void out.push(line),
-    err: (line) => void err.push(line),
-    stdout: new WritableStream({ write: (c) => void bytes.push(c.slice()) }),
-    stdin,
-    env: { get: () => undefined },
-  };
-  return { io, out, err, bytes };
-}
-
 Deno.test("nar CLI: hash, dump and restore agree with nix; bad input exits 1 with the reason", async () => {
   await withTemp(async (dir) => {
     const src = `${dir}/src`;
     await writeTree(randomTree({ seed: 5, entries: 120 }), src);
     const reference = await nixDump(src);
 
-    const h = fakeIo();
-    assertEquals(await narCommand.run(["hash", src], h.io), 0);
-    assertEquals(h.out, [await nixHash(src)]);
-    const hs = fakeIo();
-    assertEquals(await narCommand.run(["hash", "--size", src], hs.io), 0);
-    assertEquals(hs.out, [`${await nixHash(src)} ${reference.length}`]);
+    const h = recordingIo();
+    assertEquals(await narCommand.run(["hash", src], h), 0);
+    assertEquals(h.outLines, [await nixHash(src)]);
+    const hs = recordingIo();
+    assertEquals(await narCommand.run(["hash", "--size", src], hs), 0);
+    assertEquals(hs.outLines, [`${await nixHash(src)} ${reference.length}`]);
 
-    const d = fakeIo();
-    assertEquals(await narCommand.run(["dump", src], d.io), 0);
+    const d = recordingIo();
+    assertEquals(await narCommand.run(["dump", src], d), 0);
     assertEquals(concatBytes(d.bytes), reference);
 
-    const r = fakeIo(streamOf(reference));
-    assertEquals(await narCommand.run(["restore", `${dir}/restored`], r.io), 0);
-    assertEquals(r.err, []);
+    const r = recordingIo({ stdin: streamOf(reference) });
+    assertEquals(await narCommand.run(["restore", `${dir}/restored`], r), 0);
+    assertEquals(r.errLines, []);
     assertEquals(await nixDump(`${dir}/restored`), reference);
 
     // The same NAR again: DEST exists now.
-    const again = fakeIo(streamOf(reference));
-    assertEquals(await narCommand.run(["restore", `${dir}/restored`], again.io), 1);
-    assertEquals(again.err, [
+    const again = recordingIo({ stdin: streamOf(reference) });
+    assertEquals(await narCommand.run(["restore", `${dir}/restored`], again), 1);
+    assertEquals(again.errLines, [
       `guix-p2p: nar restore: cannot restore NAR to "${dir}/restored": the destination already exists`,
     ]);
 
     // Truncated NAR: rejected, nothing left.
-    const cut = fakeIo(streamOf(reference.subarray(0, reference.length - 100)));
-    assertEquals(await narCommand.run(["restore", `${dir}/cut`], cut.io), 1);
-    assertEquals(cut.err.length, 1);
-    assert(cut.err[0]!.startsWith("guix-p2p: nar restore: invalid NAR at offset "), cut.err[0]);
-    assert(cut.err[0]!.includes("truncated input"), cut.err[0]);
+    const cut = recordingIo({ stdin: streamOf(reference.subarray(0, reference.length - 100)) });
+    assertEquals(await narCommand.run(["restore", `${dir}/cut`], cut), 1);
+    assertEquals(cut.errLines.length, 1);
+    assert(
+      cut.errLines[0]!.startsWith("guix-p2p: nar restore: invalid NAR at offset "),
+      cut.errLines[0],
+    );
+    assert(cut.errLines[0]!.includes("truncated input"), cut.errLines[0]);
     await assertRejects(() => Deno.lstat(`${dir}/cut`), Deno.errors.NotFound);
 
     // --max-size below the real size.
-    const small = fakeIo(streamOf(reference));
+    const small = recordingIo({ stdin: streamOf(reference) });
     assertEquals(
       await narCommand.run(
         ["restore", `${dir}/small`, "--max-size", String(reference.length - 1)],
-        small.io,
+        small,
       ),
       1,
     );
-    assert(small.err[0]!.includes("longer than the expected size"), small.err[0]);
+    assert(small.errLines[0]!.includes("longer than the expected size"), small.errLines[0]);
 
     // Unsupported file type and a missing path.
     await new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).output();
-    const f = fakeIo();
-    assertEquals(await narCommand.run(["hash", `${dir}/fifo`], f.io), 1);
-    assertEquals(f.err, [
+    const f = recordingIo();
+    assertEquals(await narCommand.run(["hash", `${dir}/fifo`], f), 1);
+    assertEquals(f.errLines, [
       `guix-p2p: nar hash: cannot serialise "${dir}/fifo" as NAR: unsupported file type (FIFO): ` +
       "a NAR holds only regular files, directories and symlinks",
     ]);
 
     for (const sub of ["dump", "restore", "hash"]) {
-      const help = fakeIo();
-      assertEquals(await narCommand.run([sub, "--help"], help.io), 0);
-      assert(help.out[0]!.startsWith(`usage: guix-p2p nar ${sub}`), help.out[0]);
+      const help = recordingIo();
+      assertEquals(await narCommand.run([sub, "--help"], help), 0);
+      assert(help.outLines[0]!.startsWith(`usage: guix-p2p nar ${sub}`), help.outLines[0]);
     }
     await assertRejects(
-      () => narCommand.run(["hash"], fakeIo().io),
+      () => narCommand.run(["hash"], recordingIo()),
       UsageError,
       "exactly one PATH",
     );
     await assertRejects(
-      () => narCommand.run(["frobnicate"], fakeIo().io),
+      () => narCommand.run(["frobnicate"], recordingIo()),
       UsageError,
       "nar frobnicate",
     );

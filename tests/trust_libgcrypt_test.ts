@@ -35,7 +35,7 @@ import {
 } from "../src/trust/mod.ts";
 import { DEFAULT_GUIX_ACL, VECTOR } from "../src/trust/_vectors.ts";
 import { createNarinfoCommand, narinfoCommand } from "../src/cli/narinfo.ts";
-import type { CliIo } from "../src/cli/command.ts";
+import { recordingIo } from "./support/cli_io.ts";
 import { Libgcrypt } from "./support/libgcrypt.ts";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -336,24 +336,6 @@ function randomTree(depth: number): SexpList {
   return list(...items);
 }
 
-/** A CliIo that records output. */
-function fakeIo(
-  env: Record<string, string> = {},
-  stdin = "",
-): CliIo & { outLines: string[]; errLines: string[] } {
-  const outLines: string[] = [];
-  const errLines: string[] = [];
-  return {
-    outLines,
-    errLines,
-    out: (line) => outLines.push(line),
-    err: (line) => errLines.push(line),
-    stdout: new WritableStream(),
-    stdin: new Blob([stdin]).stream(),
-    env: { get: (name) => env[name] },
-  };
-}
-
 Deno.test({
   name: "narinfo verify/sign CLI with libgcrypt-generated key files",
   sanitizeOps: false,
@@ -377,7 +359,7 @@ Deno.test({
     const short = parseGuixPublicKey(keys.public).shortHex;
 
     const run = async (args: string[], env: Record<string, string> = {}, stdin = "") => {
-      const io = fakeIo(env, stdin);
+      const io = recordingIo({ env, stdin });
       const code = await narinfoCommand.run(args, io);
       return { code, out: io.outLines.join("\n"), err: io.errLines.join("\n") };
     };
@@ -477,7 +459,7 @@ Deno.test({
       "valid",
     );
     // Default host name comes from the system.
-    const io = fakeIo();
+    const io = recordingIo();
     const command = createNarinfoCommand({
       files: { readFile: (p) => Deno.readFile(p) },
       hostname: () => "sys-host",

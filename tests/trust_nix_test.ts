@@ -3,7 +3,8 @@
 // byte for byte, our parser/serializer round-trips Nix's files, and `nix store verify` accepts
 // narinfos signed by us (nix-binary-cache.md §4, §6).
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import type { CliIo } from "../src/cli/command.ts";
+import { recordingIo } from "./support/cli_io.ts";
+import { nixEnv } from "./support/nix.ts";
 import { narinfoCommand } from "../src/cli/narinfo.ts";
 import { formatNixNarinfo, type Narinfo, parseNarinfo } from "../src/narinfo/mod.ts";
 import {
@@ -19,20 +20,6 @@ interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-function nixEnv(work: string): Record<string, string> {
-  return {
-    NIX_REMOTE: "",
-    XDG_CACHE_HOME: `${work}/xdg`,
-    NIX_CONFIG: [
-      "experimental-features = nix-command",
-      "build-users-group =",
-      "sandbox = false",
-      "substituters =",
-      "require-sigs = true",
-    ].join("\n"),
-  };
 }
 
 async function run(
@@ -64,27 +51,13 @@ async function must(
   return r.stdout.trim();
 }
 
-function fakeIo(): CliIo & { outLines: string[]; errLines: string[] } {
-  const outLines: string[] = [];
-  const errLines: string[] = [];
-  return {
-    outLines,
-    errLines,
-    out: (line) => outLines.push(line),
-    err: (line) => errLines.push(line),
-    stdout: new WritableStream(),
-    stdin: new Blob([]).stream(),
-    env: { get: () => undefined },
-  };
-}
-
 Deno.test({
   name: "Nix signatures agree with the real Nix 2.8",
   sanitizeOps: false,
   sanitizeResources: false,
 }, async (t) => {
   const work = await Deno.makeTempDir({ prefix: "guix-p2p-trust-nix-" });
-  const env = nixEnv(work);
+  const env = nixEnv(`${work}/xdg`);
   const nonce = crypto.randomUUID().slice(0, 8);
   let created: string[] = [];
   try {
@@ -267,17 +240,17 @@ in derivation { name = "top-${nonce}"; inherit system; builder = "/bin/sh";
       const topFile = `${work}/cache/${
         [...infos.entries()].find(([, i]) => i.storePath === top)![0]
       }`;
-      let io = fakeIo();
+      let io = recordingIo();
       assertEquals(await narinfoCommand.run(["verify", topFile, "--nix-key", pub.format()], io), 0);
       assertEquals(io.outLines, ["valid: signed by Nix key test-1"]);
-      io = fakeIo();
+      io = recordingIo();
       const other = parseNixSecretKey(await Deno.readTextFile(`${work}/osk`)).publicKey.format();
       assertEquals(await narinfoCommand.run(["verify", topFile, "--nix-key", other], io), 1);
       assertStringIncludes(
         io.errLines.join("\n"),
         "unknown key: no signature by a trusted key (signed by: test-1)",
       );
-      io = fakeIo();
+      io = recordingIo();
       assertEquals(
         await narinfoCommand.run([
           "verify",
@@ -293,7 +266,7 @@ in derivation { name = "top-${nonce}"; inherit system; builder = "/bin/sh";
         io.errLines.join("\n"),
         "StorePath: not in the store directory /gnu/store",
       );
-      io = fakeIo();
+      io = recordingIo();
       await Deno.writeTextFile(`${work}/empty-acl`, "(acl)\n");
       assertEquals(
         await narinfoCommand.run(["verify", topFile, "--acl", `${work}/empty-acl`], io),
@@ -303,7 +276,7 @@ in derivation { name = "top-${nonce}"; inherit system; builder = "/bin/sh";
         io.errLines.join("\n"),
         `unsigned: no Signature field (it has Nix "Sig:" fields`,
       );
-      io = fakeIo();
+      io = recordingIo();
       assertEquals(
         await narinfoCommand.run(["sign", topFile, "--nix-key-file", `${work}/sk`], io),
         0,
@@ -313,14 +286,14 @@ in derivation { name = "top-${nonce}"; inherit system; builder = "/bin/sh";
         io.outLines.join("\n") + "\n",
         texts.get(topFile.slice(`${work}/cache/`.length)),
       );
-      io = fakeIo();
+      io = recordingIo();
       assertEquals(
         await narinfoCommand.run(["sign", topFile, "--nix-key-file", `${work}/osk`], io),
         0,
       );
       const both = parseNarinfo(io.outLines.join("\n") + "\n", { flavour: "nix" });
       assertEquals(both.sigs.map((s) => s.split(":")[0]), ["test-1", "other-1"]);
-      io = fakeIo();
+      io = recordingIo();
       assertEquals(
         await narinfoCommand.run(["sign", topFile, "--nix-key-file", `${work}/pk`], io),
         1,
