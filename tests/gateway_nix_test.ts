@@ -46,6 +46,27 @@ async function copyFrom(gateway: string, fx: NixFixture, key: string, root: stri
   return { ...r, store, xdg };
 }
 
+/** `nix store verify -r` of `fx.top` in the client store a copy made, trusting `fx.publicKey`. */
+function verifyCopy(
+  copy: { store: string; xdg: string },
+  fx: NixFixture,
+  ...extra: string[]
+): ReturnType<typeof nix> {
+  return nix([
+    "nix",
+    "store",
+    "verify",
+    "--store",
+    copy.store,
+    "-r",
+    ...extra,
+    fx.top,
+    "--option",
+    "trusted-public-keys",
+    fx.publicKey,
+  ], { xdg: copy.xdg });
+}
+
 async function setup(
   root: string,
   tag: string,
@@ -97,23 +118,7 @@ Deno.test(
         const info = await nix(["nix", "path-info", "--store", r.store, p], { xdg: r.xdg });
         assertEquals(info.code, 0, `${p} is registered: ${info.stderr}`);
       }
-      const verify = await nix(
-        [
-          "nix",
-          "store",
-          "verify",
-          "--store",
-          r.store,
-          "-r",
-          "--sigs-needed",
-          "1",
-          fx.top,
-          "--option",
-          "trusted-public-keys",
-          fx.publicKey,
-        ],
-        { xdg: r.xdg },
-      );
+      const verify = await verifyCopy(r, fx, "--sigs-needed", "1");
       assertEquals(verify.code, 0, verify.stderr);
       assertEquals(
         upstream.log.filter((l) => l.path.includes("/nar/") && l.status === 200).length,
@@ -196,18 +201,7 @@ Deno.test(
       await waitForDht(gw, 1);
       const r = await copyFrom(gateway, fx, fx.publicKey, root);
       assertEquals(r.code, 0, r.stderr);
-      const verify = await nix([
-        "nix",
-        "store",
-        "verify",
-        "--store",
-        r.store,
-        "-r",
-        fx.top,
-        "--option",
-        "trusted-public-keys",
-        fx.publicKey,
-      ], { xdg: r.xdg });
+      const verify = await verifyCopy(r, fx);
       assertEquals(verify.code, 0, verify.stderr);
       await gw.daemon.waitForLog(new RegExp(`peer ${liar.peerId} penalised`));
       // The lie was caught before a byte of it reached Nix.
@@ -270,18 +264,7 @@ Deno.test(
       assertEquals(r.code, 0, r.stderr);
       assertMatch(r.stderr, /retrying from offset \d+/);
       await gw.daemon.waitForLog(/gateway GET \/nar\/\S+ 206/);
-      const verify = await nix([
-        "nix",
-        "store",
-        "verify",
-        "--store",
-        r.store,
-        "-r",
-        fx.top,
-        "--option",
-        "trusted-public-keys",
-        fx.publicKey,
-      ], { xdg: r.xdg });
+      const verify = await verifyCopy(r, fx);
       assertEquals(verify.code, 0, verify.stderr);
       // A direct Range request returns exactly the right slice of the NAR.
       const text = await (await fetch(`${gateway}/${fx.top.slice(11, 43)}.narinfo`)).text();
