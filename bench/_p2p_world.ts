@@ -14,14 +14,13 @@
  */
 import { ControlClient } from "../src/control/client.ts";
 import { connectControlSocket } from "../src/control/deno_socket.ts";
-import { HELPER } from "../tests/support/daemon_proc.ts";
+import { helperAgent } from "../tests/support/daemon_proc.ts";
 import {
   type FixtureItem,
   makeItem,
   makeKey,
   writeGuixConfig,
 } from "../tests/support/guix_cache.ts";
-import { SubstituterAgent } from "../tests/support/guix_daemon.ts";
 import { type FileServer, startFileServer } from "../tests/support/http_server.ts";
 import { startNode, type SwarmNode } from "../tests/support/swarm.ts";
 import { forceRemove } from "../tests/support/tree_check.ts";
@@ -266,12 +265,7 @@ export async function substitute(
   storePath: string,
   options: { timeoutMs?: number; profile?: boolean } = {},
 ): Promise<Substitution> {
-  await using s = SubstituterAgent.substitute({
-    program: [HELPER],
-    env: { GUIX_P2P_CONFIG: node.daemon.configPath, NIX_STORE_DIR: node.store },
-    settings: {},
-    storeDir: node.store,
-  });
+  await using s = helperAgent("substitute", node.daemon, node.store);
   const profile = options.profile ? await startProfile(s.child.pid, { waitMs: 10_000 }) : undefined;
   const t0 = performance.now();
   const out = await s.substitute(storePath, storePath, options.timeoutMs ?? 600_000);

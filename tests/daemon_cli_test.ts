@@ -5,8 +5,7 @@
  * store, and clear CLI errors when no daemon runs.
  */
 import { assertEquals, assertLess, assertStringIncludes } from "@std/assert";
-import { HELPER, LAUNCHER, startDaemon } from "./support/daemon_proc.ts";
-import { SubstituterAgent } from "./support/guix_daemon.ts";
+import { helperAgent, LAUNCHER, startDaemon } from "./support/daemon_proc.ts";
 import { startNode } from "./support/swarm.ts";
 import { substituteWorld } from "./support/substitute_world.ts";
 
@@ -83,12 +82,7 @@ Deno.test(
     });
     try {
       await node.daemon.waitForLog(/seeding \S+-preseeded \(config\)/, 30_000);
-      await using s = SubstituterAgent.substitute({
-        program: [HELPER],
-        env: { GUIX_P2P_CONFIG: node.daemon.configPath, NIX_STORE_DIR: store },
-        settings: {},
-        storeDir: store,
-      });
+      await using s = helperAgent("substitute", node.daemon, store);
       assertEquals(
         (await s.substitute(leechItem.storePath, leechItem.storePath)).status,
         `success ${leechItem.narHash} ${leechItem.narSize}`,

@@ -5,10 +5,9 @@
  * and nothing unverified may reach DEST.
  */
 import { assertEquals, assertGreater, assertMatch } from "@std/assert";
-import { HELPER } from "./support/daemon_proc.ts";
+import { helperAgent } from "./support/daemon_proc.ts";
 import { startEvilPeer } from "./support/evil.ts";
 import { makeItem, makeKey, publishItem, writeGuixConfig } from "./support/guix_cache.ts";
-import { SubstituterAgent } from "./support/guix_daemon.ts";
 import { startFileServer } from "./support/http_server.ts";
 import { randomBytes } from "./support/random.ts";
 import { seedCopy, startSwarm, type SwarmNode, waitForDht } from "./support/swarm.ts";
@@ -37,12 +36,8 @@ async function fixture(root: string, leecherStore: string, size = 4 * 1024 * 102
 }
 
 async function substitute(leecher: SwarmNode, storePath: string) {
-  const env = { GUIX_P2P_CONFIG: leecher.daemon.configPath, NIX_STORE_DIR: leecher.store };
-  await using s = SubstituterAgent.substitute({
-    program: [HELPER],
-    env,
-    settings: { "untrusted-print-extended-build-trace": "1" },
-    storeDir: leecher.store,
+  await using s = helperAgent("substitute", leecher.daemon, leecher.store, {
+    "untrusted-print-extended-build-trace": "1",
   });
   const out = await s.substitute(storePath, storePath, 120_000);
   return { out, log: [...s.log] };

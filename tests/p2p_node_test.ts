@@ -12,9 +12,8 @@ import { resolveConfig } from "../src/config/load.ts";
 import { createNode } from "../src/p2p/node.ts";
 import { BLOCKS_PROTOCOL, encodeFrame } from "../src/p2p/wire/mod.ts";
 import { parseNarHash } from "../src/hash/nar_hash.ts";
-import { HELPER } from "./support/daemon_proc.ts";
+import { helperAgent } from "./support/daemon_proc.ts";
 import { makeItem, makeKey, publishItem, writeGuixConfig } from "./support/guix_cache.ts";
-import { SubstituterAgent } from "./support/guix_daemon.ts";
 import { startFileServer } from "./support/http_server.ts";
 import { randomBytes } from "./support/random.ts";
 import { seedCopy, startNode, startSwarm, type SwarmNode, waitForDht } from "./support/swarm.ts";
@@ -37,12 +36,7 @@ async function itemIn(root: string, leecherStore: string, size: number, name = "
 }
 
 async function substitute(node: SwarmNode, storePath: string) {
-  await using s = SubstituterAgent.substitute({
-    program: [HELPER],
-    env: { GUIX_P2P_CONFIG: node.daemon.configPath, NIX_STORE_DIR: node.store },
-    settings: {},
-    storeDir: node.store,
-  });
+  await using s = helperAgent("substitute", node.daemon, node.store);
   return (await s.substitute(storePath, storePath, 120_000)).status;
 }
 

@@ -4,9 +4,8 @@
  * blocks from several peers, substituted through the guix-daemon emulator.
  */
 import { assertEquals, assertGreater } from "@std/assert";
-import { HELPER } from "./support/daemon_proc.ts";
+import { helperAgent } from "./support/daemon_proc.ts";
 import { makeItem, makeKey, publishItem, writeGuixConfig } from "./support/guix_cache.ts";
-import { SubstituterAgent } from "./support/guix_daemon.ts";
 import { startFileServer } from "./support/http_server.ts";
 import { randomBytes } from "./support/random.ts";
 import { seedCopy, startSwarm, waitForDht } from "./support/swarm.ts";
@@ -56,23 +55,14 @@ Deno.test(
       ];
       for (const seeder of [s1, s2]) await seedCopy(seeder, item.source, item.baseName);
       await waitForDht(leecher, 2);
-      const env = { GUIX_P2P_CONFIG: leecher.daemon.configPath, NIX_STORE_DIR: leecherStore };
-      await using q = SubstituterAgent.query({
-        program: [HELPER],
-        env,
-        settings: {},
-        storeDir: leecherStore,
-      });
+      await using q = helperAgent("query", leecher.daemon, leecherStore);
       assertEquals(
         await q.have([item.storePath]),
         [item.storePath],
         "p2p-only claims it: providers exist",
       );
-      await using s = SubstituterAgent.substitute({
-        program: [HELPER],
-        env,
-        settings: { "untrusted-print-extended-build-trace": "1" },
-        storeDir: leecherStore,
+      await using s = helperAgent("substitute", leecher.daemon, leecherStore, {
+        "untrusted-print-extended-build-trace": "1",
       });
       const out = await s.substitute(item.storePath, item.storePath, 120_000);
       assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);

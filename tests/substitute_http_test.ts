@@ -5,7 +5,7 @@
  * our signer and NARs compressed by the real Debian tools.
  */
 import { assertEquals, assertMatch } from "@std/assert";
-import { HELPER, startDaemon } from "./support/daemon_proc.ts";
+import { helperAgent, startDaemon } from "./support/daemon_proc.ts";
 import {
   type FixtureItem,
   makeItem,
@@ -13,7 +13,6 @@ import {
   publishItem,
   writeGuixConfig,
 } from "./support/guix_cache.ts";
-import { SubstituterAgent } from "./support/guix_daemon.ts";
 import { startFileServer } from "./support/http_server.ts";
 import { randomBytes } from "./support/random.ts";
 import { assertRestored, forceRemove } from "./support/tree_check.ts";
@@ -92,17 +91,11 @@ Deno.test("have, info and substitute through the emulator, helper and daemon", T
     substitute_urls: [w.serverUrl],
     policy: "http-only",
   });
-  const env = { GUIX_P2P_CONFIG: daemon.configPath, NIX_STORE_DIR: w.store };
   const settings = { "substitute-urls": w.serverUrl, "untrusted-print-extended-build-trace": "1" };
   const missing = `${w.store}/00000000000000000000000000000000-missing`;
   try {
     await t.step("have claims exactly the signed paths", async () => {
-      await using q = SubstituterAgent.query({
-        program: [HELPER],
-        env,
-        settings,
-        storeDir: w.store,
-      });
+      await using q = helperAgent("query", daemon, w.store, settings);
       assertEquals(
         await q.have([w.a.storePath, w.b.storePath, missing]),
         [w.a.storePath, w.b.storePath].sort(),
@@ -121,12 +114,7 @@ Deno.test("have, info and substitute through the emulator, helper and daemon", T
     await t.step(
       "substitute restores a byte-identical tree and reports hash and size in one write",
       async () => {
-        await using s = SubstituterAgent.substitute({
-          program: [HELPER],
-          env,
-          settings,
-          storeDir: w.store,
-        });
+        await using s = helperAgent("substitute", daemon, w.store, settings);
         for (const item of [w.b, w.a]) {
           const out = await s.substitute(item.storePath, item.storePath);
           assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);

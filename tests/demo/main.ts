@@ -14,9 +14,8 @@
  *
  * @module
  */
-import { HELPER } from "../support/daemon_proc.ts";
+import { helperAgent } from "../support/daemon_proc.ts";
 import { makeItem, makeKey, publishItem, writeGuixConfig } from "../support/guix_cache.ts";
-import { SubstituterAgent } from "../support/guix_daemon.ts";
 import { startFileServer } from "../support/http_server.ts";
 import { randomBytes } from "../support/random.ts";
 import { startSwarm, waitForDht } from "../support/swarm.ts";
@@ -71,19 +70,10 @@ try {
   await waitForDht(leecher!, 2);
 
   say("guix-daemon (emulated) asks n3's substitute helper");
-  const env = { GUIX_P2P_CONFIG: leecher!.daemon.configPath, NIX_STORE_DIR: leecherStore };
-  await using q = SubstituterAgent.query({
-    program: [HELPER],
-    env,
-    settings: {},
-    storeDir: leecherStore,
-  });
+  await using q = helperAgent("query", leecher!.daemon, leecherStore);
   console.log(`have → ${JSON.stringify(await q.have([item.storePath]))}`);
-  await using s = SubstituterAgent.substitute({
-    program: [HELPER],
-    env,
-    settings: { "untrusted-print-extended-build-trace": "1" },
-    storeDir: leecherStore,
+  await using s = helperAgent("substitute", leecher!.daemon, leecherStore, {
+    "untrusted-print-extended-build-trace": "1",
   });
   const t0 = performance.now();
   const out = await s.substitute(item.storePath, item.storePath, 120_000);

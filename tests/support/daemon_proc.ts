@@ -6,6 +6,7 @@
  * @module
  */
 import { stringify } from "@std/toml";
+import { SubstituterAgent } from "./guix_daemon.ts";
 
 /** Repository root. */
 export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -13,6 +14,26 @@ export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "
 export const LAUNCHER = `${ROOT}/bin/guix-p2p`;
 /** The helper symlink. */
 export const HELPER = `${ROOT}/bin/guix-p2p-substitute`;
+
+/**
+ * Spawns the real helper (`bin/guix-p2p-substitute --query|--substitute`)
+ * the way guix-daemon does, for the daemon started with `daemon`'s config and
+ * the store `storeDir`; `settings` go into `_NIX_OPTIONS`.
+ */
+export function helperAgent(
+  mode: "query" | "substitute",
+  daemon: Pick<DaemonProcess, "configPath">,
+  storeDir: string,
+  settings: Record<string, string> = {},
+): SubstituterAgent {
+  const options = {
+    program: [HELPER],
+    env: { GUIX_P2P_CONFIG: daemon.configPath, NIX_STORE_DIR: storeDir },
+    storeDir,
+    settings,
+  };
+  return mode === "query" ? SubstituterAgent.query(options) : SubstituterAgent.substitute(options);
+}
 
 /** A running daemon. */
 export interface DaemonProcess extends AsyncDisposable {

@@ -14,8 +14,8 @@ import {
   type PublishOptions,
   writeGuixConfig,
 } from "./guix_cache.ts";
-import { type DaemonProcess, HELPER, startDaemon } from "./daemon_proc.ts";
-import { SubstituterAgent } from "./guix_daemon.ts";
+import { type DaemonProcess, helperAgent, startDaemon } from "./daemon_proc.ts";
+import type { SubstituterAgent } from "./guix_daemon.ts";
 import { type FileServer, type FileServerOptions, startFileServer } from "./http_server.ts";
 import { randomBytes } from "./random.ts";
 import { forceRemove } from "./tree_check.ts";
@@ -107,15 +107,7 @@ export async function substituteWorld(prefix = "guix-p2p-test-"): Promise<Substi
       });
     },
     agent(mode, daemon, settings = {}) {
-      const options = {
-        program: [HELPER],
-        env: { GUIX_P2P_CONFIG: daemon.configPath, NIX_STORE_DIR: store },
-        storeDir: store,
-        settings,
-      };
-      return mode === "query"
-        ? SubstituterAgent.query(options)
-        : SubstituterAgent.substitute(options);
+      return helperAgent(mode, daemon, store, settings);
     },
     close,
     [Symbol.asyncDispose]: close,
