@@ -1,86 +1,29 @@
 /**
- * Shared parts of the P2P benchmarks (`bench/p2p_*.ts`): a signed Guix
- * narinfo cache served over HTTP that refuses NARs (so every NAR byte comes
- * from peers), store items made from random data or real binaries, daemon
- * swarms from `tests/support/swarm.ts`, substitutions through the guix-daemon
- * emulator and the real helper, and process figures from `/proc`.
+ * Shared parts of the P2P benchmarks (`bench/p2p_*.ts`), beside the world of
+ * `tests/support/p2p_world.ts` (a signed narinfo cache whose server refuses
+ * NARs, so every NAR byte comes from peers): store items made from random
+ * data or real binaries, daemon swarms from `tests/support/swarm.ts`,
+ * substitutions through the guix-daemon emulator and the real helper, and
+ * process figures from `/proc`.
  *
  * @example
  * ```ts
- * await using world = await makeWorld("/tmp/p2p-bench");
- * const item = await world.item(await randomTree(`${world.root}/src`, 2 ** 30), "big-1.0");
+ * import { p2pWorld } from "../tests/support/p2p_world.ts";
+ * await using world = await p2pWorld("/tmp/p2p-bench");
+ * const src = await randomTree(`${world.root}/src`, 2 ** 30);
+ * const item = await world.item(src, "big-1.0", `${world.root}/leecher/store`);
  * ```
  * @module
  */
 import { ControlClient } from "../src/control/client.ts";
 import { connectControlSocket } from "../src/control/deno_socket.ts";
 import { helperAgent } from "../tests/support/daemon_proc.ts";
-import {
-  type FixtureItem,
-  makeItem,
-  makeKey,
-  writeGuixConfig,
-} from "../tests/support/guix_cache.ts";
-import { type FileServer, startFileServer } from "../tests/support/http_server.ts";
 import { startNode, type SwarmNode } from "../tests/support/swarm.ts";
-import { forceRemove } from "../tests/support/tree_check.ts";
 import { writeLargeFile } from "../tests/support/tree_gen.ts";
-import { signGuixNarinfo } from "../src/trust/mod.ts";
 import { startProfile, summarize } from "./_p2p_profile.ts";
 
 /** 2^20. */
 export const MiB = 1 << 20;
-
-/** A signed narinfo cache over HTTP (NAR requests get 404) plus the leecher settings. */
-export interface World extends AsyncDisposable {
-  root: string;
-  server: FileServer;
-  /** Daemon settings of a node that substitutes (p2p-only, this cache, this ACL). */
-  leecherSettings(store: string): Record<string, unknown>;
-  /** Hashes `source` as a store item of `storeDir` and publishes its signed narinfo. */
-  item(source: string, name: string, storeDir: string): Promise<FixtureItem>;
-}
-
-/** Creates the world under `root` (removed on dispose). */
-export async function makeWorld(root: string): Promise<World> {
-  await Deno.mkdir(`${root}/cache`, { recursive: true });
-  const key = makeKey();
-  await writeGuixConfig(`${root}/etc-guix`, key);
-  const server = await startFileServer({ root: `${root}/cache` });
-  server.faults.push({ match: /\/nar\//, action: "status", status: 404 });
-  return {
-    root,
-    server,
-    leecherSettings: (store) => ({
-      store_dir: store,
-      acl_path: `${root}/etc-guix/acl`,
-      substitute_urls: [server.url],
-      policy: "p2p-only",
-    }),
-    async item(source, name, storeDir) {
-      const item = await makeItem(source, { storeDir, name });
-      // The NAR itself is never published: the server would refuse it anyway.
-      const text = signGuixNarinfo(
-        {
-          storePath: item.storePath,
-          narHash: item.narHash,
-          narSize: item.narSize,
-          references: [],
-          entries: [{ url: `nar/zstd/${item.baseName}`, compression: "zstd" }],
-        },
-        key.key,
-        "bench-host",
-        "publish",
-      );
-      await Deno.writeTextFile(`${root}/cache/${item.hashPart}.narinfo`, text);
-      return item;
-    },
-    async [Symbol.asyncDispose]() {
-      await server.close();
-      await forceRemove(root);
-    },
-  };
-}
 
 /** Writes `bytes` of incompressible data as a tree of a few large files; returns `dir`. */
 export async function randomTree(dir: string, bytes: number, seed = 1): Promise<string> {

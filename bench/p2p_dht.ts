@@ -21,7 +21,6 @@ import type { SwarmNode } from "../tests/support/swarm.ts";
 import {
   benchNode,
   loadAverage,
-  makeWorld,
   median,
   MiB,
   percentile,
@@ -30,6 +29,7 @@ import {
   seedOn,
   table,
 } from "./_p2p_world.ts";
+import { p2pWorld } from "../tests/support/p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, { string: ["nodes", "items", "dir"] });
 const count = Number(flags.nodes ?? "30");
@@ -41,7 +41,7 @@ interface Status {
 }
 
 const root = await Deno.makeTempDir({ dir: base, prefix: "p2p-bench-dht-" });
-await using world = await makeWorld(root);
+await using world = await p2pWorld(root);
 const loads = [await loadAverage()];
 const nodes: SwarmNode[] = [];
 try {

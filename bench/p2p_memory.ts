@@ -16,7 +16,6 @@ import { profiledDeno, sampleMemory } from "./_p2p_profile.ts";
 import {
   benchNode,
   loadAverage,
-  makeWorld,
   mbps,
   MiB,
   procStats,
@@ -27,6 +26,7 @@ import {
   waitForPeers,
   waitForProviders,
 } from "./_p2p_world.ts";
+import { p2pWorld } from "../tests/support/p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, { string: ["mib", "dir"], boolean: ["inspect"] });
 const bytes = Number(flags.mib ?? "2048") * MiB;
@@ -35,7 +35,7 @@ const inspect = flags.inspect === true;
 if (inspect) Deno.env.set("GUIX_P2P_DENO", await profiledDeno(`${base}/p2p-bench-profile`));
 
 const root = await Deno.makeTempDir({ dir: base, prefix: "p2p-bench-mem-" });
-await using world = await makeWorld(root);
+await using world = await p2pWorld(root);
 const src = await randomTree(`${root}/item`, bytes);
 const item = await world.item(src, "big-1.0", `${root}/leecher/store`);
 const boot = await benchNode("boot", `${root}/boot`, {});

@@ -23,7 +23,6 @@ import type { SwarmNode } from "../tests/support/swarm.ts";
 import {
   benchNode,
   loadAverage,
-  makeWorld,
   mbps,
   MiB,
   procStats,
@@ -34,8 +33,8 @@ import {
   table,
   waitForPeers,
   waitForProviders,
-  type World,
 } from "./_p2p_world.ts";
+import { type P2pWorld, p2pWorld } from "../tests/support/p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, { string: ["scenario", "mib", "leechers", "dir"] });
 const scenarios = (flags.scenario ?? "capped,flash").split(",");
@@ -62,7 +61,7 @@ function expectSuccess(sub: Substitution, item: FixtureItem, node: SwarmNode): v
   }
 }
 
-async function capped(world: World, src: string): Promise<void> {
+async function capped(world: P2pWorld, src: string): Promise<void> {
   const root = world.root;
   const boot = await benchNode("boot", `${root}/boot`, {});
   const nodes: SwarmNode[] = [boot];
@@ -120,7 +119,7 @@ async function capped(world: World, src: string): Promise<void> {
   }
 }
 
-async function flash(world: World, src: string): Promise<void> {
+async function flash(world: P2pWorld, src: string): Promise<void> {
   const root = world.root;
   const boot = await benchNode("boot", `${root}/boot`, {});
   const nodes: SwarmNode[] = [boot];
@@ -224,7 +223,7 @@ async function flash(world: World, src: string): Promise<void> {
 
 for (const scenario of scenarios) {
   const root = await Deno.makeTempDir({ dir: base, prefix: `p2p-bench-${scenario}-` });
-  await using world = await makeWorld(root);
+  await using world = await p2pWorld(root);
   const src = await randomTree(`${root}/item`, bytes);
   if (scenario === "capped") await capped(world, src);
   else if (scenario === "flash") await flash(world, src);

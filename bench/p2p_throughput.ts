@@ -34,7 +34,6 @@ import {
   benchNode,
   binaryTree,
   loadAverage,
-  makeWorld,
   mbps,
   median,
   MiB,
@@ -46,6 +45,7 @@ import {
   waitForPeers,
   waitForProviders,
 } from "./_p2p_world.ts";
+import { p2pWorld } from "../tests/support/p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, {
   string: ["mib", "runs", "data", "dir"],
@@ -69,7 +69,7 @@ const results: Record<string, (string | number)[][]> = {};
 
 for (const data of dataSets) {
   const root = await Deno.makeTempDir({ dir: base, prefix: `p2p-bench-tp-${data}-` });
-  await using world = await makeWorld(root);
+  await using world = await p2pWorld(root);
   const src = `${root}/item`;
   let treeBytes = bytes;
   if (data === "random") await randomTree(src, bytes);

@@ -7,11 +7,10 @@
 import { assertEquals, assertGreater, assertMatch } from "@std/assert";
 import { helperAgent } from "./support/daemon_proc.ts";
 import { startEvilPeer } from "./support/evil.ts";
-import { makeItem, makeKey, publishItem, writeGuixConfig } from "./support/guix_cache.ts";
-import { startFileServer } from "./support/http_server.ts";
+import { p2pWorld } from "./support/p2p_world.ts";
 import { randomBytes } from "./support/random.ts";
 import { seedCopy, startSwarm, type SwarmNode, waitForDht } from "./support/swarm.ts";
-import { assertRestored, forceRemove } from "./support/tree_check.ts";
+import { assertRestored } from "./support/tree_check.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
 
@@ -22,17 +21,25 @@ interface PeerRow {
   banned: boolean;
 }
 
-async function fixture(root: string, leecherStore: string, size = 4 * 1024 * 1024) {
-  const src = `${root}/src`;
-  await Deno.mkdir(src, { recursive: true });
-  await Deno.writeFile(`${src}/blob`, randomBytes(size));
-  await Deno.writeTextFile(`${src}/README`, "text\n".repeat(20000));
-  const item = await makeItem(src, { storeDir: leecherStore, name: "victim-1.0" });
-  const key = makeKey();
-  await writeGuixConfig(`${root}/etc-guix`, key);
-  await publishItem(`${root}/cache`, item, { key: key.key, compressions: ["zstd"] });
-  const server = await startFileServer({ root: `${root}/cache` });
-  return { item, src, server, acl: `${root}/etc-guix/acl` };
+/**
+ * A fresh world holding the victim item (a random blob and some text, zstd
+ * NAR published) for a leecher that is node `leecher` of the swarm.
+ */
+async function fixture(leecher: number, options: { size?: number; serveNars: boolean }) {
+  const root = await Deno.makeTempDir({ prefix: "guix-p2p-adv-" });
+  const world = await p2pWorld(root, { serveNars: options.serveNars });
+  try {
+    const src = `${root}/src`;
+    await Deno.mkdir(src, { recursive: true });
+    await Deno.writeFile(`${src}/blob`, randomBytes(options.size ?? 4 * 1024 * 1024));
+    await Deno.writeTextFile(`${src}/README`, "text\n".repeat(20000));
+    const leecherStore = `${root}/n${leecher}/store`;
+    const item = await world.item(src, "victim-1.0", leecherStore, { compressions: ["zstd"] });
+    return Object.assign(world, { item, src, leecherStore });
+  } catch (e) {
+    await world[Symbol.asyncDispose]();
+    throw e;
+  }
 }
 
 async function substitute(leecher: SwarmNode, storePath: string) {
@@ -47,36 +54,25 @@ Deno.test(
   "a peer serving bad blocks is penalised; the item comes from the honest seeder",
   T,
   async () => {
-    const root = await Deno.makeTempDir({ prefix: "guix-p2p-adv-" });
-    const leecherStore = `${root}/n2/store`;
-    const { item, src, server, acl } = await fixture(root, leecherStore);
-    server.faults.push({ match: /\/nar\//, action: "status", status: 404 });
-    try {
-      await using swarm = await startSwarm(root, 3, (i) =>
-        i === 2
-          ? {
-            store_dir: leecherStore,
-            acl_path: acl,
-            substitute_urls: [server.url],
-            policy: "p2p-only",
-          }
-          : {});
-      const [n0, honest, leecher] = swarm as unknown as SwarmNode[];
-      await using evil = await startEvilPeer("bad-blocks", n0!.address, src);
-      await seedCopy(honest!, src, item.baseName);
-      await waitForDht(leecher!, 2);
-      const { out } = await substitute(leecher!, item.storePath);
-      assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);
-      await assertRestored(item.storePath, item.narHash);
-      const peers = await leecher!.json<PeerRow[]>(["peers"]);
-      const bad = peers.find((p) => p.peerId === evil.peerId);
-      assertGreater(bad?.faults ?? 0, 0, `the bad peer was penalised: ${JSON.stringify(peers)}`);
-      assertGreater(peers.find((p) => p.peerId === honest!.peerId)?.bytesDown ?? 0, 0);
-      await leecher!.daemon.waitForLog(new RegExp(`peer ${evil.peerId} penalised`));
-    } finally {
-      await server.close();
-      await forceRemove(root);
-    }
+    await using fx = await fixture(2, { serveNars: false });
+    const { item, src, leecherStore } = fx;
+    await using swarm = await startSwarm(
+      fx.root,
+      3,
+      (i) => i === 2 ? fx.leecherSettings(leecherStore) : {},
+    );
+    const [n0, honest, leecher] = swarm as unknown as SwarmNode[];
+    await using evil = await startEvilPeer("bad-blocks", n0!.address, src);
+    await seedCopy(honest!, src, item.baseName);
+    await waitForDht(leecher!, 2);
+    const { out } = await substitute(leecher!, item.storePath);
+    assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);
+    await assertRestored(item.storePath, item.narHash);
+    const peers = await leecher!.json<PeerRow[]>(["peers"]);
+    const bad = peers.find((p) => p.peerId === evil.peerId);
+    assertGreater(bad?.faults ?? 0, 0, `the bad peer was penalised: ${JSON.stringify(peers)}`);
+    assertGreater(peers.find((p) => p.peerId === honest!.peerId)?.bytesDown ?? 0, 0);
+    await leecher!.daemon.waitForLog(new RegExp(`peer ${evil.peerId} penalised`));
   },
 );
 
@@ -84,45 +80,35 @@ Deno.test(
   "a lying manifest is caught by the NarHash check; the download rewinds to HTTP",
   T,
   async () => {
-    const root = await Deno.makeTempDir({ prefix: "guix-p2p-adv-" });
-    const leecherStore = `${root}/n1/store`;
-    const { item, src, server, acl } = await fixture(root, leecherStore);
-    try {
-      await using swarm = await startSwarm(root, 2, (i) =>
-        i === 1
-          ? {
-            store_dir: leecherStore,
-            acl_path: acl,
-            substitute_urls: [server.url],
-            policy: "p2p-first",
-          }
-          : {});
-      const [n0, leecher] = swarm as unknown as SwarmNode[];
-      await using liar = await startEvilPeer("lying-manifest", n0!.address, src);
-      await waitForDht(leecher!, 1);
-      const { out, log } = await substitute(leecher!, item.storePath);
-      assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);
-      await assertRestored(item.storePath, item.narHash);
-      assertGreater(
-        log.filter((l) => /^@ download-started \S+ p2p:\/\//.test(l)).length,
-        0,
-        log.join("\n"),
-      );
-      assertGreater(
-        log.filter((l) => /^@ download-started \S+ http:\/\//.test(l)).length,
-        0,
-        log.join("\n"),
-      );
-      await leecher!.daemon.waitForLog(new RegExp(`peer ${liar.peerId} penalised.*lying manifest`));
-      const rows = await leecher!.json<PeerRow[]>(["peers"]);
-      assertGreater(
-        rows.find((p) => p.peerId === liar.peerId)?.faults ?? 0,
-        0,
-      );
-    } finally {
-      await server.close();
-      await forceRemove(root);
-    }
+    await using fx = await fixture(1, { serveNars: true });
+    const { item, src, leecherStore } = fx;
+    await using swarm = await startSwarm(
+      fx.root,
+      2,
+      (i) => i === 1 ? fx.leecherSettings(leecherStore, "p2p-first") : {},
+    );
+    const [n0, leecher] = swarm as unknown as SwarmNode[];
+    await using liar = await startEvilPeer("lying-manifest", n0!.address, src);
+    await waitForDht(leecher!, 1);
+    const { out, log } = await substitute(leecher!, item.storePath);
+    assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);
+    await assertRestored(item.storePath, item.narHash);
+    assertGreater(
+      log.filter((l) => /^@ download-started \S+ p2p:\/\//.test(l)).length,
+      0,
+      log.join("\n"),
+    );
+    assertGreater(
+      log.filter((l) => /^@ download-started \S+ http:\/\//.test(l)).length,
+      0,
+      log.join("\n"),
+    );
+    await leecher!.daemon.waitForLog(new RegExp(`peer ${liar.peerId} penalised.*lying manifest`));
+    const rows = await leecher!.json<PeerRow[]>(["peers"]);
+    assertGreater(
+      rows.find((p) => p.peerId === liar.peerId)?.faults ?? 0,
+      0,
+    );
   },
 );
 
@@ -130,30 +116,20 @@ Deno.test(
   "a peer answering garbage is dropped; HTTP takes over; the daemon keeps working",
   T,
   async () => {
-    const root = await Deno.makeTempDir({ prefix: "guix-p2p-adv-" });
-    const leecherStore = `${root}/n1/store`;
-    const { item, src, server, acl } = await fixture(root, leecherStore, 512 * 1024);
-    try {
-      await using swarm = await startSwarm(root, 2, (i) =>
-        i === 1
-          ? {
-            store_dir: leecherStore,
-            acl_path: acl,
-            substitute_urls: [server.url],
-            policy: "p2p-first",
-          }
-          : {});
-      const [n0, leecher] = swarm as unknown as SwarmNode[];
-      await using _garbage = await startEvilPeer("garbage", n0!.address, src);
-      await waitForDht(leecher!, 1);
-      const { out } = await substitute(leecher!, item.storePath);
-      assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);
-      const status = await leecher!.json<{ pid: number }>(["status"]);
-      assertEquals(status.pid, leecher!.daemon.child.pid);
-    } finally {
-      await server.close();
-      await forceRemove(root);
-    }
+    await using fx = await fixture(1, { size: 512 * 1024, serveNars: true });
+    const { item, src, leecherStore } = fx;
+    await using swarm = await startSwarm(
+      fx.root,
+      2,
+      (i) => i === 1 ? fx.leecherSettings(leecherStore, "p2p-first") : {},
+    );
+    const [n0, leecher] = swarm as unknown as SwarmNode[];
+    await using _garbage = await startEvilPeer("garbage", n0!.address, src);
+    await waitForDht(leecher!, 1);
+    const { out } = await substitute(leecher!, item.storePath);
+    assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);
+    const status = await leecher!.json<{ pid: number }>(["status"]);
+    assertEquals(status.pid, leecher!.daemon.child.pid);
   },
 );
 
@@ -161,34 +137,23 @@ Deno.test(
   "a seeder killed mid-transfer: the download completes from the other seeder",
   T,
   async () => {
-    const root = await Deno.makeTempDir({ prefix: "guix-p2p-adv-" });
-    const leecherStore = `${root}/n3/store`;
-    const { item, src, server, acl } = await fixture(root, leecherStore, 6 * 1024 * 1024);
-    server.faults.push({ match: /\/nar\//, action: "status", status: 404 });
-    try {
-      await using swarm = await startSwarm(root, 4, (i) =>
-        i === 3
-          ? {
-            store_dir: leecherStore,
-            acl_path: acl,
-            substitute_urls: [server.url],
-            policy: "p2p-only",
-          }
-          : { max_upload_rate: "1MB/s" });
-      const [, s1, s2, leecher] = swarm as unknown as SwarmNode[];
-      await seedCopy(s1!, src, item.baseName);
-      await seedCopy(s2!, src, item.baseName);
-      await waitForDht(leecher!, 2);
-      const run = substitute(leecher!, item.storePath);
-      await leecher!.daemon.waitForLog(new RegExp(`block \\d+ of \\S+ from ${s1!.peerId}`), 30_000);
-      await s1!.daemon.kill();
-      const { out } = await run;
-      assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);
-      await assertRestored(item.storePath, item.narHash);
-      assertMatch(leecher!.daemon.log.join("\n"), new RegExp(`dropped peer ${s1!.peerId}`));
-    } finally {
-      await server.close();
-      await forceRemove(root);
-    }
+    await using fx = await fixture(3, { size: 6 * 1024 * 1024, serveNars: false });
+    const { item, src, leecherStore } = fx;
+    await using swarm = await startSwarm(
+      fx.root,
+      4,
+      (i) => i === 3 ? fx.leecherSettings(leecherStore) : { max_upload_rate: "1MB/s" },
+    );
+    const [, s1, s2, leecher] = swarm as unknown as SwarmNode[];
+    await seedCopy(s1!, src, item.baseName);
+    await seedCopy(s2!, src, item.baseName);
+    await waitForDht(leecher!, 2);
+    const run = substitute(leecher!, item.storePath);
+    await leecher!.daemon.waitForLog(new RegExp(`block \\d+ of \\S+ from ${s1!.peerId}`), 30_000);
+    await s1!.daemon.kill();
+    const { out } = await run;
+    assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);
+    await assertRestored(item.storePath, item.narHash);
+    assertMatch(leecher!.daemon.log.join("\n"), new RegExp(`dropped peer ${s1!.peerId}`));
   },
 );

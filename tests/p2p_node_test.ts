@@ -15,6 +15,7 @@ import { parseNarHash } from "../src/hash/nar_hash.ts";
 import { helperAgent } from "./support/daemon_proc.ts";
 import { makeItem, makeKey, publishItem, writeGuixConfig } from "./support/guix_cache.ts";
 import { startFileServer } from "./support/http_server.ts";
+import { p2pWorld } from "./support/p2p_world.ts";
 import { randomBytes } from "./support/random.ts";
 import { seedCopy, startNode, startSwarm, type SwarmNode, waitForDht } from "./support/swarm.ts";
 import { assertRestored, forceRemove } from "./support/tree_check.ts";
@@ -25,14 +26,6 @@ interface PeerRow {
   peerId: string;
   connected: boolean;
   bytesDown: number;
-}
-
-async function itemIn(root: string, leecherStore: string, size: number, name = "pkg-1.0") {
-  const src = `${root}/src-${name}`;
-  await Deno.mkdir(src, { recursive: true });
-  await Deno.writeFile(`${src}/blob`, randomBytes(size));
-  const item = await makeItem(src, { storeDir: leecherStore, name });
-  return { item, src };
 }
 
 async function substitute(node: SwarmNode, storePath: string) {
@@ -65,46 +58,32 @@ Deno.test("identity and known peers survive a restart", T, async () => {
 });
 
 Deno.test("an upload rate limit is honoured within 15 %", T, async () => {
-  const root = await Deno.makeTempDir({ prefix: "guix-p2p-node-" });
-  const leecherStore = `${root}/n2/store`;
-  const { item, src } = await itemIn(root, leecherStore, 6 * 1024 * 1024);
-  const key = makeKey();
-  await writeGuixConfig(`${root}/etc-guix`, key);
-  await publishItem(`${root}/cache`, item, { key: key.key, compressions: ["none"] });
-  await using server = await startFileServer({ root: `${root}/cache` });
-  server.faults.push({ match: /\/nar\//, action: "status", status: 404 });
+  await using world = await p2pWorld(await Deno.makeTempDir({ prefix: "guix-p2p-node-" }));
+  const leecherStore = `${world.root}/n2/store`;
+  const src = `${world.root}/src`;
+  await Deno.mkdir(src);
+  await Deno.writeFile(`${src}/blob`, randomBytes(6 * 1024 * 1024));
+  const item = await world.item(src, "pkg-1.0", leecherStore, { compressions: ["none"] });
   const rate = 2_000_000;
-  try {
-    await using swarm = await startSwarm(
-      root,
-      3,
-      (i) =>
-        i === 2
-          ? {
-            store_dir: leecherStore,
-            acl_path: `${root}/etc-guix/acl`,
-            substitute_urls: [server.url],
-            policy: "p2p-only",
-          }
-          : { max_upload_rate: rate },
-    );
-    const [, seeder, leecher] = swarm as unknown as SwarmNode[];
-    await seedCopy(seeder!, src, item.baseName);
-    await waitForDht(leecher!, 2);
-    assertEquals(
-      await substitute(leecher!, item.storePath),
-      `success ${item.narHash} ${item.narSize}`,
-    );
-    const line = await leecher!.daemon.waitForLog(/fetched .* in ([\d.]+) s from/);
-    const seconds = Number(/in ([\d.]+) s from/.exec(line)![1]);
-    // Random data does not compress: the wire carries ~NarSize bytes.
-    const measured = item.narSize / seconds;
-    const ratio = measured / rate;
-    assertGreater(ratio, 0.85, `measured ${measured.toFixed(0)} B/s for a ${rate} B/s cap`);
-    assertLessOrEqual(ratio, 1.15, `measured ${measured.toFixed(0)} B/s for a ${rate} B/s cap`);
-  } finally {
-    await forceRemove(root);
-  }
+  await using swarm = await startSwarm(
+    world.root,
+    3,
+    (i) => i === 2 ? world.leecherSettings(leecherStore) : { max_upload_rate: rate },
+  );
+  const [, seeder, leecher] = swarm as unknown as SwarmNode[];
+  await seedCopy(seeder!, src, item.baseName);
+  await waitForDht(leecher!, 2);
+  assertEquals(
+    await substitute(leecher!, item.storePath),
+    `success ${item.narHash} ${item.narSize}`,
+  );
+  const line = await leecher!.daemon.waitForLog(/fetched .* in ([\d.]+) s from/);
+  const seconds = Number(/in ([\d.]+) s from/.exec(line)![1]);
+  // Random data does not compress: the wire carries ~NarSize bytes.
+  const measured = item.narSize / seconds;
+  const ratio = measured / rate;
+  assertGreater(ratio, 0.85, `measured ${measured.toFixed(0)} B/s for a ${rate} B/s cap`);
+  assertLessOrEqual(ratio, 1.15, `measured ${measured.toFixed(0)} B/s for a ${rate} B/s cap`);
 });
 
 /** Publishes `src` as store item `name` of `storeDir` in a new cache served over HTTP (narinfo only). */

@@ -5,11 +5,10 @@
  */
 import { assertEquals, assertGreater } from "@std/assert";
 import { helperAgent } from "./support/daemon_proc.ts";
-import { makeItem, makeKey, publishItem, writeGuixConfig } from "./support/guix_cache.ts";
-import { startFileServer } from "./support/http_server.ts";
+import { p2pWorld } from "./support/p2p_world.ts";
 import { randomBytes } from "./support/random.ts";
 import { seedCopy, startSwarm, waitForDht } from "./support/swarm.ts";
-import { assertRestored, forceRemove } from "./support/tree_check.ts";
+import { assertRestored } from "./support/tree_check.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
 
@@ -24,67 +23,55 @@ Deno.test(
   "an item seeded on two of five daemons is substituted on a third from both, no NAR over HTTP",
   T,
   async () => {
-    const root = await Deno.makeTempDir({ prefix: "guix-p2p-swarm-" });
+    await using world = await p2pWorld(await Deno.makeTempDir({ prefix: "guix-p2p-swarm-" }));
+    const { root, server } = world;
     const leecherStore = `${root}/n3/store`;
     const src = `${root}/src`;
     await Deno.mkdir(`${src}/lib`, { recursive: true });
     await Deno.writeFile(`${src}/lib/libbig.so`, randomBytes(6 * 1024 * 1024));
     await Deno.writeTextFile(`${src}/lib/notes.txt`, "compressible text\n".repeat(100_000));
     await Deno.symlink("lib/libbig.so", `${src}/link`);
-    const item = await makeItem(src, { storeDir: leecherStore, name: "big-1.0" });
-    const key = makeKey();
-    await writeGuixConfig(`${root}/etc-guix`, key);
-    await publishItem(`${root}/cache`, item, { key: key.key, compressions: ["zstd"] });
-    await using server = await startFileServer({ root: `${root}/cache` });
-    server.faults.push({ match: /\/nar\//, action: "status", status: 404 });
-    await using swarm = await startSwarm(root, 5, (i) =>
-      i === 3
-        ? {
-          store_dir: leecherStore,
-          acl_path: `${root}/etc-guix/acl`,
-          substitute_urls: [server.url],
-          policy: "p2p-only",
-        }
-        : {});
-    try {
-      const [, s1, s2, leecher] = swarm as unknown as [
-        never,
-        typeof swarm[0],
-        typeof swarm[0],
-        typeof swarm[0],
-      ];
-      for (const seeder of [s1, s2]) await seedCopy(seeder, item.source, item.baseName);
-      await waitForDht(leecher, 2);
-      await using q = helperAgent("query", leecher.daemon, leecherStore);
-      assertEquals(
-        await q.have([item.storePath]),
-        [item.storePath],
-        "p2p-only claims it: providers exist",
-      );
-      await using s = helperAgent("substitute", leecher.daemon, leecherStore, {
-        "untrusted-print-extended-build-trace": "1",
-      });
-      const out = await s.substitute(item.storePath, item.storePath, 120_000);
-      assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);
-      await assertRestored(item.storePath, item.narHash);
-      assertEquals(
-        server.log.filter((r) => r.path.includes("/nar/") && r.status === 200).length,
+    const item = await world.item(src, "big-1.0", leecherStore, { compressions: ["zstd"] });
+    await using swarm = await startSwarm(
+      root,
+      5,
+      (i) => i === 3 ? world.leecherSettings(leecherStore) : {},
+    );
+    const [, s1, s2, leecher] = swarm as unknown as [
+      never,
+      typeof swarm[0],
+      typeof swarm[0],
+      typeof swarm[0],
+    ];
+    for (const seeder of [s1, s2]) await seedCopy(seeder, item.source, item.baseName);
+    await waitForDht(leecher, 2);
+    await using q = helperAgent("query", leecher.daemon, leecherStore);
+    assertEquals(
+      await q.have([item.storePath]),
+      [item.storePath],
+      "p2p-only claims it: providers exist",
+    );
+    await using s = helperAgent("substitute", leecher.daemon, leecherStore, {
+      "untrusted-print-extended-build-trace": "1",
+    });
+    const out = await s.substitute(item.storePath, item.storePath, 120_000);
+    assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);
+    await assertRestored(item.storePath, item.narHash);
+    assertEquals(
+      server.log.filter((r) => r.path.includes("/nar/") && r.status === 200).length,
+      0,
+      "no NAR over HTTP",
+    );
+    const peers = await leecher.json<PeerRow[]>(["peers"]);
+    for (const seeder of [s1, s2]) {
+      const row = peers.find((p) => p.peerId === seeder.peerId);
+      assertGreater(
+        row?.bytesDown ?? 0,
         0,
-        "no NAR over HTTP",
+        `blocks came from ${seeder.name}: ${JSON.stringify(peers)}`,
       );
-      const peers = await leecher.json<PeerRow[]>(["peers"]);
-      for (const seeder of [s1, s2]) {
-        const row = peers.find((p) => p.peerId === seeder.peerId);
-        assertGreater(
-          row?.bytesDown ?? 0,
-          0,
-          `blocks came from ${seeder.name}: ${JSON.stringify(peers)}`,
-        );
-      }
-      const started = s.log.filter((l) => l.startsWith("@ download-started"));
-      assertGreater(started.filter((l) => l.includes(" p2p://")).length, 0, s.log.join("\n"));
-    } finally {
-      await forceRemove(root);
     }
+    const started = s.log.filter((l) => l.startsWith("@ download-started"));
+    assertGreater(started.filter((l) => l.includes(" p2p://")).length, 0, s.log.join("\n"));
   },
 );

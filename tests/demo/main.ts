@@ -15,16 +15,16 @@
  * @module
  */
 import { helperAgent } from "../support/daemon_proc.ts";
-import { makeItem, makeKey, publishItem, writeGuixConfig } from "../support/guix_cache.ts";
-import { startFileServer } from "../support/http_server.ts";
+import { p2pWorld } from "../support/p2p_world.ts";
 import { randomBytes } from "../support/random.ts";
 import { startSwarm, waitForDht } from "../support/swarm.ts";
-import { assertRestored, forceRemove } from "../support/tree_check.ts";
+import { assertRestored } from "../support/tree_check.ts";
 
 const say = (text: string) => console.log(`\n== ${text}`);
-const root = await Deno.makeTempDir({ prefix: "guix-p2p-demo-" });
 let ok = false;
-try {
+{
+  await using world = await p2pWorld(await Deno.makeTempDir({ prefix: "guix-p2p-demo-" }));
+  const { root, server } = world;
   const leecherStore = `${root}/n3/store`;
   say("making a store item and a signed substitute server (narinfo only, no NAR)");
   const src = `${root}/hello`;
@@ -32,12 +32,7 @@ try {
   await Deno.writeTextFile(`${src}/bin/hello`, "#!/bin/sh\necho Hello from the swarm\n");
   await Deno.chmod(`${src}/bin/hello`, 0o755);
   await Deno.writeFile(`${src}/bin/data`, randomBytes(4 * 1024 * 1024));
-  const item = await makeItem(src, { storeDir: leecherStore, name: "hello-2.12.2" });
-  const key = makeKey();
-  await writeGuixConfig(`${root}/etc-guix`, key);
-  await publishItem(`${root}/cache`, item, { key: key.key, compressions: ["zstd"] });
-  await using server = await startFileServer({ root: `${root}/cache` });
-  server.faults.push({ match: /\/nar\//, action: "status", status: 404 });
+  const item = await world.item(src, "hello-2.12.2", leecherStore, { compressions: ["zstd"] });
   console.log(
     `item ${item.storePath}\n  ${item.narHash}, ${item.narSize} bytes; server ${server.url}`,
   );
@@ -46,15 +41,7 @@ try {
   await using swarm = await startSwarm(
     root,
     4,
-    (i) =>
-      i === 3
-        ? {
-          store_dir: leecherStore,
-          acl_path: `${root}/etc-guix/acl`,
-          substitute_urls: [server.url],
-          policy: "p2p-only",
-        }
-        : {},
+    (i) => i === 3 ? world.leecherSettings(leecherStore) : {},
   );
   for (const n of swarm) console.log(`${n.name}: ${n.peerId}`);
   const [, s1, s2, leecher] = swarm;
@@ -88,8 +75,6 @@ try {
   say("n3: guix-p2p status");
   console.log((await leecher!.cli(["status"])).stdout.trim());
   ok = out.status.startsWith("success ");
-} finally {
-  await forceRemove(root);
 }
 say(ok ? "demo finished: the item came from peers, verified" : "demo FAILED");
 Deno.exit(ok ? 0 : 1);
