@@ -20,7 +20,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { Crc64 } from "./_crc64.ts";
-import { LzmaDataError, LzmaDecoder } from "./_lzma.ts";
+import { LZMA_END, LzmaDataError, LzmaDecoder } from "./_lzma.ts";
 import { describeBytes } from "./_lzip.ts";
 import { type InputBuffer, NEED_INPUT, type SyncDecoder } from "./_sync_engine.ts";
 import { DecompressionError } from "./errors.ts";
@@ -516,7 +516,7 @@ export class XzDecoder implements SyncDecoder {
       throw this.#lzmaError(input, e);
     }
     input.pos = lzma.inPos;
-    if (status === 1) {
+    if (status === LZMA_END) {
       throw this.#error(input.offset + input.pos, "LZMA2 data contains an end marker");
     }
     const end = lzma.dictPos;
