@@ -4,7 +4,17 @@
  * behind — no partial destination, nothing created or changed next to it.
  */
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { chunked, nar, type NarPiece, raw, u64 } from "../src/nar/_testing.ts";
+import {
+  chunked,
+  dir,
+  entry,
+  nar,
+  type NarPiece,
+  raw,
+  reg,
+  sym,
+  u64,
+} from "../src/nar/_testing.ts";
 import {
   NarFormatError,
   NarRestoreError,
@@ -14,30 +24,6 @@ import {
 } from "../src/nar/mod.ts";
 
 const M = "nix-archive-1";
-const reg = (contents: string | Uint8Array, executable = false): NarPiece[] => [
-  "(",
-  "type",
-  "regular",
-  ...(executable ? ["executable", ""] : []),
-  "contents",
-  contents,
-  ")",
-];
-const sym = (
-  target: string | Uint8Array,
-): NarPiece[] => ["(", "type", "symlink", "target", target, ")"];
-const entry = (name: string | Uint8Array, node: NarPiece[]): NarPiece[] => [
-  "entry",
-  "(",
-  "name",
-  name,
-  "node",
-  ...node,
-  ")",
-];
-const dir = (
-  ...entries: NarPiece[][]
-): NarPiece[] => ["(", "type", "directory", ...entries.flat(), ")"];
 const nested = (depth: number): NarPiece[] => {
   let node = reg("bottom");
   for (let i = 0; i < depth; i++) node = dir(entry(`d${i}`, node));

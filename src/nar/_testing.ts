@@ -58,6 +58,49 @@ export function nar(...pieces: NarPiece[]): Uint8Array {
   }));
 }
 
+/**
+ * The pieces of a regular file node (`executable` adds the flag).
+ *
+ * @example
+ * ```ts
+ * nar(NAR_MAGIC, ...reg("hello\n", true));
+ * ```
+ */
+export function reg(contents: string | Uint8Array, executable = false): NarPiece[] {
+  return [
+    "(",
+    "type",
+    "regular",
+    ...(executable ? ["executable", ""] : []),
+    "contents",
+    contents,
+    ")",
+  ];
+}
+
+/** The pieces of a symlink node. */
+export function sym(target: string | Uint8Array): NarPiece[] {
+  return ["(", "type", "symlink", "target", target, ")"];
+}
+
+/** The pieces of one directory entry: `name` → `node`. */
+export function entry(name: string | Uint8Array, node: NarPiece[]): NarPiece[] {
+  return ["entry", "(", "name", name, "node", ...node, ")"];
+}
+
+/**
+ * The pieces of a directory node with `entries`, in the order given (so
+ * unsorted or duplicate entries can be built on purpose).
+ *
+ * @example
+ * ```ts
+ * nar(NAR_MAGIC, ...dir(entry("a", reg("x")), entry("b", sym("a"))));
+ * ```
+ */
+export function dir(...entries: NarPiece[][]): NarPiece[] {
+  return ["(", "type", "directory", ...entries.flat(), ")"];
+}
+
 /** Splits `bytes` into chunks of `size` (to exercise chunk boundaries). */
 export function chunked(bytes: Uint8Array, size: number): Uint8Array[] {
   const out: Uint8Array[] = [];
