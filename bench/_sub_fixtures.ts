@@ -17,7 +17,8 @@
  */
 import { nix32Encode } from "../src/encoding/nix32.ts";
 import { formatNarHash } from "../src/hash/nar_hash.ts";
-import { hashNarStream, memoryNarSource, narStream } from "../src/nar/mod.ts";
+import { hashNarStream } from "../src/hash/nar_hash.ts";
+import { memoryNarSource, narStream } from "../src/nar/mod.ts";
 import type { NarinfoContent } from "../src/narinfo/mod.ts";
 import { type GuixPrivateKey, signGuixNarinfo } from "../src/trust/mod.ts";
 import { sh } from "./_sub_measure.ts";

@@ -24,12 +24,14 @@ const mark = (name: string) => marks[name] = now();
 const helperMain = await import("../src/helper/main.ts");
 void helperMain;
 mark("modules-helper");
-const [{ answerQuery }, { haveReply }, { NarinfoAuthorizer }, { loadAcl }] = await Promise.all([
-  import("../src/helper/query.ts"),
-  import("../src/helper/replies.ts"),
-  import("../src/substitute/authorize.ts"),
-  import("../src/trust/deno_files.ts"),
-]);
+const [{ answerQuery }, { haveReply }, { NarinfoAuthorizer }, { loadAcl }, { denoTrustFiles }] =
+  await Promise.all([
+    import("../src/helper/query.ts"),
+    import("../src/helper/replies.ts"),
+    import("../src/substitute/authorize.ts"),
+    import("../src/trust/files.ts"),
+    import("../src/fs/deno_trust_files.ts"),
+  ]);
 mark("modules-query-trust");
 const [{ loadConfig }, { daemonOptions }, { openReplyChannel }, { DaemonLink }, { readLines }, {
   parseQueryLine,
@@ -46,7 +48,7 @@ const options = daemonOptions(Deno.env.get("_NIX_OPTIONS"));
 mark("config");
 const fd4 = openReplyChannel();
 mark("fd4");
-const acl = await loadAcl(config.acl_path, undefined, { precompute: false });
+const acl = await loadAcl(config.acl_path, denoTrustFiles, { precompute: false });
 const authorizer = new NarinfoAuthorizer(acl, { storeDir: config.store_dir });
 mark("acl");
 const daemon = new DaemonLink(config.socket_path);

@@ -18,7 +18,7 @@
  * @module
  */
 import process from "node:process";
-import { hashPath, restoreNarToPath } from "../src/nar/mod.ts";
+import { hashPath, restoreNarToPath } from "../src/fs/mod.ts";
 import { parseFlags } from "../src/std/cli.ts";
 import { prng, writeLargeFile } from "../tests/support/tree_gen.ts";
 import { loadavg, sh as shell } from "./_measure.ts";

@@ -11,14 +11,8 @@
  * @module
  */
 import { formatNarHash } from "../hash/nar_hash.ts";
-import {
-  dumpPath,
-  hashPath,
-  NarFormatError,
-  NarRestoreError,
-  NarSourceError,
-  restoreNarToPath,
-} from "../nar/mod.ts";
+import { dumpPath, hashPath, restoreNarToPath } from "../fs/mod.ts";
+import { NarFormatError, NarRestoreError, NarSourceError } from "../nar/mod.ts";
 import { parseFlags, UsageError } from "../std/cli.ts";
 import type { CliIo, Command } from "./command.ts";
 

@@ -12,12 +12,12 @@
  * ```
  * @module
  */
+import { denoTrustFiles } from "../fs/deno_trust_files.ts";
 import { formatNixNarinfo, type Narinfo, NarinfoError, parseNarinfo } from "../narinfo/mod.ts";
 import { findToken, type SexpList } from "../sexp/mod.ts";
 import { parseFlags, UsageError } from "../std/cli.ts";
 import {
   defaultAclPath,
-  denoTrustFiles,
   GuixSignatureError,
   type GuixVerdict,
   loadAcl,

@@ -120,17 +120,18 @@ async function loadAuthorizer(
   allowUnauthenticated: boolean,
   log: (text: string) => void,
 ): Promise<NarinfoAuthorizer> {
-  const [{ NarinfoAuthorizer }, { Acl }, { loadAcl }] = await Promise.all([
+  const [{ NarinfoAuthorizer }, { Acl }, { loadAcl }, { denoTrustFiles }] = await Promise.all([
     import("../substitute/authorize.ts"),
     import("../trust/acl.ts"),
-    import("../trust/deno_files.ts"),
+    import("../trust/files.ts"),
+    import("../fs/deno_trust_files.ts"),
   ]);
   let acl;
   try {
     // No window-table precomputation: a helper often checks a handful of
     // narinfos; query.ts builds a key's table once it is used repeatedly
     // (_key_tables.ts).
-    acl = await loadAcl(aclPath, undefined, { precompute: false });
+    acl = await loadAcl(aclPath, denoTrustFiles, { precompute: false });
   } catch (e) {
     log(`guix-p2p-substitute: warning: ${(e as Error).message}; substitutes may be unavailable\n`);
     acl = new Acl([]);

@@ -19,7 +19,7 @@ import "../../src/p2p/runtime_patches.ts";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { resolveConfig } from "../../src/config/load.ts";
-import { dumpPath } from "../../src/nar/mod.ts";
+import { dumpPath } from "../../src/fs/mod.ts";
 import { narCid } from "../../src/p2p/content_key.ts";
 import { BlockHasher, blockRange, type Manifest } from "../../src/p2p/manifest.ts";
 import { createNode } from "../../src/p2p/node.ts";

@@ -1,5 +1,5 @@
 /**
- * `hashPath`: the NAR hash of a file-system path. The first chunks of the
+ * `hashPath`: the NAR hash of a file-system path (`nix hash path`). The first chunks of the
  * NAR are held back: past {@linkcode WORKER_START_BYTES} a hashing worker thread is
  * started (its start-up overlaps the walk), past {@linkcode WORKER_MIN_BYTES}
  * the held chunks and all later ones go to it, so the walk and file reads run
@@ -8,14 +8,16 @@
  *
  * @example
  * ```ts
- * import { hashPathImpl } from "./_hash_path.ts";
- * const { digest, size } = await hashPathImpl("/etc", {});
+ * import { hashPath } from "./hash_path.ts";
+ * import { formatNarHash } from "../hash/nar_hash.ts";
+ * const { digest, size } = await hashPath("/etc");
+ * formatNarHash(digest); // "sha256:..."
  * ```
  * @module
  */
 import { Sha256 } from "../hash/sha256.ts";
-import { denoNarSource } from "./deno_fs.ts";
-import { DEFAULT_CHUNK_SIZE, writeNar } from "./writer.ts";
+import { DEFAULT_CHUNK_SIZE, writeNar } from "../nar/mod.ts";
+import { denoNarSource } from "./deno_nar_source.ts";
 
 /** NAR size at which the hashing worker thread is started. */
 export const WORKER_START_BYTES = 4 << 20;
@@ -26,7 +28,7 @@ const MAX_IN_FLIGHT = 16;
 /** Held chunks, at most, while waiting for the worker to load; then this thread hashes. */
 const MAX_HELD_BYTES = 64 << 20;
 
-/** Options of {@linkcode hashPathImpl}. */
+/** Options of {@linkcode hashPath}. */
 export interface HashPathOptions {
   /** Stops the walk with the signal's reason. */
   signal?: AbortSignal | undefined;
@@ -41,10 +43,20 @@ export interface HashPathOptions {
   awaitWorker?: boolean | undefined;
 }
 
-/** See the module documentation. */
-export async function hashPathImpl(
+/**
+ * SHA-256 and size of the NAR of `path`, computed without any stream
+ * machinery. Once a NAR passes 16 MiB its SHA-256 runs in a worker thread
+ * while this one walks and reads (`worker: false`: all in this thread).
+ *
+ * @example
+ * ```ts
+ * import { hashPath } from "./hash_path.ts";
+ * const { size } = await hashPath("/etc/hostname", { worker: false });
+ * ```
+ */
+export async function hashPath(
   path: string,
-  options: HashPathOptions,
+  options: HashPathOptions = {},
 ): Promise<{ digest: Uint8Array; size: number }> {
   const source = denoNarSource();
   if (options.worker === false) {

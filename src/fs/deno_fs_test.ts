@@ -1,22 +1,18 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { randomTree } from "../../tests/support/tree_gen.ts";
-import { formatNarHash } from "../hash/nar_hash.ts";
-import { TREE_T } from "./_testing.ts";
-import { hashPathImpl } from "./_hash_path.ts";
-import { chunked } from "./_testing.ts";
-import { type DenoRestoreTarget, denoRestoreTarget } from "./deno_fs.ts";
-import { NarRestoreError, NarSourceError } from "./errors.ts";
-import { restoreNar } from "./restore.ts";
+import { formatNarHash, hashNarStream } from "../hash/nar_hash.ts";
+import { chunked, TREE_T } from "../nar/_testing.ts";
 import {
-  dumpPath,
-  hashNarStream,
-  hashPath,
-  narLayoutOfPath,
-  readNarRangeOfPath,
-  restoreNarToPath,
-} from "./mod.ts";
-import { memoryNarSource, type MemoryNode } from "./memory_source.ts";
-import { narStream } from "./writer.ts";
+  memoryNarSource,
+  type MemoryNode,
+  NarRestoreError,
+  NarSourceError,
+  narStream,
+  restoreNar,
+} from "../nar/mod.ts";
+import { type DenoRestoreTarget, denoRestoreTarget } from "./deno_restore_target.ts";
+import { hashPath } from "./hash_path.ts";
+import { dumpPath, narLayoutOfPath, readNarRangeOfPath, restoreNarToPath } from "./nar_path.ts";
 
 /**
  * The NAR in 512-byte pieces, slowed (5 s at most in all) until the target's
@@ -203,16 +199,16 @@ Deno.test({
       // compiled first) and then this thread rightly hashes alone; the test
       // waits for it so that the hand-over itself is what is checked.
       let handedOver = 0;
-      const viaWorker = await hashPathImpl(`${dir}/t`, {
+      const viaWorker = await hashPath(`${dir}/t`, {
         onHandover: () => handedOver++,
         awaitWorker: true,
       });
       assertEquals(handedOver, 1);
-      assertEquals(await hashPathImpl(`${dir}/t`, { worker: false }), viaWorker);
+      assertEquals(await hashPath(`${dir}/t`, { worker: false }), viaWorker);
       const stream = await hashNarStream(dumpPath(`${dir}/t`));
       assertEquals(stream, viaWorker);
       // Small NARs never leave this thread.
-      await hashPathImpl(`${dir}/t/small`, { onHandover: () => handedOver++ });
+      await hashPath(`${dir}/t/small`, { onHandover: () => handedOver++ });
       assertEquals(handedOver, 1);
     });
   },

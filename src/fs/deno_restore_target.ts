@@ -1,9 +1,8 @@
 /**
- * Deno file-system adapter of the NAR core: a {@linkcode NarSource} over real
- * paths and a {@linkcode RestoreTarget} that restores exactly as Guix does
- * (guix-substitute-protocol.md §5.6, §6.2).
+ * The Deno {@linkcode RestoreTarget} of the NAR core: restores exactly as Guix
+ * does (guix-substitute-protocol.md §5.6, §6.2).
  *
- * Both use Deno's synchronous calls: they are several times cheaper per call
+ * It uses Deno's synchronous calls: they are several times cheaper per call
  * than the async ones, which dominates for trees of many small files. Each
  * call blocks the event loop for one system call (reads and writes are at
  * most one chunk, 1 MiB by default).
@@ -20,86 +19,23 @@
  *
  * @example
  * ```ts
- * import { denoNarSource, denoRestoreTarget } from "./deno_fs.ts";
- * import { restoreNar } from "./restore.ts";
- * import { narStream } from "./writer.ts";
+ * import { denoNarSource } from "./deno_nar_source.ts";
+ * import { denoRestoreTarget } from "./deno_restore_target.ts";
+ * import { narStream, restoreNar } from "../nar/mod.ts";
  * const nar = narStream(denoNarSource(), "/etc/hostname");
  * await restoreNar(nar, denoRestoreTarget("/tmp/hostname-copy"));
  * ```
  * @module
  */
 import { lutimesSync } from "node:fs";
+import { NarRestoreError, type RestoreFile, type RestoreTarget } from "../nar/mod.ts";
 import { FileRing } from "./_file_ring.ts";
-import { NarRestoreError } from "./errors.ts";
-import type { RestoreFile, RestoreTarget } from "./restore.ts";
-import type { NarSource, NarSourceFile, NarSourceStat } from "./source.ts";
-
-/**
- * A source over the real file system (symlinks are never followed).
- *
- * @example
- * ```ts
- * import { denoNarSource } from "./deno_fs.ts";
- * import { writeNar } from "./writer.ts";
- * const size = await writeNar(denoNarSource(), "/etc/hostname", () => {});
- * ```
- */
-export function denoNarSource(): NarSource {
-  return {
-    lstat(path): NarSourceStat {
-      const st = Deno.lstatSync(path);
-      if (st.isFile) {
-        return { kind: "regular", size: st.size, executable: ((st.mode ?? 0) & 0o100) !== 0 };
-      }
-      if (st.isDirectory) return { kind: "directory" };
-      if (st.isSymlink) return { kind: "symlink" };
-      const type = st.isSocket
-        ? "socket"
-        : st.isFifo
-        ? "FIFO"
-        : st.isCharDevice
-        ? "character device"
-        : st.isBlockDevice
-        ? "block device"
-        : "unknown";
-      return { kind: "unsupported", type };
-    },
-    readDir(path) {
-      const names: string[] = [];
-      for (const entry of Deno.readDirSync(path)) names.push(entry.name);
-      return names;
-    },
-    readLink(path) {
-      return Deno.readLinkSync(path);
-    },
-    open(path): NarSourceFile {
-      const file = Deno.openSync(path, { read: true });
-      let at = 0;
-      return {
-        read(into, position) {
-          if (position !== at) {
-            file.seekSync(position, Deno.SeekMode.Start);
-            at = position;
-          }
-          const n = file.readSync(into);
-          if (n === null) return 0;
-          at += n;
-          return n;
-        },
-        close() {
-          file.close();
-        },
-      };
-    },
-  };
-}
+import { BUILDING_MODE, removeTree } from "./remove_tree.ts";
 
 /** Guix's mode for a restored file. */
 const FILE_MODE = 0o444;
 const EXECUTABLE_MODE = 0o555;
 const DIRECTORY_MODE = 0o555;
-/** Mode of a directory while its entries are being created. */
-const BUILDING_MODE = 0o700;
 /** atime = mtime = 1 s after the epoch, as Guix and Nix set them. */
 const EPOCH_PLUS_ONE = 1;
 
@@ -134,8 +70,8 @@ const WORKER_STOP_MS = 120_000;
  *
  * @example
  * ```ts
- * import { denoRestoreTarget } from "./deno_fs.ts";
- * import { restoreNar } from "./restore.ts";
+ * import { denoRestoreTarget } from "./deno_restore_target.ts";
+ * import { restoreNar } from "../nar/mod.ts";
  * declare const nar: ReadableStream<Uint8Array>;
  * await restoreNar(nar, denoRestoreTarget("/tmp/new-item"), { maxSize: 1 << 30 });
  * ```
@@ -354,34 +290,4 @@ export function denoRestoreTarget(
       if (rootCreated) removeTree(dest);
     },
   };
-}
-
-/**
- * Removes `path` recursively without following symlinks, first making its
- * directories writable (0555 directories cannot be emptied by non-root).
- *
- * @example
- * ```ts
- * import { removeTree } from "./deno_fs.ts";
- * removeTree("/tmp/half-restored");
- * ```
- */
-export function removeTree(path: string): void {
-  let st: Deno.FileInfo;
-  try {
-    st = Deno.lstatSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return;
-    throw e;
-  }
-  if (st.isDirectory) makeWritable(path);
-  Deno.removeSync(path, { recursive: true });
-}
-
-function makeWritable(dir: string): void {
-  Deno.chmodSync(dir, BUILDING_MODE);
-  for (const entry of Deno.readDirSync(dir)) {
-    // readDir's isDirectory comes from d_type / lstat: a symlink is never a directory here.
-    if (entry.isDirectory && !entry.isSymlink) makeWritable(`${dir}/${entry.name}`);
-  }
 }

@@ -4,7 +4,7 @@
  * 0555, times = 1 s, never following a symlink). It stops on request, or at the
  * first failure, which it reports in the ring's error area.
  *
- * Started by `deno_fs.ts` with `{ control, data, chmod }` as its first message.
+ * Started by `deno_restore_target.ts` with `{ control, data, chmod }` as its first message.
  *
  * @example
  * ```ts

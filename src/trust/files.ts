@@ -1,11 +1,12 @@
 /**
- * Reading key and ACL files from disk: the one place of the trust layer that
- * touches the file system. Errors name the file.
+ * Loading key and ACL files through a {@linkcode TrustFiles} reader (the
+ * Deno one is `src/fs/deno_trust_files.ts`). Errors name the file.
  *
  * @example
  * ```ts
- * import { defaultAclPath, loadAcl } from "./deno_files.ts";
- * const acl = await loadAcl(defaultAclPath(Deno.env));
+ * import { defaultAclPath, loadAcl, type TrustFiles } from "./files.ts";
+ * declare const files: TrustFiles;
+ * const acl = await loadAcl(defaultAclPath({ get: () => undefined }), files);
  * console.log(acl.entries.length);
  * ```
  * @module
@@ -26,17 +27,12 @@ export interface TrustFiles {
   readFile(path: string): Promise<Uint8Array>;
 }
 
-/** {@linkcode TrustFiles} over `Deno.readFile`. */
-export const denoTrustFiles: TrustFiles = {
-  readFile: (path) => Deno.readFile(path),
-};
-
 /**
  * Guix's ACL location: `$GUIX_CONFIGURATION_DIRECTORY/acl`, else `/etc/guix/acl`.
  *
  * @example
  * ```ts
- * import { defaultAclPath } from "./deno_files.ts";
+ * import { defaultAclPath } from "./files.ts";
  * defaultAclPath({ get: () => undefined }); // "/etc/guix/acl"
  * ```
  */
@@ -69,14 +65,15 @@ async function load<T>(
  *
  * @example
  * ```ts
- * import { loadAcl } from "./deno_files.ts";
- * await loadAcl("/etc/guix/acl");
+ * import { loadAcl, type TrustFiles } from "./files.ts";
+ * declare const files: TrustFiles;
+ * await loadAcl("/etc/guix/acl", files);
  * ```
  * @throws {TrustFileError} naming the file and the problem.
  */
 export function loadAcl(
   path: string,
-  files: TrustFiles = denoTrustFiles,
+  files: TrustFiles,
   options: ParseAclOptions = {},
 ): Promise<Acl> {
   return load(path, files, (b) => parseAcl(b, options));
@@ -87,14 +84,15 @@ export function loadAcl(
  *
  * @example
  * ```ts
- * import { loadGuixPublicKey } from "./deno_files.ts";
- * await loadGuixPublicKey("/etc/guix/signing-key.pub");
+ * import { loadGuixPublicKey, type TrustFiles } from "./files.ts";
+ * declare const files: TrustFiles;
+ * await loadGuixPublicKey("/etc/guix/signing-key.pub", files);
  * ```
  * @throws {TrustFileError} naming the file and the problem.
  */
 export function loadGuixPublicKey(
   path: string,
-  files: TrustFiles = denoTrustFiles,
+  files: TrustFiles,
 ): Promise<GuixPublicKey> {
   return load(path, files, (b) => parseGuixPublicKey(b));
 }
@@ -104,14 +102,15 @@ export function loadGuixPublicKey(
  *
  * @example
  * ```ts
- * import { loadGuixPrivateKey } from "./deno_files.ts";
- * await loadGuixPrivateKey("/etc/guix/signing-key.sec");
+ * import { loadGuixPrivateKey, type TrustFiles } from "./files.ts";
+ * declare const files: TrustFiles;
+ * await loadGuixPrivateKey("/etc/guix/signing-key.sec", files);
  * ```
  * @throws {TrustFileError} naming the file and the problem.
  */
 export function loadGuixPrivateKey(
   path: string,
-  files: TrustFiles = denoTrustFiles,
+  files: TrustFiles,
 ): Promise<GuixPrivateKey> {
   return load(path, files, (b) => parseGuixPrivateKey(b));
 }
@@ -121,14 +120,15 @@ export function loadGuixPrivateKey(
  *
  * @example
  * ```ts
- * import { loadNixSecretKey } from "./deno_files.ts";
- * await loadNixSecretKey("/etc/nix/cache.sec");
+ * import { loadNixSecretKey, type TrustFiles } from "./files.ts";
+ * declare const files: TrustFiles;
+ * await loadNixSecretKey("/etc/nix/cache.sec", files);
  * ```
  * @throws {TrustFileError} naming the file and the problem.
  */
 export function loadNixSecretKey(
   path: string,
-  files: TrustFiles = denoTrustFiles,
+  files: TrustFiles,
 ): Promise<NixSecretKey> {
   return load(path, files, (b) => parseNixSecretKey(new TextDecoder().decode(b)));
 }
