@@ -16,20 +16,9 @@
  * ```
  * @module
  */
+import type { CliIo } from "../std/io.ts";
 
-/** Standard streams and environment as seen by a command (replaceable in tests). */
-export interface CliIo {
-  /** Writes a line (newline appended) to standard output. */
-  out(line: string): void;
-  /** Writes a line (newline appended) to standard error. */
-  err(line: string): void;
-  /** Raw standard output, for binary data (e.g. `nar dump`). */
-  stdout: WritableStream<Uint8Array>;
-  /** Raw standard input. */
-  stdin: ReadableStream<Uint8Array>;
-  /** Environment lookup. */
-  env: { get(name: string): string | undefined };
-}
+export type { CliIo };
 
 /** One admin CLI command (possibly with subcommands). */
 export interface Command {

@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { POLICIES, type Policy } from "../fetch/types.ts";
 import {
   absPath,
   bool,
@@ -26,10 +27,6 @@ import {
   type ValueParser,
 } from "./_values.ts";
 
-/** Fetch policies: which source is tried first. */
-export const POLICIES = ["p2p-first", "p2p-only", "http-first", "http-only"] as const;
-/** A fetch policy. */
-export type Policy = typeof POLICIES[number];
 /** What is seeded automatically after a substitution. */
 export const AUTO_SEED = ["off", "p2p", "all"] as const;
 /** An auto-seed mode. */

@@ -10,9 +10,10 @@
  * ```
  * @module
  */
-import type { Config, Policy } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
 import type { AdminCommand, LookupItem, Request } from "../control/messages.ts";
-import type { FetchSink, RequestContext } from "../control/server.ts";
+import type { RequestContext } from "../control/server.ts";
+import type { FetchSink, Policy } from "../fetch/types.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { FetchPlanner } from "../fetch/planner.ts";
 import { NarHashMismatchError } from "../fetch/errors.ts";

@@ -8,7 +8,7 @@
  * ```
  * @module
  */
-import type { SourceKind } from "../control/messages.ts";
+import type { SourceKind } from "./types.ts";
 
 /** Transfer events (name → payload). */
 export interface TransferEvents {

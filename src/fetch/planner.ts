@@ -16,8 +16,7 @@
  * ```
  * @module
  */
-import type { Policy } from "../config/schema.ts";
-import type { FetchSink } from "../control/server.ts";
+import type { FetchSink, Policy } from "./types.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
 import { Sha256 } from "../hash/sha256.ts";
 import { NarHashMismatchError, NoSourceError, SourceFaultError } from "./errors.ts";

@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "@std/assert";
-import type { FetchSink } from "../control/server.ts";
+import type { FetchSink } from "./types.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
 import { sha256 } from "../hash/sha256.ts";
 import { NarHashMismatchError, NoSourceError } from "./errors.ts";

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import type { SourceKind } from "../control/messages.ts";
+import type { SourceKind } from "./types.ts";
 
 /** An opened source: decompressed NAR bytes from the requested offset. */
 export interface OpenedSource {

@@ -10,7 +10,8 @@
  * ```
  * @module
  */
-import type { Config, Policy } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
+import type { Policy } from "../fetch/types.ts";
 import { loadConfig } from "../config/deno_config.ts";
 import { ControlClient } from "../control/client.ts";
 import { connectControlSocket } from "../control/deno_socket.ts";

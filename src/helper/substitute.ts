@@ -14,7 +14,7 @@
  * @module
  */
 import type { FetchEvent } from "../control/client.ts";
-import type { SourceKind } from "../control/messages.ts";
+import type { SourceKind } from "../fetch/types.ts";
 import { hexEncode } from "../encoding/hex.ts";
 import { nix32Encode } from "../encoding/nix32.ts";
 import { removeTree, restoreNarToPath } from "../fs/mod.ts";

@@ -1,5 +1,7 @@
 /**
- * The process's real standard streams as a {@linkcode CliIo}.
+ * What a program's entry point (the CLI, the daemon) is given of its process:
+ * standard streams and environment as a {@linkcode CliIo} value, replaceable in
+ * tests, and {@linkcode denoIo}, the real ones.
  *
  * @example
  * ```ts
@@ -8,7 +10,20 @@
  * ```
  * @module
  */
-import type { CliIo } from "./command.ts";
+
+/** Standard streams and environment as seen by a command (replaceable in tests). */
+export interface CliIo {
+  /** Writes a line (newline appended) to standard output. */
+  out(line: string): void;
+  /** Writes a line (newline appended) to standard error. */
+  err(line: string): void;
+  /** Raw standard output, for binary data (e.g. `nar dump`). */
+  stdout: WritableStream<Uint8Array>;
+  /** Raw standard input. */
+  stdin: ReadableStream<Uint8Array>;
+  /** Environment lookup. */
+  env: { get(name: string): string | undefined };
+}
 
 const encoder = new TextEncoder();
 
