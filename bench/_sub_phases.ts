@@ -28,7 +28,7 @@ const [{ answerQuery }, { haveReply }, { NarinfoAuthorizer }, { loadAcl }, { den
   await Promise.all([
     import("../src/helper/query.ts"),
     import("../src/helper/replies.ts"),
-    import("../src/substitute/authorize.ts"),
+    import("../src/trust/authorize.ts"),
     import("../src/trust/files.ts"),
     import("../src/fs/deno_trust_files.ts"),
   ]);
@@ -49,7 +49,7 @@ mark("config");
 const fd4 = openReplyChannel();
 mark("fd4");
 const acl = await loadAcl(config.acl_path, denoTrustFiles, { precompute: false });
-const authorizer = new NarinfoAuthorizer(acl, { storeDir: config.store_dir });
+const authorizer = new NarinfoAuthorizer({ flavour: "guix", storeDir: config.store_dir, acl });
 mark("acl");
 const daemon = new DaemonLink(config.socket_path);
 await daemon.client();
@@ -77,7 +77,10 @@ for await (const line of readLines(Deno.stdin.readable)) {
     mark("lookup");
     const ok = new Set<string>();
     for (const item of items) {
-      if (item.kind === "found" && authorizer.check(item.narinfo, item.storePath).ok) {
+      if (
+        item.kind === "found" &&
+        authorizer.check(item.narinfo, item.storePath).kind === "authorized"
+      ) {
         ok.add(item.storePath);
       }
     }

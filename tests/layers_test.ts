@@ -32,7 +32,6 @@ const ORDER = [
   "src/fs",
   "src/compress",
   // pure cores
-  "src/substitute",
   "src/trust",
   "src/narinfo",
   "src/nar",

@@ -15,7 +15,7 @@ import type { Policy } from "../fetch/types.ts";
 import { loadConfig } from "../config/deno_config.ts";
 import { ControlClient } from "../control/client.ts";
 import { connectControlSocket } from "../control/deno_socket.ts";
-import type { NarinfoAuthorizer } from "../substitute/authorize.ts";
+import type { NarinfoAuthorizer } from "../trust/authorize.ts";
 import { type DaemonOptions, daemonOptions } from "./options.ts";
 
 /** Routing chosen by the extension (GUIX_P2P_SUBSTITUTE_ROUTING). */
@@ -122,7 +122,7 @@ async function loadAuthorizer(
   log: (text: string) => void,
 ): Promise<NarinfoAuthorizer> {
   const [{ NarinfoAuthorizer }, { Acl }, { loadAcl }, { denoTrustFiles }] = await Promise.all([
-    import("../substitute/authorize.ts"),
+    import("../trust/authorize.ts"),
     import("../trust/acl.ts"),
     import("../trust/files.ts"),
     import("../fs/deno_trust_files.ts"),
@@ -142,5 +142,5 @@ async function loadAuthorizer(
       "guix-p2p-substitute: warning: ACL for archive imports seems to be uninitialized, substitutes may be unavailable\n",
     );
   }
-  return new NarinfoAuthorizer(acl, { storeDir, allowUnauthenticated });
+  return new NarinfoAuthorizer({ flavour: "guix", storeDir, acl, allowUnauthenticated });
 }

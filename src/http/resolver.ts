@@ -117,13 +117,14 @@ export class NarinfoResolver {
 
   /**
    * The first narinfo, servers in order, for a store-path hash part that
-   * passes `check` (called with the hash part as its second argument). For
-   * clients that name items by hash part only (the Nix binary-cache gateway).
+   * passes the check (called with the hash part as its second argument;
+   * default: the resolver's). For clients that name items by hash part only
+   * (the binary-cache gateway).
    */
   async resolveHashPart(
     hashPart: string,
     urls: readonly string[],
-    options: { signal?: AbortSignal | undefined; check: NarinfoCheck },
+    options: { signal?: AbortSignal | undefined; check?: NarinfoCheck } = {},
   ): Promise<Resolution> {
     const reasons: string[] = [];
     let transient = false;

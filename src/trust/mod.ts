@@ -98,3 +98,13 @@ export {
   loadNixSecretKey,
   type TrustFiles,
 } from "./files.ts";
+export {
+  type Authorization,
+  authorizeNarinfo,
+  type AuthorizerOptions,
+  describeVerdict,
+  isForItem,
+  NarinfoAuthorizer,
+  type NarinfoTrust,
+  type TrustVerdict,
+} from "./authorize.ts";
