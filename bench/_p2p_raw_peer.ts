@@ -13,7 +13,7 @@
  *
  * @module
  */
-import "../src/p2p/runtime_patches.ts";
+import { applyDenoLibp2pPatches } from "../src/p2p/runtime_patches.ts";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { tcp } from "@libp2p/tcp";
@@ -25,6 +25,7 @@ const PROTOCOL = "/guix-p2p-bench/raw/1.0.0";
 const { flags, positionals } = parseFlags(Deno.args, { string: ["bytes"] });
 const role = positionals[0];
 
+applyDenoLibp2pPatches();
 const node = await createLibp2p({
   addresses: { listen: role === "server" ? ["/ip4/127.0.0.1/tcp/0"] : [] },
   transports: [tcp()],

@@ -4,7 +4,6 @@
  * what it has; auto-seeding and unseeding; hostile bytes on the block
  * protocol reset the stream without crashing the daemon or growing its memory.
  */
-import "../src/p2p/runtime_patches.ts";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { assertEquals, assertGreater, assertLessOrEqual } from "@std/assert";

@@ -9,7 +9,6 @@
  * ```
  * @module
  */
-import "../p2p/runtime_patches.ts"; // before anything imports libp2p
 import type { CliIo } from "../std/io.ts";
 import { CONFIG_FLAG_NAMES, loadConfig, overridesFromFlags } from "../config/mod.ts";
 import { parseFlags } from "../std/cli.ts";

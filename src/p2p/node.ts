@@ -3,8 +3,9 @@
  * guix-p2p's own protocol id, optional mDNS, and connection limits, all from
  * the configuration.
  *
- * Under Deno, `./runtime_patches.ts` must have been imported before this
- * module (the daemon entry point does it).
+ * Under Deno, {@linkcode createNode} first applies the runtime patches of
+ * `./runtime_patches.ts` (without them the process would not exit after
+ * `stop()`).
  *
  * @example
  * ```ts
@@ -24,6 +25,7 @@ import { tcp } from "@libp2p/tcp";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Config } from "../config/schema.ts";
 import { VERSION } from "../version.ts";
+import { applyDenoLibp2pPatches } from "./runtime_patches.ts";
 
 /** The services our node runs. */
 export type NodeServices = {
@@ -52,6 +54,7 @@ export async function createNode(
   privateKey: PrivateKey,
   hooks: NodeHooks = {},
 ): Promise<P2pNode> {
+  applyDenoLibp2pPatches();
   const banned = hooks.isBanned ?? (() => false);
   const validityMs = 48 * 3600 * 1000;
   const reprovideMs = Math.min(config.reprovide_interval * 1000, validityMs / 2);

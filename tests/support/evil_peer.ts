@@ -15,7 +15,6 @@
  * It prints `READY <peerId>` once the provider record is published.
  * @module
  */
-import "../../src/p2p/runtime_patches.ts";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { resolveConfig } from "../../src/config/load.ts";
