@@ -15,26 +15,7 @@
  * @module
  */
 import type { MemoryNode } from "../../src/nar/mod.ts";
-
-/** A small fast PRNG (mulberry32): same seed, same tree.
- *
- * @example
- * ```ts
- * import { prng } from "./tree_gen.ts";
- * const rand = prng(1);
- * rand(); // same first value for seed 1 every time
- * ```
- */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "./random.ts";
 
 /** Options of {@linkcode randomTree}. */
 export interface RandomTreeOptions {
@@ -98,7 +79,7 @@ const NAME_PIECES = [
  * ```
  */
 export function randomTree(options: RandomTreeOptions): MemoryNode {
-  const rand = prng(options.seed);
+  const rand = mulberry32(options.seed);
   const budget = { left: options.entries ?? 100 };
   const maxFile = options.maxFileSize ?? 65536;
   const maxDepth = options.maxDepth ?? 6;

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { EventQueue } from "./_event_queue.ts";
+ * import { EventQueue } from "./event_queue.ts";
  * const q = new EventQueue<string>();
  * q.push(20, "b");
  * q.push(10, "a");

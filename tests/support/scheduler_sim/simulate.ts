@@ -30,8 +30,13 @@
  * ```
  * @module
  */
-import { EventQueue } from "./_event_queue.ts";
-import { type BlockAvailability, BlockScheduler, type BlockSchedulerOptions } from "./scheduler.ts";
+import {
+  type BlockAvailability,
+  BlockScheduler,
+  type BlockSchedulerOptions,
+} from "../../../src/p2p/scheduler/mod.ts";
+import { mulberry32 } from "../random.ts";
+import { EventQueue } from "./event_queue.ts";
 
 /** One simulated peer. */
 export interface SimPeer {
@@ -376,26 +381,5 @@ export function simulateDownload(options: SimOptions): SimResult {
     prefixTrace,
     unavailable: sched.unavailable(),
     peers: peers.map((p) => p.result),
-  };
-}
-
-/**
- * mulberry32: a small, fast, seeded generator of floats in [0, 1).
- *
- * @example
- * ```ts
- * import { mulberry32 } from "./simulate.ts";
- * const r = mulberry32(42);
- * r() === mulberry32(42)(); // true
- * ```
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -12,7 +12,8 @@
  * ```
  * @module
  */
-import { mulberry32, type SimPeer } from "./simulate.ts";
+import { mulberry32 } from "../random.ts";
+import type { SimPeer } from "./simulate.ts";
 
 /** A scenario: the NAR and its peers (add `seed` and options to simulate). */
 export interface Scenario {
