@@ -34,15 +34,8 @@ import { type SwarmNode } from "../tests/support/swarm.ts";
 import { forceRemove } from "../tests/support/tree_check.ts";
 import { substituteClosure } from "./closure/drive.ts";
 import { generateClosure } from "./closure/generate.ts";
-import {
-  benchNode,
-  loadAverage,
-  median,
-  procStats,
-  table,
-  waitForPeers,
-  waitForProviders,
-} from "./_p2p_world.ts";
+import { loadAverage, median, procStats, table } from "./measure.ts";
+import { benchNode, waitForPeers, waitForProviders } from "../tests/support/swarm.ts";
 
 const { flags } = parseFlags(Deno.args, {
   string: ["items", "seed", "runs", "jobs", "contenders", "dir"],

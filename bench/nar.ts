@@ -22,7 +22,7 @@ import { hashPath, restoreNarToPath } from "../src/fs/mod.ts";
 import { parseFlags } from "../src/std/cli.ts";
 import { mulberry32 } from "../tests/support/random.ts";
 import { writeLargeFile } from "../tests/support/tree_gen.ts";
-import { loadavg, sh as shell } from "./_measure.ts";
+import { loadavg, sh as shell } from "./measure.ts";
 
 const { flags } = parseFlags(Deno.args, {
   string: ["scale", "runs", "dir"],

@@ -7,7 +7,7 @@
  *
  * @example
  * ```sh
- * sh -c 'exec "$@" 4>&1 1>&2' sh deno run --allow-write=/dev/fd/4 bench/_sub_trivial.ts --query
+ * sh -c 'exec "$@" 4>&1 1>&2' sh deno run --allow-write=/dev/fd/4 bench/substitute/trivial_child.ts --query
  * ```
  * @module
  */

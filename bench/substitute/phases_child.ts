@@ -1,5 +1,5 @@
 /**
- * Start-up breakdown of the substitute helper (`bench/substitute.ts`): a
+ * Start-up breakdown of the substitute helper (`bench/substitute/substitute.ts`): a
  * `--query` substituter that performs the helper's start-up steps one after
  * the other with the helper's own modules, time-stamping each, then answers
  * one `have` exactly as the helper does (daemon lookup, signature check
@@ -12,7 +12,7 @@
  *
  * @example
  * ```sh
- * GUIX_P2P_CONFIG=config.toml sh -c 'exec "$@" 4>&1 1>&2' sh deno run -A bench/_sub_phases.ts --query
+ * GUIX_P2P_CONFIG=config.toml sh -c 'exec "$@" 4>&1 1>&2' sh deno run -A bench/substitute/phases_child.ts --query
  * ```
  * @module
  */
@@ -21,27 +21,27 @@ const marks: Record<string, number> = { start: now() };
 const mark = (name: string) => marks[name] = now();
 
 // No static imports: module loading is timed here.
-const helperMain = await import("../src/helper/main.ts");
+const helperMain = await import("../../src/helper/main.ts");
 void helperMain;
 mark("modules-helper");
 const [{ answerQuery }, { haveReply }, { NarinfoAuthorizer }, { loadAcl }, { denoTrustFiles }] =
   await Promise.all([
-    import("../src/helper/query.ts"),
-    import("../src/helper/replies.ts"),
-    import("../src/trust/authorize.ts"),
-    import("../src/trust/files.ts"),
-    import("../src/fs/deno_trust_files.ts"),
+    import("../../src/helper/query.ts"),
+    import("../../src/helper/replies.ts"),
+    import("../../src/trust/authorize.ts"),
+    import("../../src/trust/files.ts"),
+    import("../../src/fs/deno_trust_files.ts"),
   ]);
 mark("modules-query-trust");
 const [{ loadConfig }, { daemonOptions }, { openReplyChannel }, { DaemonLink }, { readLines }, {
   parseQueryLine,
 }] = await Promise.all([
-  import("../src/config/deno_config.ts"),
-  import("../src/helper/options.ts"),
-  import("../src/helper/deno_fd4.ts"),
-  import("../src/helper/session.ts"),
-  import("../src/helper/_lines.ts"),
-  import("../src/helper/requests.ts"),
+  import("../../src/config/deno_config.ts"),
+  import("../../src/helper/options.ts"),
+  import("../../src/helper/deno_fd4.ts"),
+  import("../../src/helper/session.ts"),
+  import("../../src/helper/_lines.ts"),
+  import("../../src/helper/requests.ts"),
 ]);
 const { config } = await loadConfig({ env: Deno.env });
 const options = daemonOptions(Deno.env.get("_NIX_OPTIONS"));

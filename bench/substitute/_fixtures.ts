@@ -1,5 +1,5 @@
 /**
- * Data sets of the substitute-path benchmark (`bench/substitute.ts`):
+ * Data sets of the substitute-path benchmark (`bench/substitute/substitute.ts`):
  *
  * - a cache of N small signed narinfos, as `guix publish` serves them
  *   (references, a deriver, zstd and lzip entries with FileSize), for `have`;
@@ -10,18 +10,18 @@
  *
  * @example
  * ```ts
- * import { narinfoCache } from "./_sub_fixtures.ts";
+ * import { narinfoCache } from "./_fixtures.ts";
  * const paths = await narinfoCache({ dir: "/tmp/c", storeDir: "/gnu/store", key, count: 1000 });
  * ```
  * @module
  */
-import { nix32Encode } from "../src/encoding/nix32.ts";
-import { formatNarHash } from "../src/hash/nar_hash.ts";
-import { hashNarStream } from "../src/hash/nar_hash.ts";
-import { memoryNarSource, narStream } from "../src/nar/mod.ts";
-import type { NarinfoContent } from "../src/narinfo/mod.ts";
-import { type GuixPrivateKey, signGuixNarinfo } from "../src/trust/mod.ts";
-import { sh } from "./_sub_measure.ts";
+import { nix32Encode } from "../../src/encoding/nix32.ts";
+import { formatNarHash } from "../../src/hash/nar_hash.ts";
+import { hashNarStream } from "../../src/hash/nar_hash.ts";
+import { memoryNarSource, narStream } from "../../src/nar/mod.ts";
+import type { NarinfoContent } from "../../src/narinfo/mod.ts";
+import { type GuixPrivateKey, signGuixNarinfo } from "../../src/trust/mod.ts";
+import { sh } from "../measure.ts";
 
 const encoder = new TextEncoder();
 

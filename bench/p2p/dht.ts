@@ -10,26 +10,18 @@
  * DHT), so "DHT part" = p2p-only − p2p-first. Also reported: time to start
  * and settle the swarm, each daemon's RSS and CPU, and the provide times.
  *
- * Usage: `./dev bench p2p_dht [--nodes 30] [--items 3] [--dir /tmp]`
+ * Usage: `./dev bench p2p/dht [--nodes 30] [--items 3] [--dir /tmp]`
  *
  * @module
  */
-import { ControlClient } from "../src/control/client.ts";
-import { connectControlSocket } from "../src/control/deno_socket.ts";
-import { parseFlags } from "../src/std/cli.ts";
-import type { SwarmNode } from "../tests/support/swarm.ts";
-import {
-  benchNode,
-  loadAverage,
-  median,
-  MiB,
-  percentile,
-  procStats,
-  randomTree,
-  seedOn,
-  table,
-} from "./_p2p_world.ts";
-import { p2pWorld } from "../tests/support/p2p_world.ts";
+import { ControlClient } from "../../src/control/client.ts";
+import { connectControlSocket } from "../../src/control/deno_socket.ts";
+import { parseFlags } from "../../src/std/cli.ts";
+import type { SwarmNode } from "../../tests/support/swarm.ts";
+import { loadAverage, median, MiB, percentile, procStats, table } from "../measure.ts";
+import { benchNode, seedCopy } from "../../tests/support/swarm.ts";
+import { incompressibleTree } from "../../tests/support/tree_gen.ts";
+import { p2pWorld } from "../../tests/support/p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, { string: ["nodes", "items", "dir"] });
 const count = Number(flags.nodes ?? "30");
@@ -93,10 +85,10 @@ try {
   for (let j = 0; j < items; j++) {
     const provider = count - 1 - j;
     const node = nodes[provider]!;
-    const src = await randomTree(`${root}/item-${j}`, MiB, 100 + j);
+    const src = await incompressibleTree(`${root}/item-${j}`, MiB, 100 + j);
     // Every node has the same store_dir, so one signed narinfo serves them all.
     const item = await world.item(src, `dht-item-${j}`, `${root}/store`);
-    await seedOn(node, src, item.baseName, { waitAnnounced: true });
+    await seedCopy(node, src, item.baseName, { link: true, timeoutMs: 120_000 });
     const line = node.daemon.log.filter((l) => /announced /.test(l)).pop() ?? "";
     published.push({
       storePath: item.storePath,

@@ -1,11 +1,11 @@
 /**
  * What every section of the substitute-path benchmark gets from
- * `bench/substitute.ts`: the scratch world, the HTTP server, and ways to start
+ * `bench/substitute/substitute.ts`: the scratch world, the HTTP server, and ways to start
  * daemons and helpers.
  *
  * @example
  * ```ts
- * import type { BenchContext } from "./_sub_context.ts";
+ * import type { BenchContext } from "./_context.ts";
  * async function section(ctx: BenchContext) {
  *   await using daemon = await ctx.daemon();
  *   await using q = ctx.agent("--query", daemon.configPath);
@@ -13,9 +13,9 @@
  * ```
  * @module
  */
-import type { DaemonProcess } from "../tests/support/daemon_proc.ts";
-import type { FixtureKey } from "../tests/support/guix_cache.ts";
-import type { SubstituterAgent } from "../tests/support/guix_daemon.ts";
+import type { DaemonProcess } from "../../tests/support/daemon_proc.ts";
+import type { FixtureKey } from "../../tests/support/guix_cache.ts";
+import type { SubstituterAgent } from "../../tests/support/guix_daemon.ts";
 
 /** The benchmark's world. */
 export interface BenchContext {
@@ -46,7 +46,7 @@ export interface BenchContext {
 export const DENO_FLAGS: readonly string[] = launcherFlags();
 
 function launcherFlags(): string[] {
-  const text = Deno.readTextFileSync(new URL("../bin/guix-p2p", import.meta.url));
+  const text = Deno.readTextFileSync(new URL("../../bin/guix-p2p", import.meta.url));
   const m = /"\$deno" (run [^"]*)"\$root\/main\.ts"/.exec(text.replaceAll("\\\n", " "));
   if (!m) throw new Error('bin/guix-p2p: no `"$deno" run ... "$root/main.ts"` line found');
   return m[1]!.split(/\s+/).filter((w) => w !== "");

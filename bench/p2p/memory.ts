@@ -6,27 +6,18 @@
  * p2p-only). The baseline is the same daemon's VmHWM just before the
  * substitution (started, joined the DHT, idle), measured in the same run.
  *
- * Usage: `./dev bench p2p_memory [--mib 2048] [--dir /tmp] [--inspect]` (`--inspect`: also
+ * Usage: `./dev bench p2p/memory [--mib 2048] [--dir /tmp] [--inspect]` (`--inspect`: also
  * the leecher's `Deno.memoryUsage()` peaks, sampled every 100 ms over the V8 inspector)
  *
  * @module
  */
-import { parseFlags } from "../src/std/cli.ts";
-import { profiledDeno, sampleMemory } from "./_p2p_profile.ts";
-import {
-  benchNode,
-  loadAverage,
-  mbps,
-  MiB,
-  procStats,
-  randomTree,
-  seedOn,
-  substitute,
-  table,
-  waitForPeers,
-  waitForProviders,
-} from "./_p2p_world.ts";
-import { p2pWorld } from "../tests/support/p2p_world.ts";
+import { parseFlags } from "../../src/std/cli.ts";
+import { profiledDeno, sampleMemory } from "./_profile.ts";
+import { loadAverage, mbps, MiB, procStats, table } from "../measure.ts";
+import { benchNode, seedCopy, waitForPeers, waitForProviders } from "../../tests/support/swarm.ts";
+import { incompressibleTree } from "../../tests/support/tree_gen.ts";
+import { substitute } from "./_substitute.ts";
+import { p2pWorld } from "../../tests/support/p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, { string: ["mib", "dir"], boolean: ["inspect"] });
 const bytes = Number(flags.mib ?? "2048") * MiB;
@@ -36,7 +27,7 @@ if (inspect) Deno.env.set("GUIX_P2P_DENO", await profiledDeno(`${base}/p2p-bench
 
 const root = await Deno.makeTempDir({ dir: base, prefix: "p2p-bench-mem-" });
 await using world = await p2pWorld(root);
-const src = await randomTree(`${root}/item`, bytes);
+const src = await incompressibleTree(`${root}/item`, bytes);
 const item = await world.item(src, "big-1.0", `${root}/leecher/store`);
 const boot = await benchNode("boot", `${root}/boot`, {});
 const nodes = [boot];
@@ -44,7 +35,7 @@ try {
   const seeder = await benchNode("seeder", `${root}/seeder`, {}, boot.address);
   nodes.push(seeder);
   await waitForPeers(seeder, 1);
-  await seedOn(seeder, src, item.baseName);
+  await seedCopy(seeder, src, item.baseName, { link: true, wait: false });
   const leecher = await benchNode(
     "leecher",
     `${root}/leecher`,

@@ -12,7 +12,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { concatBytes } from "../src/encoding/bytes.ts";
+import { concatBytes } from "../../src/encoding/bytes.ts";
 
 const enc = new TextEncoder();
 

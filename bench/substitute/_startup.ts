@@ -3,19 +3,19 @@
  * emulator does it: `setsid sh -c 'exec "$@" 4>&1 1>&2' PROGRAM --query`) to
  * the first reply of a single-path `have` whose narinfo the daemon has
  * cached; against a `sh` script and a trivial Deno program answering on fd 4,
- * with a per-step breakdown from `bench/_sub_phases.ts`.
+ * with a per-step breakdown from `bench/substitute/phases_child.ts`.
  *
  * @example
  * ```ts
- * import { startupSection } from "./_sub_startup.ts";
+ * import { startupSection } from "./_startup.ts";
  * console.log((await startupSection(ctx, 10)).join("\n"));
  * ```
  * @module
  */
-import { ROOT } from "../tests/support/daemon_proc.ts";
-import { type BenchContext, DENO_FLAGS } from "./_sub_context.ts";
-import { narinfoCache } from "./_sub_fixtures.ts";
-import { Best, fmtMs, note, sh } from "./_sub_measure.ts";
+import { ROOT } from "../../tests/support/daemon_proc.ts";
+import { type BenchContext, DENO_FLAGS } from "./_context.ts";
+import { narinfoCache } from "./_fixtures.ts";
+import { fmtMs, note, Runs, sh } from "../measure.ts";
 
 const TRIVIAL_SH = `#!/bin/sh
 # Claims every path of each \`have\`, replies on fd 4.
@@ -54,13 +54,13 @@ export async function startupSection(ctx: BenchContext, starts: number): Promise
   const bundle = `${ctx.work}/guix-p2p-substitute.js`;
   const deno = Deno.execPath();
   await sh(
-    `cd ${ROOT} && '${deno}' bundle --quiet --platform deno -o ${bundle} bench/_sub_helper_entry.ts`,
+    `cd ${ROOT} && '${deno}' bundle --quiet --platform deno -o ${bundle} bench/substitute/helper_child.ts`,
   );
   const asHelper = { GUIX_P2P_ARGV0: "guix-p2p-substitute" };
   const contenders: Record<string, { program?: string[]; env?: Record<string, string> }> = {
     "sh script answering on fd 4 (baseline)": { program: ["/bin/sh", trivialSh] },
     "trivial Deno program, same `deno run` flags": {
-      program: [deno, ...DENO_FLAGS, `${ROOT}/bench/_sub_trivial.ts`],
+      program: [deno, ...DENO_FLAGS, `${ROOT}/bench/substitute/trivial_child.ts`],
     },
     "helper, `bin/guix-p2p-substitute` (as installed)": {},
     "helper, `deno run main.ts` (no sh launcher)": {
@@ -70,12 +70,12 @@ export async function startupSection(ctx: BenchContext, starts: number): Promise
     "helper alone in one bundled file (`deno bundle`, 0.3 MB)": {
       program: [deno, ...DENO_FLAGS.filter((f) => f !== "--frozen"), bundle],
     },
-    "step-by-step replica (`bench/_sub_phases.ts`)": {
-      program: [deno, ...DENO_FLAGS, `${ROOT}/bench/_sub_phases.ts`],
+    "step-by-step replica (`bench/substitute/phases_child.ts`)": {
+      program: [deno, ...DENO_FLAGS, `${ROOT}/bench/substitute/phases_child.ts`],
     },
   };
   const names = Object.keys(contenders);
-  const best = new Best<{ wall: number }>();
+  const best = new Runs<{ wall: number }>();
   const phases: Record<string, number>[] = [];
   await using daemon = await ctx.daemon();
   {
@@ -116,10 +116,12 @@ export async function startupSection(ctx: BenchContext, starts: number): Promise
   const pieces: Record<string, number>[] = [];
   for (let i = 0; i < starts; i++) {
     pieces.push(
-      JSON.parse(await sh(`'${deno}' ${DENO_FLAGS.join(" ")} ${ROOT}/bench/_sub_first_check.ts`)),
+      JSON.parse(
+        await sh(`'${deno}' ${DENO_FLAGS.join(" ")} ${ROOT}/bench/substitute/first_check_child.ts`),
+      ),
     );
   }
-  const base = best.get(names[0]!).wall;
+  const base = best.best(names[0]!).wall;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return [
     "### Helper start-up: spawn → first reply",
@@ -131,8 +133,8 @@ export async function startupSection(ctx: BenchContext, starts: number): Promise
     "| program | best | median | vs sh baseline |",
     "| ------- | ---- | ------ | -------------- |",
     ...names.map((n) =>
-      `| ${n} | ${fmtMs(best.get(n).wall)} | ${fmtMs(best.median(n))} | +${
-        fmtMs(best.get(n).wall - base)
+      `| ${n} | ${fmtMs(best.best(n).wall)} | ${fmtMs(best.median(n))} | +${
+        fmtMs(best.best(n).wall - base)
       } |`
     ),
     "",
@@ -146,7 +148,7 @@ export async function startupSection(ctx: BenchContext, starts: number): Promise
     ),
     `| total (spawn → reply written) | ${fmtMs(median(phases.map((p) => p.total!)))} |`,
     "",
-    `Parts of the first signature check that are not the helper's code (\`bench/_sub_first_check.ts\`,`,
+    `Parts of the first signature check that are not the helper's code (\`bench/substitute/first_check_child.ts\`,`,
     `a fresh process each, median of ${pieces.length}):`,
     "",
     "| piece | median |",

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { denoWrapper } from "./_deno_wrapper.ts";
+import { denoWrapper } from "../_deno_wrapper.ts";
 
 /**
  * Writes the wrapper into `dir`; returns its path.

@@ -13,7 +13,7 @@
  *    single-path `have`; baselines: a `sh` script and a trivial Deno program
  *    answering on fd 4; variants: deno run without the sh launcher, a bundled
  *    file of the helper alone (`deno bundle`, standing in for `deno compile`), and a
- *    replica that time-stamps each start-up step (`bench/_sub_phases.ts`).
+ *    replica that time-stamps each start-up step (`bench/substitute/phases_child.ts`).
  * 3. Substituting a large NAR (default ~1 GiB tree copied from /usr) served
  *    zstd-compressed (`zstd -19`) and lzip-compressed (`lzip -6`, plzip):
  *    spawn → `success` status, against `curl -s URL | zstd -dc |
@@ -29,17 +29,17 @@
  *
  * @module
  */
-import { parseFlags } from "../src/std/cli.ts";
-import { HELPER, ROOT, startDaemon } from "../tests/support/daemon_proc.ts";
-import { makeKey, writeGuixConfig } from "../tests/support/guix_cache.ts";
-import { SubstituterAgent } from "../tests/support/guix_daemon.ts";
-import { startFileServer } from "../tests/support/http_server.ts";
-import type { BenchContext } from "./_sub_context.ts";
-import { haveSection } from "./_sub_have.ts";
-import { loadavg, note, removeTree } from "./_sub_measure.ts";
-import { machine } from "./_measure.ts";
-import { narSection } from "./_sub_nar.ts";
-import { startupSection } from "./_sub_startup.ts";
+import { parseFlags } from "../../src/std/cli.ts";
+import { HELPER, ROOT, startDaemon } from "../../tests/support/daemon_proc.ts";
+import { makeKey, writeGuixConfig } from "../../tests/support/guix_cache.ts";
+import { SubstituterAgent } from "../../tests/support/guix_daemon.ts";
+import { startFileServer } from "../../tests/support/http_server.ts";
+import { forceRemove } from "../../tests/support/tree_check.ts";
+import type { BenchContext } from "./_context.ts";
+import { haveSection } from "./_have.ts";
+import { loadavg, machine, note } from "../measure.ts";
+import { narSection } from "./_nar.ts";
+import { startupSection } from "./_startup.ts";
 
 const { flags } = parseFlags(Deno.args, {
   string: [
@@ -148,5 +148,5 @@ try {
 } finally {
   await server.close();
   if (flags.keep) note(`kept ${work}`);
-  else await removeTree(work);
+  else await forceRemove(work);
 }

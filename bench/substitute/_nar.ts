@@ -9,28 +9,19 @@
  *
  * @example
  * ```ts
- * import { narSection } from "./_sub_nar.ts";
+ * import { narSection } from "./_nar.ts";
  * const lines = await narSection(ctx, { narMiB: 1024, smallMiB: 100, zstdLevel: 19, lzipLevel: 6 });
  * ```
  * @module
  */
-import { hexDecode } from "../src/encoding/hex.ts";
-import { formatNarHash } from "../src/hash/nar_hash.ts";
-import type { NarinfoContent } from "../src/narinfo/mod.ts";
-import { signGuixNarinfo } from "../src/trust/mod.ts";
-import type { BenchContext } from "./_sub_context.ts";
-import { compressCommand, randomHashPart, realisticTree } from "./_sub_fixtures.ts";
-import {
-  Best,
-  fmtMiB,
-  fmtS,
-  note,
-  procStats,
-  removeTree,
-  sh,
-  timedShell,
-  type Timing,
-} from "./_sub_measure.ts";
+import { hexDecode } from "../../src/encoding/hex.ts";
+import { formatNarHash } from "../../src/hash/nar_hash.ts";
+import type { NarinfoContent } from "../../src/narinfo/mod.ts";
+import { signGuixNarinfo } from "../../src/trust/mod.ts";
+import { forceRemove } from "../../tests/support/tree_check.ts";
+import type { BenchContext } from "./_context.ts";
+import { compressCommand, randomHashPart, realisticTree } from "./_fixtures.ts";
+import { fmtMiB, fmtS, note, procStats, Runs, sh, timedShell, type Timing } from "../measure.ts";
 
 /** Options of {@linkcode narSection}. */
 export interface NarOptions {
@@ -88,7 +79,7 @@ async function dataset(
     // not built yet
   }
   const tree = `${dir}/${label}-tree`;
-  await removeTree(tree);
+  await forceRemove(tree);
   note(`nar: copying ~${mib} MiB from /usr into ${tree} ...`);
   await realisticTree(tree, mib * MiB);
   const nar = `${dir}/${label}.nar`;
@@ -108,7 +99,7 @@ async function dataset(
     await sh(`nice -n 10 ${compressCommand(format, level)} '${nar}' > '${path}'`);
     compressed[format] = { path, size: (await Deno.stat(path)).size };
   }
-  await removeTree(tree); // the NAR is all the benchmark needs from now on
+  await forceRemove(tree); // the NAR is all the benchmark needs from now on
   const data: Dataset = {
     label,
     nar,
@@ -158,10 +149,10 @@ export async function narSection(ctx: BenchContext, options: NarOptions): Promis
 
   const curlDest = `${ctx.work}/curl-dest`;
   const clean = async (path: string) => {
-    await removeTree(path);
+    await forceRemove(path);
     await sh("sync");
   };
-  const best = new Best<Run>();
+  const best = new Runs<Run>();
   const verified = new Set<string>();
 
   const ours = async (set: Dataset, format: Format): Promise<Run> => {
@@ -169,13 +160,14 @@ export async function narSection(ctx: BenchContext, options: NarOptions): Promis
     await clean(item.storePath);
     // A fresh daemon per run: its VmHWM then covers this substitution only.
     await using daemon = await ctx.daemon();
-    const d0 = procStats(daemon.child.pid).cpu;
+    const d0 = procStats(daemon.child.pid).cpuWithChildren;
     const t0 = performance.now();
     await using s = ctx.agent("--substitute", daemon.configPath);
     const out = await s.substitute(item.storePath, item.storePath, 600_000);
     const wall = (performance.now() - t0) / 1000;
     const helper = procStats(s.child.pid);
     const d = procStats(daemon.child.pid);
+    const [helperCpu, daemonCpu] = [helper.cpuWithChildren, d.cpuWithChildren - d0];
     if (out.status !== `success ${set.narHash} ${set.narSize}`) {
       throw new Error(`${set.label} ${format}: status "${out.status}"; log:\n${s.log.join("\n")}`);
     }
@@ -186,12 +178,12 @@ export async function narSection(ctx: BenchContext, options: NarOptions): Promis
     }
     return {
       wall,
-      cpu: helper.cpu + (d.cpu - d0),
+      cpu: helperCpu + daemonCpu,
       rssKiB: Math.max(helper.hwmKiB, d.hwmKiB),
       daemonKiB: d.hwmKiB,
       helperKiB: helper.hwmKiB,
-      daemonCpu: d.cpu - d0,
-      helperCpu: helper.cpu,
+      daemonCpu,
+      helperCpu,
     };
   };
   const pipeline = async (set: Dataset, format: Format): Promise<Run> => {
@@ -260,8 +252,8 @@ export async function narSection(ctx: BenchContext, options: NarOptions): Promis
   for (const set of sets) {
     for (const format of ["zstd", "lzip"] as const) {
       const key = `${set.label}/${format}`;
-      const o = best.get(`${key}/ours`);
-      const p = best.get(`${key}/pipeline`);
+      const o = best.best(`${key}/ours`);
+      const p = best.best(`${key}/pipeline`);
       const peak = (name: "daemonKiB" | "helperKiB") =>
         fmtMiB(Math.max(...best.all.get(`${key}/ours`)!.map((r) => r[name]!)));
       lines.push(

@@ -13,8 +13,8 @@
  * ```
  * @module
  */
-import { nix, nixEnv } from "../tests/support/nix.ts";
-import { sh } from "./_gw_measure.ts";
+import { nix, nixEnv } from "../../tests/support/nix.ts";
+import { sh } from "../measure.ts";
 
 /** Directories the real files are taken from, in this order. */
 const SOURCES = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/python3", "/usr/share", "/usr/bin"];

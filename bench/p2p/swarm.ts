@@ -13,28 +13,18 @@
  *   the single-leecher time, and the seeder's upload (its `bytesUp`) against
  *   the NAR size — leechers serve each other the blocks they have.
  *
- * Usage: `./dev bench p2p_swarm [--scenario capped,flash] [--mib 256] [--leechers 8] [--dir /tmp]`
+ * Usage: `./dev bench p2p/swarm [--scenario capped,flash] [--mib 256] [--leechers 8] [--dir /tmp]`
  *
  * @module
  */
-import { parseFlags } from "../src/std/cli.ts";
-import type { FixtureItem } from "../tests/support/guix_cache.ts";
-import type { SwarmNode } from "../tests/support/swarm.ts";
-import {
-  benchNode,
-  loadAverage,
-  mbps,
-  MiB,
-  procStats,
-  randomTree,
-  seedOn,
-  substitute,
-  type Substitution,
-  table,
-  waitForPeers,
-  waitForProviders,
-} from "./_p2p_world.ts";
-import { type P2pWorld, p2pWorld } from "../tests/support/p2p_world.ts";
+import { parseFlags } from "../../src/std/cli.ts";
+import type { FixtureItem } from "../../tests/support/guix_cache.ts";
+import type { SwarmNode } from "../../tests/support/swarm.ts";
+import { loadAverage, mbps, MiB, procStats, table } from "../measure.ts";
+import { benchNode, seedCopy, waitForPeers, waitForProviders } from "../../tests/support/swarm.ts";
+import { incompressibleTree } from "../../tests/support/tree_gen.ts";
+import { substitute, type Substitution } from "./_substitute.ts";
+import { type P2pWorld, p2pWorld } from "../../tests/support/p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, { string: ["scenario", "mib", "leechers", "dir"] });
 const scenarios = (flags.scenario ?? "capped,flash").split(",");
@@ -75,7 +65,7 @@ async function capped(world: P2pWorld, src: string): Promise<void> {
     const leecherDir = `${root}/leecher`;
     const item = await world.item(src, "capped-1.0", `${leecherDir}/store`);
     for (const s of seeders) await waitForPeers(s, 1);
-    for (const s of seeders) await seedOn(s, src, item.baseName);
+    for (const s of seeders) await seedCopy(s, src, item.baseName, { link: true, wait: false });
     const leecher = await benchNode(
       "leecher",
       leecherDir,
@@ -132,7 +122,7 @@ async function flash(world: P2pWorld, src: string): Promise<void> {
     for (let i = 0; i <= crowd; i++) {
       items.push(await world.item(src, "crowd-1.0", `${root}/l${i}/store`));
     }
-    await seedOn(seeder, src, items[0]!.baseName);
+    await seedCopy(seeder, src, items[0]!.baseName, { link: true, wait: false });
     const upTotal = async () =>
       (await seeder.json<PeerRow[]>(["peers"])).reduce((n, p) => n + p.bytesUp, 0);
 
@@ -224,7 +214,7 @@ async function flash(world: P2pWorld, src: string): Promise<void> {
 for (const scenario of scenarios) {
   const root = await Deno.makeTempDir({ dir: base, prefix: `p2p-bench-${scenario}-` });
   await using world = await p2pWorld(root);
-  const src = await randomTree(`${root}/item`, bytes);
+  const src = await incompressibleTree(`${root}/item`, bytes);
   if (scenario === "capped") await capped(world, src);
   else if (scenario === "flash") await flash(world, src);
   else throw new Error(`unknown scenario ${JSON.stringify(scenario)} (capped, flash)`);

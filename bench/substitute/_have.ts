@@ -5,15 +5,15 @@
  *
  * @example
  * ```ts
- * import { haveSection } from "./_sub_have.ts";
+ * import { haveSection } from "./_have.ts";
  * console.log((await haveSection(ctx, 1000)).join("\n"));
  * ```
  * @module
  */
-import { ROOT } from "../tests/support/daemon_proc.ts";
-import { type BenchContext, DENO_FLAGS } from "./_sub_context.ts";
-import { narinfoCache } from "./_sub_fixtures.ts";
-import { Best, fmtMs, note, procStats, timedShell } from "./_sub_measure.ts";
+import { ROOT } from "../../tests/support/daemon_proc.ts";
+import { type BenchContext, DENO_FLAGS } from "./_context.ts";
+import { narinfoCache } from "./_fixtures.ts";
+import { fmtMs, note, procStats, Runs, timedShell } from "../measure.ts";
 
 interface Run {
   wall: number;
@@ -43,7 +43,7 @@ export async function haveSection(ctx: BenchContext, count: number): Promise<str
     urls.map((u) => `url = "${u}"\noutput = "/dev/null"\n`).join(""),
   );
 
-  const best = new Best<Run>();
+  const best = new Runs<Run>();
   const check = (reply: string[], what: string) => {
     if (reply.length !== expected.length || reply.some((p, i) => p !== expected[i])) {
       throw new Error(`${what}: have claimed ${reply.length} of ${expected.length} paths`);
@@ -55,15 +55,15 @@ export async function haveSection(ctx: BenchContext, count: number): Promise<str
     daemonPid: number,
     t0 = performance.now(),
   ) => {
-    const h0 = procStats(q.child.pid).cpu;
-    const d0 = procStats(daemonPid).cpu;
+    const h0 = procStats(q.child.pid).cpuWithChildren;
+    const d0 = procStats(daemonPid).cpuWithChildren;
     const reply = await q.have(paths);
     const wall = (performance.now() - t0) / 1000;
     check(reply, name);
     const run = {
       wall,
-      helperCpu: procStats(q.child.pid).cpu - h0,
-      daemonCpu: procStats(daemonPid).cpu - d0,
+      helperCpu: procStats(q.child.pid).cpuWithChildren - h0,
+      daemonCpu: procStats(daemonPid).cpuWithChildren - d0,
     };
     note(
       `  ${name}: ${fmtMs(wall)} (helper cpu ${run.helperCpu.toFixed(2)} s, daemon cpu ${
@@ -109,7 +109,7 @@ export async function haveSection(ctx: BenchContext, count: number): Promise<str
     // The emulator's own cost: a trivial Deno substituter claiming every path.
     {
       await using daemon = await ctx.daemon();
-      const trivial = [Deno.execPath(), ...DENO_FLAGS, `${ROOT}/bench/_sub_trivial.ts`];
+      const trivial = [Deno.execPath(), ...DENO_FLAGS, `${ROOT}/bench/substitute/trivial_child.ts`];
       const t0 = performance.now();
       await using q = ctx.agent("--query", daemon.configPath, trivial);
       await measure("floor: trivial Deno substituter (spawn → reply)", q, daemon.child.pid, t0);
@@ -130,9 +130,9 @@ export async function haveSection(ctx: BenchContext, count: number): Promise<str
     }
   }
 
-  const base = best.get("curl, 16 parallel (baseline)").wall;
+  const base = best.best("curl, 16 parallel (baseline)").wall;
   const row = (name: string, target = "") => {
-    const r = best.get(name);
+    const r = best.best(name);
     const cpu = name.startsWith("curl")
       ? `${r.helperCpu.toFixed(2)} s (curl)`
       : `${r.helperCpu.toFixed(2)} s + ${r.daemonCpu.toFixed(2)} s`;

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { denoWrapper } from "./_deno_wrapper.ts";
+import { denoWrapper } from "../_deno_wrapper.ts";
 
 /** Writes the wrapper script into `dir`; returns its path. */
 export function profiledDeno(dir: string): Promise<string> {

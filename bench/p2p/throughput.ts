@@ -19,33 +19,22 @@
  * and `binaries` (real files copied from /usr/lib and /usr/bin: blocks travel
  * zstd-compressed; the wire bytes are the leecher's `bytesDown`).
  *
- * Usage: `./dev bench p2p_throughput [--mib 1024] [--runs 3] [--data random,binaries]
+ * Usage: `./dev bench p2p/throughput [--mib 1024] [--runs 3] [--data random,binaries]
  * [--no-aria2] [--dir /tmp] [--profile]`
  * (`--profile`: CPU profiles of both daemons during each substitution, on stderr)
  *
  * @module
  */
-import { parseFlags } from "../src/std/cli.ts";
-import { forceRemove } from "../tests/support/tree_check.ts";
-import { rawClient, startRawServer } from "./_p2p_raw.ts";
-import { leechWithAria2, makeTorrent, seedWithAria2, startTracker } from "./_p2p_torrent.ts";
-import { profiledDeno, startProfile, summarize } from "./_p2p_profile.ts";
-import {
-  benchNode,
-  binaryTree,
-  loadAverage,
-  mbps,
-  median,
-  MiB,
-  procStats,
-  randomTree,
-  seedOn,
-  substitute,
-  table,
-  waitForPeers,
-  waitForProviders,
-} from "./_p2p_world.ts";
-import { p2pWorld } from "../tests/support/p2p_world.ts";
+import { parseFlags } from "../../src/std/cli.ts";
+import { forceRemove } from "../../tests/support/tree_check.ts";
+import { rawClient, startRawServer } from "./_raw.ts";
+import { leechWithAria2, makeTorrent, seedWithAria2, startTracker } from "./_torrent.ts";
+import { profiledDeno, startProfile, summarize } from "./_profile.ts";
+import { loadAverage, mbps, median, MiB, procStats, table } from "../measure.ts";
+import { benchNode, seedCopy, waitForPeers, waitForProviders } from "../../tests/support/swarm.ts";
+import { binaryTree, incompressibleTree } from "../../tests/support/tree_gen.ts";
+import { substitute } from "./_substitute.ts";
+import { p2pWorld } from "../../tests/support/p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, {
   string: ["mib", "runs", "data", "dir"],
@@ -72,7 +61,7 @@ for (const data of dataSets) {
   await using world = await p2pWorld(root);
   const src = `${root}/item`;
   let treeBytes = bytes;
-  if (data === "random") await randomTree(src, bytes);
+  if (data === "random") await incompressibleTree(src, bytes);
   else treeBytes = await binaryTree(src, bytes);
   const leecherDir = `${root}/leecher`;
   const item = await world.item(src, "bench-1.0", `${leecherDir}/store`);
@@ -84,7 +73,7 @@ for (const data of dataSets) {
   try {
     await waitForPeers(seeder, 1);
     let t = performance.now();
-    await seedOn(seeder, src, item.baseName);
+    await seedCopy(seeder, src, item.baseName, { link: true, wait: false });
     console.error(`  seeded in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     await using raw = await startRawServer(item.narSize);
     await using tracker = await startTracker();

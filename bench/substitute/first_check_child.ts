@@ -1,6 +1,6 @@
 /**
  * What the helper's first signature check costs in a fresh process, split
- * into the parts that live outside the helper (`bench/_sub_startup.ts` runs it
+ * into the parts that live outside the helper (`bench/substitute/_startup.ts` runs it
  * several times and reports medians): loading Deno's `node:crypto` polyfill
  * (src/hash/sha256.ts and src/trust/ecdsa.ts import it) and hashing once;
  * loading `@noble/curves`; the first multiplication of the base point with
@@ -12,7 +12,7 @@
  *
  * @example
  * ```sh
- * deno run -A bench/_sub_first_check.ts
+ * deno run -A bench/substitute/first_check_child.ts
  * ```
  * @module
  */

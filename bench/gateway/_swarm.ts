@@ -15,8 +15,8 @@
  * ```
  * @module
  */
-import { startNode, SWARM_DEFAULTS, type SwarmNode } from "../tests/support/swarm.ts";
-import { freePort, sh } from "./_gw_measure.ts";
+import { startNode, SWARM_DEFAULTS, type SwarmNode } from "../../tests/support/swarm.ts";
+import { freePort, sh } from "../measure.ts";
 
 /**
  * A gateway daemon and its URL.

@@ -1,5 +1,5 @@
 /**
- * Runs the raw libp2p baseline (`bench/_p2p_raw_peer.ts`): a server process
+ * Runs the raw libp2p baseline (`bench/p2p/raw_peer_child.ts`): a server process
  * that streams N bytes to each client, and client processes that time one
  * stream each.
  *
@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-const PEER = new URL("./_p2p_raw_peer.ts", import.meta.url).pathname;
+const PEER = new URL("./raw_peer_child.ts", import.meta.url).pathname;
 
 /** A running raw server. */
 export interface RawServer extends AsyncDisposable {

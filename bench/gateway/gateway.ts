@@ -35,11 +35,11 @@
  *
  * @module
  */
-import { parseFlags } from "../src/std/cli.ts";
-import { ROOT } from "../tests/support/daemon_proc.ts";
-import { type FileServer, startFileServer } from "../tests/support/http_server.ts";
-import { nix, nixEnv } from "../tests/support/nix.ts";
-import { forceRemove } from "../tests/support/tree_check.ts";
+import { parseFlags } from "../../src/std/cli.ts";
+import { ROOT } from "../../tests/support/daemon_proc.ts";
+import { type FileServer, startFileServer } from "../../tests/support/http_server.ts";
+import { nix, nixEnv } from "../../tests/support/nix.ts";
+import { forceRemove } from "../../tests/support/tree_check.ts";
 import {
   buildItem,
   type Cache,
@@ -48,7 +48,7 @@ import {
   narFile,
   removeItem,
   xzSize,
-} from "./_gw_fixture.ts";
+} from "./_fixture.ts";
 import {
   loadavg,
   mb,
@@ -59,9 +59,9 @@ import {
   sh,
   threadCpu,
   threadCpuDelta,
-} from "./_gw_measure.ts";
-import { machine } from "./_measure.ts";
-import { profilingDeno, summarizeProfiles } from "./_gw_profile.ts";
+} from "../measure.ts";
+import { machine } from "../measure.ts";
+import { profilingDeno, summarizeProfiles } from "./_profile.ts";
 import {
   BenchSwarm,
   type GatewayNode,
@@ -69,7 +69,7 @@ import {
   peerTraffic,
   startGateway,
   TcpMeter,
-} from "./_gw_swarm.ts";
+} from "./_swarm.ts";
 
 const { flags } = parseFlags(Deno.args, {
   string: ["mb", "random", "runs", "only", "dir", "verify-first"],

@@ -8,18 +8,18 @@
  * last byte).
  *
  * Usage (the benchmarks spawn it):
- * `deno run -A bench/_p2p_raw_peer.ts server --bytes N` (prints `listening <multiaddr>`),
- * `deno run -A bench/_p2p_raw_peer.ts client <multiaddr>`.
+ * `deno run -A bench/p2p/raw_peer_child.ts server --bytes N` (prints `listening <multiaddr>`),
+ * `deno run -A bench/p2p/raw_peer_child.ts client <multiaddr>`.
  *
  * @module
  */
-import { applyDenoLibp2pPatches } from "../src/p2p/runtime_patches.ts";
+import { applyDenoLibp2pPatches } from "../../src/p2p/runtime_patches.ts";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { tcp } from "@libp2p/tcp";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p } from "libp2p";
-import { parseFlags } from "../src/std/cli.ts";
+import { parseFlags } from "../../src/std/cli.ts";
 
 const PROTOCOL = "/guix-p2p-bench/raw/1.0.0";
 const { flags, positionals } = parseFlags(Deno.args, { string: ["bytes"] });
@@ -62,6 +62,6 @@ if (role === "server") {
   await node.stop();
   Deno.exit(0);
 } else {
-  console.error("usage: _p2p_raw_peer.ts server --bytes N | client MULTIADDR");
+  console.error("usage: raw_peer_child.ts server --bytes N | client MULTIADDR");
   Deno.exit(2);
 }
