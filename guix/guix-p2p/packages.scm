@@ -62,8 +62,7 @@
       #:strip-binaries? #f
       #:install-plan
       #~'(("bin/guix-p2p" "bin/")
-          ("share/" "share/")
-          ("lib/" "lib/"))
+          ("share/" "share/"))
       #:phases
       #~(modify-phases %standard-phases
           (add-after 'install 'patch-elf

@@ -61,7 +61,7 @@
 ;;;
 
 (define %guix-p2p-config-file "/etc/guix-p2p/config.toml")
-(define %guix-p2p-socket-directory "/var/run/guix-p2p")
+(define %guix-p2p-socket-directory "/run/guix-p2p")
 (define %guix-p2p-socket-file
   (string-append %guix-p2p-socket-directory "/control.sock"))
 (define %guix-p2p-extensions-directory
@@ -180,9 +180,11 @@
              (#\newline "\\n")
              (#\tab "\\t")
              (#\return "\\r")
-             (_ (if (< (char->integer char) 32)
-                    (format #f "\\u~4,'0x" (char->integer char))
-                    (string char)))))
+             (_ (let ((code (char->integer char)))
+                  (if (< code 32)
+                      (string-append "\\u"
+                                     (string-pad (number->string code 16) 4 #\0))
+                      (string char))))))
          (string->list value)))
    "\""))
 

@@ -2,7 +2,8 @@
 ;;;
 ;;; Only `define-record-type*' with the field properties the channel uses:
 ;;; (default EXP), (sanitize PROC), and the (inherit RECORD) clause of the
-;;; syntactic constructor, whose values may refer to the fields given before.  As in Guix, a field without a default must be
+;;; syntactic constructor, whose values may refer to the fields given
+;;; before them.  As in Guix, a field without a default must be
 ;;; given, an unknown field is an error, and the sanitizer sees every value
 ;;; (given, inherited or default).
 

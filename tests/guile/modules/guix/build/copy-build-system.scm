@@ -21,12 +21,16 @@
 (define (log-only name)
   (lambda _ (format #t "stand-in: phase ~a has nothing to do here~%" name) #t))
 
+;; Guix also puts the implicit inputs of gnu-build-system (tar, gzip,
+;; binutils, coreutils...) on PATH; here the host's PATH stands for them.
 (define* (set-paths #:key inputs #:allow-other-keys)
-  (setenv "PATH" (string-join (filter-map (match-lambda
-                                            ((_ . dir)
-                                             (let ((bin (string-append dir "/bin")))
-                                               (and (file-exists? bin) bin))))
-                                          inputs)
+  (setenv "PATH" (string-join (append (filter-map
+                                       (match-lambda
+                                         ((_ . dir)
+                                          (let ((bin (string-append dir "/bin")))
+                                            (and (file-exists? bin) bin))))
+                                       inputs)
+                                      (list (getenv "PATH")))
                               ":")))
 
 (define* (unpack #:key source #:allow-other-keys)
