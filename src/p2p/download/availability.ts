@@ -120,6 +120,9 @@ export class Availability {
   /** Forgets everything older than the TTLs (bounded memory). */
   prune(): void {
     const now = this.#now();
+    for (const [peer, until] of this.#unresponsive) {
+      if (until <= now) this.#unresponsive.delete(peer);
+    }
     const pos = this.#o.positiveTtlMs ?? 300_000;
     for (const [hex, k] of this.#known) {
       const fresh = [...k.asked.values()].some((t) => now - t < pos) || now - k.dhtAt < pos;
@@ -141,7 +144,7 @@ export class Availability {
     await this.#askConnected(targets, hexes, options.signal);
     if (options.dht) {
       const missing = targets.filter((_, i) =>
-        this.#ranked(this.#known.get(hexes[i]!)!).length < this.#o.minProviders
+        this.#ranked(this.#entry(hexes[i]!)).length < this.#o.minProviders
       );
       await this.#askDht(missing, options.signal);
     }
@@ -192,6 +195,7 @@ export class Availability {
     await Promise.all(
       this.#connectedPeers().map(async (peerId) => {
         const peer = peerId.toString();
+        if ((this.#unresponsive.get(peer) ?? 0) > now) return;
         const protocols: string[] = await node.peerStore.get(peerId).then(
           (p) => p.protocols,
           () => [] as string[],
@@ -217,9 +221,11 @@ export class Availability {
           try {
             states = await link.have(
               batch.map((i) => targets[i]!.narHash),
-              this.#o.haveTimeoutMs ?? 5000,
+              this.#o.haveTimeoutMs ?? 2000,
             );
           } catch {
+            // A peer that does not answer costs every batch its timeout: skip it for a while.
+            this.#unresponsive.set(peer, this.#now() + 60_000);
             return;
           }
           const answered = this.#now();
