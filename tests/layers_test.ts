@@ -12,8 +12,8 @@ import { repoPath, scan } from "./support/imports.ts";
 
 /**
  * Top to bottom: a unit may import the units after it. A unit is a folder of
- * `src/` (`src/p2p/wire` and the other P2P subfolders are units of their own) or
- * a top-level file.
+ * `src/` (the P2P cores `src/p2p/wire`, `scheduler` and `rate` are units of
+ * their own) or a top-level file.
  */
 const ORDER = [
   // apps: the program's roles and the gateway the daemon serves
@@ -56,10 +56,15 @@ const EXCEPTIONS: Record<string, string> = {
 
 const ROOT = new URL("../", import.meta.url);
 
+/** The P2P subfolders that are pure cores of their own; the others are parts of the service. */
+const P2P_CORES = new Set(["wire", "scheduler", "rate"]);
+
 function unitOf(path: string): string {
   const parts = path.split("/");
   if (parts[0] !== "src" || parts.length === 2) return path;
-  if (parts[1] === "p2p" && parts.length > 3) return parts.slice(0, 3).join("/");
+  if (parts[1] === "p2p" && parts.length > 3 && P2P_CORES.has(parts[2]!)) {
+    return parts.slice(0, 3).join("/");
+  }
   return parts.slice(0, 2).join("/");
 }
 

@@ -26,7 +26,8 @@ import { VERSION } from "../version.ts";
 import { WatchedAcl } from "./deno_acl.ts";
 import { mapDaemonError } from "./error_map.ts";
 import type { DaemonEvents } from "./events.ts";
-import { type AdminExtension, DaemonHandler, type ProviderCounter } from "./handler.ts";
+import type { PeerIndex } from "../fetch/peers.ts";
+import { type AdminExtension, DaemonHandler } from "./handler.ts";
 
 /** A component started and stopped with the daemon (the P2P node, the gateway). */
 export interface DaemonPart {
@@ -40,8 +41,8 @@ export interface DaemonPart {
 export interface DaemonPlugins {
   /** P2P sources for the planner. */
   p2p?: SourceFactory;
-  /** Provider counts for p2p-only lookups. */
-  providers?: ProviderCounter;
+  /** The P2P layer's batch index (p2p-only lookups, prefetch). */
+  peers?: PeerIndex;
   /** Admin commands beyond status/transfers. */
   admin?: AdminExtension;
   /** Parts with their own lifecycle, started after the control socket. */
@@ -144,13 +145,13 @@ export class Daemon {
 
   /** The answers to control requests. */
   #handler(): DaemonHandler {
-    const { providers, admin, onSubstituted } = this.#plugins;
+    const { peers, admin, onSubstituted } = this.#plugins;
     return new DaemonHandler({
       config: this.config,
       guix: this.guix,
       bus: this.bus,
       startedAt: Date.now(),
-      ...(providers ? { providers } : {}),
+      ...(peers ? { peers } : {}),
       ...(admin ? { admin } : {}),
       ...(onSubstituted ? { onSubstituted } : {}),
     });

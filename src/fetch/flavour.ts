@@ -97,7 +97,11 @@ export function createFlavour(init: FlavourInit): Flavour {
       if (!current) return { ok: false, reason: "the ACL is not loaded yet" };
       const verdict = current.check(text, item);
       return verdict.kind === "authorized"
-        ? { ok: true, narHash: formatNarHash(verdict.narinfo.narHashDigest) }
+        ? {
+          ok: true,
+          narHash: formatNarHash(verdict.narinfo.narHashDigest),
+          narSize: verdict.narinfo.narSize,
+        }
         : { ok: false, reason: verdict.reason };
     },
     settings: init.settings,
