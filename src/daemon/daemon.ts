@@ -187,6 +187,7 @@ export class Daemon {
   async stop(reason = "stop requested"): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
+    const t0 = performance.now();
     this.bus.emit("daemon:stopping", { reason });
     await this.gateway?.stop();
     for (const part of [...(this.#plugins.parts ?? [])].reverse()) {
@@ -194,6 +195,7 @@ export class Daemon {
     }
     await this.#server?.stop();
     await Deno.remove(this.config.socket_path).catch(() => {});
+    this.bus.emit("daemon:stopped", { ms: performance.now() - t0 });
   }
 
   /** Same as {@linkcode stop}. */
