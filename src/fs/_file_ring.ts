@@ -103,6 +103,21 @@ export class FileRing {
     return Atomics.load(this.#ctl, READY) === 1n;
   }
 
+  /**
+   * Resolves true once the worker thread has loaded (it notifies the ready
+   * word), false if it has not within `timeoutMs`.
+   */
+  async loaded(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ready) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      const w = Atomics.waitAsync(this.#ctl, READY, 0n, left);
+      if (w.async) await w.value;
+    }
+    return true;
+  }
+
   /** The worker's error message once it failed, else `undefined`. */
   failure(): string | undefined {
     if (Atomics.load(this.#ctl, STATE) !== 1n) return undefined;

@@ -43,6 +43,7 @@ self.onmessage = (event: MessageEvent<Start>) => {
   let consumed = Number(Atomics.load(ctl, CONSUMED));
   let state = 2n;
   Atomics.store(ctl, READY, 1n);
+  Atomics.notify(ctl, READY);
   try {
     for (;;) {
       const stop = Atomics.load(ctl, STOP);

@@ -15,16 +15,16 @@ import { hashPath } from "./hash_path.ts";
 import { dumpPath, narLayoutOfPath, readNarRangeOfPath, restoreNarToPath } from "./nar_path.ts";
 
 /**
- * The NAR in 512-byte pieces, slowed (5 s at most in all) until the target's
- * worker thread has loaded, so that the worker really gets files.
+ * The NAR in 512-byte pieces; once the target has started its worker thread,
+ * the next piece waits (bounded) for the worker to load, so that the worker
+ * really gets files.
  */
 function trickle(bytes: Uint8Array, target: DenoRestoreTarget): ReadableStream<Uint8Array> {
   const pieces = chunked(bytes, 512);
   let next = 0;
-  let budget = 5000;
   return new ReadableStream<Uint8Array>({
     async pull(c) {
-      if (!target.workerReady && budget-- > 0) await new Promise((r) => setTimeout(r, 1));
+      if (!target.workerReady) await target.workerLoaded(30_000);
       if (next < pieces.length) c.enqueue(pieces[next++]!);
       else c.close();
     },

@@ -39,7 +39,7 @@ const DIRECTORY_MODE = 0o555;
 /** atime = mtime = 1 s after the epoch, as Guix and Nix set them. */
 const EPOCH_PLUS_ONE = 1;
 
-/** Options of {@linkcode denoRestoreTarget}. */
+/** Options of {@linkcode DenoRestoreTarget}. */
 export interface DenoRestoreOptions {
   /**
    * After this many small files, a worker thread starts and creates part of
@@ -47,14 +47,6 @@ export interface DenoRestoreOptions {
    * at the end). Default 1000; `Infinity` never starts one.
    */
   workerThreshold?: number | undefined;
-}
-
-/** The Deno restore target, with counters for diagnostics. */
-export interface DenoRestoreTarget extends RestoreTarget {
-  /** Whether a worker thread was started and has loaded. */
-  readonly workerReady: boolean;
-  /** Files handed to the worker thread so far. */
-  readonly workerFiles: number;
 }
 
 /** Default {@linkcode DenoRestoreOptions.workerThreshold}. */
@@ -70,6 +62,275 @@ const WORKER_STOP_MS = 120_000;
  *
  * @example
  * ```ts
+ * import { DenoRestoreTarget } from "./deno_restore_target.ts";
+ * import { restoreNar } from "../nar/mod.ts";
+ * declare const nar: ReadableStream<Uint8Array>;
+ * await restoreNar(nar, new DenoRestoreTarget("/tmp/new-item"), { maxSize: 1 << 30 });
+ * ```
+ */
+export class DenoRestoreTarget implements RestoreTarget {
+  readonly #dest: string;
+  readonly #threshold: number;
+  /** chmod after creating: a restrictive umask would leave files less readable than Guix's. */
+  readonly #chmod = (Deno.umask() & 0o555) !== 0;
+  /** Directories this restore created (every entry goes into one of them). */
+  readonly #dirs = new Set<string>();
+  #rootCreated = false;
+  #aborted = false;
+  #open: Deno.FsFile | undefined;
+  #smallFiles = 0;
+  #pool: { ring: FileRing; worker: Worker } | undefined;
+  #poolFailed = false;
+  #workerCrash: string | undefined;
+  #workerReady = false;
+  #workerFiles = 0;
+  /** Directories to finish once the worker is done (it may still add entries). */
+  readonly #deferred: string[] = [];
+  readonly #encoder = new TextEncoder();
+
+  /** A target restoring into `dest`. */
+  constructor(dest: string, options: DenoRestoreOptions = {}) {
+    this.#dest = dest;
+    this.#threshold = options.workerThreshold ?? DEFAULT_WORKER_THRESHOLD;
+  }
+
+  /** Whether a worker thread was started and has loaded. */
+  get workerReady(): boolean {
+    return this.#workerReady || (this.#pool?.ring.ready ?? false);
+  }
+
+  /** Files handed to the worker thread so far. */
+  get workerFiles(): number {
+    return this.#workerFiles;
+  }
+
+  /**
+   * Resolves true once the worker thread started by this restore has loaded,
+   * false when none runs or it did not load within `timeoutMs` (diagnostics
+   * and tests).
+   */
+  workerLoaded(timeoutMs: number): Promise<boolean> {
+    return this.#pool ? this.#pool.ring.loaded(timeoutMs) : Promise.resolve(this.workerReady);
+  }
+
+  directory(path: string): void {
+    this.#checkParent(path);
+    try {
+      Deno.mkdirSync(this.#full(path), { mode: BUILDING_MODE });
+    } catch (e) {
+      this.#fail("cannot create the directory", path, e);
+    }
+    this.#created(path);
+    this.#dirs.add(path);
+  }
+
+  file(path: string, executable: boolean): RestoreFile {
+    this.#checkParent(path);
+    this.#checkWorker();
+    const mode = executable ? EXECUTABLE_MODE : FILE_MODE;
+    const full = this.#full(path);
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(full, { write: true, createNew: true, mode });
+    } catch (e) {
+      return this.#fail("cannot create the file", path, e);
+    }
+    this.#created(path);
+    this.#open = file;
+    return {
+      write: (chunk) => {
+        try {
+          let at = 0;
+          while (at < chunk.length) at += file.writeSync(at === 0 ? chunk : chunk.subarray(at));
+        } catch (e) {
+          this.#fail("cannot write the file", path, e);
+        }
+      },
+      finish: () => {
+        try {
+          file.utimeSync(EPOCH_PLUS_ONE, EPOCH_PLUS_ONE);
+          if (this.#chmod) Deno.chmodSync(full, mode);
+          this.#open = undefined;
+          file.close();
+        } catch (e) {
+          this.#fail("cannot finish the file", path, e);
+        }
+      },
+    };
+  }
+
+  smallFile(path: string, executable: boolean, contents: Uint8Array): void {
+    this.#checkParent(path);
+    this.#checkWorker();
+    if (path !== "" && this.#handToWorker(path, executable, contents)) return;
+    const mode = executable ? EXECUTABLE_MODE : FILE_MODE;
+    const full = this.#full(path);
+    try {
+      // One call: open(O_CREAT|O_EXCL) + write + close.
+      Deno.writeFileSync(full, contents, { createNew: true, mode });
+    } catch (e) {
+      this.#fail("cannot create the file", path, e);
+    }
+    this.#created(path);
+    try {
+      // Our own fresh file in a 0700 directory of this restore; lutimes never follows a link.
+      lutimesSync(full, EPOCH_PLUS_ONE, EPOCH_PLUS_ONE);
+      if (this.#chmod) Deno.chmodSync(full, mode);
+    } catch (e) {
+      this.#fail("cannot finish the file", path, e);
+    }
+  }
+
+  symlink(path: string, target: string): void {
+    this.#checkParent(path);
+    try {
+      Deno.symlinkSync(target, this.#full(path));
+    } catch (e) {
+      this.#fail("cannot create the symlink", path, e);
+    }
+    this.#created(path);
+    try {
+      lutimesSync(this.#full(path), EPOCH_PLUS_ONE, EPOCH_PLUS_ONE);
+    } catch (e) {
+      this.#fail("cannot set the symlink's times", path, e);
+    }
+  }
+
+  directoryEnd(path: string): void {
+    if (this.#pool) this.#deferred.push(path);
+    else this.#finishDirectory(path);
+  }
+
+  async commit(): Promise<void> {
+    const pool = this.#pool;
+    if (!pool) return;
+    await this.#stopWorker(true);
+    this.#throwWorkerFailure(pool.ring);
+    // Innermost first: the order of the directory ends.
+    for (const path of this.#deferred) this.#finishDirectory(path);
+  }
+
+  async abort(): Promise<void> {
+    this.#aborted = true;
+    if (this.#open) {
+      try {
+        this.#open.close();
+      } catch { /* already closed */ }
+      this.#open = undefined;
+    }
+    try {
+      await this.#stopWorker(false);
+    } catch {
+      // Stopped or crashed either way: it is terminated now.
+    }
+    if (this.#rootCreated) removeTree(this.#dest);
+  }
+
+  #full(path: string): string {
+    return path === "" ? this.#dest : `${this.#dest}/${path}`;
+  }
+
+  #created(path: string): void {
+    if (path === "") this.#rootCreated = true;
+  }
+
+  #fail(what: string, path: string, e: unknown): never {
+    if (path === "" && e instanceof Deno.errors.AlreadyExists) {
+      throw new NarRestoreError("the destination already exists", this.#dest, { cause: e });
+    }
+    const detail = e instanceof Error ? e.message : String(e);
+    throw new NarRestoreError(`${what}: ${detail}`, this.#full(path), { cause: e });
+  }
+
+  /** Defence in depth: every entry goes into a directory this restore created. */
+  #checkParent(path: string): void {
+    if (this.#aborted) throw new NarRestoreError("the restore was aborted", this.#full(path));
+    if (path === "") {
+      if (this.#rootCreated) throw new NarRestoreError("the root was already created", this.#dest);
+      return;
+    }
+    const slash = path.lastIndexOf("/");
+    const parent = slash < 0 ? "" : path.slice(0, slash);
+    if (!this.#dirs.has(parent)) {
+      throw new NarRestoreError(
+        `refusing to create an entry in ${JSON.stringify(parent)}, not a directory of this restore`,
+        this.#full(path),
+      );
+    }
+  }
+
+  #checkWorker(): void {
+    if (this.#pool) this.#throwWorkerFailure(this.#pool.ring);
+  }
+
+  #throwWorkerFailure(ring: FileRing): void {
+    const failure = ring.failure();
+    if (failure !== undefined) {
+      const [detail = failure, path = this.#dest] = failure.split("\0");
+      throw new NarRestoreError(detail, path);
+    }
+  }
+
+  /** Queues a small file for the worker (starting it past the threshold); false: do it here. */
+  #handToWorker(path: string, executable: boolean, contents: Uint8Array): boolean {
+    this.#smallFiles++;
+    if (!this.#pool && !this.#poolFailed && this.#smallFiles > this.#threshold) this.#startWorker();
+    const pool = this.#pool;
+    if (!pool) return false;
+    // Its queue may be full: then this thread creates the file.
+    if (pool.ring.push(this.#encoder.encode(this.#full(path)), executable, contents)) {
+      this.#workerReady = true;
+      this.#workerFiles++;
+      return true;
+    }
+    if (pool.ring.ready) this.#workerReady = true;
+    return false;
+  }
+
+  #startWorker(): void {
+    try {
+      const ring = new FileRing(RING_BYTES);
+      const worker = new Worker(new URL("./_restore_worker.ts", import.meta.url).href, {
+        type: "module",
+      });
+      worker.onerror = (event) => {
+        event.preventDefault();
+        this.#workerCrash = event.message || String(event.error);
+      };
+      worker.postMessage({ control: ring.control, data: ring.data, chmod: this.#chmod });
+      this.#pool = { ring, worker };
+    } catch {
+      this.#poolFailed = true; // e.g. no worker support: carry on in this thread
+    }
+  }
+
+  async #stopWorker(drain: boolean): Promise<void> {
+    const pool = this.#pool;
+    if (!pool) return;
+    this.#pool = undefined;
+    pool.ring.stop(drain);
+    try {
+      await pool.ring.stopped(WORKER_STOP_MS, () => this.#workerCrash);
+    } finally {
+      pool.worker.terminate();
+    }
+  }
+
+  #finishDirectory(path: string): void {
+    try {
+      Deno.chmodSync(this.#full(path), DIRECTORY_MODE);
+      lutimesSync(this.#full(path), EPOCH_PLUS_ONE, EPOCH_PLUS_ONE);
+    } catch (e) {
+      this.#fail("cannot finish the directory", path, e);
+    }
+  }
+}
+
+/**
+ * A {@linkcode DenoRestoreTarget} restoring into `dest`.
+ *
+ * @example
+ * ```ts
  * import { denoRestoreTarget } from "./deno_restore_target.ts";
  * import { restoreNar } from "../nar/mod.ts";
  * declare const nar: ReadableStream<Uint8Array>;
@@ -80,214 +341,5 @@ export function denoRestoreTarget(
   dest: string,
   options: DenoRestoreOptions = {},
 ): DenoRestoreTarget {
-  // Without this, a restrictive umask would leave files less readable than Guix's.
-  const umaskHidesBits = (Deno.umask() & 0o555) !== 0;
-  const threshold = options.workerThreshold ?? DEFAULT_WORKER_THRESHOLD;
-  const dirs = new Set<string>();
-  let rootCreated = false;
-  let aborted = false;
-  let open: Deno.FsFile | undefined;
-  let smallFiles = 0;
-  let pool: { ring: FileRing; worker: Worker } | undefined;
-  let poolFailed = false;
-  let workerCrash: string | undefined;
-  let workerReady = false;
-  let workerFiles = 0;
-  /** Directories to finish once the worker is done (it may still add entries). */
-  const deferred: string[] = [];
-  const encoder = new TextEncoder();
-
-  const full = (path: string) => (path === "" ? dest : `${dest}/${path}`);
-  const fail = (what: string, path: string, e: unknown): never => {
-    if (path === "" && e instanceof Deno.errors.AlreadyExists) {
-      throw new NarRestoreError("the destination already exists", dest, { cause: e });
-    }
-    const detail = e instanceof Error ? e.message : String(e);
-    throw new NarRestoreError(`${what}: ${detail}`, full(path), { cause: e });
-  };
-  const checkWorker = () => {
-    const failure = pool?.ring.failure();
-    if (failure !== undefined) {
-      const [detail = failure, path = dest] = failure.split("\0");
-      throw new NarRestoreError(detail, path);
-    }
-  };
-  /** Defence in depth: every entry goes into a directory this restore created. */
-  const checkParent = (path: string) => {
-    if (aborted) throw new NarRestoreError("the restore was aborted", full(path));
-    if (path === "") {
-      if (rootCreated) throw new NarRestoreError("the root was already created", dest);
-      return;
-    }
-    const slash = path.lastIndexOf("/");
-    const parent = slash < 0 ? "" : path.slice(0, slash);
-    if (!dirs.has(parent)) {
-      throw new NarRestoreError(
-        `refusing to create an entry in ${JSON.stringify(parent)}, not a directory of this restore`,
-        full(path),
-      );
-    }
-  };
-  const startWorker = () => {
-    try {
-      const ring = new FileRing(RING_BYTES);
-      const worker = new Worker(new URL("./_restore_worker.ts", import.meta.url).href, {
-        type: "module",
-      });
-      worker.onerror = (event) => {
-        event.preventDefault();
-        workerCrash = event.message || String(event.error);
-      };
-      worker.postMessage({ control: ring.control, data: ring.data, chmod: umaskHidesBits });
-      pool = { ring, worker };
-    } catch {
-      poolFailed = true; // e.g. no worker support: carry on in this thread
-    }
-  };
-  const stopWorker = async (drain: boolean) => {
-    const p = pool;
-    if (!p) return;
-    pool = undefined;
-    p.ring.stop(drain);
-    try {
-      await p.ring.stopped(WORKER_STOP_MS, () => workerCrash);
-    } finally {
-      p.worker.terminate();
-    }
-  };
-  const finishDirectory = (path: string) => {
-    try {
-      Deno.chmodSync(full(path), DIRECTORY_MODE);
-      lutimesSync(full(path), EPOCH_PLUS_ONE, EPOCH_PLUS_ONE);
-    } catch (e) {
-      fail("cannot finish the directory", path, e);
-    }
-  };
-
-  return {
-    get workerReady() {
-      return workerReady || (pool?.ring.ready ?? false);
-    },
-    get workerFiles() {
-      return workerFiles;
-    },
-    directory(path) {
-      checkParent(path);
-      try {
-        Deno.mkdirSync(full(path), { mode: BUILDING_MODE });
-      } catch (e) {
-        fail("cannot create the directory", path, e);
-      }
-      if (path === "") rootCreated = true;
-      dirs.add(path);
-    },
-    file(path, executable): RestoreFile {
-      checkParent(path);
-      checkWorker();
-      const mode = executable ? EXECUTABLE_MODE : FILE_MODE;
-      let file: Deno.FsFile;
-      try {
-        file = Deno.openSync(full(path), { write: true, createNew: true, mode });
-      } catch (e) {
-        return fail("cannot create the file", path, e);
-      }
-      if (path === "") rootCreated = true;
-      open = file;
-      return {
-        write(chunk) {
-          try {
-            let at = 0;
-            while (at < chunk.length) at += file.writeSync(at === 0 ? chunk : chunk.subarray(at));
-          } catch (e) {
-            fail("cannot write the file", path, e);
-          }
-        },
-        finish() {
-          try {
-            file.utimeSync(EPOCH_PLUS_ONE, EPOCH_PLUS_ONE);
-            if (umaskHidesBits) Deno.chmodSync(full(path), mode);
-            open = undefined;
-            file.close();
-          } catch (e) {
-            fail("cannot finish the file", path, e);
-          }
-        },
-      };
-    },
-    smallFile(path, executable, contents) {
-      checkParent(path);
-      checkWorker();
-      if (path !== "") {
-        smallFiles++;
-        if (!pool && !poolFailed && smallFiles > threshold) startWorker();
-        // Hand it to the worker unless its queue is full; then do it here.
-        if (pool && pool.ring.push(encoder.encode(full(path)), executable, contents)) {
-          workerReady = true;
-          workerFiles++;
-          return;
-        }
-        if (pool?.ring.ready) workerReady = true;
-      }
-      const mode = executable ? EXECUTABLE_MODE : FILE_MODE;
-      try {
-        // One call: open(O_CREAT|O_EXCL) + write + close.
-        Deno.writeFileSync(full(path), contents, { createNew: true, mode });
-      } catch (e) {
-        fail("cannot create the file", path, e);
-      }
-      if (path === "") rootCreated = true;
-      try {
-        // Our own fresh file in a 0700 directory of this restore; lutimes never follows a link.
-        lutimesSync(full(path), EPOCH_PLUS_ONE, EPOCH_PLUS_ONE);
-        if (umaskHidesBits) Deno.chmodSync(full(path), mode);
-      } catch (e) {
-        fail("cannot finish the file", path, e);
-      }
-    },
-    symlink(path, target) {
-      checkParent(path);
-      try {
-        Deno.symlinkSync(target, full(path));
-      } catch (e) {
-        fail("cannot create the symlink", path, e);
-      }
-      if (path === "") rootCreated = true;
-      try {
-        lutimesSync(full(path), EPOCH_PLUS_ONE, EPOCH_PLUS_ONE);
-      } catch (e) {
-        fail("cannot set the symlink's times", path, e);
-      }
-    },
-    directoryEnd(path) {
-      if (pool) deferred.push(path);
-      else finishDirectory(path);
-    },
-    async commit() {
-      const p = pool;
-      if (!p) return;
-      await stopWorker(true);
-      const failure = p.ring.failure();
-      if (failure !== undefined) {
-        const [detail = failure, path = dest] = failure.split("\0");
-        throw new NarRestoreError(detail, path);
-      }
-      // Innermost first: the order of the directory ends.
-      for (const path of deferred) finishDirectory(path);
-    },
-    async abort() {
-      aborted = true;
-      if (open) {
-        try {
-          open.close();
-        } catch { /* already closed */ }
-        open = undefined;
-      }
-      try {
-        await stopWorker(false);
-      } catch {
-        // Stopped or crashed either way: it is terminated now.
-      }
-      if (rootCreated) removeTree(dest);
-    },
-  };
+  return new DenoRestoreTarget(dest, options);
 }

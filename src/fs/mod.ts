@@ -19,7 +19,7 @@ export { denoNarSource } from "./deno_nar_source.ts";
 export {
   DEFAULT_WORKER_THRESHOLD,
   type DenoRestoreOptions,
-  type DenoRestoreTarget,
+  DenoRestoreTarget,
   denoRestoreTarget,
 } from "./deno_restore_target.ts";
 export { removeTree } from "./remove_tree.ts";
