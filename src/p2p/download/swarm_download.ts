@@ -385,8 +385,10 @@ export class SwarmDownload {
 
   #cleanup(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    for (const ch of this.#channels.values()) ch.close();
+    // Detach first: a finished download's channels closing is not a peer being dropped.
+    const channels = [...this.#channels.values()];
     this.#channels.clear();
+    for (const ch of channels) ch.close();
     this.#unpin();
     this.#o.entry.persist().catch(() => {});
   }
