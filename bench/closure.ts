@@ -22,7 +22,8 @@
  *
  * Usage: `./dev bench closure [--items 150] [--seed 1] [--runs 3] [--jobs 4]
  * [--contenders pipeline,http,p2p1,p2p2,first-alone,first-empty] [--dir /tmp] [--keep]
- * [--log DIR --log-level debug]` (`--log`: each leecher daemon's log into DIR)
+ * [--log DIR --log-level debug] [--profile DIR]` (`--log`: each leecher daemon's log into DIR;
+ * `--profile`: CPU profiles of the leecher daemons into DIR, summarised)
  *
  * @module
  */
@@ -34,6 +35,7 @@ import { p2pWorld } from "../tests/support/p2p_world.ts";
 import { type SwarmNode } from "../tests/support/swarm.ts";
 import { forceRemove } from "../tests/support/tree_check.ts";
 import { substituteClosure } from "./closure/drive.ts";
+import { profilingDeno, summarizeProfiles } from "./_gw_profile.ts";
 import { generateClosure } from "./closure/generate.ts";
 import {
   benchNode,
@@ -46,7 +48,7 @@ import {
 } from "./_p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, {
-  string: ["items", "seed", "runs", "jobs", "contenders", "dir", "log", "log-level"],
+  string: ["items", "seed", "runs", "jobs", "contenders", "dir", "log", "log-level", "profile"],
   boolean: ["keep"],
 });
 const n = Number(flags.items ?? "150");
@@ -57,6 +59,11 @@ const contenders = (flags.contenders ?? "pipeline,http,p2p1,p2p2").split(",");
 const base = flags.dir ?? "/tmp";
 
 const root = await Deno.makeTempDir({ dir: base, prefix: "closure-bench-" });
+if (flags.profile) {
+  // CPU profiles of the leecher daemons (written when each stops), summarised at the end.
+  await Deno.mkdir(flags.profile, { recursive: true });
+  Deno.env.set("GUIX_P2P_DENO", await profilingDeno(flags.profile, ["/leech/"]));
+}
 const leechDir = `${root}/leech`;
 const leechStore = `${leechDir}/store`;
 await using world = await p2pWorld(root, { serveNars: true });
@@ -281,4 +288,7 @@ table(
     ];
   }),
 );
+if (flags.profile) {
+  for (const line of await summarizeProfiles(flags.profile, 25)) console.log(line);
+}
 if (!flags.keep) await forceRemove(root);

@@ -54,6 +54,8 @@ export type TransferEmitter = <K extends keyof TransferEvents>(
 
 const CHUNK = 256 * 1024;
 const PROGRESS_INTERVAL_MS = 200;
+/** A file reader is told of new bytes once this many accumulated (or 10 ms passed). */
+const AVAILABLE_STEP = 1 << 20;
 
 /** Plans and runs NAR transfers. */
 export class FetchPlanner {
@@ -336,12 +338,17 @@ export class FetchPlanner {
         file: true,
       });
       let lastProgress = 0;
+      let seen = 0;
+      let toldAt = 0;
       while (sent < target.narSize) {
-        const now = await file.grown(sent, signal);
-        if (now > target.narSize) throw new SourceFaultError(`more than NarSize bytes`);
-        sent = now;
-        await sink.available!(sent);
+        seen = await file.grown(seen, signal);
+        if (seen > target.narSize) throw new SourceFaultError(`more than NarSize bytes`);
         const t = performance.now();
+        // One message per MiB or per 10 ms, not per block.
+        if (seen < target.narSize && seen - sent < AVAILABLE_STEP && t - toldAt < 10) continue;
+        sent = seen;
+        toldAt = t;
+        await sink.available!(sent);
         if (t - lastProgress >= PROGRESS_INTERVAL_MS || sent === target.narSize) {
           lastProgress = t;
           await sink.progress(file.transferred(), null);

@@ -60,6 +60,7 @@ export interface DownloadRegistryInit {
 export class DownloadRegistry {
   #o: DownloadRegistryInit;
   #active = new Map<string, ActiveDownload>();
+  #waiters = new Map<string, (() => void)[]>();
 
   /** Creates the registry. */
   constructor(init: DownloadRegistryInit) {
@@ -74,9 +75,7 @@ export class DownloadRegistry {
   /** Registers a download; it is forgotten when it fails or when its outcome is known. */
   set(hex: string, active: ActiveDownload): void {
     this.#active.set(hex, active);
-    active.download.done.then(() => this.#check(hex, active), () => {
-      if (this.#active.get(hex) === active) this.#active.delete(hex);
-    });
+    active.download.done.then(() => this.#check(hex, active), () => this.#forget(hex, active));
   }
 
   async #check(hex: string, active: ActiveDownload): Promise<void> {
@@ -101,6 +100,21 @@ export class DownloadRegistry {
     return true;
   }
 
+  /** Resolves once the download of `hex` (if one runs) is verified, rejected or failed. */
+  settled(hex: string): Promise<void> {
+    if (!this.#active.has(hex)) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#waiters.set(hex, [...(this.#waiters.get(hex) ?? []), resolve]);
+    return promise;
+  }
+
+  #forget(hex: string, active?: ActiveDownload): void {
+    if (active && this.#active.get(hex) !== active) return;
+    this.#active.delete(hex);
+    for (const w of this.#waiters.get(hex) ?? []) w();
+    this.#waiters.delete(hex);
+  }
+
   /** Every download in progress. */
   entries(): [string, ActiveDownload][] {
     return [...this.#active.entries()];
@@ -114,11 +128,11 @@ export class DownloadRegistry {
   /** The consumer checked the whole NAR: it matches the NarHash. */
   verified(hex: string, storePath?: string): void {
     const active = this.#active.get(hex);
-    this.#active.delete(hex);
     const entry = active?.download.entry ?? this.#o.cache.get(hex);
-    if (!entry || entry.verified) return;
+    if (!entry || entry.verified) return this.#forget(hex);
     void (async () => {
       await entry.markVerified(storePath);
+      this.#forget(hex);
       if (!this.#o.keep()) {
         await this.#o.unprovide(entry.layout.narHash);
         await this.#o.cache.remove(hex).catch(() => {});
@@ -139,7 +153,7 @@ export class DownloadRegistry {
    */
   rejected(hex: string, members: Member[]): void {
     const active = this.#active.get(hex);
-    this.#active.delete(hex);
+    this.#forget(hex);
     const origins = members.filter((m) => m.verified);
     for (const { peer } of origins) {
       const { banned } = this.#o.peerBook.fault(peer, "manifest did not hash to the NarHash");
