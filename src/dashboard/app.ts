@@ -108,7 +108,7 @@ export class Dashboard {
     if (this.#flushTimer !== undefined || this.#closed) return;
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = undefined;
-      void this.#flush();
+      this.#flush().catch(() => {});
     }, this.#o.transfersIntervalMs ?? 250);
   }
 
@@ -200,7 +200,7 @@ export class Dashboard {
         case "/api/share-info":
           return json(await this.#o.source.shareInfo());
         case "/api/stream":
-          return await this.#stream(req);
+          return await this.#stream();
         default:
           return json({ error: `no such page: ${path}` }, 404);
       }
@@ -209,16 +209,20 @@ export class Dashboard {
     }
   };
 
-  async #stream(req: Request): Promise<Response> {
+  async #stream(): Promise<Response> {
     if (this.#closed) return json({ error: "the dashboard is stopping" }, 503);
-    const client = this.hub.connect(req.signal);
+    // Not req.signal: Deno.serve cancels the body when the connection closes, which ends the client.
+    const client = this.hub.connect();
     if (!client) {
       return json({ error: `too many event streams (${this.hub.maxClients})` }, 503, {
         "retry-after": "10",
       });
     }
     if (this.#statusTimer === undefined) {
-      this.#statusTimer = setInterval(() => void this.#tick(), this.#o.statusIntervalMs ?? 2000);
+      this.#statusTimer = setInterval(
+        () => this.#tick().catch(() => {}),
+        this.#o.statusIntervalMs ?? 2000,
+      );
     }
     const [status, peers, seeds, share] = await Promise.allSettled([
       this.#o.source.status(),

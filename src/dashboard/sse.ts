@@ -81,7 +81,10 @@ export class SseHub {
     return this.#dropped;
   }
 
-  /** A new client, or undefined when `maxClients` are connected. `signal` ends it. */
+  /**
+   * A new client, or undefined when `maxClients` are connected. The client ends when its stream
+   * is cancelled (Deno.serve cancels a response body when the connection closes) or `signal` aborts.
+   */
   connect(signal?: AbortSignal): SseClient | undefined {
     if (this.#slots.size >= this.maxClients || signal?.aborted) return undefined;
     let slot!: Slot;
@@ -128,12 +131,19 @@ export class SseHub {
     if (room < bytes.length && room < this.maxQueuedBytes) {
       // Behind by more than the cap: drop the client and free its queue.
       this.#dropped++;
-      slot.done = true;
-      slot.controller.error(new Error("event stream client too slow"));
+      try {
+        slot.controller.error(new Error("event stream client too slow"));
+      } catch {
+        // already closed
+      }
       this.#remove(slot);
       return;
     }
-    slot.controller.enqueue(bytes);
+    try {
+      slot.controller.enqueue(bytes);
+    } catch {
+      this.#remove(slot); // the consumer went away
+    }
   }
 
   #end(slot: Slot): void {

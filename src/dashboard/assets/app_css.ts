@@ -82,9 +82,9 @@ td.state-connected { color: var(--p2p); }
 .t-name { font-weight: 600; overflow-wrap: anywhere; }
 .t-state[data-state="failed"] { color: var(--bad); }
 .t-state[data-state="done"] { color: var(--p2p); }
-progress { width: 100%; height: 0.8rem; accent-color: var(--accent); }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .t-figures, .t-split-text { margin: 0.2rem 0 0; font-size: 0.85rem; color: var(--muted); font-variant-numeric: tabular-nums; }
-.split { display: flex; height: 0.4rem; border-radius: 3px; overflow: hidden; background: var(--track); margin-top: 0.3rem; }
+.split { display: flex; height: 0.75rem; border-radius: 4px; overflow: hidden; background: var(--track); margin-top: 0.35rem; }
 .split .p2p { background: var(--p2p); }
 .split .http { background: var(--http); }
 .key { display: inline-block; width: 0.7em; height: 0.7em; border-radius: 2px; margin-right: 0.25em; vertical-align: baseline; }
