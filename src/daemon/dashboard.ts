@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * const dashboard = daemonDashboard(config, bus, { daemon, p2p });
+ * const dashboard = daemonDashboard(config, bus, { daemon, p2p: p2pReports(p2p) });
  * await daemon.start();
  * await dashboard?.start();
  * ```
@@ -24,10 +24,12 @@ import {
   type SeedView,
 } from "../dashboard/mod.ts";
 import type { EventBus } from "../events/bus.ts";
+import type { P2pService } from "../p2p/service.ts";
 import { shareInfo } from "../p2p/share_info.ts";
 import type { DaemonEvents } from "./events.ts";
+import { peersReport, statusReport } from "./p2p_admin.ts";
 
-/** What the P2P layer offers the dashboard (P2pService's public reports). */
+/** What the P2P layer offers the dashboard (the reports `status`, `peers` and `seeds` print). */
 export interface P2pReports {
   statusReport(): Record<string, unknown>;
   peersReport(): Record<string, unknown>[];
@@ -39,6 +41,15 @@ export interface P2pReports {
       kind: string;
       origin: string;
     }[];
+  };
+}
+
+/** The reports of a running P2P service. */
+export function p2pReports(p2p: P2pService): P2pReports {
+  return {
+    statusReport: () => statusReport(p2p),
+    peersReport: () => peersReport(p2p),
+    seeds: p2p.seeds,
   };
 }
 

@@ -49,7 +49,13 @@ export interface DashboardOptions {
 }
 
 /** Events aggregated into the transfer and peer views instead of being listed one by one. */
-const AGGREGATED = new Set(["transfer:progress", "download:block", "block:served"]);
+const AGGREGATED = new Set([
+  "transfer:progress",
+  "download:block",
+  "download:whole",
+  "block:served",
+  "nar:served",
+]);
 
 /** Whether an event goes into the recent-events list. */
 export function listedEvent(type: string, payload: unknown): boolean {

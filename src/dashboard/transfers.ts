@@ -1,7 +1,8 @@
 /**
  * Live NAR transfers for the dashboard, rebuilt from the planner's typed
  * events (`transfer:*`, src/fetch/events.ts) and the swarm's per-block events
- * (`download:block`): progress, a smoothed rate, the bytes each source kind
+ * (`download:block`, and `download:whole` for small NARs fetched in one
+ * message): progress, a smoothed rate, the bytes each source kind
  * delivered (peers / HTTP) and the wire bytes each peer sent. Pure and
  * bounded: at most `maxActive` active transfers (the oldest is dropped) and
  * the `keepFinished` most recent finished ones.
@@ -112,6 +113,7 @@ export class TransferTracker {
       case "transfer:failed":
         return this.#failed(payload as E<"transfer:failed">);
       case "download:block":
+      case "download:whole":
         return this.#block(payload as { narHash: string; peer: string; wireBytes: number });
       default:
         return false;

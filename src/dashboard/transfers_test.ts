@@ -35,7 +35,7 @@ Deno.test("TransferTracker: progress, rate, per-source split and per-peer bytes"
     transferred: 400,
   });
   tr.handle("download:block", { narHash: HEX, peer: "peerA", index: 0, wireBytes: 300 });
-  tr.handle("download:block", { narHash: HEX, peer: "peerB", index: 1, wireBytes: 100 });
+  tr.handle("download:whole", { narHash: HEX, peer: "peerB", bytes: 100, wireBytes: 100 });
   tr.handle("download:block", { narHash: "00", peer: "peerC", index: 1, wireBytes: 100 });
   let v = tr.list()[0]!;
   assertEquals([v.bytes, v.rate, v.source], [400, 400, "p2p"]);
