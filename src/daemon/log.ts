@@ -60,6 +60,7 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
   "peer:discovered": (
     e,
   ) => ["info", `discovered peer ${e.peer} on the local network (${e.addresses.join(" ")})`],
+  "dashboard:started": (e) => ["info", `dashboard on ${e.url} (read-only)`],
   "gateway:started": (e) => ["info", `binary-cache gateway on ${e.url} (Nix; Guix under /guix)`],
   "gateway:request": (
     e,
