@@ -21,7 +21,9 @@
  * leecher daemon's CPU seconds and peak RSS, and the helpers' CPU seconds.
  *
  * Usage: `./dev bench closure [--items 150] [--seed 1] [--runs 3] [--jobs 4]
- * [--contenders pipeline,http,p2p1,p2p2,first-alone,first-empty] [--dir /tmp] [--keep]`
+ * [--contenders pipeline,http,p2p1,p2p2,first-alone,first-empty] [--dir /tmp] [--keep]
+ * [--log DIR --log-level debug] [--profile DIR]` (`--log`: each leecher daemon's log into DIR;
+ * `--profile`: CPU profiles of the leecher daemons into DIR, summarised)
  *
  * @module
  */
@@ -33,12 +35,13 @@ import { p2pWorld } from "../tests/support/p2p_world.ts";
 import { type SwarmNode } from "../tests/support/swarm.ts";
 import { forceRemove } from "../tests/support/tree_check.ts";
 import { substituteClosure } from "./closure/drive.ts";
+import { profilingDeno, summarizeProfiles } from "./_cpu_profile.ts";
 import { generateClosure } from "./closure/generate.ts";
 import { loadAverage, median, procStats, table } from "./measure.ts";
 import { benchNode, waitForPeers, waitForProviders } from "../tests/support/swarm.ts";
 
 const { flags } = parseFlags(Deno.args, {
-  string: ["items", "seed", "runs", "jobs", "contenders", "dir"],
+  string: ["items", "seed", "runs", "jobs", "contenders", "dir", "log", "log-level", "profile"],
   boolean: ["keep"],
 });
 const n = Number(flags.items ?? "150");
@@ -49,6 +52,11 @@ const contenders = (flags.contenders ?? "pipeline,http,p2p1,p2p2").split(",");
 const base = flags.dir ?? "/tmp";
 
 const root = await Deno.makeTempDir({ dir: base, prefix: "closure-bench-" });
+if (flags.profile) {
+  // CPU profiles of the leecher daemons (written when each stops), summarised at the end.
+  await Deno.mkdir(flags.profile, { recursive: true });
+  Deno.env.set("GUIX_P2P_DENO", await profilingDeno(flags.profile, ["/leech/"]));
+}
 const leechDir = `${root}/leech`;
 const leechStore = `${leechDir}/store`;
 await using world = await p2pWorld(root, { serveNars: true });
@@ -158,6 +166,7 @@ async function guixP2p(policy: string, bootstrap: SwarmNode | undefined, noPeers
     substitute_urls: [policy === "p2p-only" ? narless.url : world.server.url],
     policy,
     ...(noPeers ? { listen: [] } : {}),
+    ...(flags["log-level"] ? { log_level: flags["log-level"] } : {}),
   }, bootstrap?.address);
   try {
     if (p2p && bootstrap) await waitForPeers(leecher, bootstrap === twoA ? 2 : 1);
@@ -191,6 +200,13 @@ async function guixP2p(policy: string, bootstrap: SwarmNode | undefined, noPeers
     };
   } finally {
     await leecher.daemon.stop();
+    if (flags.log) {
+      await Deno.mkdir(flags.log, { recursive: true });
+      await Deno.writeTextFile(
+        `${flags.log}/${policy}-${Date.now()}.log`,
+        leecher.daemon.log.join("\n"),
+      );
+    }
   }
 }
 
@@ -265,4 +281,7 @@ table(
     ];
   }),
 );
+if (flags.profile) {
+  for (const line of await summarizeProfiles(flags.profile, 25)) console.log(line);
+}
 if (!flags.keep) await forceRemove(root);

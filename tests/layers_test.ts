@@ -16,12 +16,13 @@ import { repoPath, scan } from "./support/imports.ts";
  * their own) or a top-level file.
  */
 const ORDER = [
-  // apps: the program's roles and the gateway the daemon serves
+  // apps: the program's roles, and the gateway and dashboard the daemon serves
   "main.ts",
   "src/cli",
   "src/daemon",
   "src/helper",
   "src/gateway",
+  "src/dashboard",
   // services
   "src/p2p",
   "src/config",
@@ -119,8 +120,8 @@ Deno.test("layers: an import that runs up is found (the check can fail)", () => 
   assertEquals(upward("src/nar/parser.ts", 'const m = await import("../../tests/x.ts");'), [
     "src/nar/parser.ts imports tests/x.ts: src/nar -> tests/x.ts runs up",
   ]);
-  assertEquals(upward("src/dashboard/page.ts", ""), [
-    "src/dashboard/page.ts: its folder src/dashboard has no place in the layer list",
+  assertEquals(upward("src/widgets/page.ts", ""), [
+    "src/widgets/page.ts: its folder src/widgets has no place in the layer list",
   ]);
   assertEquals(upward("src/cli/nar.ts", 'import { dumpPath } from "../fs/mod.ts";'), []);
 });

@@ -61,7 +61,7 @@ import {
   threadCpuDelta,
 } from "../measure.ts";
 import { machine } from "../measure.ts";
-import { profilingDeno, summarizeProfiles } from "./_profile.ts";
+import { profilingDeno, summarizeProfiles } from "../_cpu_profile.ts";
 import {
   BenchSwarm,
   type GatewayNode,

@@ -64,6 +64,11 @@ const COMMANDS: readonly Entry[] = [
     summary: "stop seeding items",
     load: async () => (await import("./admin.ts")).unseedCommand,
   },
+  {
+    name: "share-info",
+    summary: "print the bootstrap lines a neighbour needs",
+    load: async () => (await import("./share_info.ts")).shareInfoCommand,
+  },
 ];
 
 const USAGE = `usage: guix-p2p --daemon [--config FILE] [flags]
@@ -90,7 +95,11 @@ export async function cliMain(args: string[], io: CliIo = denoIo()): Promise<num
       io.out(`guix-p2p ${VERSION}`);
       return 0;
     }
-    if (["--daemon", "config", "status", "peers", "seeds", "seed", "unseed"].includes(first)) {
+    if (
+      ["--daemon", "config", "status", "peers", "seeds", "seed", "unseed", "share-info"].includes(
+        first,
+      )
+    ) {
       // The admin CLI and the daemon validate multiaddrs with the libp2p library itself.
       const { useMultiaddrLibrary } = await import("../config/multiaddr_check.ts");
       await useMultiaddrLibrary();

@@ -29,6 +29,7 @@ export const CONFIG_FLAGS: readonly { flag: string; key: string; list?: boolean;
     { flag: "min-providers", key: "min_providers", int: true },
     { flag: "auto-seed", key: "auto_seed" },
     { flag: "gateway-listen", key: "gateway_listen" },
+    { flag: "dashboard-listen", key: "dashboard_listen" },
   ];
 
 /** Names of the string flags to declare in a flag spec (plus `config` and the repeatable `set`). */

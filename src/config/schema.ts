@@ -92,6 +92,8 @@ export interface Config {
   nix_store_dir: string;
   gateway_priority: number;
   gateway_verify_first: "uncorroborated" | "never";
+
+  dashboard_listen: string;
 }
 
 /** A configuration key's definition. */
@@ -99,7 +101,7 @@ export interface KeySpec<K extends keyof Config = keyof Config> {
   /** TOML key. */
   key: K;
   /** Documentation section. */
-  section: "General" | "HTTP substitutes" | "Peer-to-peer" | "Nix gateway";
+  section: "General" | "HTTP substitutes" | "Peer-to-peer" | "Nix gateway" | "Dashboard";
   /** What the key does (one or two sentences). */
   doc: string;
   /** How the default is shown in docs and `config init`. */
@@ -557,6 +559,16 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: '"uncorroborated"',
     default: () => "uncorroborated" as const,
     parse: oneOf(["uncorroborated", "never"] as const),
+  }),
+
+  def({
+    key: "dashboard_listen",
+    section: "Dashboard",
+    doc:
+      'HOST:PORT of the read-only web dashboard and its JSON API (docs/dashboard.md); "" disables it. It has no authentication: keep it on loopback (127.0.0.1, [::1], localhost). Any other address must be set here explicitly; the daemon then warns that whoever can reach it sees the node\'s peers, transfers and seeds.',
+    defaultText: '"127.0.0.1:6880"',
+    default: () => "127.0.0.1:6880",
+    parse: listenAddress,
   }),
 ] as KeySpec[];
 

@@ -44,6 +44,8 @@ export interface ControlHandler {
   ): Promise<number>;
   /** Records a finished substitution. */
   substituted(req: Extract<Request, { kind: "substituted" }>, ctx: RequestContext): Promise<void>;
+  /** A client found that the NAR it was given does not match its NarHash. */
+  report(req: Extract<Request, { kind: "report" }>, ctx: RequestContext): Promise<void>;
   /** Runs an admin command. */
   admin(command: AdminCommand, args: string[], ctx: RequestContext): Promise<unknown>;
 }
@@ -221,6 +223,12 @@ export class ControlServer {
               return queue.message({ kind: "progress", id, transferred, total });
             },
             data: (bytes) => queue.data(bytes),
+            ...(request.files
+              ? {
+                file: (info) => queue.message({ kind: "file", id, ...info }),
+                available: (bytes) => queue.message({ kind: "available", id, bytes }),
+              }
+              : {}),
           };
           let bytes: number;
           try {
@@ -234,6 +242,10 @@ export class ControlServer {
         }
         case "substituted":
           await this.#handler.substituted(request, ctx);
+          await conn.sendMessage({ kind: "ok", id });
+          break;
+        case "report":
+          await this.#handler.report(request, ctx);
           await conn.sendMessage({ kind: "ok", id });
           break;
         case "admin": {

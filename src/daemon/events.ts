@@ -26,4 +26,5 @@ export interface DaemonEvents extends TransferEvents, P2pEvents, GatewayEvents {
   "lookup:done": { paths: number; found: number; durationMs: number };
   "substitution:recorded": { storePath: string; narHash: string; narSize: number; source: string };
   "control:error": { message: string };
+  "dashboard:started": { url: string; loopback: boolean };
 }

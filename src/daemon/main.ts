@@ -15,6 +15,7 @@ import { parseFlags } from "../std/cli.ts";
 import { EventBus } from "../events/bus.ts";
 import { P2pService } from "../p2p/service.ts";
 import { Daemon } from "./daemon.ts";
+import { daemonDashboard, p2pReports } from "./dashboard.ts";
 import type { DaemonEvents } from "./events.ts";
 import { attachLogger } from "./log.ts";
 import { p2pAdmin } from "./p2p_admin.ts";
@@ -27,7 +28,8 @@ Runs the guix-p2p daemon (meant for an unprivileged system user). Flags:
   --set KEY=VALUE       override any configuration key (TOML value)
   --store-dir, --cache-dir, --socket, --acl, --log-level, --policy,
   --substitute-urls, --listen, --bootstrap, --min-providers, --auto-seed,
-  --gateway-listen      shortcuts for the keys of the same names
+  --gateway-listen, --dashboard-listen
+                        shortcuts for the keys of the same names
 Stops on SIGTERM or SIGINT.`;
 
 /** How long a signal-driven stop may take before the process exits anyway. */
@@ -64,19 +66,27 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
     onSubstituted: (info) => p2p.seeding.substituted(info),
     blockCache: () => p2p.cache,
   });
+  // Records events from here on; serves once the daemon runs.
+  const dashboard = daemonDashboard(config, bus, { daemon, p2p: p2pReports(p2p) });
   if (file) io.err(`guix-p2p: info: configuration from ${file}`);
   const stopped = Promise.withResolvers<string>();
   const onSignal = (name: Deno.Signal) => () => stopped.resolve(name);
   const handlers = (["SIGTERM", "SIGINT"] as const).map((s) => [s, onSignal(s)] as const);
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
   await daemon.start();
+  await dashboard?.start();
   const signal = await stopped.promise;
   for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
   // The process exits right after (../shared/docs/platform-notes.md §6.4): a stop
   // that hangs is cut short, and says so.
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const stopping = (async () => {
+    await dashboard?.stop();
+    await daemon.stop(`received ${signal}`);
+    return true;
+  })();
   const complete = await Promise.race([
-    daemon.stop(`received ${signal}`).then(() => true),
+    stopping,
     new Promise<false>((r) => timer = setTimeout(() => r(false), STOP_BUDGET_MS)),
   ]);
   clearTimeout(timer);

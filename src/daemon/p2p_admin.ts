@@ -12,6 +12,7 @@
 import type { AdminCommand } from "../control/messages.ts";
 import { dhtServerMode } from "../p2p/node.ts";
 import { type P2pService, routingTableSize } from "../p2p/service.ts";
+import { shareableAddresses } from "../p2p/share_info.ts";
 import type { AdminExtension } from "./handler.ts";
 
 /** The admin extension for `p2p`. */
@@ -84,9 +85,11 @@ export function peersReport(p2p: P2pService): Record<string, unknown>[] {
 export function statusReport(p2p: P2pService): Record<string, unknown> {
   const node = p2p.nodeIfRunning;
   const addrs = node?.getMultiaddrs().map(String) ?? [];
-  const shareable = addrs.filter((a) => !/\/ip4\/(127\.|0\.0\.0\.0)|\/ip6\/(::1?)\//.test(a));
+  const peerId = node?.peerId.toString() ?? null;
+  // The same rule as share-info and the dashboard (not loopback, unspecified or link-local).
+  const shareable = peerId ? shareableAddresses(addrs, peerId) : [];
   return {
-    peerId: node?.peerId.toString() ?? null,
+    peerId,
     listen: addrs,
     shareable,
     dhtMode: dhtServerMode(p2p.config) ? "server" : "client",

@@ -35,4 +35,11 @@ export interface FetchSink {
   progress(transferred: number, total: number | null): Promise<void>;
   /** Sends NAR bytes; resolves when the client can take more. */
   data(bytes: Uint8Array): Promise<void>;
+  /**
+   * Present when the client reads NARs from files: names the file that holds
+   * the NAR from byte 0 (instead of data frames)...
+   */
+  file?(info: { source: SourceKind; url: string; path: string }): Promise<void>;
+  /** ...and how much of it may be read so far (monotonic). */
+  available?(bytes: number): Promise<void>;
 }

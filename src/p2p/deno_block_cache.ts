@@ -307,7 +307,7 @@ export class BlockCache {
       storePath,
     );
     this.#entries.set(hex, entry);
-    await entry.persist();
+    // state.json is written with the first block (an entry without one is dropped at load).
     await this.evict(entry);
     return entry;
   }

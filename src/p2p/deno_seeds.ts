@@ -132,6 +132,32 @@ export class SeedRegistry {
     }
   }
 
+  #saveTimer: ReturnType<typeof setTimeout> | undefined;
+  #saving: Promise<void> | undefined;
+
+  /**
+   * Persists the index soon: saves within a second are coalesced (auto-seeding
+   * a closure adds hundreds of seeds in a few seconds; each save rewrites the
+   * whole index).
+   */
+  #saveSoon(): void {
+    if (this.#saveTimer !== undefined) return;
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = undefined;
+      this.#saving = this.#save().catch(() => {}).finally(() => (this.#saving = undefined));
+    }, 1000);
+  }
+
+  /** Writes pending index changes now. */
+  async flush(): Promise<void> {
+    if (this.#saveTimer !== undefined) {
+      clearTimeout(this.#saveTimer);
+      this.#saveTimer = undefined;
+      await this.#save();
+    }
+    await this.#saving;
+  }
+
   async #save(): Promise<void> {
     const seeds = [...this.#seeds.values()].map((s) => ({
       hex: s.hex,
@@ -234,7 +260,7 @@ export class SeedRegistry {
     };
     await Deno.writeFile(`${this.#dir}/${hex}.hashes`, hashes, { mode: 0o600 });
     this.#seeds.set(hex, seed);
-    await this.#save();
+    this.#saveSoon();
     return seed;
   }
 
@@ -249,7 +275,7 @@ export class SeedRegistry {
     const had = this.#seeds.delete(hex);
     this.#layouts.delete(hex);
     await Deno.remove(`${this.#dir}/${hex}.hashes`).catch(() => {});
-    if (had) await this.#save();
+    if (had) this.#saveSoon();
     const entry = this.#cache.get(hex);
     if (entry && !entry.pinned) await this.#cache.remove(hex);
     return had || entry ? hex : undefined;

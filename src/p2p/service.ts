@@ -17,10 +17,12 @@
 import type { Config } from "../config/schema.ts";
 import { hexEncode } from "../encoding/hex.ts";
 import type { PeerIndex, PeerIndexItem } from "../fetch/peers.ts";
-import { BlockCache } from "./deno_block_cache.ts";
+import { Sha256 } from "../hash/sha256.ts";
+import { BlockCache, type CacheEntry } from "./deno_block_cache.ts";
 import { loadOrCreateIdentity } from "./deno_identity.ts";
 import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
 import { SeedRegistry } from "./deno_seeds.ts";
+import { hashFile } from "./store/deno_hash_file.ts";
 import { Availability } from "./download/availability.ts";
 import { PeerLinks } from "./download/links.ts";
 import { Prefetcher } from "./download/prefetch.ts";
@@ -112,6 +114,7 @@ export class P2pService {
       peerBook: this.peerBook,
       keep: () => c.auto_seed !== "off",
       unprovide: (h) => this.records.unprovide(h),
+      check: (entry) => checkEntry(entry),
       emit: partEmitter(emit),
     });
     this.seeding = new Seeding({
@@ -121,6 +124,7 @@ export class P2pService {
       storeDirs: [c.store_dir, c.nix_store_dir],
       autoSeed: c.auto_seed,
       seedPaths: c.seed_paths,
+      settled: (hex) => this.registry.settled(hex),
       emit: partEmitter(emit),
     });
     this.sources = new P2pSources({
@@ -157,6 +161,7 @@ export class P2pService {
       prefetch: (items: PeerIndexItem[]) => {
         if (this.#running) this.prefetcher.prefetch(items);
       },
+      mismatch: (narHash) => this.registry.mismatch(hexEncode(narHash)),
     };
   }
 
@@ -239,6 +244,7 @@ export class P2pService {
     this.links.stop();
     await this.#server?.stop();
     await this.#upkeep?.stop();
+    await this.seeds.flush().catch(() => {});
     await this.cache.close();
     await this.#node?.stop();
   }
@@ -253,4 +259,20 @@ export class P2pService {
 export function routingTableSize(node: P2pNode | undefined): number {
   const dht = node?.services.dht as unknown as { routingTable?: { size?: number } } | undefined;
   return dht?.routingTable?.size ?? 0;
+}
+
+/** NARs up to this size are hashed on the event loop (~30 ms); larger ones on a worker thread. */
+const WORKER_HASH_BYTES = 64 * 1024 * 1024;
+
+/** Whether a complete cache entry hashes to its NarHash. */
+async function checkEntry(entry: CacheEntry): Promise<boolean> {
+  const size = entry.layout.narSize;
+  if (size > WORKER_HASH_BYTES) {
+    return hexEncode(await hashFile(`${entry.dir}/data`, size)) === entry.hex;
+  }
+  const hash = new Sha256();
+  for (let at = 0; at < size; at += 4 << 20) {
+    hash.update(await entry.read(at, Math.min(4 << 20, size - at)));
+  }
+  return hexEncode(hash.digest()) === entry.hex;
 }

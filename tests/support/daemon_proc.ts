@@ -68,6 +68,7 @@ export async function startDaemon(
     cache_dir: cacheDir,
     socket_path: socketPath,
     gateway_listen: "",
+    dashboard_listen: "",
     mdns: false,
     listen: [],
     ...settings,

@@ -32,6 +32,8 @@ export interface SeedingInit {
   storeDirs: string[];
   autoSeed: AutoSeed;
   seedPaths: string[];
+  /** Resolves once a download of this NarHash (hex) in progress has been checked. */
+  settled?: (hex: string) => Promise<void>;
   emit: <K extends keyof SeedingEvents>(type: K, payload: SeedingEvents[K]) => void;
 }
 
@@ -100,6 +102,8 @@ export class Seeding {
     if (mode === "off" || (mode === "p2p" && info.source !== "p2p")) return;
     const digest = parseNarHash(info.narHash);
     const hex = hexEncode(digest);
+    // A download just checked by the P2P layer gives its block hashes: no second pass.
+    await this.#o.settled?.(hex);
     const entry = this.#o.cache.get(hex);
     const known = entry?.verified
       ? {

@@ -1,5 +1,5 @@
 /**
- * CPU profiles of the gateway benchmark's daemons with Deno's `--cpu-prof`
+ * CPU profiles of benchmark daemons (the gateway and closure benchmarks) with Deno's `--cpu-prof`
  * (undocumented in `deno run --help`, present in 2.9.6): a deno wrapper that
  * adds `--cpu-prof --cpu-prof-dir=DIR` to `--daemon` runs whose config path
  * contains one of the markers (the launcher `exec`s `$GUIX_P2P_DENO`), and a summary of
@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { denoWrapper } from "../_deno_wrapper.ts";
+import { denoWrapper } from "./_deno_wrapper.ts";
 
 /**
  * Writes the wrapper into `dir`; returns its path.
