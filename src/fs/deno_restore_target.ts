@@ -1,6 +1,6 @@
 /**
  * The Deno {@linkcode RestoreTarget} of the NAR core: restores exactly as Guix
- * does (guix-substitute-protocol.md §5.6, §6.2).
+ * does (../shared/docs/guix-substitute-protocol.md §5.6, §6.2).
  *
  * It uses Deno's synchronous calls: they are several times cheaper per call
  * than the async ones, which dominates for trees of many small files. Each

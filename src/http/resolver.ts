@@ -1,6 +1,6 @@
 /**
  * Resolves store paths to narinfos across substitute servers, as
- * `guix substitute` does (guix-substitute-protocol.md §2.4): servers in order,
+ * `guix substitute` does (../shared/docs/guix-substitute-protocol.md §2.4): servers in order,
  * each asked only for paths that have no authorized answer yet, with bounded
  * parallelism per server, keep-alive, and positive/negative/error caching.
  * A server that cannot be reached is skipped for the rest of the batch.

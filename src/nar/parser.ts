@@ -1,7 +1,7 @@
 /**
  * Strict streaming NAR parser. It turns NAR bytes into a sequence of events
  * and rejects anything that is not the canonical encoding of a tree
- * (guix-substitute-protocol.md §5.2, §6.2) with a {@linkcode NarFormatError}
+ * (../shared/docs/guix-substitute-protocol.md §5.2, §6.2) with a {@linkcode NarFormatError}
  * naming the byte offset, the path inside the archive and the offending value.
  *
  * The contents of a regular file arrive as a stream of subarrays of the input

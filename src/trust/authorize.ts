@@ -2,7 +2,7 @@
  * Whether a narinfo may be used for a requested item, for both flavours, in
  * one place: it parses as a narinfo of the flavour under the store directory,
  * it describes the requested item (a full store path, which must be equal —
- * Guix does not check this; we do, guix-substitute-protocol.md §2.4, §6.2 — or
+ * Guix does not check this; we do, ../shared/docs/guix-substitute-protocol.md §2.4, §6.2 — or
  * a hash part, as the gateway's clients name items), and it is signed by a
  * trusted key: a key of the Guix ACL (§4.9), or one of Nix's trusted public
  * keys (Ed25519 over the fingerprint). Content-addressed Nix items (`CA:`) are

@@ -4,7 +4,7 @@
  * produces (or allocates) more than the announced `raw_length`, and rejects
  * anything that is not exactly one well-formed zstd frame of that length.
  *
- * Uses `node:zlib` zstd (native, built into Deno 2.9.6; platform notes §12).
+ * Uses `node:zlib` zstd (native, built into Deno 2.9.6; ../shared/docs/platform-notes.md §12).
  *
  * @example
  * ```ts
