@@ -32,7 +32,7 @@ import {
   verifyGuixNarinfo,
   verifyNixNarinfo,
 } from "../trust/mod.ts";
-import type { CliIo, Command } from "./command.ts";
+import { type CliIo, type Command, pickSubcommand } from "./command.ts";
 
 const VERIFY_USAGE =
   `usage: guix-p2p narinfo verify FILE [--acl ACLFILE] [--nix-key NAME:KEY]... [--store-dir DIR]
@@ -101,19 +101,13 @@ export function createNarinfoCommand(deps: NarinfoCommandDeps): Command {
     summary: "verify or sign narinfo files",
     usage: USAGE,
     async run(args: string[], io: CliIo): Promise<number> {
-      const [sub, ...rest] = args;
-      if (sub === undefined || sub === "--help" || sub === "-h") {
-        io.out(USAGE);
-        return sub === undefined ? 2 : 0;
-      }
-      const usage = sub === "verify" ? VERIFY_USAGE : sub === "sign" ? SIGN_USAGE : undefined;
-      if (usage === undefined) {
-        throw new UsageError(`unknown subcommand "narinfo ${sub}" (expected verify or sign)`);
-      }
-      if (rest.includes("--help") || rest.includes("-h")) {
-        io.out(usage);
-        return 0;
-      }
+      const picked = pickSubcommand(args, io, {
+        name: "narinfo",
+        usage: USAGE,
+        subcommands: { verify: VERIFY_USAGE, sign: SIGN_USAGE },
+      });
+      if (typeof picked === "number") return picked;
+      const { sub, args: rest } = picked;
       try {
         return sub === "verify" ? await verify(rest, io, deps) : await sign(rest, io, deps);
       } catch (e) {
