@@ -16,7 +16,7 @@ import { listenControlSocket } from "../control/deno_socket.ts";
 import { ControlServer } from "../control/server.ts";
 import { EventBus } from "../events/bus.ts";
 import { createFlavour, type Flavour, type FlavourTrust } from "../fetch/flavour.ts";
-import type { SourceFactory } from "../fetch/planner.ts";
+import type { SourceFactory } from "../fetch/source.ts";
 import { directoryCacheStore } from "../http/deno_cache_store.ts";
 import { NarinfoCache } from "../http/narinfo_cache.ts";
 import { parseNixPublicKey } from "../trust/nix_key.ts";

@@ -16,7 +16,8 @@
  */
 import { memoryCacheStore, NarinfoCache } from "../http/narinfo_cache.ts";
 import { createFlavour, type Flavour, type FlavourTrust } from "./flavour.ts";
-import type { SourceFactory, TransferEmitter } from "./planner.ts";
+import type { TransferEmitter } from "./events.ts";
+import type { SourceFactory } from "./source.ts";
 
 /** Peers that hold `bytes` as the NAR of every target. */
 export function memoryPeers(bytes: Uint8Array): SourceFactory {

@@ -57,3 +57,9 @@ export interface TransferEvents {
   };
   "transfer:failed": { transfer: number; storePath: string; error: string };
 }
+
+/** Emits transfer events. */
+export type TransferEmitter = <K extends keyof TransferEvents>(
+  type: K,
+  payload: TransferEvents[K],
+) => void;

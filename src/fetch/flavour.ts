@@ -22,7 +22,9 @@ import type { Acl } from "../trust/acl.ts";
 import { NarinfoAuthorizer } from "../trust/authorize.ts";
 import type { NixPublicKey } from "../trust/nix_key.ts";
 import { HttpSources, type HttpSourcesOptions } from "./http_sources.ts";
-import { FetchPlanner, type SourceFactory, type TransferEmitter } from "./planner.ts";
+import { FetchPlanner } from "./planner.ts";
+import type { TransferEmitter } from "./events.ts";
+import type { SourceFactory } from "./source.ts";
 
 /** A flavour's resolver, planner and authorizer. */
 export interface Flavour {
