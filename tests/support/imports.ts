@@ -51,6 +51,12 @@ export function blank(source: string): { code: string; bare: string } {
     code.push(out);
     bare.push(out);
   };
+  /** Keeps a backslash escape at `at` as string contents; the index after it. */
+  const escape = (at: number): number => {
+    keep(source[at]!, true);
+    if (at + 1 < source.length) keep(source[at + 1]!, true);
+    return at + 2;
+  };
   /** Brace depth at which each open template's `${` started. */
   const templates: number[] = [];
   let depth = 0;
@@ -77,9 +83,7 @@ export function blank(source: string): { code: string; bare: string } {
       while (i < n) {
         const d = source[i]!;
         if (d === "\\") {
-          keep(d, true);
-          if (i + 1 < n) keep(source[i + 1]!, true);
-          i += 2;
+          i = escape(i);
           continue;
         }
         if (c === "/" && d === "[") inClass = true;
@@ -99,9 +103,7 @@ export function blank(source: string): { code: string; bare: string } {
       while (i < n) {
         const d = source[i]!;
         if (d === "\\") {
-          keep(d, true);
-          if (i + 1 < n) keep(source[i + 1]!, true);
-          i += 2;
+          i = escape(i);
           continue;
         }
         if (d === "`") {
