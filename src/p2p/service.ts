@@ -26,9 +26,10 @@ import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
 import { SeedRegistry } from "./deno_seeds.ts";
 import { discoveryBudgetMs, findProviders } from "./discovery.ts";
 import type { P2pEvents } from "./events.ts";
-import { createNode, dhtServerMode, type P2pNode } from "./node.ts";
+import { createNode, dhtServerMode, type P2pNode, providerStats } from "./node.ts";
 import { type ChannelHandlers, PeerChannel } from "./peer_channel.ts";
 import { PeerBook } from "./peer_book.ts";
+import { Slots } from "./dht/slots.ts";
 import { FairRateLimiter } from "./rate/mod.ts";
 import type { SwarmDownload } from "./swarm_download.ts";
 import { CompressedBlockCache } from "./wire/mod.ts";
@@ -59,6 +60,8 @@ export class P2pService {
   #running = false;
   #stopping = new AbortController();
   #providing = new Set<string>();
+  /** Announcements run 8 at a time (peers rate-limit ADD_PROVIDER, docs/security.md). */
+  #provideSlots = new Slots(8);
 
   /** Creates the service (nothing runs until {@linkcode start}). */
   constructor(config: Config, options: { emit?: P2pEmitter } = {}) {
@@ -100,6 +103,8 @@ export class P2pService {
     const key = await loadOrCreateIdentity(c.cache_dir);
     const node = await createNode(c, key, {
       isBanned: (p) => this.peerBook.isBanned(p.toString()),
+      onAbuse: (peer, reason) =>
+        this.emit("peer:penalised", { peer, reason, ...this.peerBook.fault(peer, reason) }),
     });
     this.#node = node;
     node.addEventListener("peer:identify", (ev) => {
@@ -240,10 +245,12 @@ export class P2pService {
     this.#providing.add(hex);
     const t0 = performance.now();
     (async () => {
-      const signal = AbortSignal.any([AbortSignal.timeout(120_000), this.#stopping.signal]);
-      for await (
-        const _ of this.node.services.dht.provide(narCid(narHash), { signal })
-      ) { /* drain */ }
+      await this.#provideSlots.run(async () => {
+        const signal = AbortSignal.any([AbortSignal.timeout(120_000), this.#stopping.signal]);
+        for await (const _ of this.node.services.dht.provide(narCid(narHash), { signal })) {
+          /* drain */
+        }
+      });
     })().then(
       () => this.emit("provide:done", { narHash: hex, ms: Math.round(performance.now() - t0) }),
       (e) =>
@@ -432,6 +439,7 @@ export class P2pService {
       shareable,
       dhtMode: dhtServerMode(this.config) ? "server" : "client",
       dhtPeers: routingTableSize(node),
+      dhtProviderRecords: node ? providerStats(node) ?? null : null,
       connections: node?.getConnections().length ?? 0,
       seeds: this.seeds.list().length,
       cacheBytes: this.cache.totalBytes,
