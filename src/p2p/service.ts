@@ -18,6 +18,7 @@ import type { Config } from "../config/schema.ts";
 import type { AdminCommand } from "../control/messages.ts";
 import { hexEncode } from "../encoding/hex.ts";
 import { formatNarHash, parseNarHash } from "../hash/nar_hash.ts";
+import { storeItemPath } from "../store/store_item.ts";
 import { BlockServer } from "./block_server.ts";
 import { narCid } from "./content_key.ts";
 import { BlockCache, type CacheEntry } from "./deno_block_cache.ts";
@@ -77,6 +78,7 @@ export class P2pService {
       cacheDir: config.cache_dir,
       cache: this.cache,
       blockSize: config.block_size,
+      storeDirs: [config.store_dir, config.nix_store_dir],
     });
     this.uploadLimiter = new FairRateLimiter({ bytesPerSecond: config.max_upload_rate });
     this.downloadLimiter = new FairRateLimiter({ bytesPerSecond: config.max_download_rate });
@@ -350,11 +352,7 @@ export class P2pService {
     path: string,
     origin: "explicit" | "config",
   ): Promise<{ narHash: string; storePath: string; narSize: number }> {
-    const clean = path.replace(/\/+$/, "");
-    const dirs = [this.config.store_dir, this.config.nix_store_dir];
-    if (!dirs.some((d) => clean.startsWith(d + "/") && !clean.slice(d.length + 1).includes("/"))) {
-      throw new Error(`${path} is not an item of ${dirs.join(" or ")}`);
-    }
+    const clean = storeItemPath([this.config.store_dir, this.config.nix_store_dir], path).path;
     const seed = await this.seeds.seedStorePath(clean, { origin, signal: this.#stopping.signal });
     this.emit("seed:added", { narHash: formatNarHash(seed.narHash), storePath: clean, origin });
     this.provideInBackground(seed.narHash);
