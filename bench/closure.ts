@@ -1,0 +1,275 @@
+/**
+ * Closure benchmark (issue 9): a Guix-like closure of `--items` store items
+ * (default 150, ~380 MB of NAR; size mix in `closure/generate.ts`) substituted
+ * the way `guix system reconfigure` substitutes it — the guix-daemon emulator
+ * asks `have` and `info` for the whole closure, then runs `--jobs` (default 4)
+ * substitution goals at once in dependency order, each through the real
+ * helper — with the contenders interleaved round by round (order rotated):
+ *
+ * - `pipeline`: the floor: per item `curl narinfo; curl nar.zst | zstd -dc |
+ *   nix-store --restore`, `xargs -P<jobs>`, no verification at all;
+ * - `http`: guix-p2p, `policy = "http-only"`, same HTTP server;
+ * - `p2p1`, `p2p2`: guix-p2p, `policy = "p2p-only"`, from 1 or 2 seeders on
+ *   loopback that hold every item; the HTTP server serves narinfos, no NARs;
+ * - `first-alone`: guix-p2p, `policy = "p2p-first"`, a node with no peers at
+ *   all (what a new install pays over `http`);
+ * - `first-empty`: `p2p-first`, connected to a peer that has none of the items.
+ *
+ * Every guix-p2p contender gets a fresh leecher daemon (empty cache) per
+ * round, started and connected before the clock starts. Reports seconds,
+ * MB/s (NAR bytes), items/s, the ratio to the pipeline and to `http`, the
+ * leecher daemon's CPU seconds and peak RSS, and the helpers' CPU seconds.
+ *
+ * Usage: `./dev bench closure [--items 150] [--seed 1] [--runs 3] [--jobs 4]
+ * [--contenders pipeline,http,p2p1,p2p2,first-alone,first-empty] [--dir /tmp] [--keep]`
+ *
+ * @module
+ */
+import { parseFlags } from "../src/std/cli.ts";
+import { type FixtureItem, makeItem, publishItem } from "../tests/support/guix_cache.ts";
+import { helperAgent } from "../tests/support/daemon_proc.ts";
+import { startFileServer } from "../tests/support/http_server.ts";
+import { p2pWorld } from "../tests/support/p2p_world.ts";
+import { type SwarmNode } from "../tests/support/swarm.ts";
+import { forceRemove } from "../tests/support/tree_check.ts";
+import { substituteClosure } from "./closure/drive.ts";
+import { generateClosure } from "./closure/generate.ts";
+import {
+  benchNode,
+  loadAverage,
+  median,
+  procStats,
+  table,
+  waitForPeers,
+  waitForProviders,
+} from "./_p2p_world.ts";
+
+const { flags } = parseFlags(Deno.args, {
+  string: ["items", "seed", "runs", "jobs", "contenders", "dir"],
+  boolean: ["keep"],
+});
+const n = Number(flags.items ?? "150");
+const seed = Number(flags.seed ?? "1");
+const runs = Number(flags.runs ?? "3");
+const jobs = Number(flags.jobs ?? "4");
+const contenders = (flags.contenders ?? "pipeline,http,p2p1,p2p2").split(",");
+const base = flags.dir ?? "/tmp";
+
+const root = await Deno.makeTempDir({ dir: base, prefix: "closure-bench-" });
+const leechDir = `${root}/leech`;
+const leechStore = `${leechDir}/store`;
+await using world = await p2pWorld(root, { serveNars: true });
+await using narless = await startFileServer({ root: `${root}/cache` });
+narless.faults.push({ match: /\/nar\//, action: "status", status: 404 });
+
+// --- The closure ---------------------------------------------------------
+let t = performance.now();
+const generated = await generateClosure(`${root}/src`, { n, seed });
+const items: FixtureItem[] = [];
+for (const g of generated) {
+  const item = await makeItem(g.source, {
+    storeDir: leechStore,
+    name: g.name,
+    references: g.refs.map((j) => items[j]!.baseName),
+  });
+  await publishItem(`${root}/cache`, item, { key: world.key.key, compressions: ["zstd"] });
+  items.push(item);
+}
+const narBytes = items.reduce((s, i) => s + i.narSize, 0);
+const paths = items.map((i) => i.storePath);
+const refs = generated.map((g) => g.refs);
+console.error(
+  `closure: ${n} items, ${(narBytes / 1e6).toFixed(1)} MB of NAR, made in ${
+    ((performance.now() - t) / 1000).toFixed(1)
+  } s`,
+);
+
+// --- Peers ---------------------------------------------------------------
+const needP2p = contenders.some((c) => c.startsWith("p2p") || c === "first-empty");
+const swarms: SwarmNode[] = [];
+const seedAll = async (node: SwarmNode) => {
+  for (const it of items) {
+    const cp = await new Deno.Command("cp", {
+      args: ["-al", it.source, `${node.store}/${it.baseName}`],
+    }).output();
+    if (!cp.success) throw new Error(`cp: ${new TextDecoder().decode(cp.stderr)}`);
+  }
+  const r = await node.cli(["seed", ...items.map((it) => `${node.store}/${it.baseName}`)]);
+  if (r.code !== 0) throw new Error(`seed on ${node.name}: ${r.stderr}`);
+};
+let one: SwarmNode | undefined, twoA: SwarmNode | undefined, empty: SwarmNode | undefined;
+if (needP2p) {
+  t = performance.now();
+  if (contenders.includes("p2p1")) {
+    one = await benchNode("one", `${root}/one`, {});
+    swarms.push(one);
+    await seedAll(one);
+  }
+  if (contenders.includes("p2p2")) {
+    twoA = await benchNode("twoA", `${root}/twoA`, {});
+    const twoB = await benchNode("twoB", `${root}/twoB`, {}, twoA.address);
+    swarms.push(twoA, twoB);
+    await waitForPeers(twoA, 1);
+    await Promise.all([seedAll(twoA), seedAll(twoB)]);
+  }
+  if (contenders.includes("first-empty")) {
+    empty = await benchNode("empty", `${root}/empty`, {});
+    swarms.push(empty);
+  }
+  console.error(`seeders ready in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
+// --- Contenders ----------------------------------------------------------
+interface Sample {
+  s: number;
+  queryS: number;
+  leecherCpu: number;
+  leecherHwmMB: number;
+  helperCpu: number;
+  seederCpu: number;
+}
+const samples: Record<string, Sample[]> = Object.fromEntries(contenders.map((c) => [c, []]));
+
+async function cleanStore(): Promise<void> {
+  await forceRemove(leechDir);
+  await Deno.mkdir(leechStore, { recursive: true });
+}
+
+async function pipeline(): Promise<Sample> {
+  await cleanStore();
+  const list = `${root}/pipeline.list`;
+  await Deno.writeTextFile(list, items.map((i) => `${i.hashPart} ${i.baseName}`).join("\n") + "\n");
+  const script = `set -o pipefail; h=$1; b=$2; ` +
+    `curl -sf ${world.server.url}/$h.narinfo >/dev/null && ` +
+    `curl -sf ${world.server.url}/nar/zstd/$b | zstd -dc | nix-store --restore ${leechStore}/$b`;
+  const t0 = performance.now();
+  const out = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      `xargs -P${jobs} -L1 bash -c '${script.replaceAll("'", "'\\''")}' sh < ${list}`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const s = (performance.now() - t0) / 1000;
+  if (!out.success) throw new Error(`pipeline: ${new TextDecoder().decode(out.stderr)}`);
+  return { s, queryS: 0, leecherCpu: 0, leecherHwmMB: 0, helperCpu: 0, seederCpu: 0 };
+}
+
+async function guixP2p(policy: string, bootstrap: SwarmNode | undefined, noPeers = false) {
+  await cleanStore();
+  const p2p = policy !== "http-only";
+  const leecher = await benchNode("leecher", leechDir, {
+    store_dir: leechStore,
+    acl_path: world.acl,
+    substitute_urls: [policy === "p2p-only" ? narless.url : world.server.url],
+    policy,
+    ...(noPeers ? { listen: [] } : {}),
+  }, bootstrap?.address);
+  try {
+    if (p2p && bootstrap) await waitForPeers(leecher, bootstrap === twoA ? 2 : 1);
+    if (policy === "p2p-only") await waitForProviders(leecher, paths[0]!);
+    const seeders = swarms.filter((s) =>
+      s === bootstrap || (bootstrap === twoA && s.name === "twoB")
+    );
+    const seeder0 = await Promise.all(seeders.map((s) => procStats(s.daemon.child.pid)));
+    const before = await procStats(leecher.daemon.child.pid);
+    let helperCpu = 0;
+    const run = await substituteClosure(
+      (mode) => helperAgent(mode, leecher.daemon, leechStore),
+      paths,
+      refs,
+      {
+        jobs,
+        onAgentExit: async (pid) => {
+          helperCpu += (await procStats(pid)).cpu;
+        },
+      },
+    );
+    const after = await procStats(leecher.daemon.child.pid);
+    const seeder1 = await Promise.all(seeders.map((s) => procStats(s.daemon.child.pid)));
+    return {
+      s: run.totalMs / 1000,
+      queryS: run.queryMs / 1000,
+      leecherCpu: after.cpu - before.cpu,
+      leecherHwmMB: after.hwmKiB / 1024,
+      helperCpu,
+      seederCpu: seeder1.reduce((sum, x, i) => sum + x.cpu - seeder0[i]!.cpu, 0),
+    };
+  } finally {
+    await leecher.daemon.stop();
+  }
+}
+
+const run: Record<string, () => Promise<Sample>> = {
+  pipeline,
+  http: () => guixP2p("http-only", undefined),
+  p2p1: () => guixP2p("p2p-only", one),
+  p2p2: () => guixP2p("p2p-only", twoA),
+  "first-alone": () => guixP2p("p2p-first", undefined, true),
+  "first-empty": () => guixP2p("p2p-first", empty),
+};
+
+const loads: number[] = [];
+try {
+  for (let r = 0; r < runs; r++) {
+    const order = contenders.map((_, k) => contenders[(k + r) % contenders.length]!);
+    for (const c of order) {
+      loads.push(await loadAverage());
+      const sample = await run[c]!();
+      samples[c]!.push(sample);
+      console.error(
+        `  round ${r + 1} ${c}: ${sample.s.toFixed(2)} s (query ${sample.queryS.toFixed(2)} s, ` +
+          `leecher ${sample.leecherCpu.toFixed(1)} CPU-s, ${sample.leecherHwmMB.toFixed(0)} MB; ` +
+          `helpers ${sample.helperCpu.toFixed(1)} CPU-s; seeders ${
+            sample.seederCpu.toFixed(1)
+          } CPU-s)`,
+      );
+    }
+  }
+} finally {
+  for (const s of swarms) await s.daemon.stop().catch(() => {});
+}
+
+const med = (c: string, k: keyof Sample) => median(samples[c]!.map((x) => x[k]));
+const ref = (c: string) => (samples[c]?.length ? med(c, "s") : NaN);
+console.log(
+  `\nclosure: ${n} items, ${(narBytes / 1e6).toFixed(1)} MB NAR, seed ${seed}, ${jobs} jobs, ` +
+    `${runs} rounds; load average ${Math.min(...loads).toFixed(1)}–${
+      Math.max(...loads).toFixed(1)
+    }\n`,
+);
+table(
+  [
+    "contender",
+    "s (median)",
+    "best s",
+    "MB/s",
+    "items/s",
+    "vs pipeline",
+    "vs http",
+    "query s",
+    "leecher CPU-s",
+    "leecher MB",
+    "helpers CPU-s",
+    "seeders CPU-s",
+  ],
+  contenders.map((c) => {
+    const s = med(c, "s");
+    return [
+      c,
+      s.toFixed(2),
+      Math.min(...samples[c]!.map((x) => x.s)).toFixed(2),
+      (narBytes / 1e6 / s).toFixed(0),
+      (n / s).toFixed(1),
+      (ref("pipeline") / s).toFixed(2),
+      (ref("http") / s).toFixed(2),
+      med(c, "queryS").toFixed(2),
+      med(c, "leecherCpu").toFixed(1),
+      med(c, "leecherHwmMB").toFixed(0),
+      med(c, "helperCpu").toFixed(1),
+      med(c, "seederCpu").toFixed(1),
+    ];
+  }),
+);
+if (!flags.keep) await forceRemove(root);
