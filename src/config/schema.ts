@@ -22,6 +22,7 @@ import {
   nixPublicKey,
   oneOf,
   str,
+  tcpListenMultiaddr,
   url,
   type ValueParser,
 } from "./_values.ts";
@@ -307,7 +308,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     doc: "libp2p listen multiaddrs (TCP). An empty list disables inbound connections.",
     defaultText: '["/ip4/0.0.0.0/tcp/6881"]',
     default: () => ["/ip4/0.0.0.0/tcp/6881"],
-    parse: list(multiaddrText(false)),
+    parse: list(tcpListenMultiaddr),
   }),
   def({
     key: "announce",
