@@ -151,6 +151,7 @@ export class P2pService {
       compressed: new CompressedBlockCache({ maxBytes: 64 * 1024 * 1024 }),
       maxMessageSize: c.max_message_size,
       maxStreamsPerPeer: c.max_streams_per_peer,
+      stallTimeoutMs: c.block_stream_stall_timeout * 1000,
       emit: (type, payload) => this.emit(type, payload as never),
     });
     await node.start();
