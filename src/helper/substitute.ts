@@ -19,6 +19,7 @@ import { hexEncode } from "../encoding/hex.ts";
 import { nix32Encode } from "../encoding/nix32.ts";
 import { NarRestoreError, removeTree, restoreNarToPath } from "../nar/mod.ts";
 import type { Narinfo } from "../narinfo/mod.ts";
+import { fetchDeadlineMs, withDeadline } from "./deadline.ts";
 import { HashMismatchError, NoSubstituteError } from "./errors.ts";
 import { authorizedNarinfos } from "./query.ts";
 import { successLine } from "./replies.ts";
@@ -51,13 +52,17 @@ export async function substituteItem(
   }
   const partial = `${dest}.guix-p2p-${hexEncode(crypto.getRandomValues(new Uint8Array(6)))}`;
   const client = await session.daemon.client();
-  const events = client.fetch({
+  const events = withDeadline(
+    client.fetch({
+      storePath,
+      narHash: narinfo.narHash,
+      narSize: narinfo.narSize,
+      ...(session.urls ? { urls: session.urls } : {}),
+      ...(session.policy ? { policy: session.policy } : {}),
+    }),
+    fetchDeadlineMs(narinfo.narSize, session.config),
     storePath,
-    narHash: narinfo.narHash,
-    narSize: narinfo.narSize,
-    ...(session.urls ? { urls: session.urls } : {}),
-    ...(session.policy ? { policy: session.policy } : {}),
-  });
+  );
   const bySource = new Map<SourceKind, number>();
   let current: SourceKind = "http";
   let fetchError: unknown;
@@ -114,8 +119,13 @@ export async function substituteItem(
         const next = await events.next();
         if (next.done) return false;
         const ev = next.value;
-        if (ev.kind === "data") received += ev.bytes.length;
-        else if (ev.kind === "source" && ev.offset === 0 && received > 0) {
+        if (ev.kind === "data") {
+          received += ev.bytes.length;
+          // A source sends at most NarSize bytes before it rewinds or ends.
+          if (received > narinfo.narSize) {
+            throw new Error(`the daemon sent more than NarSize (${narinfo.narSize}) bytes`);
+          }
+        } else if (ev.kind === "source" && ev.offset === 0 && received > 0) {
           received = 0;
           bySource.clear();
           current = ev.source;
