@@ -21,7 +21,8 @@
  * leecher daemon's CPU seconds and peak RSS, and the helpers' CPU seconds.
  *
  * Usage: `./dev bench closure [--items 150] [--seed 1] [--runs 3] [--jobs 4]
- * [--contenders pipeline,http,p2p1,p2p2,first-alone,first-empty] [--dir /tmp] [--keep]`
+ * [--contenders pipeline,http,p2p1,p2p2,first-alone,first-empty] [--dir /tmp] [--keep]
+ * [--log DIR --log-level debug]` (`--log`: each leecher daemon's log into DIR)
  *
  * @module
  */
@@ -45,7 +46,7 @@ import {
 } from "./_p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, {
-  string: ["items", "seed", "runs", "jobs", "contenders", "dir"],
+  string: ["items", "seed", "runs", "jobs", "contenders", "dir", "log", "log-level"],
   boolean: ["keep"],
 });
 const n = Number(flags.items ?? "150");
@@ -165,6 +166,7 @@ async function guixP2p(policy: string, bootstrap: SwarmNode | undefined, noPeers
     substitute_urls: [policy === "p2p-only" ? narless.url : world.server.url],
     policy,
     ...(noPeers ? { listen: [] } : {}),
+    ...(flags["log-level"] ? { log_level: flags["log-level"] } : {}),
   }, bootstrap?.address);
   try {
     if (p2p && bootstrap) await waitForPeers(leecher, bootstrap === twoA ? 2 : 1);
@@ -198,6 +200,13 @@ async function guixP2p(policy: string, bootstrap: SwarmNode | undefined, noPeers
     };
   } finally {
     await leecher.daemon.stop();
+    if (flags.log) {
+      await Deno.mkdir(flags.log, { recursive: true });
+      await Deno.writeTextFile(
+        `${flags.log}/${policy}-${Date.now()}.log`,
+        leecher.daemon.log.join("\n"),
+      );
+    }
   }
 }
 

@@ -38,7 +38,8 @@
 ;; Replaced by the Guix package with the installed helper's file name.
 (define %installed-helper "@GUIX_P2P_HELPER@")
 
-(define %default-socket "/var/cache/guix-p2p/control.sock")
+;; Where guix-p2p-service-type and the systemd unit put it (docs/guix.md).
+(define %default-socket "/run/guix-p2p/control.sock")
 
 (define (non-empty-getenv name)
   (let ((value (getenv name)))

@@ -62,7 +62,10 @@ Deno.test(
       (i) => i === 2 ? fx.leecherSettings(leecherStore) : {},
     );
     const [n0, honest, leecher] = swarm as unknown as SwarmNode[];
-    await using evil = await startEvilPeer("bad-blocks", n0!.address, src);
+    // A neighbour of the leecher: asked first, like every connected peer.
+    await using evil = await startEvilPeer("bad-blocks", n0!.address, src, 60_000, [
+      leecher!.address,
+    ]);
     await seedCopy(honest!, src, item.baseName);
     await waitForDht(leecher!, 2);
     const { out } = await substitute(leecher!, item.storePath);

@@ -188,12 +188,12 @@ Deno.test("100 MB of garbage: only WireErrors, buffer never above maxMessageSize
   for (let sent = 0; sent < 100 * 1024 * 1024; sent += chunkSize) {
     const at = rng.int(pool.length - chunkSize);
     const chunk = pool.slice(at, at + chunkSize);
-    // Half the time a fresh decoder gets a believable header (version 1, known type, large
+    // Half the time a fresh decoder gets a believable header (version 2, known type, large
     // length), so that bodies of up to max bytes are buffered and then parsed.
     if (decoder.buffered === 0 && rng.int(2) === 0) {
       new DataView(chunk.buffer).setUint32(0, max - rng.int(1 << 20));
-      chunk[4] = 1;
-      chunk[5] = 1 + rng.int(7);
+      chunk[4] = 2;
+      chunk[5] = 1 + rng.int(11);
       plausible++;
     }
     try {
@@ -215,7 +215,7 @@ Deno.test("100 MB of garbage: only WireErrors, buffer never above maxMessageSize
 Deno.test("a frame at the size limit trickled in small chunks stays bounded", () => {
   const max = 1 << 20;
   const d = new FrameDecoder({ maxMessageSize: max });
-  const header = new Uint8Array([0, 0x10, 0, 0, 1, 4]); // length = max, BLOCK
+  const header = new Uint8Array([0, 0x10, 0, 0, 2, 4]); // length = max, BLOCK
   d.push(header);
   let peak = 0;
   const chunk = new Uint8Array(1000);
@@ -243,7 +243,7 @@ Deno.test("oversized length prefixes throw from the 4 header bytes alone", () =>
       assertEquals(d.buffered, 0);
     }
     const ok = new FrameDecoder({ maxMessageSize: max });
-    const prefix = new Uint8Array([0, 0, 0, 0, 1, 3]);
+    const prefix = new Uint8Array([0, 0, 0, 0, 2, 3]);
     new DataView(prefix.buffer).setUint32(0, max);
     ok.push(prefix);
     assertEquals(ok.next(), undefined, "a frame of exactly max waits for its body");
@@ -254,7 +254,7 @@ Deno.test("oversized length prefixes throw from the 4 header bytes alone", () =>
 function frame(type: number, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(10 + body.length);
   new DataView(out.buffer).setUint32(0, 6 + body.length);
-  out[4] = 1;
+  out[4] = 2;
   out[5] = type;
   out.set(body, 10);
   return out;
@@ -284,7 +284,7 @@ Deno.test("absurd counts and sizes are WireErrors, never allocations of their si
     [frame(7, fields([4, 0x7fffffff])), "count 2147483647 is not in 1..256"],
     [frame(7, fields([4, 256])), "0 bytes for 256 indexes, expected 1024"],
     [
-      frame(2, fields([32, 1], [8, 0xffffffffn * 16384n], [4, 16384], [4, 0xffffffff])),
+      frame(2, fields([32, 1], [8, 0xffffffffn * 16384n], [4, 16384], [4, 0xffffffff], [1, 0])),
       "expected 536870912 (bitfield) + 4294967295 × 32 (hashes) = 137975824352",
     ],
     [

@@ -82,6 +82,7 @@ export interface Config {
   max_upload_rate: number;
   max_download_rate: number;
   cache_size: number;
+  prefetch_bytes: number;
   auto_seed: AutoSeed;
   seed_paths: string[];
   reprovide_interval: number;
@@ -463,6 +464,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: '"10GiB"',
     default: () => 10 * GiB,
     parse: bytes(0, 1024 ** 5),
+  }),
+  def({
+    key: "prefetch_bytes",
+    section: "Peer-to-peer",
+    doc:
+      "When a closure's narinfos are asked for (guix-daemon's `have`/`info`, Nix's narinfo requests), the small NARs (up to 4 MiB) that peers have are fetched ahead, up to this many bytes per batch, so the substitutions that follow find them verified in the cache. \"0\" only looks the providers up.",
+    defaultText: '"512MiB"',
+    default: () => 512 * 1024 * 1024,
+    parse: bytes(0, 1024 ** 4),
   }),
   def({
     key: "auto_seed",

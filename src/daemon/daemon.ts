@@ -29,7 +29,8 @@ import { VERSION } from "../version.ts";
 import { WatchedAcl } from "./deno_acl.ts";
 import { mapDaemonError } from "./error_map.ts";
 import type { DaemonEvents } from "./events.ts";
-import { type AdminExtension, DaemonHandler, type ProviderCounter } from "./handler.ts";
+import type { PeerIndex } from "../fetch/peers.ts";
+import { type AdminExtension, DaemonHandler } from "./handler.ts";
 
 /** A component started and stopped with the daemon (the P2P node, the gateway). */
 export interface DaemonPart {
@@ -43,8 +44,8 @@ export interface DaemonPart {
 export interface DaemonPlugins {
   /** P2P sources for the planner. */
   p2p?: SourceFactory;
-  /** Provider counts for p2p-only lookups. */
-  providers?: ProviderCounter;
+  /** The P2P layer's batch index (p2p-only lookups, prefetch). */
+  peers?: PeerIndex;
   /** Admin commands beyond status/transfers. */
   admin?: AdminExtension;
   /** Parts with their own lifecycle, started after the control socket. */
@@ -94,7 +95,9 @@ export class Daemon {
       cache,
       check: (text, storePath) => {
         const verdict = this.#authorizer!.check(text, storePath);
-        return verdict.ok ? { ok: true, narHash: verdict.narinfo.narHash } : verdict;
+        return verdict.ok
+          ? { ok: true, narHash: verdict.narinfo.narHash, narSize: verdict.narinfo.narSize }
+          : verdict;
       },
       settings: {
         narinfoTtl: config.narinfo_ttl,
@@ -169,7 +172,7 @@ export class Daemon {
       authorizer: () => this.#currentAuthorizer(),
       bus: this.bus,
       startedAt: Date.now(),
-      ...(plugins.providers ? { providers: plugins.providers } : {}),
+      ...(plugins.peers ? { peers: plugins.peers } : {}),
       ...(plugins.admin ? { admin: plugins.admin } : {}),
       ...(plugins.onSubstituted ? { onSubstituted: plugins.onSubstituted } : {}),
     });

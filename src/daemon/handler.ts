@@ -15,6 +15,7 @@ import type { AdminCommand, LookupItem, Request } from "../control/messages.ts";
 import type { FetchSink, RequestContext } from "../control/server.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { FetchPlanner } from "../fetch/planner.ts";
+import type { PeerIndex, PeerIndexItem } from "../fetch/peers.ts";
 import { NarHashMismatchError } from "../fetch/errors.ts";
 import { parseNarHash } from "../hash/nar_hash.ts";
 import type { NarinfoResolver } from "../http/resolver.ts";
@@ -31,15 +32,6 @@ export type AdminExtension = (
   args: string[],
 ) => Promise<unknown> | undefined;
 
-/** Optional P2P hooks used by lookups under p2p-only. */
-export interface ProviderCounter {
-  /** Providers found for a NarHash within the discovery budget. */
-  countProviders(
-    narHash: Uint8Array,
-    options: { signal: AbortSignal; narSize: number },
-  ): Promise<number>;
-}
-
 /** Dependencies of {@linkcode DaemonHandler}. */
 export interface DaemonHandlerOptions {
   config: Config;
@@ -48,7 +40,8 @@ export interface DaemonHandlerOptions {
   /** Refreshes the ACL if needed and returns the current authorizer. */
   authorizer: () => Promise<NarinfoAuthorizer>;
   bus: EventBus<DaemonEvents>;
-  providers?: ProviderCounter;
+  /** The P2P layer's batch index (providers for p2p-only lookups, prefetch). */
+  peers?: PeerIndex;
   admin?: AdminExtension;
   startedAt?: number;
   onSubstituted?: (
@@ -86,6 +79,22 @@ export class DaemonHandler {
       signal: ctx.signal,
       storeDir,
     });
+    // The NARs of what was found: a closure's `have`/`info` comes before its substitutions,
+    // so peers are asked about the whole batch at once and what they have is fetched ahead.
+    const batch: PeerIndexItem[] = [];
+    for (const path of req.storePaths) {
+      const r = resolved.get(path)!;
+      if (r.kind === "found") {
+        batch.push({ storePath: path, narHash: parseNarHash(r.narHash), narSize: r.narSize });
+      }
+    }
+    const peers = this.#o.peers;
+    let counts: Map<string, number> | undefined;
+    if (policy === "p2p-only") {
+      const n = peers ? await peers.providers(batch, { dht: true, signal: ctx.signal }) : [];
+      counts = new Map(batch.map((b, i) => [b.storePath, n[i] ?? 0]));
+    }
+    if (peers && policy !== "http-only" && batch.length > 0) peers.prefetch(batch);
     const items: LookupItem[] = [];
     for (const path of req.storePaths) {
       const r = resolved.get(path)!;
@@ -93,8 +102,8 @@ export class DaemonHandler {
         items.push({ kind: "missing", storePath: path, reason: r.reason });
         continue;
       }
-      if (policy === "p2p-only") {
-        const providers = await this.#countProviders(r.narHash, ctx.signal);
+      if (counts) {
+        const providers = counts.get(path) ?? 0;
         if (providers < config.min_providers) {
           items.push({
             kind: "missing",
@@ -228,10 +237,5 @@ export class DaemonHandler {
       narSize: t.narSize,
       seconds: Math.round((Date.now() - t.started) / 1000),
     }));
-  }
-
-  async #countProviders(narHash: string, signal: AbortSignal): Promise<number> {
-    if (!this.#o.providers) return 0;
-    return await this.#o.providers.countProviders(parseNarHash(narHash), { signal, narSize: 0 });
   }
 }

@@ -15,10 +15,10 @@ import { CONFIG_FLAG_NAMES, loadConfig, overridesFromFlags } from "../config/mod
 import { parseFlags } from "../std/cli.ts";
 import { EventBus } from "../events/bus.ts";
 import { P2pService } from "../p2p/service.ts";
-import { P2pSources } from "../p2p/sources.ts";
 import { Daemon } from "./daemon.ts";
 import type { DaemonEvents } from "./events.ts";
 import { attachLogger } from "./log.ts";
+import { p2pAdmin } from "./p2p_admin.ts";
 
 const USAGE = `usage: guix-p2p --daemon [--config FILE] [--set KEY=VALUE]... [flags]
 
@@ -55,11 +55,11 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
   });
   const daemon = new Daemon(config, {
     bus,
-    p2p: new P2pSources(p2p),
-    providers: p2p,
-    admin: p2p.admin,
+    p2p: p2p.sources,
+    peers: p2p.index,
+    admin: p2pAdmin(p2p),
     parts: [p2p],
-    onSubstituted: (info) => p2p.substituted(info),
+    onSubstituted: (info) => p2p.seeding.substituted(info),
     blockCache: () => p2p.cache,
   });
   if (file) io.err(`guix-p2p: info: configuration from ${file}`);

@@ -197,7 +197,13 @@ export class Gateway {
         signal,
         check: (text, key) => {
           const v = checkNixNarinfo(text, key, this.#trusted, c.nix_store_dir);
-          return v.ok ? { ok: true, narHash: formatNarHash(v.narinfo.narHashDigest) } : v;
+          return v.ok
+            ? {
+              ok: true,
+              narHash: formatNarHash(v.narinfo.narHashDigest),
+              narSize: v.narinfo.narSize,
+            }
+            : v;
         },
       });
       if (r.kind === "missing") {
@@ -212,7 +218,7 @@ export class Gateway {
       check: (text) => {
         // Synchronous pre-check; the ACL check runs below (it may reload the ACL).
         return text.includes(`/${hashPart}-`)
-          ? { ok: true, narHash: "" }
+          ? { ok: true, narHash: "", narSize: 0 }
           : { ok: false, reason: "other item" };
       },
     });

@@ -46,6 +46,8 @@ export function nixNarinfoCheck(trustedKeys: readonly string[], storeDir: string
   const trusted = trustedKeys.map(parseNixPublicKey);
   return (text, key) => {
     const r = checkNixNarinfo(text, key, trusted, storeDir);
-    return r.ok ? { ok: true, narHash: formatNarHash(r.narinfo.narHashDigest) } : r;
+    return r.ok
+      ? { ok: true, narHash: formatNarHash(r.narinfo.narHashDigest), narSize: r.narinfo.narSize }
+      : r;
   };
 }

@@ -27,11 +27,18 @@ export type NarinfoCheck = (
   text: string,
   storePath: string,
   cacheUrl: string,
-) => { ok: true; narHash: string } | { ok: false; reason: string };
+) => { ok: true; narHash: string; narSize: number } | { ok: false; reason: string };
 
 /** One path's answer. */
 export type Resolution =
-  | { kind: "found"; storePath: string; text: string; cacheUrl: string; narHash: string }
+  | {
+    kind: "found";
+    storePath: string;
+    text: string;
+    cacheUrl: string;
+    narHash: string;
+    narSize: number;
+  }
   | { kind: "missing"; storePath: string; reason: string; transient?: boolean };
 
 /** Timeouts, TTLs and limits (seconds, as in the config). */
@@ -229,7 +236,14 @@ export class NarinfoResolver {
       case "found": {
         const verdict = check(entry.text, storePath, cacheUrl);
         return verdict.ok
-          ? { kind: "found", storePath, text: entry.text, cacheUrl, narHash: verdict.narHash }
+          ? {
+            kind: "found",
+            storePath,
+            text: entry.text,
+            cacheUrl,
+            narHash: verdict.narHash,
+            narSize: verdict.narSize,
+          }
           : { kind: "missing", storePath, reason: verdict.reason };
       }
     }

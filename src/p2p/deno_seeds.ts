@@ -45,12 +45,22 @@ export interface StoreSeed {
 
 /** Something that can serve blocks of a NAR. */
 export interface Servable {
-  /** The manifest to send (have-bitfield included). */
+  /**
+   * True when this node checked the whole NAR against its NarHash (a store
+   * seed, a verified cache entry); false for a download in progress, whose
+   * blocks match a manifest this node got from someone else (a relay).
+   */
+  readonly verified: boolean;
+  /** NAR size. */
+  readonly narSize: number;
+  /** The manifest to send (have-bitfield and `verified` flag included). */
   manifest(): Manifest;
   /** Whether block `i` can be served now. */
   has(i: number): boolean;
   /** Reads block `i`. */
   readBlock(i: number): Promise<Uint8Array>;
+  /** Reads NAR bytes `[offset, offset + length)` (all present: check `has` first). */
+  read(offset: number, length: number): Promise<Uint8Array>;
   /** Keeps the data from going away while serving; returns the release function. */
   pin(): () => void;
 }
@@ -320,14 +330,20 @@ export class SeedRegistry {
       blockCount: seed.hashes.length / 32,
       have: Bitfield.full(seed.hashes.length / 32),
       hashes: seed.hashes,
+      verified: true,
     };
+    const read = async (offset: number, length: number) =>
+      await readNarRangeOfPath(await this.#layout(seed), offset, length);
     return {
+      verified: true,
+      narSize: seed.narSize,
       manifest: () => manifest,
       has: (i) => i >= 0 && i < manifest.blockCount,
-      readBlock: async (i) => {
+      readBlock: (i) => {
         const { offset, length } = blockRange(manifest, i);
-        return await readNarRangeOfPath(await this.#layout(seed), offset, length);
+        return read(offset, length);
       },
+      read,
       pin: () => () => {},
     };
   }
@@ -335,6 +351,10 @@ export class SeedRegistry {
 
 function cacheServable(entry: CacheEntry): Servable {
   return {
+    get verified() {
+      return entry.verified;
+    },
+    narSize: entry.layout.narSize,
     manifest: () => ({
       narHash: entry.layout.narHash,
       narSize: entry.layout.narSize,
@@ -342,9 +362,11 @@ function cacheServable(entry: CacheEntry): Servable {
       blockCount: entry.blockCount,
       have: Bitfield.fromBytes(entry.haveBits(), entry.blockCount),
       hashes: entry.layout.hashes,
+      verified: entry.verified,
     }),
     has: (i) => entry.has(i),
     readBlock: (i) => entry.readBlock(i),
+    read: (offset, length) => entry.read(offset, length),
     pin: () => entry.pin(),
   };
 }

@@ -1,5 +1,6 @@
 /**
- * Events of the P2P layer (name → payload).
+ * Events of the P2P layer (name → payload): the union of every part's
+ * events, so the daemon's bus, its log and the dashboard see them all.
  *
  * @example
  * ```ts
@@ -8,19 +9,47 @@
  * ```
  * @module
  */
-import type { BlockServerEvents } from "./block_server.ts";
-import type { DownloadEvents } from "./swarm_download.ts";
+import type { PrefetchEvents } from "./download/prefetch.ts";
+import type { RegistryEvents } from "./download/registry.ts";
+import type { SourceEvents } from "./download/sources.ts";
+import type { WholeFetchEvents } from "./download/whole.ts";
+import type { BlockServerEvents } from "./serve/block_server.ts";
+import type { ProviderEvents } from "./serve/provider.ts";
+import type { SeedingEvents } from "./serve/seeding.ts";
+import type { UpkeepEvents } from "./upkeep.ts";
 
 /** P2P events. */
-export interface P2pEvents extends BlockServerEvents, DownloadEvents {
+export interface P2pEvents
+  extends
+    BlockServerEvents,
+    SourceEvents,
+    WholeFetchEvents,
+    RegistryEvents,
+    PrefetchEvents,
+    ProviderEvents,
+    SeedingEvents,
+    UpkeepEvents {
   "p2p:started": { peerId: string; addresses: string[]; dhtMode: string };
-  "peer:connected": { peer: string; address: string };
-  "peer:disconnected": { peer: string };
-  "peer:discovered": { peer: string; addresses: string[] };
   "dht:size": { peers: number };
-  "providers:found": { narHash: string; count: number; ms: number };
-  "provide:done": { narHash: string; ms: number; error?: string };
-  "seed:added": { narHash: string; storePath: string | undefined; origin: string };
-  "seed:removed": { narHash: string };
-  "manifest:rejected": { narHash: string; peer: string; reason: string };
+}
+
+/** Emits P2P events. */
+export type P2pEmitter = <K extends keyof P2pEvents>(type: K, payload: P2pEvents[K]) => void;
+
+/**
+ * The same emitter typed for one part's events (each part's events are a
+ * subset of {@linkcode P2pEvents}, which the interface above checks).
+ *
+ * @example
+ * ```ts
+ * import { partEmitter, type P2pEmitter } from "./events.ts";
+ * import type { ProviderEvents } from "./serve/provider.ts";
+ * const emit: P2pEmitter = () => {};
+ * partEmitter<ProviderEvents>(emit)("provide:done", { narHash: "ab", ms: 1 });
+ * ```
+ */
+export function partEmitter<E>(
+  emit: P2pEmitter,
+): <K extends keyof E>(type: K, payload: E[K]) => void {
+  return emit as unknown as <K extends keyof E>(type: K, payload: E[K]) => void;
 }

@@ -42,6 +42,12 @@ export interface Manifest {
   have: Bitfield;
   /** `blockCount` SHA-256 digests of the uncompressed blocks, concatenated. */
   hashes: Uint8Array;
+  /**
+   * The sender checked the whole NAR against the NarHash itself (it is a
+   * source). Unset: it relays blocks of a download it has not verified yet,
+   * so its manifest corroborates nothing (docs/protocol.md §3.4).
+   */
+  verified?: boolean;
 }
 
 /** The layout fields of a {@linkcode Manifest}. */
@@ -318,6 +324,7 @@ export class BlockHasher {
       blockCount,
       have: Bitfield.full(blockCount),
       hashes,
+      verified: true,
     };
   }
 

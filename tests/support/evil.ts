@@ -11,12 +11,16 @@ export interface EvilPeer extends AsyncDisposable {
   child: Deno.ChildProcess;
 }
 
-/** Starts an evil peer in `mode` serving `tree`, bootstrapped on `bootstrap`. */
+/**
+ * Starts an evil peer in `mode` serving `tree`, bootstrapped on `bootstrap`;
+ * it also connects directly to `neighbours` (as a LAN neighbour would).
+ */
 export async function startEvilPeer(
   mode: string,
   bootstrap: string,
   tree: string,
   timeoutMs = 60_000,
+  neighbours: string[] = [],
 ): Promise<EvilPeer> {
   const deno = Deno.execPath();
   const child = new Deno.Command(deno, {
@@ -29,6 +33,7 @@ export async function startEvilPeer(
       mode,
       bootstrap,
       tree,
+      neighbours.join(","),
     ],
     stdout: "piped",
     stderr: "piped",

@@ -19,6 +19,7 @@ import "../../src/p2p/runtime_patches.ts";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { resolveConfig } from "../../src/config/load.ts";
+import { hexEncode } from "../../src/encoding/hex.ts";
 import { dumpPath } from "../../src/nar/mod.ts";
 import { narCid } from "../../src/p2p/content_key.ts";
 import { BlockHasher, blockRange, type Manifest } from "../../src/p2p/manifest.ts";
@@ -30,8 +31,10 @@ import {
   readFrames,
 } from "../../src/p2p/wire/mod.ts";
 
-const [mode, bootstrap, tree] = Deno.args;
-if (!mode || !bootstrap || !tree) throw new Error("usage: evil_peer.ts MODE BOOTSTRAP TREE");
+const [mode, bootstrap, tree, neighbours] = Deno.args;
+if (!mode || !bootstrap || !tree) {
+  throw new Error("usage: evil_peer.ts MODE BOOTSTRAP TREE [NEIGHBOUR,...]");
+}
 
 const chunks: Uint8Array[] = [];
 for await (const c of dumpPath(tree)) chunks.push(c);
@@ -46,6 +49,7 @@ const honest = new BlockHasher(256 * 1024).update(nar).finish();
 const fake = nar.map((b, i) => (i < 16 ? b : b ^ 0xff));
 const lie = new BlockHasher(256 * 1024).update(fake).finish();
 const manifest: Manifest = mode === "lying-manifest" ? { ...lie, narHash: honest.narHash } : honest;
+manifest.verified = true; // a liar says it checked
 const served = mode === "lying-manifest" || mode === "bad-blocks" ? fake : nar;
 
 const config = resolveConfig({
@@ -67,6 +71,29 @@ await node.handle(BLOCKS_PROTOCOL, async (stream) => {
     for await (const msg of readFrames(stream, { accept: "requests" })) {
       if (msg.kind === "get-manifest") {
         stream.send(encodeFrame({ kind: "manifest", id: msg.id, manifest }));
+      }
+      // It claims to have verified its item, and serves it whole like any peer (its lie included).
+      if (msg.kind === "have") {
+        const mine = hexEncode(honest.narHash);
+        const states = msg.narHashes.map((h) =>
+          hexEncode(h) === mine ? "complete" as const : "none" as const
+        );
+        stream.send(encodeFrame({ kind: "have-reply", id: msg.id, states }));
+      }
+      if (msg.kind === "get-nars") {
+        for (const h of msg.narHashes) {
+          const parts = hexEncode(h) === hexEncode(honest.narHash) && served.length <= 4 << 20
+            ? encodeFrameParts({
+              kind: "nar",
+              id: msg.id,
+              narHash: h,
+              encoding: "raw",
+              rawLength: served.length,
+              data: served,
+            })
+            : [encodeFrame({ kind: "not-found", id: msg.id, narHash: h })];
+          for (const p of parts) if (!stream.send(p)) await stream.onDrain();
+        }
       }
       if (msg.kind === "get-blocks") {
         for (const index of msg.indexes) {
@@ -93,6 +120,10 @@ await node.handle(BLOCKS_PROTOCOL, async (stream) => {
 });
 await node.start();
 await node.dial(multiaddr(bootstrap));
+// Peers it connects to directly, as a neighbour on the same LAN would.
+for (const n of (neighbours ?? "").split(",").filter((x) => x !== "")) {
+  await node.dial(multiaddr(n)).catch(() => {});
+}
 for (
   let i = 0;
   i < 100 &&

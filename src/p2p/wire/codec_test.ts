@@ -51,6 +51,21 @@ function corpus(): WireMessage[] {
     { kind: "error", id: 15, code: "internal", message: "\u{1F600}\uFEFF" },
     { kind: "cancel", id: 16, indexes: [1] },
     { kind: "cancel", id: 17, indexes: Array.from({ length: 256 }, (_, i) => i * 3) },
+    { kind: "have", id: 18, narHashes: [hashA] },
+    { kind: "have", id: 19, narHashes: Array.from({ length: 1024 }, () => randomBytes(32)) },
+    { kind: "have-reply", id: 20, states: ["none"] },
+    {
+      kind: "have-reply",
+      id: 21,
+      states: Array.from(
+        { length: 1024 },
+        (_, i) => (["none", "complete", "partial"] as const)[i % 3]!,
+      ),
+    },
+    { kind: "get-nars", id: 22, narHashes: Array.from({ length: 256 }, () => randomBytes(32)) },
+    { kind: "nar", id: 23, narHash: hashA, encoding: "raw", rawLength: 0, data: new Uint8Array(0) },
+    { kind: "nar", id: 24, narHash: hashA, encoding: "raw", rawLength: big.length, data: big },
+    { kind: "nar", id: 25, narHash: hashA, encoding: "zstd", rawLength: 9, data: randomBytes(40) },
   ];
 }
 
@@ -212,7 +227,7 @@ function rawFrame(type: number, body: number[] | Uint8Array, id = 1): Uint8Array
   const out = new Uint8Array(10 + body.length);
   const v = new DataView(out.buffer);
   v.setUint32(0, 6 + body.length);
-  out[4] = 1;
+  out[4] = 2;
   out[5] = type;
   v.setUint32(6, id);
   out.set(body, 10);
@@ -246,13 +261,27 @@ Deno.test("malformed bodies are WireErrors naming the field, the value and the b
     [rawFrame(6, [0, 2, 0xc3, 0x28]), "ERROR: message is not valid UTF-8 (at stream byte 12)"],
     [rawFrame(6, [0, 2, ...new Uint8Array(1025).fill(0x41)]), "message of 1025 bytes exceeds 1024"],
     [rawFrame(6, [0]), "body too short: code needs 2 bytes, 1 left"],
+    [rawFrame(8, u32(0)), "HAVE: count 0 is not in 1..1024 (at stream byte 10)"],
+    [rawFrame(8, [...u32(2), ...h]), "32 bytes for 2 hashes, expected 64"],
+    [rawFrame(9, [...u32(2), 1]), "HAVE_REPLY: 1 bytes for 2 states, expected 2"],
+    [rawFrame(9, [...u32(1), 3]), "unknown state 3, expected 0 to 2 (at stream byte 14)"],
+    [rawFrame(10, [...u32(257)]), "GET_NARS: count 257 is not in 1..256"],
+    [
+      rawFrame(11, [...h, 2, ...u32(0)]),
+      "NAR: unknown encoding 2, expected 0 or 1 (at stream byte 42)",
+    ],
+    [rawFrame(11, [...h, 0, ...u32(3), 1]), "raw NAR data is 1 bytes but raw_length is 3"],
+    [
+      rawFrame(11, [...h, 1, ...u32(4194305), 1]),
+      "raw_length 4194305 exceeds the largest whole NAR",
+    ],
   ];
   for (const [frame, text] of cases) assertThrows(() => decodeFrame(frame), WireError, text);
 });
 
 Deno.test("malformed manifests: sizes, counts, lengths and trailing bits", () => {
   const head = (narSize: bigint, blockSize: number, blockCount: number) => {
-    const b = new Uint8Array(48);
+    const b = new Uint8Array(49); // ... | block_count | flags 0
     b.set(hashA);
     new DataView(b.buffer).setBigUint64(32, narSize);
     new DataView(b.buffer).setUint32(40, blockSize);
@@ -273,15 +302,19 @@ Deno.test("malformed manifests: sizes, counts, lengths and trailing bits", () =>
     ],
     [
       rawFrame(2, [...head(100000n, 16384, 7), 0xfe, ...hashes(6)]),
-      "193 bytes after block_count 7, expected 1 (bitfield) + 7 × 32 (hashes) = 225",
+      "193 bytes after flags, expected 1 (bitfield) + 7 × 32 (hashes) = 225",
     ],
     [
       rawFrame(2, [...head(100000n, 16384, 7), 0xff, ...hashes(7)]),
-      "have bitfield has unused trailing bits set (0xff in its last byte for 7 blocks) (at stream byte 58)",
+      "have bitfield has unused trailing bits set (0xff in its last byte for 7 blocks) (at stream byte 59)",
     ],
     [
       rawFrame(2, [...head(16n * 16384n * 4096n, 16384, 4096 * 16), ...hashes(1)]),
       "expected 8192 (bitfield) + 65536 × 32 (hashes) = 2105344",
+    ],
+    [
+      rawFrame(2, [...head(100000n, 16384, 7).slice(0, 48), 0x02, 0xfe, ...hashes(7)]),
+      "flags 0x02 has unknown bits set (at stream byte 58)",
     ],
   ];
   for (const [frame, text] of cases) assertThrows(() => decodeFrame(frame), WireError, text);
@@ -289,6 +322,11 @@ Deno.test("malformed manifests: sizes, counts, lengths and trailing bits", () =>
   const m = decodeFrame(ok);
   assert(m.kind === "manifest");
   assertEquals([...m.manifest.have], [0, 1, 2, 3, 4, 5, 6]);
+  assertEquals(m.manifest.verified, false, "flags 0: a relayed manifest");
+  const verified = decodeFrame(
+    rawFrame(2, [...head(100000n, 16384, 7).slice(0, 48), 0x01, 0xfe, ...hashes(7)]),
+  );
+  assert(verified.kind === "manifest" && verified.manifest.verified === true);
 });
 
 Deno.test("frame headers: length, version and type are checked as soon as they arrive", () => {
@@ -312,21 +350,21 @@ Deno.test("frame headers: length, version and type are checked as soon as they a
   const version = new FrameDecoder();
   version.push(new Uint8Array([0, 0, 0, 38]));
   assertThrows(
-    () => version.push(new Uint8Array([2])),
+    () => version.push(new Uint8Array([1])),
     WireError,
-    "unsupported version 2, expected 1 (at stream byte 4)",
+    "unsupported version 1, expected 2 (at stream byte 4)",
   );
 
   const type = new FrameDecoder();
-  type.push(new Uint8Array([0, 0, 0, 38, 1]));
+  type.push(new Uint8Array([0, 0, 0, 38, 2]));
   assertThrows(
-    () => type.push(new Uint8Array([8])),
+    () => type.push(new Uint8Array([12])),
     WireError,
-    "unknown message type 8 (at stream byte 5)",
+    "unknown message type 12 (at stream byte 5)",
   );
   const zero = new FrameDecoder();
   assertThrows(
-    () => zero.push(new Uint8Array([0, 0, 0, 38, 1, 0])),
+    () => zero.push(new Uint8Array([0, 0, 0, 38, 2, 0])),
     WireError,
     "unknown message type 0",
   );
@@ -335,7 +373,7 @@ Deno.test("frame headers: length, version and type are checked as soon as they a
   const later = new FrameDecoder();
   const first = encodeFrame({ kind: "cancel", id: 1, indexes: [1] });
   later.push(first);
-  later.push(new Uint8Array([0, 0, 0, 6, 1, 9]));
+  later.push(new Uint8Array([0, 0, 0, 6, 2, 12]));
   assertEquals(later.next()?.kind, "cancel");
   assertThrows(() => later.next(), WireError, `(at stream byte ${first.length + 5})`);
 });

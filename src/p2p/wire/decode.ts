@@ -37,9 +37,13 @@ import {
   type BlockEncoding,
   DEFAULT_MAX_MESSAGE_SIZE,
   type ErrorCode,
+  type HaveState,
   isRequestKind,
   MAX_ERROR_MESSAGE_BYTES,
+  MAX_HAVE_HASHES,
   MAX_INDEXES,
+  MAX_NARS,
+  MAX_WHOLE_NAR,
   WIRE_VERSION,
   type WireMessage,
 } from "./messages.ts";
@@ -64,6 +68,10 @@ const TYPE_NAMES = [
   "NOT_FOUND",
   "ERROR",
   "CANCEL",
+  "HAVE",
+  "HAVE_REPLY",
+  "GET_NARS",
+  "NAR",
 ] as const;
 const TYPE_KINDS = [
   undefined,
@@ -74,6 +82,10 @@ const TYPE_KINDS = [
   "not-found",
   "error",
   "cancel",
+  "have",
+  "have-reply",
+  "get-nars",
+  "nar",
 ] as const;
 const ERROR_CODES: (ErrorCode | undefined)[] = [
   undefined,
@@ -83,6 +95,7 @@ const ERROR_CODES: (ErrorCode | undefined)[] = [
   "internal",
 ];
 const ENCODINGS: BlockEncoding[] = ["raw", "zstd"];
+const HAVE_STATES: HaveState[] = ["none", "complete", "partial"];
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
@@ -190,7 +203,9 @@ export class FrameDecoder {
     }
     if (head.length < 5) return;
     if (head[4] !== WIRE_VERSION) {
-      throw this.#fail(new WireError(`unsupported version ${head[4]}, expected 1`, at + 4));
+      throw this.#fail(
+        new WireError(`unsupported version ${head[4]}, expected ${WIRE_VERSION}`, at + 4),
+      );
     }
     if (head.length < 6) return;
     const type = head[5]!;
@@ -327,9 +342,69 @@ function parsePayload(payload: Uint8Array, base: number): WireMessage {
       }
       return { kind: "error", id, code, message };
     }
-    default:
+    case 7:
       return { kind: "cancel", id, indexes: parseIndexes(r) };
+    case 8:
+      return { kind: "have", id, narHashes: parseHashes(r, MAX_HAVE_HASHES) };
+    case 9:
+      return { kind: "have-reply", id, states: parseStates(r) };
+    case 10:
+      return { kind: "get-nars", id, narHashes: parseHashes(r, MAX_NARS) };
+    default:
+      return parseNar(r, id);
   }
+}
+
+function parseHashes(r: BodyReader, max: number): Uint8Array[] {
+  const countAt = r.pos;
+  const count = r.u32("count");
+  if (count < 1 || count > max) throw r.fail(`count ${count} is not in 1..${max}`, countAt);
+  if (r.remaining !== HASH_LENGTH * count) {
+    throw r.fail(`${r.remaining} bytes for ${count} hashes, expected ${HASH_LENGTH * count}`);
+  }
+  const out = new Array<Uint8Array>(count);
+  for (let i = 0; i < count; i++) out[i] = r.copy(HASH_LENGTH, "nar_hash");
+  return out;
+}
+
+function parseStates(r: BodyReader): HaveState[] {
+  const countAt = r.pos;
+  const count = r.u32("count");
+  if (count < 1 || count > MAX_HAVE_HASHES) {
+    throw r.fail(`count ${count} is not in 1..${MAX_HAVE_HASHES}`, countAt);
+  }
+  if (r.remaining !== count) {
+    throw r.fail(`${r.remaining} bytes for ${count} states, expected ${count}`);
+  }
+  const out = new Array<HaveState>(count);
+  for (let i = 0; i < count; i++) {
+    const at = r.pos;
+    const value = r.u8("state");
+    const state = HAVE_STATES[value];
+    if (state === undefined) throw r.fail(`unknown state ${value}, expected 0 to 2`, at);
+    out[i] = state;
+  }
+  return out;
+}
+
+function parseNar(r: BodyReader, id: number): WireMessage {
+  const narHash = r.copy(HASH_LENGTH, "nar_hash");
+  const encodingAt = r.pos;
+  const value = r.u8("encoding");
+  const encoding = ENCODINGS[value];
+  if (encoding === undefined) {
+    throw r.fail(`unknown encoding ${value}, expected 0 or 1`, encodingAt);
+  }
+  const rawAt = r.pos;
+  const rawLength = r.u32("raw_length");
+  if (rawLength > MAX_WHOLE_NAR) {
+    throw r.fail(`raw_length ${rawLength} exceeds the largest whole NAR ${MAX_WHOLE_NAR}`, rawAt);
+  }
+  const data = r.rest();
+  if (encoding === "raw" && data.length !== rawLength) {
+    throw r.fail(`raw NAR data is ${data.length} bytes but raw_length is ${rawLength}`, rawAt);
+  }
+  return { kind: "nar", id, narHash, encoding, rawLength, data };
 }
 
 function parseIndexes(r: BodyReader): number[] {
@@ -383,11 +458,16 @@ function parseManifest(r: BodyReader): Manifest {
       countAt,
     );
   }
+  const flagsAt = r.pos;
+  const flags = r.u8("flags");
+  if ((flags & ~1) !== 0) {
+    throw r.fail(`flags 0x${flags.toString(16).padStart(2, "0")} has unknown bits set`, flagsAt);
+  }
   const bitfieldLength = byteLengthFor(blockCount);
   const want = bitfieldLength + blockCount * HASH_LENGTH;
   if (r.remaining !== want) {
     throw r.fail(
-      `${r.remaining} bytes after block_count ${blockCount}, expected ${bitfieldLength} (bitfield) + ${blockCount} × 32 (hashes) = ${want}`,
+      `${r.remaining} bytes after flags, expected ${bitfieldLength} (bitfield) + ${blockCount} × 32 (hashes) = ${want}`,
     );
   }
   const bitsAt = r.pos;
@@ -403,5 +483,5 @@ function parseManifest(r: BodyReader): Manifest {
   }
   const have = Bitfield.fromBytes(bits, blockCount);
   const hashes = r.copy(blockCount * HASH_LENGTH, "block hashes");
-  return { narHash, narSize, blockSize, blockCount, have, hashes };
+  return { narHash, narSize, blockSize, blockCount, have, hashes, verified: (flags & 1) === 1 };
 }

@@ -21,9 +21,14 @@ import {
   ENCODING_VALUES,
   ERROR_CODE_VALUES,
   FRAME_HEADER_SIZE,
+  HAVE_STATE_VALUES,
   MAX_ERROR_MESSAGE_BYTES,
+  MAX_HAVE_HASHES,
   MAX_INDEXES,
+  MAX_NARS,
+  MAX_WHOLE_NAR,
   MessageType,
+  type NarMessage,
   WIRE_VERSION,
   type WireMessage,
 } from "./messages.ts";
@@ -76,6 +81,7 @@ export function encodeFrameParts(message: WireMessage, options: EncodeOptions = 
     const header = encodeBlockHeader(message, options);
     return [header, message.data];
   }
+  if (message.kind === "nar") return [encodeNarHeader(message, options), message.data];
   const w = new BodyWriter(message, max);
   switch (message.kind) {
     case "get-manifest":
@@ -101,6 +107,36 @@ export function encodeFrameParts(message: WireMessage, options: EncodeOptions = 
     case "cancel":
       w.indexes(message.indexes);
       break;
+    case "have":
+    case "get-nars": {
+      const max = message.kind === "have" ? MAX_HAVE_HASHES : MAX_NARS;
+      const n = message.narHashes.length;
+      if (n < 1 || n > max) {
+        throw new WireError(`cannot encode ${message.kind}: ${n} hashes, expected 1 to ${max}`);
+      }
+      w.u32(n);
+      message.narHashes.forEach((h, i) => w.hash(`narHashes[${i}]`, h));
+      break;
+    }
+    case "have-reply": {
+      const n = message.states.length;
+      if (n < 1 || n > MAX_HAVE_HASHES) {
+        throw new WireError(
+          `cannot encode have-reply: ${n} states, expected 1 to ${MAX_HAVE_HASHES}`,
+        );
+      }
+      w.u32(n);
+      const states = new Uint8Array(n);
+      message.states.forEach((state, i) => {
+        const v = HAVE_STATE_VALUES[state];
+        if (v === undefined) {
+          throw new WireError(`cannot encode have-reply: unknown state ${JSON.stringify(state)}`);
+        }
+        states[i] = v;
+      });
+      w.bytes(states);
+      break;
+    }
     default:
       throw new WireError(
         `cannot encode: unknown message kind ${
@@ -157,6 +193,54 @@ export function encodeBlockHeader(message: BlockMessage, options: EncodeOptions 
   return out;
 }
 
+/**
+ * The 47-byte header of a `nar` frame; send `message.data` right after it.
+ * @throws {WireError} on a bad hash, encoding or length.
+ *
+ * @example
+ * ```ts
+ * import { encodeNarHeader } from "./encode.ts";
+ * const header = encodeNarHeader({ kind: "nar", id: 1, narHash: new Uint8Array(32), encoding: "raw", rawLength: 3, data: new Uint8Array(3) });
+ * header.length; // 47
+ * ```
+ */
+export function encodeNarHeader(message: NarMessage, options: EncodeOptions = {}): Uint8Array {
+  const max = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+  const { id, narHash, encoding, rawLength, data } = message;
+  checkU32("id", id, "nar");
+  if (!(narHash instanceof Uint8Array) || narHash.length !== HASH_LENGTH) {
+    throw new WireError(`cannot encode nar: narHash must be ${HASH_LENGTH} bytes`);
+  }
+  const enc = ENCODING_VALUES[encoding];
+  if (enc === undefined) {
+    throw new WireError(`cannot encode nar: unknown encoding ${JSON.stringify(encoding)}`);
+  }
+  if (!Number.isInteger(rawLength) || rawLength < 0 || rawLength > MAX_WHOLE_NAR) {
+    throw new WireError(
+      `cannot encode nar: rawLength ${rawLength} is not in [0, ${MAX_WHOLE_NAR}]`,
+    );
+  }
+  if (encoding === "raw" && data.length !== rawLength) {
+    throw new WireError(
+      `cannot encode nar: raw data is ${data.length} bytes but rawLength is ${rawLength}`,
+    );
+  }
+  const payload = 6 + HASH_LENGTH + 5 + data.length;
+  if (payload > max) {
+    throw new WireError(`cannot encode nar: payload of ${payload} bytes exceeds ${max}`);
+  }
+  const out = new Uint8Array(FRAME_HEADER_SIZE + HASH_LENGTH + 5);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, payload);
+  out[4] = WIRE_VERSION;
+  out[5] = MessageType.NAR;
+  v.setUint32(6, id);
+  out.set(narHash, FRAME_HEADER_SIZE);
+  out[FRAME_HEADER_SIZE + HASH_LENGTH] = enc;
+  v.setUint32(FRAME_HEADER_SIZE + HASH_LENGTH + 1, rawLength);
+  return out;
+}
+
 function writeManifest(w: BodyWriter, m: Manifest): void {
   const problem = checkManifestLayout(m);
   if (problem !== undefined) throw new WireError(`cannot encode manifest: ${problem}`);
@@ -164,6 +248,7 @@ function writeManifest(w: BodyWriter, m: Manifest): void {
   w.u64(m.narSize);
   w.u32(m.blockSize);
   w.u32(m.blockCount);
+  w.u8(m.verified ? 1 : 0);
   const have = m.have.toBytes();
   if (have.length !== byteLengthFor(m.blockCount)) {
     throw new WireError(`cannot encode manifest: bitfield is ${have.length} bytes`);
@@ -213,6 +298,10 @@ class BodyWriter {
       v.setUint32(4 + 4 * i, index);
     });
     this.bytes(out);
+  }
+
+  u8(value: number): void {
+    this.bytes(Uint8Array.of(value));
   }
 
   u16(value: number): void {
@@ -268,6 +357,10 @@ const TYPES: Record<WireMessage["kind"], number> = {
   "not-found": MessageType.NOT_FOUND,
   "error": MessageType.ERROR,
   "cancel": MessageType.CANCEL,
+  "have": MessageType.HAVE,
+  "have-reply": MessageType.HAVE_REPLY,
+  "get-nars": MessageType.GET_NARS,
+  "nar": MessageType.NAR,
 };
 
 function checkU32(field: string, value: number, kind: string): void {

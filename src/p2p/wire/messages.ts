@@ -1,5 +1,5 @@
 /**
- * Messages of the block-exchange protocol `/guix-p2p/blocks/1.0.0`
+ * Messages of the block-exchange protocol `/guix-p2p/blocks/2.0.0`
  * (docs/protocol.md §3.2), as a discriminated union on `kind`, with the
  * protocol's constants and limits.
  *
@@ -13,13 +13,19 @@
 import type { Manifest } from "../manifest.ts";
 
 /** The libp2p protocol id of the block exchange. */
-export const BLOCKS_PROTOCOL = "/guix-p2p/blocks/1.0.0";
+export const BLOCKS_PROTOCOL = "/guix-p2p/blocks/2.0.0";
 /** The payload version byte. */
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 /** Default `max_message_size`: a frame's payload may not exceed 8 MiB. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 8 * 1024 * 1024;
 /** Most indexes in one `GET_BLOCKS` or `CANCEL`. */
 export const MAX_INDEXES = 256;
+/** Most NarHashes in one `HAVE` (and states in its `HAVE_REPLY`). */
+export const MAX_HAVE_HASHES = 1024;
+/** Most NarHashes in one `GET_NARS`. */
+export const MAX_NARS = 256;
+/** Largest NAR a `NAR` message carries whole: 4 MiB (larger NARs go block by block). */
+export const MAX_WHOLE_NAR = 4 * 1024 * 1024;
 /** Most bytes of UTF-8 in an `ERROR` message. */
 export const MAX_ERROR_MESSAGE_BYTES = 1024;
 /** Bytes before the body: `u32 length | u8 version | u8 type | u32 id`. */
@@ -36,7 +42,20 @@ export const MessageType = {
   NOT_FOUND: 5,
   ERROR: 6,
   CANCEL: 7,
+  HAVE: 8,
+  HAVE_REPLY: 9,
+  GET_NARS: 10,
+  NAR: 11,
 } as const;
+
+/** What a responder can serve of one NAR (`HAVE_REPLY`). */
+export type HaveState = "none" | "complete" | "partial";
+/** The wire value of each {@linkcode HaveState}. */
+export const HAVE_STATE_VALUES: Readonly<Record<HaveState, number>> = {
+  none: 0,
+  complete: 1,
+  partial: 2,
+};
 
 /** `ERROR` codes by name. */
 export type ErrorCode = "not-available" | "busy" | "bad-request" | "internal";
@@ -133,6 +152,52 @@ export interface CancelMessage {
   indexes: number[];
 }
 
+/** Asks which of these NARs the responder can serve (one round trip for a whole closure). */
+export interface HaveMessage {
+  /** Discriminant. */
+  kind: "have";
+  /** Request id (u32). */
+  id: number;
+  /** 1 to 1024 NarHash digests (32 bytes each). */
+  narHashes: Uint8Array[];
+}
+
+/** The answer to a `have`: one state per NarHash asked, in order. */
+export interface HaveReplyMessage {
+  /** Discriminant. */
+  kind: "have-reply";
+  /** Id of the `have` it answers. */
+  id: number;
+  /** `complete`: verified whole; `partial`: some blocks (still downloading); `none`. */
+  states: HaveState[];
+}
+
+/** Asks for whole small NARs; answered by one `nar`, `not-found` or `error` per hash, in order. */
+export interface GetNarsMessage {
+  /** Discriminant. */
+  kind: "get-nars";
+  /** Request id (u32). */
+  id: number;
+  /** 1 to 256 NarHash digests. */
+  narHashes: Uint8Array[];
+}
+
+/** One whole NAR of at most 4 MiB, raw or as one zstd frame. */
+export interface NarMessage {
+  /** Discriminant. */
+  kind: "nar";
+  /** Id of the `get-nars` it answers. */
+  id: number;
+  /** Its NarHash digest (the requester checks the bytes against it). */
+  narHash: Uint8Array;
+  /** Encoding of `data`. */
+  encoding: BlockEncoding;
+  /** The NAR's size (at most 4 MiB). */
+  rawLength: number;
+  /** The NAR or one zstd frame of it. */
+  data: Uint8Array;
+}
+
 /** Any message of the block exchange. */
 export type WireMessage =
   | GetManifestMessage
@@ -141,12 +206,27 @@ export type WireMessage =
   | BlockMessage
   | NotFoundMessage
   | ErrorMessage
-  | CancelMessage;
+  | CancelMessage
+  | HaveMessage
+  | HaveReplyMessage
+  | GetNarsMessage
+  | NarMessage;
 
 /** Messages a requester sends. */
-export type RequestMessage = GetManifestMessage | GetBlocksMessage | CancelMessage;
+export type RequestMessage =
+  | GetManifestMessage
+  | GetBlocksMessage
+  | CancelMessage
+  | HaveMessage
+  | GetNarsMessage;
 /** Messages a responder sends. */
-export type ResponseMessage = ManifestMessage | BlockMessage | NotFoundMessage | ErrorMessage;
+export type ResponseMessage =
+  | ManifestMessage
+  | BlockMessage
+  | NotFoundMessage
+  | ErrorMessage
+  | HaveReplyMessage
+  | NarMessage;
 
 /** Which messages a decoder accepts: a responder reads requests, a requester responses. */
 export type Accept = "requests" | "responses" | "any";
@@ -161,5 +241,6 @@ export type Accept = "requests" | "responses" | "any";
  * ```
  */
 export function isRequestKind(kind: WireMessage["kind"]): boolean {
-  return kind === "get-manifest" || kind === "get-blocks" || kind === "cancel";
+  return kind === "get-manifest" || kind === "get-blocks" || kind === "cancel" ||
+    kind === "have" || kind === "get-nars";
 }

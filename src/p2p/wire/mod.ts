@@ -1,5 +1,5 @@
 /**
- * The block-exchange wire protocol `/guix-p2p/blocks/1.0.0`
+ * The block-exchange wire protocol `/guix-p2p/blocks/2.0.0`
  * (docs/protocol.md §3): messages, the frame encoder, the bounded
  * incremental decoder and stream reader, block compression and the
  * compressed-block cache. Pure: bytes in, values out.
@@ -34,18 +34,33 @@ export {
   FRAME_HEADER_SIZE,
   type GetBlocksMessage,
   type GetManifestMessage,
+  type GetNarsMessage,
+  HAVE_STATE_VALUES,
+  type HaveMessage,
+  type HaveReplyMessage,
+  type HaveState,
   isRequestKind,
   type ManifestMessage,
   MAX_ERROR_MESSAGE_BYTES,
+  MAX_HAVE_HASHES,
   MAX_INDEXES,
+  MAX_NARS,
+  MAX_WHOLE_NAR,
   MessageType,
+  type NarMessage,
   type NotFoundMessage,
   type RequestMessage,
   type ResponseMessage,
   WIRE_VERSION,
   type WireMessage,
 } from "./messages.ts";
-export { encodeBlockHeader, encodeFrame, encodeFrameParts, type EncodeOptions } from "./encode.ts";
+export {
+  encodeBlockHeader,
+  encodeFrame,
+  encodeFrameParts,
+  encodeNarHeader,
+  type EncodeOptions,
+} from "./encode.ts";
 export { decodeFrame, type DecodeOptions, FrameDecoder } from "./decode.ts";
 export { type ChunkLike, readFrames, type ReadFramesOptions } from "./read.ts";
 export {

@@ -16,25 +16,29 @@
  * @module
  */
 import type { Connection, Stream } from "@libp2p/interface";
-import { hexEncode } from "../encoding/hex.ts";
-import { sendParts } from "./_channel.ts";
-import type { SeedRegistry, Servable } from "./deno_seeds.ts";
-import type { P2pNode } from "./node.ts";
-import type { PeerBook } from "./peer_book.ts";
-import type { FairRateLimiter } from "./rate/mod.ts";
+import { hexEncode } from "../../encoding/hex.ts";
+import { sendParts } from "../_channel.ts";
+import type { SeedRegistry, Servable } from "../deno_seeds.ts";
+import type { P2pNode } from "../node.ts";
+import type { PeerBook } from "../peer_book.ts";
+import type { FairRateLimiter } from "../rate/mod.ts";
 import {
   BLOCKS_PROTOCOL,
   type CompressedBlockCache,
   encodeFrame,
   encodeFrameParts,
   type GetBlocksMessage,
+  type GetNarsMessage,
+  type HaveState,
+  MAX_WHOLE_NAR,
   readFrames,
   type WireMessage,
-} from "./wire/mod.ts";
+} from "../wire/mod.ts";
 
 /** Events of the server. */
 export interface BlockServerEvents {
   "block:served": { peer: string; narHash: string; index: number; bytes: number; encoding: string };
+  "nar:served": { peer: string; narHash: string; bytes: number; encoding: string };
   "stream:rejected": { peer: string; reason: string };
 }
 
@@ -172,6 +176,85 @@ export class BlockServer {
       return;
     }
     if (msg.kind === "get-blocks") await this.#blocks(msg, stream, peer, signal);
+    else if (msg.kind === "get-nars") await this.#nars(msg, stream, peer, signal);
+    else if (msg.kind === "have") {
+      const states = msg.narHashes.map((h): HaveState => {
+        const servable = this.#o.seeds.servable(hexEncode(h));
+        return !servable ? "none" : servable.verified ? "complete" : "partial";
+      });
+      await sendParts(stream, [encodeFrame({ kind: "have-reply", id: msg.id, states })], signal);
+    }
+  }
+
+  /** Whole small NARs: only ones this node verified itself (never a relayed download). */
+  async #nars(
+    msg: GetNarsMessage,
+    stream: Stream,
+    peer: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    for (const narHash of msg.narHashes) {
+      const hex = hexEncode(narHash);
+      const servable = this.#o.seeds.servable(hex);
+      if (!servable || !servable.verified) {
+        await sendParts(stream, [encodeFrame({ kind: "not-found", id: msg.id, narHash })], signal);
+        continue;
+      }
+      if (servable.narSize > MAX_WHOLE_NAR) {
+        await sendParts(stream, [
+          encodeFrame({
+            kind: "error",
+            id: msg.id,
+            code: "bad-request",
+            message: `NAR of ${servable.narSize} bytes is too large to send whole`,
+          }),
+        ], signal);
+        continue;
+      }
+      const unpin = servable.pin();
+      try {
+        let encoded;
+        try {
+          encoded = await this.#o.compressed.encoded(
+            narHash,
+            -1,
+            () => servable.read(0, servable.narSize),
+          );
+        } catch (e) {
+          await sendParts(stream, [
+            encodeFrame({
+              kind: "error",
+              id: msg.id,
+              code: "internal",
+              message: String((e as Error).message).slice(0, 500),
+            }),
+          ], signal);
+          continue;
+        }
+        await this.#o.limiter.acquire(peer, encoded.data.length, { signal });
+        await sendParts(
+          stream,
+          encodeFrameParts({
+            kind: "nar",
+            id: msg.id,
+            narHash,
+            encoding: encoded.encoding,
+            rawLength: servable.narSize,
+            data: encoded.data,
+          }),
+          signal,
+        );
+        this.#o.peerBook.traffic(peer, "up", encoded.data.length);
+        this.#o.emit("nar:served", {
+          peer,
+          narHash: hex,
+          bytes: encoded.data.length,
+          encoding: encoded.encoding,
+        });
+      } finally {
+        unpin();
+      }
+    }
   }
 
   async #blocks(

@@ -1,9 +1,9 @@
 import { assertEquals, assertRejects } from "@std/assert";
-import type { CacheEntry } from "./deno_block_cache.ts";
-import { BlockHasher } from "./manifest.ts";
-import { PeerBook } from "./peer_book.ts";
-import type { ChannelHandlers, PeerChannel } from "./peer_channel.ts";
-import { FairRateLimiter } from "./rate/mod.ts";
+import type { CacheEntry } from "../deno_block_cache.ts";
+import { BlockHasher } from "../manifest.ts";
+import { PeerBook } from "../peer_book.ts";
+import { FairRateLimiter } from "../rate/mod.ts";
+import type { BlockChannel, ChannelHandlers } from "./channel.ts";
 import { SwarmDownload } from "./swarm_download.ts";
 
 const BLOCK = 16384;
@@ -68,7 +68,7 @@ Deno.test({
         state.closed = true;
       },
       manifest: () => Promise.reject(new Error("not used")),
-    } as unknown as PeerChannel;
+    } as unknown as BlockChannel;
     const dropped: string[] = [];
     const download = new SwarmDownload({
       entry: memoryEntry(manifest.blockCount),

@@ -19,19 +19,19 @@
  * ```
  * @module
  */
-import { hexEncode } from "../encoding/hex.ts";
-import type { CacheEntry } from "./deno_block_cache.ts";
-import type { PeerBook } from "./peer_book.ts";
-import type { ChannelHandlers, PeerChannel } from "./peer_channel.ts";
-import type { FairRateLimiter } from "./rate/mod.ts";
-import { BlockScheduler } from "./scheduler/mod.ts";
+import { hexEncode } from "../../encoding/hex.ts";
+import type { CacheEntry } from "../deno_block_cache.ts";
+import type { PeerBook } from "../peer_book.ts";
+import type { FairRateLimiter } from "../rate/mod.ts";
+import { BlockScheduler } from "../scheduler/mod.ts";
 import {
   type BlockMessage,
   decodeBlock,
   type ErrorCode,
   type Manifest,
   verifyBlock,
-} from "./wire/mod.ts";
+} from "../wire/mod.ts";
+import type { BlockChannel, ChannelHandlers } from "./channel.ts";
 
 /**
  * Largest chunk the verified-prefix stream delivers at once: contiguous
@@ -59,12 +59,12 @@ export interface SwarmDownloadOptions {
   /** Give up when no block arrives for this long and nobody can provide what is missing. */
   stallTimeoutMs: number;
   /** Opens channels to more peers offering the same manifest (called when stuck or periodically). */
-  discover?: (exclude: Set<string>) => Promise<PeerChannel[]>;
+  discover?: (exclude: Set<string>) => Promise<BlockChannel[]>;
   /** Look for more providers every few seconds while fewer peers than this are used (default: never). */
   maxPeers?: number;
   emit: <K extends keyof DownloadEvents>(type: K, payload: DownloadEvents[K]) => void;
   /** Opens a channel to a peer; the download sets the handlers. */
-  channels: (handlers: ChannelHandlers) => Promise<PeerChannel[]>;
+  channels: (handlers: ChannelHandlers) => Promise<BlockChannel[]>;
 }
 
 /** A running download. */
@@ -72,7 +72,7 @@ export class SwarmDownload {
   #o: SwarmDownloadOptions;
   #hex: string;
   #scheduler: BlockScheduler;
-  #channels = new Map<string, PeerChannel>();
+  #channels = new Map<string, BlockChannel>();
   #requests = new Map<string, Map<number, number>>(); // peer → index → request id
   #faults = new Map<string, number>();
   #changed: PromiseWithResolvers<void> = Promise.withResolvers();
@@ -159,7 +159,7 @@ export class SwarmDownload {
     this.#fail(reason);
   }
 
-  #add(ch: PeerChannel): void {
+  #add(ch: BlockChannel): void {
     if (this.#channels.has(ch.peer) || this.#finished) {
       ch.close();
       return;
@@ -180,7 +180,7 @@ export class SwarmDownload {
   }
 
   /** Adds channels found later (same manifest). */
-  addChannels(channels: PeerChannel[]): void {
+  addChannels(channels: BlockChannel[]): void {
     for (const ch of channels) this.#add(ch);
     this.#pumpAll();
   }
@@ -208,7 +208,7 @@ export class SwarmDownload {
     });
   }
 
-  async #onBlock(ch: PeerChannel, msg: BlockMessage): Promise<void> {
+  async #onBlock(ch: BlockChannel, msg: BlockMessage): Promise<void> {
     this.#requests.get(ch.peer)?.delete(msg.index);
     if (this.#finished || !this.#scheduler.hasPeer(ch.peer)) return;
     const { index } = msg;
@@ -250,7 +250,7 @@ export class SwarmDownload {
     this.#pump(ch.peer);
   }
 
-  #bad(ch: PeerChannel, index: number, reason: string): void {
+  #bad(ch: BlockChannel, index: number, reason: string): void {
     this.#scheduler.rejected(ch.peer, index);
     const { banned } = this.#o.peerBook.fault(ch.peer, reason);
     this.#o.emit("peer:penalised", { peer: ch.peer, reason, banned });
@@ -262,7 +262,7 @@ export class SwarmDownload {
     this.#pumpAll();
   }
 
-  #onBlockError(ch: PeerChannel, index: number, code: ErrorCode | "not-found"): void {
+  #onBlockError(ch: BlockChannel, index: number, code: ErrorCode | "not-found"): void {
     this.#requests.get(ch.peer)?.delete(index);
     if (this.#finished || !this.#scheduler.hasPeer(ch.peer)) return;
     if (code === "not-found") {
@@ -277,7 +277,7 @@ export class SwarmDownload {
     this.#pumpAll();
   }
 
-  #onClosed(ch: PeerChannel, error?: Error, fault?: boolean): void {
+  #onClosed(ch: BlockChannel, error?: Error, fault?: boolean): void {
     if (fault && error) {
       const { banned } = this.#o.peerBook.fault(ch.peer, `protocol violation: ${error.message}`);
       this.#o.emit("peer:penalised", { peer: ch.peer, reason: error.message, banned });
@@ -385,8 +385,10 @@ export class SwarmDownload {
 
   #cleanup(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    for (const ch of this.#channels.values()) ch.close();
+    // Detach first: a finished download's channels closing is not a peer being dropped.
+    const channels = [...this.#channels.values()];
     this.#channels.clear();
+    for (const ch of channels) ch.close();
     this.#unpin();
     this.#o.entry.persist().catch(() => {});
   }

@@ -1,0 +1,34 @@
+/**
+ * What the daemon asks of the peer-to-peer layer about whole batches of
+ * NARs: how many peers provide each (p2p-only `have`), and to start fetching
+ * ahead what peers have, as soon as a closure's narinfos are known.
+ *
+ * @example
+ * ```ts
+ * import type { PeerIndex } from "./peers.ts";
+ * const none: PeerIndex = { providers: (items) => Promise.resolve(items.map(() => 0)), prefetch() {} };
+ * ```
+ * @module
+ */
+
+/** One NAR of a batch. */
+export interface PeerIndexItem {
+  storePath: string;
+  /** NarHash digest (32 bytes). */
+  narHash: Uint8Array;
+  narSize: number;
+}
+
+/** Batch questions to the peer-to-peer layer. */
+export interface PeerIndex {
+  /**
+   * Providers of each NAR (same order): connected peers are asked first, one
+   * round trip for the whole batch; with `dht`, the DHT for the rest.
+   */
+  providers(
+    items: PeerIndexItem[],
+    options: { dht: boolean; signal?: AbortSignal },
+  ): Promise<number[]>;
+  /** Starts fetching ahead what peers have (bounded; returns at once). */
+  prefetch(items: PeerIndexItem[]): void;
+}

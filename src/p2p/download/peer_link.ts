@@ -1,0 +1,404 @@
+/**
+ * The requester's end of one long-lived block-exchange stream to one peer,
+ * shared by every NAR fetched from that peer (docs/protocol.md §3): `have`
+ * for a whole batch of NarHashes, manifests, whole small NARs and blocks of
+ * any item, all multiplexed by request id — no new stream, no protocol
+ * negotiation per item. A response for an unknown request, an index or hash
+ * that was not asked for, or a malformed frame is a protocol fault: the
+ * stream is reset and every user of the link is told.
+ *
+ * @example
+ * ```ts
+ * const link = await PeerLink.open(node, peerId, { maxMessageSize, timeoutMs: 5000 });
+ * const states = await link.have([narHashA, narHashB], 5000); // ["complete", "none"]
+ * const manifest = await link.manifest(narHashA, 5000);
+ * ```
+ * @module
+ */
+import type { PeerId, Stream } from "@libp2p/interface";
+import { hexEncode } from "../../encoding/hex.ts";
+import { sendParts } from "../_channel.ts";
+import type { P2pNode } from "../node.ts";
+import {
+  type BlockMessage,
+  BLOCKS_PROTOCOL,
+  encodeFrame,
+  type ErrorCode,
+  type HaveState,
+  type Manifest,
+  MAX_HAVE_HASHES,
+  MAX_NARS,
+  type NarMessage,
+  readFrames,
+  type WireMessage,
+} from "../wire/mod.ts";
+
+/** Where the responses to one `get-blocks` go. */
+export interface BlockHandlers {
+  /** A requested block arrived (not yet verified). */
+  block(message: BlockMessage): Promise<void> | void;
+  /** A requested block could not be served. */
+  error(index: number, code: ErrorCode | "not-found"): void;
+}
+
+/** One answer of a `get-nars`. */
+export type NarReply =
+  | { kind: "nar"; message: NarMessage }
+  | { kind: "not-found" }
+  | { kind: "error"; code: ErrorCode; message: string };
+
+/** Raised for a peer's protocol violation. */
+export class PeerFaultError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "PeerFaultError";
+  }
+}
+
+type Pending =
+  | {
+    kind: "manifest";
+    resolve: (m: Manifest | "not-found") => void;
+    reject: (e: Error) => void;
+  }
+  | { kind: "have"; count: number; resolve: (s: HaveState[]) => void; reject: (e: Error) => void }
+  | {
+    kind: "nars";
+    hashes: string[];
+    next: number;
+    onReply: (index: number, reply: NarReply) => void;
+    resolve: () => void;
+    reject: (e: Error) => void;
+    touch: () => void;
+  }
+  | { kind: "blocks"; outstanding: number[]; cancelled?: Set<number>; handlers: BlockHandlers };
+
+/** Options of {@linkcode PeerLink.open}. */
+export interface PeerLinkOptions {
+  /** Largest frame accepted from the peer. */
+  maxMessageSize: number;
+  /** Bound on dialling and protocol negotiation. */
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** One stream to one peer, for every item. */
+export class PeerLink {
+  readonly peer: string;
+  readonly peerId: PeerId;
+  #stream: Stream;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #closed = false;
+  #bytesIn = 0;
+  #lastUsed = Date.now();
+  #closeListeners = new Set<(error?: Error, fault?: boolean) => void>();
+
+  private constructor(peerId: PeerId, stream: Stream, maxMessageSize: number) {
+    this.peerId = peerId;
+    this.peer = peerId.toString();
+    this.#stream = stream;
+    this.#read(maxMessageSize);
+  }
+
+  /** Dials `peerId` (if needed) and opens the block-exchange stream. */
+  static async open(node: P2pNode, peerId: PeerId, options: PeerLinkOptions): Promise<PeerLink> {
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(options.timeoutMs),
+      ...(options.signal ? [options.signal] : []),
+    ]);
+    const stream = await node.dialProtocol(peerId, BLOCKS_PROTOCOL, { signal });
+    return new PeerLink(peerId, stream, options.maxMessageSize);
+  }
+
+  /** Bytes received on this stream. */
+  get bytesIn(): number {
+    return this.#bytesIn;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Requests in flight. */
+  get pendingRequests(): number {
+    return this.#pending.size;
+  }
+
+  /** When a request was last sent or answered (ms since the epoch). */
+  get lastUsed(): number {
+    return this.#lastUsed;
+  }
+
+  /** Calls `listener` once when the link closes (error set for resets and faults). */
+  onClose(listener: (error?: Error, fault?: boolean) => void): () => void {
+    if (this.#closed) {
+      queueMicrotask(() => listener(new Error(`${this.peer}: link closed`)));
+      return () => {};
+    }
+    this.#closeListeners.add(listener);
+    return () => this.#closeListeners.delete(listener);
+  }
+
+  /** Which of `narHashes` the peer can serve (at most 1024); rejects after `timeoutMs`. */
+  have(narHashes: Uint8Array[], timeoutMs: number): Promise<HaveState[]> {
+    if (narHashes.length < 1 || narHashes.length > MAX_HAVE_HASHES) {
+      return Promise.reject(new RangeError(`have: ${narHashes.length} hashes`));
+    }
+    return this.#call(timeoutMs, (id, resolve, reject) => {
+      this.#pending.set(id, { kind: "have", count: narHashes.length, resolve, reject });
+      return encodeFrame({ kind: "have", id, narHashes });
+    }, "have");
+  }
+
+  /** The peer's manifest of `narHash`, or "not-found"; rejects after `timeoutMs`. */
+  manifest(narHash: Uint8Array, timeoutMs: number): Promise<Manifest | "not-found"> {
+    return this.#call(timeoutMs, (id, resolve, reject) => {
+      this.#pending.set(id, { kind: "manifest", resolve, reject });
+      return encodeFrame({ kind: "get-manifest", id, narHash });
+    }, "manifest");
+  }
+
+  /**
+   * Asks for whole small NARs (at most 256); `onReply` gets each answer as it
+   * arrives (index into `narHashes`). Resolves when every hash was answered;
+   * rejects when no answer came for `stallMs` or the link closed.
+   */
+  nars(
+    narHashes: Uint8Array[],
+    onReply: (index: number, reply: NarReply) => void,
+    stallMs: number,
+  ): Promise<void> {
+    if (narHashes.length < 1 || narHashes.length > MAX_NARS) {
+      return Promise.reject(new RangeError(`nars: ${narHashes.length} hashes`));
+    }
+    const id = this.#nextId++;
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const touch = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`${this.peer}: no NAR for ${stallMs} ms`));
+      }, stallMs);
+    };
+    this.#pending.set(id, {
+      kind: "nars",
+      hashes: narHashes.map(hexEncode),
+      next: 0,
+      onReply,
+      resolve: () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      reject: (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+      touch,
+    });
+    touch();
+    this.#send(encodeFrame({ kind: "get-nars", id, narHashes })).catch((e) => {
+      clearTimeout(timer);
+      this.#pending.delete(id);
+      reject(e);
+    });
+    return promise;
+  }
+
+  /** Asks for blocks of `narHash`; responses go to `handlers`. Returns the request id. */
+  requestBlocks(narHash: Uint8Array, indexes: number[], handlers: BlockHandlers): number {
+    const id = this.#nextId++;
+    this.#pending.set(id, { kind: "blocks", outstanding: [...indexes], handlers });
+    this.#send(encodeFrame({ kind: "get-blocks", id, narHash, indexes })).catch((e) =>
+      this.close(e)
+    );
+    return id;
+  }
+
+  /**
+   * Withdraws `indexes` of request `id` (they will not be answered if not yet
+   * sent; a block already on its way is accepted and dropped).
+   */
+  cancel(id: number, indexes: number[]): void {
+    const p = this.#pending.get(id);
+    if (p?.kind !== "blocks") return;
+    p.outstanding = p.outstanding.filter((i) => !indexes.includes(i));
+    p.cancelled ??= new Set();
+    for (const i of indexes) p.cancelled.add(i);
+    if (p.outstanding.length === 0) this.#pending.delete(id);
+    if (this.#closed) return;
+    this.#send(encodeFrame({ kind: "cancel", id, indexes })).catch(() => {});
+  }
+
+  /** Stops routing request `id`'s responses anywhere (its late blocks are dropped quietly). */
+  forget(id: number): void {
+    const p = this.#pending.get(id);
+    if (p?.kind !== "blocks") return;
+    if (p.outstanding.length > 0 && !this.#closed) {
+      const indexes = p.outstanding;
+      p.cancelled ??= new Set();
+      for (const i of indexes) p.cancelled.add(i);
+      p.outstanding = [];
+      p.handlers = { block: () => {}, error: () => {} };
+      for (let at = 0; at < indexes.length; at += 256) {
+        this.#send(encodeFrame({ kind: "cancel", id, indexes: indexes.slice(at, at + 256) }))
+          .catch(() => {});
+      }
+    }
+  }
+
+  /** Closes the stream; with an error, resets it. Every pending request fails. */
+  close(error?: Error, fault = false): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (error) this.#stream.abort(error);
+    else this.#stream.close().catch(() => {});
+    const reason = error ?? new Error(`${this.peer}: link closed`);
+    // Block requests learn of it through their channel's close listener.
+    for (const [, p] of this.#pending) if (p.kind !== "blocks") p.reject(reason);
+    this.#pending.clear();
+    for (const l of this.#closeListeners) l(error, fault);
+    this.#closeListeners.clear();
+  }
+
+  #call<T>(
+    timeoutMs: number,
+    register: (id: number, resolve: (v: T) => void, reject: (e: Error) => void) => Uint8Array,
+    what: string,
+  ): Promise<T> {
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`${this.peer}: no ${what} reply within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const frame = register(
+        id,
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+      this.#send(frame).catch((e) => {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(e);
+      });
+    });
+  }
+
+  async #send(bytes: Uint8Array): Promise<void> {
+    if (this.#closed) throw new Error(`${this.peer}: link closed`);
+    this.#lastUsed = Date.now();
+    await sendParts(this.#stream, [bytes]);
+  }
+
+  #read(maxMessageSize: number): void {
+    (async () => {
+      const counting = countBytes(this.#stream, (n) => (this.#bytesIn += n));
+      for await (const msg of readFrames(counting, { maxMessageSize, accept: "responses" })) {
+        this.#lastUsed = Date.now();
+        const p = this.#pending.get(msg.id);
+        if (!p) {
+          // A late block or NAR for a request we cancelled or timed out is harmless.
+          if (msg.kind === "block" || msg.kind === "nar" || msg.kind === "not-found") continue;
+          throw new PeerFaultError(`${this.peer}: reply to unknown request ${msg.id}`);
+        }
+        switch (p.kind) {
+          case "manifest":
+            this.#pending.delete(msg.id);
+            if (msg.kind === "manifest") p.resolve(msg.manifest);
+            else if (msg.kind === "not-found") p.resolve("not-found");
+            else if (msg.kind === "error") {
+              p.reject(new Error(`${this.peer}: ${msg.code}: ${msg.message}`));
+            } else throw new PeerFaultError(`${this.peer}: ${msg.kind} in reply to get-manifest`);
+            break;
+          case "have":
+            this.#pending.delete(msg.id);
+            if (msg.kind === "have-reply" && msg.states.length === p.count) p.resolve(msg.states);
+            else if (msg.kind === "error") {
+              p.reject(new Error(`${this.peer}: ${msg.code}: ${msg.message}`));
+            } else throw new PeerFaultError(`${this.peer}: bad reply to have (${msg.kind})`);
+            break;
+          case "nars":
+            this.#onNarReply(msg, p);
+            break;
+          case "blocks":
+            await this.#onBlockReply(msg, p);
+            break;
+        }
+      }
+      this.close();
+    })().catch((e) =>
+      this.close(e as Error, e instanceof PeerFaultError || (e as Error).name === "WireError")
+    );
+  }
+
+  #onNarReply(m: WireMessage, p: Extract<Pending, { kind: "nars" }>): void {
+    const index = p.next++;
+    const hex = p.hashes[index]!;
+    let reply: NarReply;
+    if (m.kind === "nar") {
+      if (hexEncode(m.narHash) !== hex) {
+        throw new PeerFaultError(`${this.peer}: NAR ${hexEncode(m.narHash)} was not asked for`);
+      }
+      reply = { kind: "nar", message: m };
+    } else if (m.kind === "not-found") {
+      if (hexEncode(m.narHash) !== hex) {
+        throw new PeerFaultError(`${this.peer}: not-found for a hash that was not asked for`);
+      }
+      reply = { kind: "not-found" };
+    } else if (m.kind === "error") reply = { kind: "error", code: m.code, message: m.message };
+    else throw new PeerFaultError(`${this.peer}: ${m.kind} in reply to get-nars`);
+    if (p.next === p.hashes.length) {
+      this.#pending.delete(m.id);
+      p.onReply(index, reply);
+      p.resolve();
+    } else {
+      p.touch();
+      p.onReply(index, reply);
+    }
+  }
+
+  async #onBlockReply(
+    msg: WireMessage,
+    p: Extract<Pending, { kind: "blocks" }>,
+  ): Promise<void> {
+    if (msg.kind === "block") {
+      const at = p.outstanding.indexOf(msg.index);
+      if (at < 0 && p.cancelled?.delete(msg.index)) return; // cancelled, sent anyway
+      if (at < 0) {
+        throw new PeerFaultError(`${this.peer}: block ${msg.index} was not requested in ${msg.id}`);
+      }
+      p.outstanding.splice(at, 1);
+      if (p.outstanding.length === 0) this.#pending.delete(msg.id);
+      await p.handlers.block(msg);
+    } else if (msg.kind === "error") {
+      const index = p.outstanding.shift();
+      if (p.outstanding.length === 0) this.#pending.delete(msg.id);
+      if (index !== undefined) p.handlers.error(index, msg.code);
+    } else if (msg.kind === "not-found") {
+      this.#pending.delete(msg.id);
+      for (const index of p.outstanding) p.handlers.error(index, "not-found");
+    } else {
+      throw new PeerFaultError(`${this.peer}: ${msg.kind} in reply to get-blocks`);
+    }
+  }
+}
+
+async function* countBytes(
+  stream: AsyncIterable<Uint8Array | { byteLength: number; subarray(): Uint8Array }>,
+  count: (n: number) => void,
+): AsyncGenerator<Uint8Array | { byteLength: number; subarray(): Uint8Array }> {
+  for await (const chunk of stream) {
+    count(chunk.byteLength);
+    yield chunk;
+  }
+}

@@ -1,0 +1,197 @@
+import { assertEquals, assertRejects } from "@std/assert";
+import type { PeerId, Stream } from "@libp2p/interface";
+import type { P2pNode } from "../node.ts";
+import { encodeFrame, readFrames, type WireMessage } from "../wire/mod.ts";
+import { type ChannelHandlers, LinkChannel } from "./channel.ts";
+import { PeerLink } from "./peer_link.ts";
+
+/** A stream whose incoming chunks the test pushes, and whose outgoing frames it reads. */
+function fakeStream() {
+  const incoming: Uint8Array[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  const sent: Uint8Array[] = [];
+  const stream = {
+    send(bytes: Uint8Array) {
+      sent.push(bytes.slice());
+      return true;
+    },
+    onDrain: () => Promise.resolve(),
+    close: () => {
+      ended = true;
+      wake?.();
+      return Promise.resolve();
+    },
+    abort: () => {
+      ended = true;
+      wake?.();
+    },
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        if (incoming.length > 0) yield incoming.shift()!;
+        else if (ended) return;
+        else await new Promise<void>((r) => (wake = r));
+      }
+    },
+  };
+  return {
+    stream: stream as unknown as Stream,
+    push(message: WireMessage) {
+      incoming.push(encodeFrame(message));
+      wake?.();
+    },
+    async requests(): Promise<WireMessage[]> {
+      const out: WireMessage[] = [];
+      for await (const m of readFrames(sent, { accept: "requests" })) out.push(m);
+      return out;
+    },
+  };
+}
+
+function setup() {
+  const fake = fakeStream();
+  const peerId = { toString: () => "peer-a" } as unknown as PeerId;
+  const node = { dialProtocol: () => Promise.resolve(fake.stream) } as unknown as P2pNode;
+  return {
+    fake,
+    open: () => PeerLink.open(node, peerId, { maxMessageSize: 1 << 20, timeoutMs: 1000 }),
+  };
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} not within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+Deno.test("a cancelled block that was already on its way is dropped, not a protocol fault", async () => {
+  const { fake, open } = setup();
+  const link = await open();
+  const delivered: number[] = [];
+  const closed: { error?: Error; fault?: boolean }[] = [];
+  const done = Promise.withResolvers<void>();
+  const handlers: ChannelHandlers = {
+    block: (_ch, m) => {
+      delivered.push(m.index);
+      if (m.index === 7) done.resolve();
+    },
+    blockError: () => {},
+    closed: (_ch, error, fault) => {
+      closed.push({ ...(error ? { error } : {}), ...(fault !== undefined ? { fault } : {}) });
+      done.resolve();
+    },
+  };
+  const channel = new LinkChannel(link, handlers);
+  const narHash = new Uint8Array(32);
+  const id = channel.requestBlocks(narHash, [5, 6, 7]);
+  channel.cancel(id, [6]); // e.g. a duplicate arrived from another peer first
+  const block = (index: number): WireMessage => ({
+    kind: "block",
+    id,
+    index,
+    encoding: "raw",
+    rawLength: 4,
+    data: Uint8Array.of(index, index, index, index),
+  });
+  // The responder had already started on 6: it comes anyway, in request order.
+  fake.push(block(5));
+  fake.push(block(6));
+  fake.push(block(7));
+  await within(done.promise, 5000, "block 7");
+  assertEquals(closed, [], "the channel stays open");
+  assertEquals(delivered, [5, 7]);
+  const requests = await fake.requests();
+  assertEquals(requests.map((r) => r.kind), ["get-blocks", "cancel"]);
+  // A block that was neither requested nor cancelled is still a fault: the link resets
+  // and every channel on it hears of it.
+  const faulted = Promise.withResolvers<void>();
+  handlers.closed = (_ch, error, fault) => {
+    closed.push({ ...(error ? { error } : {}), ...(fault !== undefined ? { fault } : {}) });
+    faulted.resolve();
+  };
+  const other = channel.requestBlocks(narHash, [1, 2]);
+  fake.push({ ...block(9), id: other });
+  await within(faulted.promise, 5000, "the fault");
+  assertEquals(closed.length, 1);
+  assertEquals(closed[0]!.fault, true);
+  assertEquals(/block 9 was not requested/.test(closed[0]!.error!.message), true);
+  assertEquals(link.closed, true);
+});
+
+Deno.test("one link carries several items: have, whole NARs and blocks, routed by request id", async () => {
+  const { fake, open } = setup();
+  const link = await open();
+  const a = new Uint8Array(32).fill(1);
+  const b = new Uint8Array(32).fill(2);
+  const have = link.have([a, b], 5000);
+  const nars: string[] = [];
+  const narsDone = link.nars([a, b], (i, reply) => nars.push(`${i}:${reply.kind}`), 5000);
+  const got: number[] = [];
+  const blocks = Promise.withResolvers<void>();
+  const channel = new LinkChannel(link, {
+    block: (_ch, m) => {
+      got.push(m.index);
+      blocks.resolve();
+    },
+    blockError: () => {},
+    closed: () => {},
+  });
+  const blockId = channel.requestBlocks(b, [3]);
+  const requests = await fake.requests();
+  assertEquals(requests.map((r) => r.kind), ["have", "get-nars", "get-blocks"]);
+  const [haveId, narsId] = [requests[0]!.id, requests[1]!.id];
+  // Replies of different requests interleave freely.
+  fake.push({
+    kind: "block",
+    id: blockId,
+    index: 3,
+    encoding: "raw",
+    rawLength: 1,
+    data: Uint8Array.of(3),
+  });
+  fake.push({
+    kind: "nar",
+    id: narsId,
+    narHash: a,
+    encoding: "raw",
+    rawLength: 2,
+    data: Uint8Array.of(9, 9),
+  });
+  fake.push({ kind: "have-reply", id: haveId, states: ["complete", "none"] });
+  fake.push({ kind: "not-found", id: narsId, narHash: b });
+  assertEquals(await within(have, 5000, "have"), ["complete", "none"]);
+  await within(narsDone, 5000, "nars");
+  await within(blocks.promise, 5000, "block");
+  assertEquals(nars, ["0:nar", "1:not-found"]);
+  assertEquals(got, [3]);
+  // Closing a download's channel withdraws its requests but keeps the link for others.
+  channel.requestBlocks(b, [4, 5]);
+  channel.close();
+  assertEquals(link.closed, false);
+  const after = await fake.requests();
+  assertEquals(after.slice(-1)[0]!.kind, "cancel");
+});
+
+Deno.test("a NAR reply for a hash that was not asked for resets the link", async () => {
+  const { fake, open } = setup();
+  const link = await open();
+  const a = new Uint8Array(32).fill(1);
+  const faults: boolean[] = [];
+  link.onClose((_e, fault) => faults.push(fault === true));
+  const nars = link.nars([a], () => {}, 5000);
+  const [req] = await fake.requests();
+  fake.push({
+    kind: "nar",
+    id: req!.id,
+    narHash: new Uint8Array(32).fill(7),
+    encoding: "raw",
+    rawLength: 0,
+    data: new Uint8Array(0),
+  });
+  await assertRejects(() => within(nars, 5000, "the reset"));
+  assertEquals(faults, [true]);
+});

@@ -1,0 +1,124 @@
+/**
+ * The swarm downloads in progress (by NarHash), and what happens when the
+ * consumer has checked a finished one against the NarHash: verified — the
+ * cache entry becomes a seed; rejected — the manifest was a lie, so the
+ * peers that vouched for it first-hand (those that said they had verified
+ * it, not relays) are penalised and the entry is dropped (docs/protocol.md
+ * §3.4).
+ *
+ * @example
+ * ```ts
+ * const registry = new DownloadRegistry({ cache, peerBook, emit, keep: () => true, unprovide });
+ * registry.set(hex, { key, members, download });
+ * registry.verified(hex, "/gnu/store/…");
+ * ```
+ * @module
+ */
+import { formatNarHash } from "../../hash/nar_hash.ts";
+import type { BlockCache } from "../deno_block_cache.ts";
+import type { PeerBook } from "../peer_book.ts";
+import type { SwarmDownload } from "./swarm_download.ts";
+
+/** A peer whose manifest a download uses. */
+export interface Member {
+  peer: string;
+  /** It said it verified the whole NAR itself (an origin, not a relay). */
+  verified: boolean;
+}
+
+/** A download in progress. */
+export interface ActiveDownload {
+  /** Its manifest key. */
+  key: string;
+  members: Member[];
+  download: SwarmDownload;
+}
+
+/** Events of the registry. */
+export interface RegistryEvents {
+  "peer:penalised": { peer: string; reason: string; banned: boolean };
+  "seed:added": { narHash: string; storePath: string | undefined; origin: string };
+}
+
+/** Options of {@linkcode DownloadRegistry}. */
+export interface DownloadRegistryInit {
+  cache: BlockCache;
+  peerBook: PeerBook;
+  /** Whether verified downloads are kept to seed (`auto_seed` is not "off"). */
+  keep: () => boolean;
+  /** Stops announcing a NAR. */
+  unprovide: (narHash: Uint8Array) => Promise<void>;
+  emit: <K extends keyof RegistryEvents>(type: K, payload: RegistryEvents[K]) => void;
+}
+
+/** Downloads in progress and their outcomes. */
+export class DownloadRegistry {
+  #o: DownloadRegistryInit;
+  #active = new Map<string, ActiveDownload>();
+
+  /** Creates the registry. */
+  constructor(init: DownloadRegistryInit) {
+    this.#o = init;
+  }
+
+  /** The download of `hex`, if one runs. */
+  get(hex: string): ActiveDownload | undefined {
+    return this.#active.get(hex);
+  }
+
+  /** Registers a download; it is forgotten when it fails or when its outcome is known. */
+  set(hex: string, active: ActiveDownload): void {
+    this.#active.set(hex, active);
+    active.download.done.catch(() => {
+      if (this.#active.get(hex) === active) this.#active.delete(hex);
+    });
+  }
+
+  /** Every download in progress. */
+  entries(): [string, ActiveDownload][] {
+    return [...this.#active.entries()];
+  }
+
+  /** Aborts every download (the node stops). */
+  abortAll(reason: Error): void {
+    for (const d of this.#active.values()) d.download.abort(reason);
+  }
+
+  /** The consumer checked the whole NAR: it matches the NarHash. */
+  verified(hex: string, storePath?: string): void {
+    const active = this.#active.get(hex);
+    this.#active.delete(hex);
+    const entry = active?.download.entry ?? this.#o.cache.get(hex);
+    if (!entry) return;
+    void (async () => {
+      await entry.markVerified(storePath);
+      if (!this.#o.keep()) {
+        await this.#o.unprovide(entry.layout.narHash);
+        await this.#o.cache.remove(hex).catch(() => {});
+      } else {
+        // Seeded from the block cache by NarHash until the helper reports the store item.
+        this.#o.emit("seed:added", {
+          narHash: formatNarHash(entry.layout.narHash),
+          storePath: undefined,
+          origin: "auto",
+        });
+      }
+    })();
+  }
+
+  /**
+   * The whole NAR did not match its NarHash: the manifest lied. Penalises the
+   * members that vouched for it first-hand; relays are not at fault.
+   */
+  rejected(hex: string, members: Member[]): void {
+    const active = this.#active.get(hex);
+    this.#active.delete(hex);
+    const origins = members.filter((m) => m.verified);
+    for (const { peer } of origins) {
+      const { banned } = this.#o.peerBook.fault(peer, "manifest did not hash to the NarHash");
+      this.#o.emit("peer:penalised", { peer, reason: "lying manifest", banned });
+    }
+    const entry = active?.download.entry ?? this.#o.cache.get(hex);
+    if (entry && !entry.verified) void this.#o.cache.remove(hex).catch(() => {});
+  }
+}

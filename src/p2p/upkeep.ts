@@ -1,0 +1,129 @@
+/**
+ * Keeping in touch with peers: records what identify says about each peer
+ * and measures its latency, dials what mDNS discovers on the local network,
+ * re-dials bootstrap and remembered peers while few connections are open,
+ * and saves the peer book now and then (so a restarted node finds its
+ * neighbours again).
+ *
+ * @example
+ * ```ts
+ * const upkeep = new PeerUpkeep({ node, peerBook, config, emit, save });
+ * upkeep.start();
+ * upkeep.stop();
+ * ```
+ * @module
+ */
+import { multiaddr } from "@multiformats/multiaddr";
+import type { P2pNode } from "./node.ts";
+import type { PeerBook } from "./peer_book.ts";
+
+/** Events of peer upkeep. */
+export interface UpkeepEvents {
+  "peer:connected": { peer: string; address: string };
+  "peer:disconnected": { peer: string };
+  "peer:discovered": { peer: string; addresses: string[] };
+}
+
+/** Options of {@linkcode PeerUpkeep}. */
+export interface PeerUpkeepInit {
+  node: P2pNode;
+  peerBook: PeerBook;
+  bootstrapPeers: string[];
+  maxConnections: number;
+  /** Persists the peer book (called every 30 s when it changed). */
+  save: () => Promise<void>;
+  /** Called when a peer's connections are all gone. */
+  onDisconnect?: (peer: string) => void;
+  emit: <K extends keyof UpkeepEvents>(type: K, payload: UpkeepEvents[K]) => void;
+}
+
+/** The upkeep loop. */
+export class PeerUpkeep {
+  #o: PeerUpkeepInit;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #running = false;
+
+  /** Creates the upkeep (call {@linkcode start} once the node is started). */
+  constructor(init: PeerUpkeepInit) {
+    this.#o = init;
+    const { node, peerBook } = init;
+    node.addEventListener("peer:identify", (ev) => {
+      const d = ev.detail;
+      peerBook.seen(d.peerId.toString(), d.listenAddrs.map(String), d.agentVersion);
+      // Measured a little later: pinging during identify keeps kad-dht from
+      // adding the peer to its routing table (observed with kad-dht 16.4.5).
+      const timer = setTimeout(() => {
+        if (!this.#running) return;
+        node.services.ping.ping(d.peerId, { signal: AbortSignal.timeout(5000) })
+          .then((ms) => peerBook.latency(d.peerId.toString(), ms), () => {});
+      }, 3000);
+      (timer as unknown as { unref?: () => void }).unref?.();
+    });
+    node.addEventListener("connection:open", (ev) => {
+      init.emit("peer:connected", {
+        peer: ev.detail.remotePeer.toString(),
+        address: ev.detail.remoteAddr.toString(),
+      });
+    });
+    node.addEventListener("peer:disconnect", (ev) => {
+      const peer = ev.detail.toString();
+      init.onDisconnect?.(peer);
+      init.emit("peer:disconnected", { peer });
+    });
+    // libp2p no longer dials discovered peers by itself: connect to what mDNS finds.
+    node.addEventListener("peer:discovery", (ev) => {
+      const id = ev.detail.id;
+      const peer = id.toString();
+      if (!this.#running || peerBook.isBanned(peer) || id.equals(node.peerId)) return;
+      if (
+        node.getConnections(id).length > 0 ||
+        node.getConnections().length >= init.maxConnections
+      ) return;
+      init.emit("peer:discovered", { peer, addresses: ev.detail.multiaddrs.map(String) });
+      node.dial(id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
+    });
+  }
+
+  /** Dials the bootstrap and remembered peers, and keeps doing so while few are connected. */
+  start(): void {
+    this.#running = true;
+    this.#connect();
+    this.#timers.push(setInterval(() => this.#save(), 30_000));
+    this.#timers.push(setInterval(() => this.#connect(), 60_000));
+  }
+
+  /** Stops the timers and saves the peer book. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    for (const t of this.#timers) clearInterval(t);
+    await this.#save();
+  }
+
+  async #save(): Promise<void> {
+    if (this.#o.peerBook.dirty) await this.#o.save().catch(() => {});
+  }
+
+  /** Dials bootstrap peers and remembered peers when few connections are open. */
+  #connect(): void {
+    const { node, peerBook } = this.#o;
+    if (!this.#running) return;
+    if (node.getConnections().length >= Math.min(8, this.#o.maxConnections)) return;
+    const targets = [...this.#o.bootstrapPeers];
+    const connected = new Set(node.getConnections().map((c) => c.remotePeer.toString()));
+    for (const p of peerBook.list().slice(0, 20)) {
+      if (peerBook.isBanned(p.id) || connected.has(p.id)) continue;
+      for (const a of p.addresses.slice(0, 2)) {
+        targets.push(a.includes("/p2p/") ? a : `${a}/p2p/${p.id}`);
+      }
+    }
+    for (const t of targets) {
+      let ma;
+      try {
+        ma = multiaddr(t);
+      } catch {
+        continue;
+      }
+      node.dial(ma, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
+    }
+  }
+}
