@@ -58,8 +58,9 @@ Deno.test(
       const peers = await target!.json<PeerRow[]>(["peers"]);
       const attacker = peers.find((p) => p.peerId === flood.peerId);
       assertGreater(attacker?.faults ?? 0, 0, `attacker penalised: ${JSON.stringify(peers)}`);
+      assertEquals(attacker?.banned, true, JSON.stringify(attacker));
       await target!.daemon.waitForLog(
-        new RegExp(`peer ${flood.peerId} penalised.*ADD_PROVIDER flood`),
+        new RegExp(`peer ${flood.peerId} penalised and banned.*ADD_PROVIDER flood`),
         10_000,
       );
 
