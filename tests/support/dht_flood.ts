@@ -19,7 +19,10 @@ export interface FloodReport {
 /** What `probe` reports. */
 export interface ProbeReport {
   providers: string[];
+  /** The first lookup's time (it waits for kad-dht's initial self-query). */
   ms: number;
+  /** Every lookup's time, with `runs` lookups. */
+  times: number[];
 }
 
 /** Floods `target` with ADD_PROVIDER for `count` random keys. */
@@ -27,12 +30,16 @@ export function floodProviders(target: string, count: number): Promise<FloodRepo
   return run(["flood", target, String(count)], 180_000);
 }
 
-/** Looks up the providers of `cid` through `target`. */
-export function probeProviders(target: string, cid: string): Promise<ProbeReport> {
-  return run(["probe", target, cid], 60_000);
+/** Looks up the providers of `cid` through `target` (`runs` times in one process). */
+export function probeProviders(target: string, cid: string, runs = 1): Promise<ProbeReport> {
+  return run(["probe", target, cid], 120_000, { PROBE_RUNS: String(runs) });
 }
 
-async function run<T>(args: string[], timeoutMs: number): Promise<T> {
+async function run<T>(
+  args: string[],
+  timeoutMs: number,
+  env: Record<string, string> = {},
+): Promise<T> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -42,6 +49,7 @@ async function run<T>(args: string[], timeoutMs: number): Promise<T> {
       `${ROOT}/tests/support/dht_flood_peer.ts`,
       ...args,
     ],
+    env,
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(timeoutMs),
