@@ -73,5 +73,7 @@ Deno.test(
     }
     const started = s.log.filter((l) => l.startsWith("@ download-started"));
     assertGreater(started.filter((l) => l.includes(" p2p://")).length, 0, s.log.join("\n"));
+    // The helper read the download's cache file itself (no copy through the socket).
+    await leecher.daemon.waitForLog(/from p2p \S+ at byte 0 \(the helper reads the cache file/);
   },
 );

@@ -30,6 +30,8 @@ import {
 export type FetchEvent =
   | { kind: "source"; source: SourceKind; url: string; offset: number; size: number | null }
   | { kind: "progress"; transferred: number; total: number | null }
+  | { kind: "file"; source: SourceKind; url: string; path: string }
+  | { kind: "available"; bytes: number }
   | { kind: "data"; bytes: Uint8Array }
   | { kind: "done"; bytes: number };
 
@@ -45,6 +47,8 @@ export interface FetchParams {
   urls?: string[];
   /** Policy override (from the extension's routing). */
   policy?: Policy;
+  /** The client reads NARs from files the daemon names (see `file` events). */
+  files?: boolean;
 }
 
 /** Client of the daemon's control socket. */
@@ -136,6 +140,12 @@ export class ControlClient {
           case "progress":
             yield { kind: "progress", transferred: msg.transferred, total: msg.total };
             break;
+          case "file":
+            yield { kind: "file", source: msg.source, url: msg.url, path: msg.path };
+            break;
+          case "available":
+            yield { kind: "available", bytes: msg.bytes };
+            break;
           case "done":
             yield { kind: "done", bytes: msg.bytes };
             return;
@@ -158,6 +168,15 @@ export class ControlClient {
     options: { signal?: AbortSignal } = {},
   ): Promise<void> {
     const reply = await this.#request({ kind: "substituted", ...info }, options.signal);
+    if (reply.kind !== "ok") throw unexpected(reply);
+  }
+
+  /** Tells the daemon the NAR of `storePath` it was given did not match its NarHash. */
+  async report(
+    info: { storePath: string; narHash: string; outcome: "hash-mismatch" },
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const reply = await this.#request({ kind: "report", ...info }, options.signal);
     if (reply.kind !== "ok") throw unexpected(reply);
   }
 

@@ -48,6 +48,8 @@ export type Request =
     narSize: number;
     urls?: string[];
     policy?: Policy;
+    /** The client can read a NAR from a file the daemon names (it hashes it itself). */
+    files?: boolean;
   }
   | {
     kind: "substituted";
@@ -56,6 +58,14 @@ export type Request =
     narHash: string;
     narSize: number;
     source: SourceKind;
+  }
+  | {
+    kind: "report";
+    id: number;
+    storePath: string;
+    narHash: string;
+    /** What the client found: the NAR it got does not hash to the signed NarHash. */
+    outcome: "hash-mismatch";
   }
   | { kind: "admin"; id: number; command: AdminCommand; args: string[] };
 
@@ -81,6 +91,15 @@ export type Response =
     size: number | null;
   }
   | { kind: "progress"; id: number; transferred: number; total: number | null }
+  | {
+    kind: "file";
+    id: number;
+    source: SourceKind;
+    url: string;
+    /** The file holding the NAR from byte 0 (read it as `available` frames say). */
+    path: string;
+  }
+  | { kind: "available"; id: number; bytes: number }
   | { kind: "done"; id: number; bytes: number }
   | { kind: "ok"; id: number }
   | { kind: "admin-result"; id: number; value: unknown }
@@ -137,6 +156,12 @@ function optional<T>(o: Obj, field: string, read: (o: Obj, f: string) => T): { [
   return o[field] === undefined ? {} : { [field]: read(o, field) };
 }
 
+function boolean(o: Obj, field: string): boolean {
+  const v = o[field];
+  if (typeof v !== "boolean") fail(`"${o.kind}".${field} must be true or false`, v);
+  return v;
+}
+
 function policy(o: Obj, field: string): Policy {
   const v = o[field];
   if (typeof v !== "string" || !(POLICIES as readonly string[]).includes(v)) {
@@ -176,7 +201,19 @@ export function parseRequest(raw: unknown): Request {
         narSize: nat(o, "narSize"),
         ...optional(o, "urls", (x, f) => texts(x, f, 64)),
         ...optional(o, "policy", policy),
+        ...optional(o, "files", boolean),
       } as Request;
+    case "report":
+      if (o.outcome !== "hash-mismatch") {
+        fail(`"report".outcome must be "hash-mismatch"`, o.outcome);
+      }
+      return {
+        kind: "report",
+        id,
+        storePath: text(o, "storePath"),
+        narHash: text(o, "narHash", 128),
+        outcome: "hash-mismatch",
+      };
     case "substituted":
       return {
         kind: "substituted",
@@ -226,6 +263,16 @@ export function parseResponse(raw: unknown): Response {
         transferred: nat(o, "transferred"),
         total: o.total === null || o.total === undefined ? null : nat(o, "total"),
       };
+    case "file":
+      return {
+        kind: "file",
+        id,
+        source: source(o, "source"),
+        url: text(o, "url"),
+        path: text(o, "path"),
+      };
+    case "available":
+      return { kind: "available", id, bytes: nat(o, "bytes") };
     case "done":
       return { kind: "done", id, bytes: nat(o, "bytes") };
     case "ok":

@@ -36,6 +36,13 @@ export interface FetchSink {
   progress(transferred: number, total: number | null): Promise<void>;
   /** Sends NAR bytes; resolves when the client can take more. */
   data(bytes: Uint8Array): Promise<void>;
+  /**
+   * Present when the client reads NARs from files: names the file that holds
+   * the NAR from byte 0 (instead of data frames)...
+   */
+  file?(info: { source: SourceKind; url: string; path: string }): Promise<void>;
+  /** ...and how much of it may be read so far (monotonic). */
+  available?(bytes: number): Promise<void>;
 }
 
 /** Per-request context. */
@@ -56,6 +63,8 @@ export interface ControlHandler {
   ): Promise<number>;
   /** Records a finished substitution. */
   substituted(req: Extract<Request, { kind: "substituted" }>, ctx: RequestContext): Promise<void>;
+  /** A client found that the NAR it was given does not match its NarHash. */
+  report(req: Extract<Request, { kind: "report" }>, ctx: RequestContext): Promise<void>;
   /** Runs an admin command. */
   admin(command: AdminCommand, args: string[], ctx: RequestContext): Promise<unknown>;
 }
@@ -233,6 +242,12 @@ export class ControlServer {
               return queue.message({ kind: "progress", id, transferred, total });
             },
             data: (bytes) => queue.data(bytes),
+            ...(request.files
+              ? {
+                file: (info) => queue.message({ kind: "file", id, ...info }),
+                available: (bytes) => queue.message({ kind: "available", id, bytes }),
+              }
+              : {}),
           };
           let bytes: number;
           try {
@@ -246,6 +261,10 @@ export class ControlServer {
         }
         case "substituted":
           await this.#handler.substituted(request, ctx);
+          await conn.sendMessage({ kind: "ok", id });
+          break;
+        case "report":
+          await this.#handler.report(request, ctx);
           await conn.sendMessage({ kind: "ok", id });
           break;
         case "admin": {

@@ -34,6 +34,7 @@ const handler: ControlHandler = {
     return sent;
   },
   substituted: () => Promise.resolve(),
+  report: () => Promise.resolve(),
   admin: (command, args) => Promise.resolve({ command, args }),
 };
 

@@ -156,6 +156,15 @@ export class DaemonHandler {
         entry.bytes += bytes.length;
         return sink.data(bytes);
       },
+      ...(sink.file && sink.available
+        ? {
+          file: (info: Parameters<NonNullable<FetchSink["file"]>>[0]) => sink.file!(info),
+          available: (bytes: number) => {
+            entry.bytes = bytes;
+            return sink.available!(bytes);
+          },
+        }
+        : {}),
     };
     try {
       return await this.#o.planner.fetch(
@@ -178,6 +187,22 @@ export class DaemonHandler {
     } finally {
       this.#active.delete(id);
     }
+  }
+
+  /**
+   * The helper found that the NAR it read did not hash to the signed
+   * NarHash: the P2P layer checks its own copy and drops it (and penalises
+   * its sources) only if it is wrong — a report alone proves nothing.
+   */
+  async report(req: Extract<Request, { kind: "report" }>): Promise<void> {
+    parseStorePath(req.storePath, this.#o.config.store_dir);
+    const digest = parseNarHash(req.narHash);
+    const wrong = await this.#o.peers?.mismatch(digest) ?? false;
+    this.#o.bus.emit("daemon:warning", {
+      message: `the helper found a NarHash mismatch for ${req.storePath}; ${
+        wrong ? "the peers' copy was wrong and is dropped" : "no wrong copy here"
+      }`,
+    });
   }
 
   /** Records a finished substitution; the P2P layer seeds it per `auto_seed` (in the background). */

@@ -29,7 +29,14 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
     e,
   ) => ["debug", `lookup: ${e.found}/${e.paths} found in ${e.durationMs.toFixed(0)} ms`],
   "transfer:started": (e) => ["info", `fetching ${e.storePath} (${e.narSize} bytes, ${e.policy})`],
-  "transfer:source": (e) => ["debug", `  from ${e.source} ${e.url} at byte ${e.offset}`],
+  "transfer:source": (
+    e,
+  ) => [
+    "debug",
+    `  from ${e.source} ${e.url} at byte ${e.offset}${
+      e.file ? " (the helper reads the cache file itself)" : ""
+    }`,
+  ],
   "transfer:source-failed": (
     e,
   ) => ["warn", `  ${e.source} ${e.url} failed at byte ${e.offset}: ${e.error}`],

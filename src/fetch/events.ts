@@ -19,7 +19,14 @@ export interface TransferEvents {
     narSize: number;
     policy: string;
   };
-  "transfer:source": { transfer: number; source: SourceKind; url: string; offset: number };
+  "transfer:source": {
+    transfer: number;
+    source: SourceKind;
+    url: string;
+    offset: number;
+    /** The consumer reads the NAR from a local file (P2P download) instead of through the daemon. */
+    file?: boolean;
+  };
   "transfer:progress": {
     transfer: number;
     bytes: number;

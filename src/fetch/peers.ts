@@ -6,7 +6,11 @@
  * @example
  * ```ts
  * import type { PeerIndex } from "./peers.ts";
- * const none: PeerIndex = { providers: (items) => Promise.resolve(items.map(() => 0)), prefetch() {} };
+ * const none: PeerIndex = {
+ *   providers: (items) => Promise.resolve(items.map(() => 0)),
+ *   prefetch() {},
+ *   mismatch: () => Promise.resolve(false),
+ * };
  * ```
  * @module
  */
@@ -31,4 +35,10 @@ export interface PeerIndex {
   ): Promise<number[]>;
   /** Starts fetching ahead what peers have (bounded; returns at once). */
   prefetch(items: PeerIndexItem[]): void;
+  /**
+   * A consumer found that a NAR from peers did not match its NarHash: the P2P
+   * layer checks its copy itself and, if it is wrong, drops it and penalises
+   * its sources. Resolves with whether it was wrong.
+   */
+  mismatch(narHash: Uint8Array): Promise<boolean>;
 }

@@ -29,6 +29,27 @@ export interface OpenedSource {
   detail?(): Record<string, unknown>;
 }
 
+/**
+ * A NAR in (or being written to) a local file that a consumer which checks
+ * the NarHash itself (the substitute helper) may read directly, instead of
+ * receiving the bytes through the daemon.
+ */
+export interface FileNar {
+  /** The file; NAR byte `i` is at offset `i`. */
+  path: string;
+  /** Bytes that may be read now (a prefix; never shrinks). */
+  available(): number;
+  /**
+   * Resolves with the new `available()` once it exceeds `bytes` (at once if
+   * it already does); rejects when the download fails before the end.
+   */
+  grown(bytes: number, signal: AbortSignal): Promise<number>;
+  /** Bytes received on the wire so far. */
+  transferred(): number;
+  /** The reader is done (the file may go). */
+  release(): void;
+}
+
 /** A candidate source. */
 export interface NarSource {
   /** HTTP or P2P. */
@@ -39,6 +60,8 @@ export interface NarSource {
   size: number | null;
   /** Opens the source at `offset` (decompressed NAR offset). */
   open(offset: number, options: { signal: AbortSignal }): Promise<OpenedSource>;
+  /** The NAR as a local file, for consumers that verify it themselves (optional). */
+  openFile?(options: { signal: AbortSignal }): Promise<FileNar>;
   /**
    * The bytes are not corroborated before the end (e.g. a manifest that only
    * one peer vouched for): a consumer that cannot rewind gets nothing from this

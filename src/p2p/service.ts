@@ -21,6 +21,7 @@ import { BlockCache } from "./deno_block_cache.ts";
 import { loadOrCreateIdentity } from "./deno_identity.ts";
 import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
 import { SeedRegistry } from "./deno_seeds.ts";
+import { hashFile } from "./store/deno_hash_file.ts";
 import { Availability } from "./download/availability.ts";
 import { PeerLinks } from "./download/links.ts";
 import { Prefetcher } from "./download/prefetch.ts";
@@ -113,6 +114,8 @@ export class P2pService {
       peerBook: this.peerBook,
       keep: () => c.auto_seed !== "off",
       unprovide: (h) => this.records.unprovide(h),
+      check: async (entry) =>
+        hexEncode(await hashFile(`${entry.dir}/data`, entry.layout.narSize)) === entry.hex,
       emit: partEmitter(emit),
     });
     this.seeding = new Seeding({
@@ -158,6 +161,7 @@ export class P2pService {
       prefetch: (items: PeerIndexItem[]) => {
         if (this.#running) this.prefetcher.prefetch(items);
       },
+      mismatch: (narHash) => this.registry.mismatch(hexEncode(narHash)),
     };
   }
 

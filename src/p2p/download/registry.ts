@@ -1,21 +1,22 @@
 /**
- * The swarm downloads in progress (by NarHash), and what happens when the
- * consumer has checked a finished one against the NarHash: verified — the
- * cache entry becomes a seed; rejected — the manifest was a lie, so the
- * peers that vouched for it first-hand (those that said they had verified
- * it, not relays) are penalised and the entry is dropped (docs/protocol.md
- * §3.4).
+ * The swarm downloads in progress (by NarHash), and what happens once a
+ * finished one is checked against the NarHash — by the registry itself, on
+ * a worker thread, as soon as the last block arrived, or by a consumer that
+ * hashed what it read: verified — the cache entry becomes a seed; rejected —
+ * the manifest was a lie, so the peers that vouched for it first-hand (those
+ * that said they had verified it, not relays) are penalised and the entry is
+ * dropped (docs/protocol.md §3.4). The first outcome wins.
  *
  * @example
  * ```ts
- * const registry = new DownloadRegistry({ cache, peerBook, emit, keep: () => true, unprovide });
+ * const registry = new DownloadRegistry({ cache, peerBook, emit, keep: () => true, unprovide, check });
  * registry.set(hex, { key, members, download });
  * registry.verified(hex, "/gnu/store/…");
  * ```
  * @module
  */
 import { formatNarHash } from "../../hash/nar_hash.ts";
-import type { BlockCache } from "../deno_block_cache.ts";
+import type { BlockCache, CacheEntry } from "../deno_block_cache.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { SwarmDownload } from "./swarm_download.ts";
 
@@ -32,6 +33,8 @@ export interface ActiveDownload {
   key: string;
   members: Member[];
   download: SwarmDownload;
+  /** The store path it was fetched for. */
+  storePath?: string;
 }
 
 /** Events of the registry. */
@@ -48,6 +51,8 @@ export interface DownloadRegistryInit {
   keep: () => boolean;
   /** Stops announcing a NAR. */
   unprovide: (narHash: Uint8Array) => Promise<void>;
+  /** Whether a complete entry hashes to its NarHash (undefined: could not tell). */
+  check: (entry: CacheEntry) => Promise<boolean | undefined>;
   emit: <K extends keyof RegistryEvents>(type: K, payload: RegistryEvents[K]) => void;
 }
 
@@ -69,9 +74,31 @@ export class DownloadRegistry {
   /** Registers a download; it is forgotten when it fails or when its outcome is known. */
   set(hex: string, active: ActiveDownload): void {
     this.#active.set(hex, active);
-    active.download.done.catch(() => {
+    active.download.done.then(() => this.#check(hex, active), () => {
       if (this.#active.get(hex) === active) this.#active.delete(hex);
     });
+  }
+
+  async #check(hex: string, active: ActiveDownload): Promise<void> {
+    const good = await this.#o.check(active.download.entry).catch(() => undefined);
+    if (this.#active.get(hex) !== active || good === undefined) return; // decided already
+    if (good) this.verified(hex, active.storePath);
+    else this.rejected(hex, active.members);
+  }
+
+  /**
+   * A consumer says the NAR it was given did not match: checks the cache
+   * entry (never trusting the report alone) and rejects it if it is wrong.
+   */
+  async mismatch(hex: string): Promise<boolean> {
+    const active = this.#active.get(hex);
+    const entry = active?.download.entry ?? this.#o.cache.get(hex);
+    if (!entry || !entry.complete) return false;
+    const good = await this.#o.check(entry).catch(() => undefined);
+    if (good !== false) return false;
+    this.rejected(hex, active?.members ?? []);
+    if (entry.verified) await this.#o.cache.remove(hex).catch(() => {});
+    return true;
   }
 
   /** Every download in progress. */
@@ -89,7 +116,7 @@ export class DownloadRegistry {
     const active = this.#active.get(hex);
     this.#active.delete(hex);
     const entry = active?.download.entry ?? this.#o.cache.get(hex);
-    if (!entry) return;
+    if (!entry || entry.verified) return;
     void (async () => {
       await entry.markVerified(storePath);
       if (!this.#o.keep()) {

@@ -21,7 +21,7 @@
  */
 import { hexEncode } from "../../encoding/hex.ts";
 import type { FetchTarget, SourceFactory } from "../../fetch/planner.ts";
-import type { NarSource } from "../../fetch/source.ts";
+import type { FileNar, NarSource } from "../../fetch/source.ts";
 import { narCid } from "../content_key.ts";
 import type { BlockCache, CacheEntry } from "../deno_block_cache.ts";
 import { groupManifests, type Manifest, manifestKey, validateManifest } from "../manifest.ts";
@@ -102,17 +102,21 @@ export class P2pSources implements SourceFactory {
       if (!running && providers.filter((p) => p.state === "complete").length < o.minProviders) {
         return;
       }
+      const fetched = (signal: AbortSignal) =>
+        running ?? o.whole.fetch(
+          { narHash: target.narHashDigest, narSize: target.narSize, storePath: target.storePath },
+          providers,
+          signal,
+        );
       yield {
         kind: "p2p",
         url,
         size: null,
         async open(offset, { signal }) {
-          const entry = await (running ?? o.whole.fetch(
-            { narHash: target.narHashDigest, narSize: target.narSize, storePath: target.storePath },
-            providers,
-            signal,
-          ));
-          return entryStream(entry, offset);
+          return entryStream(await fetched(signal), offset);
+        },
+        async openFile({ signal }) {
+          return entryFile(await fetched(signal), o.whole.wireBytesOf(hex));
         },
       };
       return;
@@ -293,7 +297,12 @@ export class P2pSources implements SourceFactory {
         return same.map((x) => x.channel);
       },
     });
-    o.registry.set(hex, { key, members: vouching, download });
+    o.registry.set(hex, {
+      key,
+      members: vouching,
+      download,
+      ...(target.storePath ? { storePath: target.storePath } : {}),
+    });
     if (o.announce()) o.provide(target.narHashDigest);
     await download.start();
     return download;
@@ -323,6 +332,17 @@ export class P2pSources implements SourceFactory {
           detail: () => ({ peers: current?.contributions() ?? {}, manifest: key.slice(0, 16) }),
         };
       },
+      async openFile(): Promise<FileNar> {
+        const d = current = await download();
+        const unpin = d.entry.pin();
+        return {
+          path: `${d.entry.dir}/data`,
+          available: () => d.prefixLength(),
+          grown: (bytes, signal) => d.grown(bytes, signal),
+          transferred: () => d.wireBytes,
+          release: unpin,
+        };
+      },
       verified() {
         o.registry.verified(hex, target.storePath);
       },
@@ -342,6 +362,22 @@ function cacheSource(entry: CacheEntry, url: string): NarSource {
     open(offset) {
       return Promise.resolve(entryStream(entry, offset));
     },
+    openFile() {
+      return Promise.resolve(entryFile(entry, 0));
+    },
+  };
+}
+
+/** A complete cache entry as a file (pinned until released). */
+function entryFile(entry: CacheEntry, wireBytes: number): FileNar {
+  const unpin = entry.pin();
+  const size = entry.layout.narSize;
+  return {
+    path: `${entry.dir}/data`,
+    available: () => size,
+    grown: () => Promise.resolve(size),
+    transferred: () => wireBytes,
+    release: unpin,
   };
 }
 

@@ -393,6 +393,32 @@ export class SwarmDownload {
     this.#o.entry.persist().catch(() => {});
   }
 
+  #prefixBlocks = 0;
+
+  /** NAR bytes of the contiguous prefix present from byte 0 (every block matches the manifest). */
+  prefixLength(): number {
+    const { blockCount, blockSize, narSize } = this.#o.manifest;
+    while (this.#prefixBlocks < blockCount && this.#o.entry.has(this.#prefixBlocks)) {
+      this.#prefixBlocks++;
+    }
+    return Math.min(this.#prefixBlocks * blockSize, narSize);
+  }
+
+  /**
+   * Resolves with {@linkcode prefixLength} once it exceeds `bytes` (or the
+   * whole NAR is present); rejects when the download fails first.
+   */
+  async grown(bytes: number, signal?: AbortSignal): Promise<number> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const n = this.prefixLength();
+      if (n > bytes || n === this.#o.manifest.narSize) return n;
+      if (this.#failure) throw this.#failure;
+      if (this.#finished) throw new Error(`block missing after the download ended (byte ${n})`);
+      await abortable(this.#changed.promise, signal);
+    }
+  }
+
   /**
    * The NAR from byte `offset`, as fast as the verified contiguous prefix
    * grows. Errors if the download fails before reaching the end.
@@ -437,4 +463,13 @@ export class SwarmDownload {
       },
     }, { highWaterMark: 0 });
   }
+}
+
+function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

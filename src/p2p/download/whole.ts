@@ -82,6 +82,8 @@ export class WholeFetcher {
   #running = new Map<string, Promise<CacheEntry>>();
   #queues = new Map<string, PeerQueue>();
   #wireBytes = 0;
+  /** Wire bytes of recent fetches, by NarHash (bounded), for progress reports. */
+  #wireOf = new Map<string, number>();
 
   /** Creates the fetcher. */
   constructor(init: WholeFetcherInit) {
@@ -91,6 +93,11 @@ export class WholeFetcher {
   /** Bytes received for whole NARs (as sent: compressed). */
   get wireBytes(): number {
     return this.#wireBytes;
+  }
+
+  /** Bytes the last fetch of `hex` took on the wire (0 if unknown). */
+  wireBytesOf(hex: string): number {
+    return this.#wireOf.get(hex) ?? 0;
   }
 
   /** The fetch of `narHash` in progress, if any. */
@@ -158,6 +165,8 @@ export class WholeFetcher {
         continue;
       }
       this.#wireBytes += message.data.length;
+      this.#wireOf.set(hex, message.data.length);
+      if (this.#wireOf.size > 4096) this.#wireOf.delete(this.#wireOf.keys().next().value!);
       this.#o.peerBook.traffic(provider.peer, "down", message.data.length);
       const entry = await this.#store(target, bytes);
       this.#o.emit("download:whole", {

@@ -1,0 +1,69 @@
+import { assertEquals, assertRejects } from "@std/assert";
+import { DaemonFileError, openDaemonFile } from "./deno_file_nar.ts";
+
+const HEX = "ab".repeat(32);
+
+async function cacheWith(data: (dir: string) => Promise<void>) {
+  const root = await Deno.makeTempDir();
+  await Deno.mkdir(`${root}/blocks/${HEX}`, { recursive: true });
+  await data(`${root}/blocks/${HEX}`);
+  return root;
+}
+
+Deno.test("the helper reads a daemon-named file only at the expected place, as a regular file", async () => {
+  const root = await cacheWith((d) => Deno.writeFile(`${d}/data`, new Uint8Array([1, 2, 3, 4])));
+  try {
+    const ok = await openDaemonFile(`${root}/blocks/${HEX}/data`, {
+      cacheDir: root,
+      narHashHex: HEX,
+    });
+    assertEquals(await ok.read(1, 2), new Uint8Array([2, 3]));
+    assertEquals(await ok.read(2, 10), new Uint8Array([3, 4]), "short only at the end");
+    ok.close();
+    for (
+      const path of [
+        "/etc/shadow",
+        `${root}/blocks/${HEX}/../${HEX}/data`,
+        `${root}/blocks/${"cd".repeat(32)}/data`,
+        `${root}/identity.key`,
+      ]
+    ) {
+      await assertRejects(
+        () => openDaemonFile(path, { cacheDir: root, narHashHex: HEX }),
+        DaemonFileError,
+        "expected",
+      );
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("symbolic links and non-files in the daemon's path are refused", async () => {
+  const link = await cacheWith((d) => Deno.symlink("/etc/hostname", `${d}/data`));
+  const fifo = await cacheWith(async (d) => {
+    const r = await new Deno.Command("mkfifo", { args: [`${d}/data`] }).output();
+    if (!r.success) throw new Error("mkfifo failed");
+  });
+  const dirLink = await Deno.makeTempDir();
+  await Deno.mkdir(`${dirLink}/elsewhere/${HEX}`, { recursive: true });
+  await Deno.writeFile(`${dirLink}/elsewhere/${HEX}/data`, new Uint8Array(1));
+  await Deno.symlink(`${dirLink}/elsewhere`, `${dirLink}/blocks`);
+  try {
+    for (
+      const [root, what] of [
+        [link, "is a symbolic link"],
+        [fifo, "is not a regular file"],
+        [dirLink, "is a symbolic link"],
+      ]
+    ) {
+      await assertRejects(
+        () => openDaemonFile(`${root}/blocks/${HEX}/data`, { cacheDir: root!, narHashHex: HEX }),
+        DaemonFileError,
+        what,
+      );
+    }
+  } finally {
+    for (const r of [link, fifo, dirLink]) await Deno.remove(r, { recursive: true });
+  }
+});
