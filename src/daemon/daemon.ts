@@ -78,7 +78,9 @@ export class Daemon {
     this.#plugins = plugins;
     this.bus = plugins.bus ?? new EventBus<DaemonEvents>();
     this.#acl = this.#watchAcl();
-    const cache = new NarinfoCache(directoryCacheStore(`${config.cache_dir}/narinfo`));
+    const cache = new NarinfoCache(directoryCacheStore(`${config.cache_dir}/narinfo`), {
+      maxNegativeEntries: config.narinfo_negative_cache_entries,
+    });
     this.guix = this.#flavour(cache, {
       flavour: "guix",
       storeDir: config.store_dir,

@@ -142,7 +142,12 @@ export class NarDecoder {
     try {
       return strict.decode(bytes);
     } catch {
-      throw this.fail(`${what} is not valid UTF-8: ${showBytes(bytes)}`, at);
+      throw this.fail(
+        `${what} is not valid UTF-8: ${showBytes(bytes)} (Nix and Guix accept any bytes here, ` +
+          `but guix-p2p runs on Deno, whose file names are strings: such a NAR cannot be ` +
+          `restored faithfully, so it is refused; see docs/security.md)`,
+        at,
+      );
     }
   }
 }

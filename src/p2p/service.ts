@@ -85,6 +85,7 @@ export class P2pService {
       cacheDir: c.cache_dir,
       cache: this.cache,
       blockSize: c.block_size,
+      storeDirs: [c.store_dir, c.nix_store_dir],
     });
     this.uploadLimiter = new FairRateLimiter({ bytesPerSecond: c.max_upload_rate });
     this.downloadLimiter = new FairRateLimiter({ bytesPerSecond: c.max_download_rate });
@@ -191,6 +192,8 @@ export class P2pService {
     const key = await loadOrCreateIdentity(c.cache_dir);
     const node = await createNode(c, key, {
       isBanned: (p) => this.peerBook.isBanned(p.toString()),
+      onAbuse: (peer, reason) =>
+        this.emit("peer:penalised", { peer, reason, ...this.peerBook.fault(peer, reason) }),
     });
     this.#node = node;
     this.#upkeep = new PeerUpkeep({
@@ -213,6 +216,7 @@ export class P2pService {
       compressed: new CompressedBlockCache({ maxBytes: 64 * 1024 * 1024 }),
       maxMessageSize: c.max_message_size,
       maxStreamsPerPeer: c.max_streams_per_peer,
+      stallTimeoutMs: c.block_stream_stall_timeout * 1000,
       emit: (type, payload) => this.emit(type, payload as never),
     });
     await node.start();

@@ -22,3 +22,4 @@ export {
   storeDirFromEnv,
   type StorePath,
 } from "./store_path.ts";
+export { storeItemPath } from "./store_item.ts";
