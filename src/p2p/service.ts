@@ -16,6 +16,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import { hexEncode } from "../encoding/hex.ts";
+import { formatNarHash } from "../hash/nar_hash.ts";
 import type { PeerIndex, PeerIndexItem } from "../fetch/peers.ts";
 import { Sha256 } from "../hash/sha256.ts";
 import { BlockCache, type CacheEntry } from "./deno_block_cache.ts";
@@ -66,6 +67,7 @@ export class P2pService {
   #upkeep: PeerUpkeep | undefined;
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   #running = false;
+  #stopping = new AbortController();
 
   /** Builds the parts (nothing runs until {@linkcode start}). */
   constructor(config: Config, options: { emit?: P2pEmitter } = {}) {
@@ -151,6 +153,14 @@ export class P2pService {
       maxBytes: c.prefetch_bytes,
       minProviders: c.min_providers,
       dht: true,
+      prepare: (it, signal) =>
+        this.sources.prepare({
+          storePath: it.storePath,
+          narHash: formatNarHash(it.narHash),
+          narHashDigest: it.narHash,
+          narSize: it.narSize,
+          urls: [],
+        }, signal ?? this.#stopping.signal),
       emit: partEmitter(emit),
     });
     this.index = {
@@ -192,8 +202,14 @@ export class P2pService {
     const key = await loadOrCreateIdentity(c.cache_dir);
     const node = await createNode(c, key, {
       isBanned: (p) => this.peerBook.isBanned(p.toString()),
+      // A flood is reported only after ten refusals past a generous burst, which an honest
+      // node (announcing a few records at a time) never causes: banned at once.
       onAbuse: (peer, reason) =>
-        this.emit("peer:penalised", { peer, reason, ...this.peerBook.fault(peer, reason) }),
+        this.emit("peer:penalised", {
+          peer,
+          reason,
+          ...this.peerBook.fault(peer, reason, c.ban_threshold),
+        }),
     });
     this.#node = node;
     this.#upkeep = new PeerUpkeep({
@@ -241,6 +257,7 @@ export class P2pService {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    this.#stopping.abort(new Error("stopping"));
     clearInterval(this.#pruneTimer);
     this.records.stop();
     this.seeding.stop();
