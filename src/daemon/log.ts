@@ -83,6 +83,12 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
     e.error
       ? ["warn", `announcing ${e.narHash.slice(0, 16)}… failed: ${e.error}`]
       : ["debug", `announced ${e.narHash.slice(0, 16)}… in ${e.ms} ms`],
+  "provide:sweep": (e) => [
+    "debug",
+    `provider records (${e.reason}): ${e.keys} key(s) in ${e.regions} region(s), ${e.lookups} lookup(s), ${e.messages} message(s) to ${e.peers} peer(s)${
+      e.failedPeers > 0 ? `, ${e.failedPeers} peer(s) failed` : ""
+    } in ${e.ms} ms`,
+  ],
   "seed:added": (e) => ["info", `seeding ${e.storePath ?? e.narHash} (${e.origin})`],
   "seed:removed": (e) => ["info", `no longer seeding ${e.narHash}`],
   "manifest:rejected": (

@@ -253,11 +253,17 @@ export class BlockCache {
   #dir: string;
   #maxBytes: number;
   #entries = new Map<string, CacheEntry>();
+  #onEvict: (entry: CacheEntry) => void;
 
-  /** Creates a cache rooted at `dir`, capped at `maxBytes` of NAR data. */
-  constructor(dir: string, options: { maxBytes: number }) {
+  /**
+   * Creates a cache rooted at `dir`, capped at `maxBytes` of NAR data;
+   * `onEvict` is told of every entry evicted to make room (e.g. to stop
+   * announcing it).
+   */
+  constructor(dir: string, options: { maxBytes: number; onEvict?: (entry: CacheEntry) => void }) {
     this.#dir = dir;
     this.#maxBytes = options.maxBytes;
+    this.#onEvict = options.onEvict ?? (() => {});
   }
 
   /** Total NAR bytes held. */
@@ -345,6 +351,7 @@ export class BlockCache {
       if (this.totalBytes <= this.#maxBytes) break;
       await this.remove(e.hex);
       evicted.push(e.hex);
+      this.#onEvict(e);
     }
     return evicted;
   }

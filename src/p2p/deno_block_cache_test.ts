@@ -23,3 +23,33 @@ Deno.test("a rejected entry is dropped with its layout: nothing of it is left on
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("eviction to make room tells onEvict of each evicted entry, never of a pinned one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const evicted: string[] = [];
+    const cache = new BlockCache(dir, { maxBytes: 300, onEvict: (e) => evicted.push(e.hex) });
+    await cache.load();
+    const open = (fill: number) =>
+      cache.open({
+        narHash: new Uint8Array(32).fill(fill),
+        narSize: 100,
+        blockSize: 64,
+        hashes: new Uint8Array(64),
+      });
+    const a = await open(1);
+    const release = (await open(2)).pin();
+    await open(3);
+    assertEquals(evicted, []);
+    const d = await open(4);
+    // Over the cap: the unpinned least recently used entry goes (a), not the pinned one.
+    assertEquals(evicted, [a.hex]);
+    assertEquals(cache.get(a.hex), undefined);
+    release();
+    await cache.remove(d.hex);
+    assertEquals(evicted, [a.hex], "an explicit remove is not an eviction");
+    await cache.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -14,7 +14,7 @@ import type { RegistryEvents } from "./download/registry.ts";
 import type { SourceEvents } from "./download/sources.ts";
 import type { WholeFetchEvents } from "./download/whole.ts";
 import type { BlockServerEvents } from "./serve/block_server.ts";
-import type { ProviderEvents } from "./serve/provider.ts";
+import type { ProviderEvents } from "./serve/sweep_provider.ts";
 import type { SeedingEvents } from "./serve/seeding.ts";
 import type { UpkeepEvents } from "./upkeep.ts";
 
@@ -43,7 +43,7 @@ export type P2pEmitter = <K extends keyof P2pEvents>(type: K, payload: P2pEvents
  * @example
  * ```ts
  * import { partEmitter, type P2pEmitter } from "./events.ts";
- * import type { ProviderEvents } from "./serve/provider.ts";
+ * import type { ProviderEvents } from "./serve/sweep_provider.ts";
  * const emit: P2pEmitter = () => {};
  * partEmitter<ProviderEvents>(emit)("provide:done", { narHash: "ab", ms: 1 });
  * ```

@@ -65,6 +65,11 @@ export function providerStats(node: P2pNode): ProviderStoreStats | undefined {
   return providerStores.get(node)?.stats();
 }
 
+/** The node's DHT provider-record store (the sweep provider keeps our own records there). */
+export function providerStore(node: P2pNode): ProviderStore | undefined {
+  return providerStores.get(node);
+}
+
 /** Creates (but does not start) the node. */
 export async function createNode(
   config: Config,
@@ -74,7 +79,6 @@ export async function createNode(
   applyDenoLibp2pPatches();
   const banned = hooks.isBanned ?? (() => false);
   const validityMs = 48 * 3600 * 1000;
-  const reprovideMs = Math.min(config.reprovide_interval * 1000, validityMs / 2);
   const deniedAddress = dialDenier(config);
   const providers = new ProviderStore({
     self: peerIdFromPrivateKey(privateKey).toString(),
@@ -116,11 +120,11 @@ export async function createNode(
         protocol: config.dht_protocol,
         clientMode: !dhtServerMode(config),
         peerInfoMapper: passthroughMapper,
-        reprovide: {
-          validity: validityMs,
-          threshold: validityMs - reprovideMs,
-          interval: Math.min(3600_000, reprovideMs),
-        },
+        // Our records are refreshed by the sweep provider (serve/sweep_provider.ts), by
+        // keyspace region: kad-dht's per-record republish never runs (threshold 0: only an
+        // expired record of ours would be republished, and the sweep keeps them fresh). Its
+        // hourly pass still drops other peers' expired records.
+        reprovide: { validity: validityMs, threshold: 0, interval: 3600_000 },
       }),
     },
   }) as P2pNode;

@@ -35,7 +35,8 @@ import { createNode, dhtServerMode, type P2pNode } from "./node.ts";
 import { PeerBook } from "./peer_book.ts";
 import { FairRateLimiter } from "./rate/mod.ts";
 import { BlockServer } from "./serve/block_server.ts";
-import { ProviderRecords } from "./serve/provider.ts";
+import { libp2pSweepDht } from "./serve/libp2p_sweep_dht.ts";
+import { SweepProvider } from "./serve/sweep_provider.ts";
 import { Seeding } from "./serve/seeding.ts";
 import { PeerUpkeep } from "./upkeep.ts";
 import { CompressedBlockCache } from "./wire/mod.ts";
@@ -54,7 +55,8 @@ export class P2pService {
   readonly availability: Availability;
   readonly whole: WholeFetcher;
   readonly registry: DownloadRegistry;
-  readonly records: ProviderRecords;
+  /** Provider records, reprovided by keyspace region. */
+  readonly records: SweepProvider;
   readonly seeding: Seeding;
   /** The planner's P2P source factory. */
   readonly sources: P2pSources;
@@ -82,7 +84,13 @@ export class P2pService {
       banDurationMs: c.ban_duration * 1000,
       maxPeers: Math.max(c.known_peers_max, 16),
     });
-    this.cache = new BlockCache(`${c.cache_dir}/blocks`, { maxBytes: c.cache_size });
+    this.cache = new BlockCache(`${c.cache_dir}/blocks`, {
+      maxBytes: c.cache_size,
+      // An entry evicted to make room is no longer served: stop announcing it (unless seeded).
+      onEvict: (e) => {
+        if (!this.seeds.isSeeded(e.hex)) void this.records.unprovide(e.layout.narHash);
+      },
+    });
     this.seeds = new SeedRegistry({
       cacheDir: c.cache_dir,
       cache: this.cache,
@@ -111,7 +119,15 @@ export class P2pService {
       stallMs: c.block_request_timeout * 1000,
       emit: partEmitter(emit),
     });
-    this.records = new ProviderRecords({ node, running, emit: partEmitter(emit) });
+    this.records = new SweepProvider({
+      dht: libp2pSweepDht(node, { protocol: c.dht_protocol }),
+      // Records are valid 48 h: refreshed at least every 24 h.
+      intervalMs: Math.min(c.reprovide_interval, 24 * 3600) * 1000,
+      // Half of the limits every node applies to each sender (dht_provider_*).
+      peerRate: Math.max(1, c.dht_provider_rate / 2),
+      peerBurst: Math.max(1, Math.floor(c.dht_provider_burst / 2)),
+      emit: partEmitter(emit),
+    });
     this.registry = new DownloadRegistry({
       cache: this.cache,
       peerBook: this.peerBook,
@@ -250,6 +266,7 @@ export class P2pService {
       dhtMode: dhtServerMode(c) ? "server" : "client",
     });
     this.#upkeep.start();
+    this.records.start();
     this.seeding.startUp();
   }
 
@@ -259,7 +276,7 @@ export class P2pService {
     this.#running = false;
     this.#stopping.abort(new Error("stopping"));
     clearInterval(this.#pruneTimer);
-    this.records.stop();
+    await this.records.stop();
     this.seeding.stop();
     this.registry.abortAll(new Error("daemon stopping"));
     this.links.stop();

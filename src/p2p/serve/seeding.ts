@@ -16,7 +16,7 @@ import { formatNarHash, parseNarHash } from "../../hash/nar_hash.ts";
 import { storeItemPath } from "../../store/store_item.ts";
 import type { BlockCache } from "../deno_block_cache.ts";
 import type { SeedRegistry } from "../deno_seeds.ts";
-import type { ProviderRecords } from "./provider.ts";
+import type { SweepProvider } from "./sweep_provider.ts";
 
 /** Events of seeding. */
 export interface SeedingEvents {
@@ -28,7 +28,8 @@ export interface SeedingEvents {
 export interface SeedingInit {
   seeds: SeedRegistry;
   cache: BlockCache;
-  records: ProviderRecords;
+  /** Provider records (announce, withdraw). */
+  records: Pick<SweepProvider, "provide" | "unprovide">;
   /** Store directories whose items may be seeded. */
   storeDirs: string[];
   autoSeed: AutoSeed;

@@ -1,0 +1,449 @@
+/**
+ * Provider records that scale to thousands of items per node: "sweep"
+ * reproviding by keyspace region (docs/protocol.md §2.2).
+ *
+ * kad-dht's own `provide()` runs one closest-peers lookup per key and its
+ * republisher does it again per key every interval: 5,000 seeded items cost
+ * 5,000 lookups per interval. Here the keys a node provides are grouped by
+ * keyspace region (./regions.ts); each region costs one lookup, whose peers
+ * (those that answered and those they named) are the candidates from which
+ * every key of the region picks its 20 XOR-closest; then each chosen peer
+ * gets all its keys as ADD_PROVIDER messages on one stream. Regions are cut
+ * by an estimate of the network size (from each lookup, so a region that
+ * turns out denser than expected is split and looked up again). A cursor
+ * passes over the keyspace once per reprovide interval (./sweep_schedule.ts),
+ * so the work is spread evenly; new keys are announced within a second, as a
+ * batch. Unprovided keys (unseeded, evicted from the cache) are dropped from
+ * the schedule and their local record deleted: they are not refreshed again
+ * and expire at the peers within the record validity (48 h).
+ *
+ * Sending keeps under the receivers' provider-record limits: to one peer at
+ * most `peerBurst` records at once, then `peerRate` per second (by default
+ * half of this node's own `dht_provider_burst` and `dht_provider_rate`,
+ * which every guix-p2p node applies to its senders), on one stream at a time.
+ *
+ * @example
+ * ```ts
+ * const sweep = new SweepProvider({ dht: libp2pSweepDht(() => node, …), intervalMs: 12 * 3600_000, emit });
+ * sweep.start();
+ * sweep.provide(narHash); // announced within a second, refreshed every interval
+ * await sweep.unprovide(narHash);
+ * ```
+ * @module
+ */
+import { hexEncode } from "../../encoding/hex.ts";
+import { type Clock, systemClock } from "../rate/clock.ts";
+import { TokenBucket } from "../rate/token_bucket.ts";
+import {
+  assignPeers,
+  type Candidate,
+  groupByRegion,
+  middleKey,
+  prefixOf,
+  regionBits,
+  REPLICATION,
+  sizeFromClosest,
+} from "./regions.ts";
+import { type ProvidedKey, SweepSchedule } from "./sweep_schedule.ts";
+
+/** Events of provider records. */
+export interface ProviderEvents {
+  /** A key's first announcement finished (error: no peer took it). */
+  "provide:done": { narHash: string; ms: number; error?: string };
+  /** A batch (new keys, or a stretch of the sweep) finished. */
+  "provide:sweep": {
+    reason: "new" | "sweep";
+    keys: number;
+    regions: number;
+    lookups: number;
+    peers: number;
+    messages: number;
+    failedPeers: number;
+    ms: number;
+  };
+}
+
+/** The DHT as the sweep provider uses it (libp2p adapter: ./libp2p_sweep_dht.ts). */
+export interface SweepDht {
+  /**
+   * A closest-peers lookup of `key` (multihash bytes): the peers that
+   * answered, closest first (`closest`), and every other peer named in the
+   * answers (`heard`).
+   */
+  lookup(
+    key: Uint8Array,
+    options: { signal: AbortSignal },
+  ): Promise<{ closest: Candidate[]; heard: Candidate[] }>;
+  /** DHT servers in the routing table (a lower bound of the network size). */
+  tableSize(): number;
+  /** Sends ADD_PROVIDER for each of `keys` (multihash bytes) to `peer`, on one stream. */
+  send(peer: string, keys: Uint8Array[], options: { signal: AbortSignal }): Promise<void>;
+  /** Keeps (`true`) or drops our own record of `key`, so that GET_PROVIDERS to us names us. */
+  keepSelf(key: Uint8Array, keep: boolean): void;
+}
+
+/** Options of {@linkcode SweepProvider}. */
+export interface SweepProviderInit {
+  dht: SweepDht;
+  /** Reprovide interval: every key is sent once per interval. */
+  intervalMs: number;
+  clock?: Clock;
+  /** Peers each record goes to (default 20). */
+  replication?: number;
+  /** Records sent to one peer per second past the burst (default 25). */
+  peerRate?: number;
+  /** Records sent to one peer at once (default 500). */
+  peerBurst?: number;
+  /** Peers sent to at once (default 10). */
+  sendConcurrency?: number;
+  /** New keys wait this long for others to batch with (default 1000 ms). */
+  debounceMs?: number;
+  /** Bound on one lookup (default 60 s) and one peer's stream (default 60 s). */
+  timeoutMs?: number;
+  emit?: <K extends keyof ProviderEvents>(type: K, payload: ProviderEvents[K]) => void;
+}
+
+/** Counters of {@linkcode SweepProvider.stats}. */
+export interface SweepStats {
+  keys: number;
+  /** Current estimate of the number of DHT servers. */
+  networkSize: number;
+  regionBits: number;
+  lookups: number;
+  messages: number;
+  batches: number;
+}
+
+type Batch = { reason: "new" | "sweep"; keys: ProvidedKey[] };
+
+/** The sweep provider. */
+export class SweepProvider {
+  #o: Required<Omit<SweepProviderInit, "emit">> & Pick<SweepProviderInit, "emit">;
+  #schedule: SweepSchedule;
+  #running = false;
+  #stopping = new AbortController();
+  #queue: Batch[] = [];
+  #working: Promise<void> | undefined;
+  #cancelTick: (() => void) | undefined;
+  #cancelFresh: (() => void) | undefined;
+  #buckets = new Map<string, TokenBucket>();
+  /** Recent network-size estimates (from lookups). */
+  #sizes: number[] = [];
+  /** New keys no peer took yet → announcement attempts so far (retried with backoff). */
+  #retries = new Map<string, number>();
+  #retryTimers = new Set<() => void>();
+  #stats = { lookups: 0, messages: 0, batches: 0 };
+
+  /** Creates the provider (nothing is sent before {@linkcode start}). */
+  constructor(init: SweepProviderInit) {
+    this.#o = {
+      clock: systemClock,
+      replication: REPLICATION,
+      peerRate: 25,
+      peerBurst: 500,
+      sendConcurrency: 10,
+      debounceMs: 1000,
+      timeoutMs: 60_000,
+      ...init,
+      intervalMs: Math.max(1000, init.intervalMs),
+    };
+    this.#schedule = new SweepSchedule({
+      intervalMs: this.#o.intervalMs,
+      start: this.#o.clock.now(),
+    });
+  }
+
+  /** Starts the sweep (and announces the keys provided so far). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#stopping = new AbortController();
+    this.#scheduleTick();
+    this.#schedule.markAllFresh();
+    if (this.#schedule.size > 0) this.#freshSoon();
+  }
+
+  /** Stops sending (keys are kept; a later start announces them again). */
+  stop(): Promise<void> {
+    this.#running = false;
+    this.#stopping.abort(new Error("stopping"));
+    this.#cancelTick?.();
+    this.#cancelFresh?.();
+    this.#cancelFresh = undefined;
+    for (const cancel of this.#retryTimers) cancel();
+    this.#retryTimers.clear();
+    this.#queue = [];
+    return this.#working ?? Promise.resolve();
+  }
+
+  /** Same as {@linkcode stop}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /** Provides `narHash` (32 bytes): announced within `debounceMs`, then every interval. */
+  provide(narHash: Uint8Array): void {
+    if (!this.#schedule.add(narHash)) return;
+    if (this.#running) this.#freshSoon();
+  }
+
+  /** Stops providing `narHash`: no refresh any more, our own record dropped. */
+  unprovide(narHash: Uint8Array): Promise<void> {
+    const hex = hexEncode(narHash);
+    const key = this.#schedule.get(hex);
+    this.#retries.delete(hex);
+    if (key && this.#schedule.remove(hex)) this.#o.dht.keepSelf(key.multihash, false);
+    return Promise.resolve();
+  }
+
+  /** Whether `narHash` (hex) is provided. */
+  provides(hex: string): boolean {
+    return this.#schedule.has(hex);
+  }
+
+  /** Counters. */
+  stats(): SweepStats {
+    const size = this.networkSize();
+    return {
+      keys: this.#schedule.size,
+      networkSize: size,
+      regionBits: this.#bits(),
+      ...this.#stats,
+    };
+  }
+
+  /** The current estimate of the number of DHT servers (at least the routing table's size + 1). */
+  networkSize(): number {
+    const table = this.#o.dht.tableSize() + 1;
+    if (this.#sizes.length === 0) return table;
+    const sorted = [...this.#sizes].sort((a, b) => a - b);
+    return Math.max(table, Math.round(sorted[Math.floor(sorted.length / 2)]!));
+  }
+
+  #bits(): number {
+    return regionBits(this.networkSize(), this.#o.replication);
+  }
+
+  #freshSoon(): void {
+    if (this.#cancelFresh) return;
+    this.#cancelFresh = this.#o.clock.setTimer(() => {
+      this.#cancelFresh = undefined;
+      const keys = this.#schedule.takeFresh();
+      if (keys.length > 0) this.#enqueue({ reason: "new", keys });
+    }, this.#o.debounceMs);
+  }
+
+  /** A new key no peer took: announced again after 30 s, 1 min, 2 min, … (at most 30 min). */
+  #retryLater(k: ProvidedKey): void {
+    const attempt = (this.#retries.get(k.hex) ?? 0) + 1;
+    this.#retries.set(k.hex, attempt);
+    const ms = Math.min(30 * 60_000, 30_000 * 2 ** (attempt - 1));
+    const cancel = this.#o.clock.setTimer(() => {
+      this.#retryTimers.delete(cancel);
+      if (!this.#running || !this.#schedule.has(k.hex)) return;
+      this.#schedule.markFresh(k.hex);
+      this.#freshSoon();
+    }, ms);
+    this.#retryTimers.add(cancel);
+  }
+
+  /** The next stretch of the sweep: about one region's share of the interval (≥ 1 s). */
+  #scheduleTick(): void {
+    const slots = 2 ** this.#bits();
+    const ms = Math.min(this.#o.intervalMs, Math.max(1000, this.#o.intervalMs / slots));
+    this.#cancelTick = this.#o.clock.setTimer(() => {
+      if (!this.#running) return;
+      const keys = this.#schedule.due(this.#o.clock.now());
+      if (keys.length > 0) this.#enqueue({ reason: "sweep", keys });
+      this.#scheduleTick();
+    }, ms);
+  }
+
+  #enqueue(batch: Batch): void {
+    this.#queue.push(batch);
+    if (this.#working) return;
+    this.#working = (async () => {
+      for (let b = this.#queue.shift(); b && this.#running; b = this.#queue.shift()) {
+        await this.#run(b).catch(() => {});
+      }
+    })().finally(() => (this.#working = undefined));
+  }
+
+  async #run(batch: Batch): Promise<void> {
+    const t0 = this.#o.clock.now();
+    const tally = { regions: 0, lookups: 0, peers: new Set<string>(), messages: 0, failed: 0 };
+    const sent = new Set<ProvidedKey>();
+    const bits = this.#bits();
+    for (const keys of groupByRegion(batch.keys, bits).values()) {
+      if (!this.#running) break;
+      tally.regions++;
+      await this.#region(keys, bits, 0, tally, sent);
+    }
+    const now = this.#o.clock.now();
+    this.#schedule.markSent(sent, now);
+    this.#stats.batches++;
+    if (batch.reason === "new") {
+      for (const k of batch.keys) {
+        if (!this.#schedule.has(k.hex)) continue;
+        if (sent.has(k)) this.#retries.delete(k.hex);
+        else this.#retryLater(k);
+        this.#o.emit?.("provide:done", {
+          narHash: k.hex,
+          ms: Math.round(now - t0),
+          ...(sent.has(k) ? {} : { error: "no peer took the record" }),
+        });
+      }
+    }
+    this.#o.emit?.("provide:sweep", {
+      reason: batch.reason,
+      keys: sent.size,
+      regions: tally.regions,
+      lookups: tally.lookups,
+      peers: tally.peers.size,
+      messages: tally.messages,
+      failedPeers: tally.failed,
+      ms: Math.round(now - t0),
+    });
+  }
+
+  /**
+   * One region: a lookup of its middle key; if the answer shows the region
+   * denser than `bits` assumed, its keys are split by the finer prefix and
+   * each part handled on its own (the part holding the middle key reuses
+   * this lookup); else every key goes to its closest candidates.
+   */
+  async #region(
+    keys: ProvidedKey[],
+    bits: number,
+    depth: number,
+    tally: {
+      regions: number;
+      lookups: number;
+      peers: Set<string>;
+      messages: number;
+      failed: number;
+    },
+    sent: Set<ProvidedKey>,
+  ): Promise<void> {
+    const live = keys.filter((k) => this.#schedule.has(k.hex));
+    if (live.length === 0) return;
+    const middle = middleKey(live);
+    let found: { closest: Candidate[]; heard: Candidate[] };
+    try {
+      found = await this.#deadline(
+        this.#o.timeoutMs,
+        (signal) => this.#o.dht.lookup(middle.multihash, { signal }),
+      );
+    } catch {
+      return;
+    }
+    this.#stats.lookups++;
+    tally.lookups++;
+    const r = this.#o.replication;
+    const size = found.closest.length >= Math.min(r, 4)
+      ? sizeFromClosest(middle.kadId, found.closest.slice(0, r).map((c) => c.kadId))
+      : undefined;
+    if (size !== undefined && found.closest.length >= r) {
+      this.#sizes.push(size);
+      if (this.#sizes.length > 15) this.#sizes.shift();
+    }
+    const local = size !== undefined && found.closest.length >= r ? regionBits(size, r) : bits;
+    if (local > bits && live.length > 1 && depth < 2) {
+      const home = prefixOf(middle.kadId, local);
+      for (const [prefix, part] of groupByRegion(live, local)) {
+        if (!this.#running) return;
+        if (prefix === home) await this.#send(part, found, tally, sent);
+        else await this.#region(part, local, depth + 1, tally, sent);
+      }
+      return;
+    }
+    await this.#send(live, found, tally, sent);
+  }
+
+  /** Sends every key to its closest candidates, `sendConcurrency` peers at a time. */
+  async #send(
+    keys: ProvidedKey[],
+    found: { closest: Candidate[]; heard: Candidate[] },
+    tally: { peers: Set<string>; messages: number; failed: number },
+    sent: Set<ProvidedKey>,
+  ): Promise<void> {
+    for (const k of keys) this.#o.dht.keepSelf(k.multihash, true);
+    const byPeer = [...assignPeers(keys, [...found.closest, ...found.heard], this.#o.replication)];
+    const worker = async () => {
+      for (let job = byPeer.shift(); job && this.#running; job = byPeer.shift()) {
+        const [peer, list] = job;
+        const todo = list.filter((k) => this.#schedule.has(k.hex));
+        if (todo.length === 0) continue;
+        try {
+          await this.#sendPaced(peer, todo);
+          for (const k of todo) sent.add(k);
+          tally.peers.add(peer);
+          tally.messages += todo.length;
+          this.#stats.messages += todo.length;
+        } catch {
+          tally.failed++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: this.#o.sendConcurrency }, worker));
+  }
+
+  /** Sends `keys` to `peer` within its budget: chunks of at most `peerBurst`, at `peerRate`. */
+  async #sendPaced(peer: string, keys: ProvidedKey[]): Promise<void> {
+    let bucket = this.#buckets.get(peer);
+    if (!bucket) {
+      bucket = new TokenBucket({
+        bytesPerSecond: this.#o.peerRate,
+        burst: this.#o.peerBurst,
+        now: this.#o.clock.now,
+      });
+      this.#buckets.set(peer, bucket);
+      if (this.#buckets.size > 4096) this.#pruneBuckets();
+    }
+    for (let at = 0; at < keys.length; at += this.#o.peerBurst) {
+      const chunk = keys.slice(at, at + this.#o.peerBurst);
+      const wait = bucket.take(chunk.length);
+      if (wait > 0) await this.#sleep(wait);
+      await this.#deadline(
+        this.#o.timeoutMs,
+        (signal) => this.#o.dht.send(peer, chunk.map((k) => k.multihash), { signal }),
+      );
+    }
+  }
+
+  #pruneBuckets(): void {
+    for (const [peer, b] of this.#buckets) {
+      if (b.available() >= b.burst) this.#buckets.delete(peer);
+    }
+  }
+
+  /** Runs `fn` with a signal aborted by stop() or after `ms` (on the injected clock). */
+  async #deadline<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const timeout = new AbortController();
+    const cancel = this.#o.clock.setTimer(
+      () => timeout.abort(new Error(`timed out after ${ms} ms`)),
+      ms,
+    );
+    try {
+      return await fn(AbortSignal.any([this.#stopping.signal, timeout.signal]));
+    } finally {
+      cancel();
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const signal = this.#stopping.signal;
+      if (signal.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        cancel();
+        reject(signal.reason);
+      };
+      const cancel = this.#o.clock.setTimer(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+}
