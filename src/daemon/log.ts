@@ -89,6 +89,10 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
       e.failedPeers > 0 ? `, ${e.failedPeers} peer(s) failed` : ""
     } in ${e.ms} ms`,
   ],
+  "prefetch:done": (e) => [
+    "debug",
+    `prefetched ${e.fetched} of ${e.items} item(s), ${e.bytes} bytes, ${e.failed} failed, in ${e.ms} ms`,
+  ],
   "seed:added": (e) => ["info", `seeding ${e.storePath ?? e.narHash} (${e.origin})`],
   "seed:removed": (e) => ["info", `no longer seeding ${e.narHash}`],
   "manifest:rejected": (
