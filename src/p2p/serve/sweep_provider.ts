@@ -32,8 +32,8 @@
  * @module
  */
 import { hexEncode } from "../../encoding/hex.ts";
-import { type Clock, systemClock } from "../rate/clock.ts";
-import { TokenBucket } from "../rate/token_bucket.ts";
+import { systemClock } from "../rate/clock.ts";
+import { Pacer } from "./_pacer.ts";
 import {
   assignPeers,
   type Candidate,
@@ -45,76 +45,30 @@ import {
   sizeFromClosest,
 } from "./regions.ts";
 import { type ProvidedKey, SweepSchedule } from "./sweep_schedule.ts";
+import type { SweepProviderInit, SweepStats } from "./sweep_types.ts";
 
-/** Events of provider records. */
-export interface ProviderEvents {
-  /** A key's first announcement finished (error: no peer took it). */
-  "provide:done": { narHash: string; ms: number; error?: string };
-  /** A batch (new keys, or a stretch of the sweep) finished. */
-  "provide:sweep": {
-    reason: "new" | "sweep";
-    keys: number;
-    regions: number;
-    lookups: number;
-    peers: number;
-    messages: number;
-    failedPeers: number;
-    ms: number;
-  };
-}
-
-/** The DHT as the sweep provider uses it (libp2p adapter: ./libp2p_sweep_dht.ts). */
-export interface SweepDht {
-  /**
-   * A closest-peers lookup of `key` (multihash bytes): the peers that
-   * answered, closest first (`closest`), and every other peer named in the
-   * answers (`heard`).
-   */
-  lookup(
-    key: Uint8Array,
-    options: { signal: AbortSignal },
-  ): Promise<{ closest: Candidate[]; heard: Candidate[] }>;
-  /** DHT servers in the routing table (a lower bound of the network size). */
-  tableSize(): number;
-  /** Sends ADD_PROVIDER for each of `keys` (multihash bytes) to `peer`, on one stream. */
-  send(peer: string, keys: Uint8Array[], options: { signal: AbortSignal }): Promise<void>;
-  /** Keeps (`true`) or drops our own record of `key`, so that GET_PROVIDERS to us names us. */
-  keepSelf(key: Uint8Array, keep: boolean): void;
-}
-
-/** Options of {@linkcode SweepProvider}. */
-export interface SweepProviderInit {
-  dht: SweepDht;
-  /** Reprovide interval: every key is sent once per interval. */
-  intervalMs: number;
-  clock?: Clock;
-  /** Peers each record goes to (default 20). */
-  replication?: number;
-  /** Records sent to one peer per second past the burst (default 25). */
-  peerRate?: number;
-  /** Records sent to one peer at once (default 500). */
-  peerBurst?: number;
-  /** Peers sent to at once (default 10). */
-  sendConcurrency?: number;
-  /** New keys wait this long for others to batch with (default 1000 ms). */
-  debounceMs?: number;
-  /** Bound on one lookup (default 60 s) and one peer's stream (default 60 s). */
-  timeoutMs?: number;
-  emit?: <K extends keyof ProviderEvents>(type: K, payload: ProviderEvents[K]) => void;
-}
-
-/** Counters of {@linkcode SweepProvider.stats}. */
-export interface SweepStats {
-  keys: number;
-  /** Current estimate of the number of DHT servers. */
-  networkSize: number;
-  regionBits: number;
-  lookups: number;
-  messages: number;
-  batches: number;
-}
+export type { ProviderEvents, SweepDht, SweepProviderInit, SweepStats } from "./sweep_types.ts";
 
 type Batch = { reason: "new" | "sweep"; keys: ProvidedKey[] };
+type Tally = {
+  regions: number;
+  lookups: number;
+  peers: Set<string>;
+  messages: number;
+  failed: number;
+};
+
+/**
+ * Share of the replication a region is cut to hold at least: a region's
+ * lookup finds the 20 peers closest to its middle key, which then include
+ * all or most of the region's own peers, so every key of the region finds
+ * (nearly) its own 20 closest among them and the peers they named. With
+ * regions of 20 to 40 peers, a key far from the middle would miss up to a
+ * third of its closest peers where every node knows every other (each answer
+ * names the same 20); 10 to 20 keeps it to about a tenth, for twice the
+ * lookups (docs/scale.md).
+ */
+const REGION_SHARE = 0.5;
 
 /** The sweep provider. */
 export class SweepProvider {
@@ -126,7 +80,7 @@ export class SweepProvider {
   #working: Promise<void> | undefined;
   #cancelTick: (() => void) | undefined;
   #cancelFresh: (() => void) | undefined;
-  #buckets = new Map<string, TokenBucket>();
+  #pacer: Pacer;
   /** Recent network-size estimates (from lookups). */
   #sizes: number[] = [];
   /** New keys no peer took yet → announcement attempts so far (retried with backoff). */
@@ -147,6 +101,12 @@ export class SweepProvider {
       ...init,
       intervalMs: Math.max(1000, init.intervalMs),
     };
+    this.#pacer = new Pacer({
+      clock: this.#o.clock,
+      rate: this.#o.peerRate,
+      burst: this.#o.peerBurst,
+      stop: () => this.#stopping.signal,
+    });
     this.#schedule = new SweepSchedule({
       intervalMs: this.#o.intervalMs,
       start: this.#o.clock.now(),
@@ -221,7 +181,7 @@ export class SweepProvider {
   }
 
   #bits(): number {
-    return regionBits(this.networkSize(), this.#o.replication);
+    return regionBits(this.networkSize(), this.#o.replication * REGION_SHARE);
   }
 
   #freshSoon(): void {
@@ -316,13 +276,7 @@ export class SweepProvider {
     keys: ProvidedKey[],
     bits: number,
     depth: number,
-    tally: {
-      regions: number;
-      lookups: number;
-      peers: Set<string>;
-      messages: number;
-      failed: number;
-    },
+    tally: Tally,
     sent: Set<ProvidedKey>,
   ): Promise<void> {
     const live = keys.filter((k) => this.#schedule.has(k.hex));
@@ -330,7 +284,7 @@ export class SweepProvider {
     const middle = middleKey(live);
     let found: { closest: Candidate[]; heard: Candidate[] };
     try {
-      found = await this.#deadline(
+      found = await this.#pacer.deadline(
         this.#o.timeoutMs,
         (signal) => this.#o.dht.lookup(middle.multihash, { signal }),
       );
@@ -347,35 +301,42 @@ export class SweepProvider {
       this.#sizes.push(size);
       if (this.#sizes.length > 15) this.#sizes.shift();
     }
-    const local = size !== undefined && found.closest.length >= r ? regionBits(size, r) : bits;
+    const local = size !== undefined && found.closest.length >= r
+      ? regionBits(size, r * REGION_SHARE)
+      : bits;
+    const candidates = [...found.closest, ...found.heard];
     if (local > bits && live.length > 1 && depth < 2) {
       const home = prefixOf(middle.kadId, local);
       for (const [prefix, part] of groupByRegion(live, local)) {
         if (!this.#running) return;
-        if (prefix === home) await this.#send(part, found, tally, sent);
+        if (prefix === home) await this.#send(part, candidates, tally, sent);
         else await this.#region(part, local, depth + 1, tally, sent);
       }
       return;
     }
-    await this.#send(live, found, tally, sent);
+    await this.#send(live, candidates, tally, sent);
   }
 
   /** Sends every key to its closest candidates, `sendConcurrency` peers at a time. */
   async #send(
     keys: ProvidedKey[],
-    found: { closest: Candidate[]; heard: Candidate[] },
-    tally: { peers: Set<string>; messages: number; failed: number },
+    candidates: Candidate[],
+    tally: Tally,
     sent: Set<ProvidedKey>,
   ): Promise<void> {
     for (const k of keys) this.#o.dht.keepSelf(k.multihash, true);
-    const byPeer = [...assignPeers(keys, [...found.closest, ...found.heard], this.#o.replication)];
+    const byPeer = [...assignPeers(keys, candidates, this.#o.replication)];
     const worker = async () => {
       for (let job = byPeer.shift(); job && this.#running; job = byPeer.shift()) {
         const [peer, list] = job;
         const todo = list.filter((k) => this.#schedule.has(k.hex));
         if (todo.length === 0) continue;
         try {
-          await this.#sendPaced(peer, todo);
+          await this.#pacer.paced(peer, todo, (chunk) =>
+            this.#pacer.deadline(
+              this.#o.timeoutMs,
+              (signal) => this.#o.dht.send(peer, chunk.map((k) => k.multihash), { signal }),
+            ));
           for (const k of todo) sent.add(k);
           tally.peers.add(peer);
           tally.messages += todo.length;
@@ -386,64 +347,5 @@ export class SweepProvider {
       }
     };
     await Promise.all(Array.from({ length: this.#o.sendConcurrency }, worker));
-  }
-
-  /** Sends `keys` to `peer` within its budget: chunks of at most `peerBurst`, at `peerRate`. */
-  async #sendPaced(peer: string, keys: ProvidedKey[]): Promise<void> {
-    let bucket = this.#buckets.get(peer);
-    if (!bucket) {
-      bucket = new TokenBucket({
-        bytesPerSecond: this.#o.peerRate,
-        burst: this.#o.peerBurst,
-        now: this.#o.clock.now,
-      });
-      this.#buckets.set(peer, bucket);
-      if (this.#buckets.size > 4096) this.#pruneBuckets();
-    }
-    for (let at = 0; at < keys.length; at += this.#o.peerBurst) {
-      const chunk = keys.slice(at, at + this.#o.peerBurst);
-      const wait = bucket.take(chunk.length);
-      if (wait > 0) await this.#sleep(wait);
-      await this.#deadline(
-        this.#o.timeoutMs,
-        (signal) => this.#o.dht.send(peer, chunk.map((k) => k.multihash), { signal }),
-      );
-    }
-  }
-
-  #pruneBuckets(): void {
-    for (const [peer, b] of this.#buckets) {
-      if (b.available() >= b.burst) this.#buckets.delete(peer);
-    }
-  }
-
-  /** Runs `fn` with a signal aborted by stop() or after `ms` (on the injected clock). */
-  async #deadline<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const timeout = new AbortController();
-    const cancel = this.#o.clock.setTimer(
-      () => timeout.abort(new Error(`timed out after ${ms} ms`)),
-      ms,
-    );
-    try {
-      return await fn(AbortSignal.any([this.#stopping.signal, timeout.signal]));
-    } finally {
-      cancel();
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const signal = this.#stopping.signal;
-      if (signal.aborted) return reject(signal.reason);
-      const onAbort = () => {
-        cancel();
-        reject(signal.reason);
-      };
-      const cancel = this.#o.clock.setTimer(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
   }
 }

@@ -33,6 +33,8 @@ class FakeDht implements SweepDht {
   self = new Set<string>();
   table: number;
   failLookups = false;
+  /** Peers named beyond the 20 that answer (0: every answer names the same 20). */
+  heardCount = 40;
   constructor(size: number, readonly clock: ManualClock, seed = 1, table = 1280) {
     const r = rng(seed);
     this.peers = Array.from({ length: size }, (_, i) => ({
@@ -44,7 +46,7 @@ class FakeDht implements SweepDht {
   lookup(key: Uint8Array) {
     this.lookups.push(key);
     if (this.failLookups) return Promise.reject(new Error("no peers"));
-    const near = closestCandidates(kadIdOf(key), this.peers, 60);
+    const near = closestCandidates(kadIdOf(key), this.peers, 20 + this.heardCount);
     return Promise.resolve({ closest: near.slice(0, 20), heard: near.slice(20) });
   }
   tableSize() {
@@ -66,9 +68,12 @@ class FakeDht implements SweepDht {
   }
 }
 
-function world(o: { size: number; keys: number; table?: number; peerBurst?: number }) {
+function world(
+  o: { size: number; keys: number; table?: number; peerBurst?: number; heard?: number },
+) {
   const clock = new ManualClock(0);
   const dht = new FakeDht(o.size, clock, 1, o.table);
+  if (o.heard !== undefined) dht.heardCount = o.heard;
   const events: { type: string; payload: unknown }[] = [];
   const sweep = new SweepProvider({
     dht,
@@ -114,27 +119,46 @@ function world(o: { size: number; keys: number; table?: number; peerBurst?: numb
 const keyHex = (narHash: Uint8Array) => hexEncode(narCid(narHash).multihash.bytes);
 
 Deno.test("SweepProvider: new keys go out as one batch, one lookup per region, each key to its 20 closest", async () => {
-  const w = world({ size: 2000, keys: 300 });
+  const w = world({ size: 2000, keys: 1000 });
   w.sweep.start();
   for (const h of w.hashes) w.sweep.provide(h);
   await w.drive(() => w.batches().length === 1);
   const [batch] = w.batches();
-  const bits = regionBits(2000);
+  const bits = regionBits(2000, 10);
   assertEquals(batch!.reason, "new");
-  assertEquals(batch!.keys, 300);
+  assertEquals(batch!.keys, 1000);
   // About one lookup per region (2^bits regions; a region a lookup finds denser than
   // expected is split in two), not one per key.
   assert(w.dht.lookups.length <= 2 ** (bits + 1), `${w.dht.lookups.length} lookups`);
-  assert(w.dht.lookups.length < 300 / 3, `${w.dht.lookups.length} lookups`);
+  assert(w.dht.lookups.length < 1000 / 4, `${w.dht.lookups.length} lookups`);
   assertEquals(batch!.lookups, w.dht.lookups.length);
   const got = w.received();
   for (const h of w.hashes) assertEquals([...got.get(keyHex(h))!].sort(), w.dht.closest(h));
   // A peer gets each region's keys on one stream: no more sends than (peer, region) pairs.
-  assertEquals(batch!.messages, 300 * 20);
+  assertEquals(batch!.messages, 1000 * 20);
   assert(w.dht.sends.length <= batch!.peers * w.dht.lookups.length);
   // Our own record of every key is kept (GET_PROVIDERS to us names us).
-  assertEquals(w.dht.self.size, 300);
-  assertEquals(w.events.filter((e) => e.type === "provide:done").length, 300);
+  assertEquals(w.dht.self.size, 1000);
+  assertEquals(w.events.filter((e) => e.type === "provide:done").length, 1000);
+  await w.sweep.stop();
+});
+
+Deno.test("SweepProvider: where every answer names the same 20 peers, keys still land near their 20 closest", async () => {
+  // Every peer knows every other (a small network): each answer names the same 20 peers, so
+  // a region's candidates are the 20 closest to its middle key; regions of 10 to 20 peers
+  // keep keys far from the middle close to their own 20.
+  const w = world({ size: 1000, keys: 1000, heard: 0 });
+  w.sweep.start();
+  for (const h of w.hashes) w.sweep.provide(h);
+  await w.drive(() => w.batches().length === 1);
+  const got = w.received();
+  let held = 0;
+  for (const h of w.hashes) {
+    const want = new Set(w.dht.closest(h));
+    held += [...got.get(keyHex(h))!].filter((p) => want.has(p)).length;
+  }
+  assert(held / 1000 >= 17, `${held / 1000} of each key's 20 closest hold it`);
+  assert(w.dht.lookups.length <= 2 ** (regionBits(1000, 10) + 1), `${w.dht.lookups.length}`);
   await w.sweep.stop();
 });
 
@@ -188,7 +212,7 @@ Deno.test("SweepProvider: a region denser than the table suggested is split and 
   await w.drive(() => w.batches().length === 1);
   assert(w.dht.lookups.length > 20, `${w.dht.lookups.length} lookups: the region was split`);
   // Each lookup's estimate is noisy (5000 peers is at the edge of 7 and 8 bits): at most 2^8.
-  assert(w.dht.lookups.length <= 2 ** (regionBits(5000) + 1), `${w.dht.lookups.length}`);
+  assert(w.dht.lookups.length <= 2 ** (regionBits(5000, 10) + 1), `${w.dht.lookups.length}`);
   const got = w.received();
   let exact = 0;
   for (const h of w.hashes) {
