@@ -129,11 +129,15 @@ export async function createNode(
     },
   }) as P2pNode;
   const table = (node.services.dht as unknown as {
-    routingTable: { closestPeers(kadId: Uint8Array, o: { count: number }): PeerId[] };
+    routingTable: {
+      closestPeers(kadId: Uint8Array, o: { count: number }): PeerId[];
+      kb?: { toIterable(): Iterable<{ kadId: Uint8Array }> };
+    };
   }).routingTable;
   providers.isResponsible = responsibleFor({
     self: node.peerId,
     closestPeers: (kadId, count) => table.closestPeers(kadId, { count }),
+    tablePeers: () => kadIds(table.kb?.toIterable() ?? []),
     closest: config.dht_provider_closest,
   });
   datastore.onAbuse = (peer, reason) => {
@@ -142,4 +146,8 @@ export async function createNode(
   };
   providerStores.set(node, providers);
   return node;
+}
+
+function* kadIds(peers: Iterable<{ kadId: Uint8Array }>): Generator<Uint8Array> {
+  for (const p of peers) yield p.kadId;
 }

@@ -33,6 +33,16 @@ Deno.test("responsibleFor: we hold a key's records only when fewer than `closest
       closest,
     });
     assertEquals(rule(text), closerThanSelf < closest, `closest=${closest}`);
+    // Counting the table's peers in one pass gives the same answer.
+    const counted = responsibleFor({
+      self: self!,
+      closestPeers: () => {
+        throw new Error("not asked when tablePeers is given");
+      },
+      tablePeers: () => table.map(kadIdOfPeer),
+      closest,
+    });
+    assertEquals(counted(text), closerThanSelf < closest, `closest=${closest} (counted)`);
   }
   // A small swarm: every node is responsible for every key.
   const small = responsibleFor({ self: self!, closestPeers: () => table.slice(0, 3), closest: 40 });

@@ -96,6 +96,7 @@ export class SweepProvider {
       peerRate: 25,
       peerBurst: 500,
       sendConcurrency: 10,
+      regionConcurrency: 4,
       debounceMs: 1000,
       timeoutMs: 60_000,
       ...init,
@@ -234,11 +235,14 @@ export class SweepProvider {
     const tally = { regions: 0, lookups: 0, peers: new Set<string>(), messages: 0, failed: 0 };
     const sent = new Set<ProvidedKey>();
     const bits = this.#bits();
-    for (const keys of groupByRegion(batch.keys, bits).values()) {
-      if (!this.#running) break;
-      tally.regions++;
-      await this.#region(keys, bits, 0, tally, sent);
-    }
+    const regions = [...groupByRegion(batch.keys, bits).values()];
+    tally.regions = regions.length;
+    const worker = async () => {
+      for (let keys = regions.shift(); keys && this.#running; keys = regions.shift()) {
+        await this.#region(keys, bits, 0, tally, sent);
+      }
+    };
+    await Promise.all(Array.from({ length: this.#o.regionConcurrency }, worker));
     const now = this.#o.clock.now();
     this.#schedule.markSent(sent, now);
     this.#stats.batches++;

@@ -60,8 +60,10 @@ export interface SweepProviderInit {
   peerRate?: number;
   /** Records sent to one peer at once (default 500). */
   peerBurst?: number;
-  /** Peers sent to at once (default 10). */
+  /** Peers sent to at once, per region (default 10). */
   sendConcurrency?: number;
+  /** Regions handled at once (default 4). */
+  regionConcurrency?: number;
   /** New keys wait this long for others to batch with (default 1000 ms). */
   debounceMs?: number;
   /** Bound on one lookup (default 60 s) and one peer's stream (default 60 s). */
