@@ -18,6 +18,7 @@ import { peerIdFromString } from "@libp2p/peer-id";
 import { base32 } from "multiformats/bases/base32";
 import { type P2pNode, providerStore } from "../node.ts";
 import { encodeAddProvider } from "./add_provider.ts";
+import { closestLookup } from "./closest_lookup.ts";
 import { type Candidate, kadIdOf } from "./regions.ts";
 import type { SweepDht } from "./sweep_provider.ts";
 
@@ -43,22 +44,13 @@ export function libp2pSweepDht(node: () => P2pNode, options: Libp2pSweepDhtOptio
     return { peer, kadId };
   };
   return {
-    async lookup(key, { signal }) {
+    lookup(key, { signal }) {
       const n = node();
-      const self = n.peerId.toString();
-      const closest: Candidate[] = [];
-      const heard = new Map<string, Candidate>();
-      for await (const e of n.services.dht.getClosestPeers(key, { signal })) {
-        if (e.name === "FINAL_PEER") closest.push(candidate(e.peer.id));
-        else if (e.name === "PEER_RESPONSE") {
-          for (const p of e.closer) {
-            const c = candidate(p.id);
-            if (c.peer !== self) heard.set(c.peer, c);
-          }
-        }
-      }
-      for (const c of closest) heard.delete(c.peer);
-      return { closest: closest.filter((c) => c.peer !== self), heard: [...heard.values()] };
+      return closestLookup(n.services.dht.getClosestPeers(key, { signal }), {
+        target: kadIdOf(key),
+        self: n.peerId.toString(),
+        candidate,
+      });
     },
     tableSize() {
       const dht = node().services.dht as unknown as { routingTable?: { size?: number } };
