@@ -43,6 +43,11 @@ export class EventQueue<T> {
     }
   }
 
+  /** The earliest event, left in place, or undefined. */
+  peek(): Timed<T> | undefined {
+    return this.#heap[0];
+  }
+
   /** Removes and returns the earliest event, or undefined. */
   pop(): Timed<T> | undefined {
     const h = this.#heap;
