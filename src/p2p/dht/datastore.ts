@@ -25,6 +25,13 @@ import type { ProviderStore, RefusalReason } from "./provider_store.ts";
 /** kad-dht's prefix for provider records (its default `datastorePrefix` + "/provider"). */
 export const PROVIDER_PREFIX = "/dht/provider/";
 
+/**
+ * Providers one lookup of a key returns (a GET_PROVIDERS answer, and kad-dht's
+ * local look-up): a random sample, so that peers fetching one item at once
+ * spread over its providers instead of all taking the first announced ones.
+ */
+export const PROVIDERS_PER_ANSWER = 20;
+
 /** A provider record this node refused to store. */
 export class ProviderRecordRefusedError extends Error {
   override name = "ProviderRecordRefusedError";
@@ -112,10 +119,10 @@ export class GuardedDatastore extends BaseDatastore {
   override *_all(q: Query): Generator<Pair> {
     const prefix = q.prefix ?? "";
     if (prefix.startsWith(PROVIDER_PREFIX)) {
-      // One key's providers: served from the index (the lookup path).
+      // One key's providers: served from the index (the lookup path), a random sample.
       const key = prefix.slice(PROVIDER_PREFIX.length).split("/")[0] ?? "";
       if (key !== "") {
-        for (const [peer, time] of this.store.providers(key)) {
+        for (const [peer, time] of this.store.sample(key, PROVIDERS_PER_ANSWER)) {
           yield { key: new Key(`${PROVIDER_PREFIX}${key}/${peer}`), value: encodeVarint(time) };
         }
         return;

@@ -23,6 +23,7 @@
  * store.admit("12D3KooWpeer"); // → { ok: true, waitMs: 0 }
  * store.add("cidkey", "12D3KooWpeer", Date.now()); // → { ok: true }
  * store.providers("cidkey"); // → [["12D3KooWpeer", <time>]]
+ * store.sample("cidkey", 20); // → up to 20 of them, in random order
  * ```
  * @module
  */
@@ -157,6 +158,23 @@ export class ProviderStore {
   /** The providers of `key` and their record times. */
   providers(key: string): [peer: string, time: number][] {
     return [...this.#byKey.get(key) ?? []];
+  }
+
+  /**
+   * At most `limit` of `key`'s providers, a uniform random sample in random
+   * order (what a GET_PROVIDERS answer carries: when a thousand peers fetch
+   * one item at once, each asker gets different ones, not the same first
+   * announcers — docs/scale.md, flash crowd).
+   */
+  sample(key: string, limit: number, random: () => number = Math.random): [string, number][] {
+    const all = this.providers(key);
+    const n = Math.min(limit, all.length);
+    for (let i = 0; i < n; i++) {
+      const j = i + Math.floor(random() * (all.length - i));
+      [all[i], all[j]] = [all[j]!, all[i]!];
+    }
+    all.length = n;
+    return all;
   }
 
   /** The record time of `peer` for `key`, if held. */

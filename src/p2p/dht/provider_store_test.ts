@@ -1,4 +1,4 @@
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import { ProviderStore, type ProviderStoreOptions } from "./provider_store.ts";
 
 function store(o: Partial<ProviderStoreOptions> = {}) {
@@ -81,4 +81,26 @@ Deno.test("ProviderStore: delete and all() keep the counts right", () => {
     peers: 2,
     refused: { "rate": 0, "peer-quota": 0, "total-quota": 0, "not-responsible": 0 },
   });
+});
+
+Deno.test("ProviderStore: sample answers a random subset, so askers of a popular key get different providers", () => {
+  const { s, now } = store({ maxRecords: 1000, maxPerPeer: 10, burst: 1000 });
+  const all = Array.from({ length: 100 }, (_, i) => `p${i}`);
+  for (const p of all) put(s, "hot", p, now());
+  let x = 7;
+  const random = () => (x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const seenFirst = new Set<string>();
+  const seen = new Set<string>();
+  for (let ask = 0; ask < 50; ask++) {
+    const got = s.sample("hot", 20, random).map(([p]) => p);
+    assertEquals(got.length, 20);
+    assertEquals(new Set(got).size, 20, "no provider twice");
+    for (const p of got) seen.add(p);
+    seenFirst.add(got[0]!);
+  }
+  // The first 20 announcers would be the whole answer every time without sampling.
+  assert(seen.size > 90, `50 answers of 20 cover most of the 100 providers (${seen.size})`);
+  assert(seenFirst.size > 25, `answers start with different providers (${seenFirst.size})`);
+  assertEquals(s.sample("hot", 500, random).length, 100);
+  assertEquals(s.sample("cold", 20, random), []);
 });
