@@ -57,9 +57,11 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
   ],
   "peer:connected": (e) => ["debug", `peer ${e.peer} connected from ${e.address}`],
   "peer:disconnected": (e) => ["debug", `peer ${e.peer} disconnected`],
-  "peer:discovered": (
-    e,
-  ) => ["info", `discovered peer ${e.peer} on the local network (${e.addresses.join(" ")})`],
+  "peer:discovered": (e) =>
+    e.via === "mdns"
+      ? ["info", `discovered peer ${e.peer} on the local network (${e.addresses.join(" ")})`]
+      : ["debug", `learned of peer ${e.peer} through the DHT (${e.addresses.join(" ")})`],
+  "peer:latency": (e) => ["debug", `peer ${e.peer} round trip ${e.ms} ms`],
   "dashboard:started": (e) => ["info", `dashboard on ${e.url} (read-only)`],
   "gateway:started": (e) => ["info", `binary-cache gateway on ${e.url} (Nix; Guix under /guix)`],
   "gateway:request": (

@@ -13,6 +13,7 @@ import type { AdminCommand } from "../control/messages.ts";
 import { dhtServerMode } from "../p2p/node.ts";
 import { type P2pService, routingTableSize } from "../p2p/service.ts";
 import { shareableAddresses } from "../p2p/share_info.ts";
+import { connectionsRtt } from "../p2p/upkeep.ts";
 import type { AdminExtension } from "./handler.ts";
 
 /** The admin extension for `p2p`. */
@@ -57,9 +58,11 @@ export function peersReport(p2p: P2pService): Record<string, unknown>[] {
   const node = p2p.nodeIfRunning;
   const book = p2p.peerBook;
   const connected = new Map<string, string[]>();
+  const rtts = new Map<string, { rtt?: number }[]>();
   for (const conn of node?.getConnections() ?? []) {
     const id = conn.remotePeer.toString();
     connected.set(id, [...(connected.get(id) ?? []), conn.remoteAddr.toString()]);
+    rtts.set(id, [...(rtts.get(id) ?? []), conn]);
   }
   const ids = new Set([...connected.keys(), ...book.list().map((p) => p.id)]);
   return [...ids].map((id) => {
@@ -69,7 +72,8 @@ export function peersReport(p2p: P2pService): Record<string, unknown>[] {
       connected: connected.has(id),
       addresses: connected.get(id) ?? r?.addresses ?? [],
       agent: r?.agent ?? null,
-      latencyMs: r?.latencyMs ?? null,
+      // Live from the connection monitor while connected; the last known value otherwise.
+      latencyMs: connectionsRtt(rtts.get(id) ?? []) ?? r?.latencyMs ?? null,
       bytesUp: r?.bytesUp ?? 0,
       bytesDown: r?.bytesDown ?? 0,
       blocksUp: r?.blocksUp ?? 0,

@@ -1,7 +1,9 @@
 /**
  * The libp2p node: TCP + Noise + Yamux, identify, ping, a Kademlia DHT on
  * guix-p2p's own protocol id, optional mDNS, and connection limits, all from
- * the configuration.
+ * the configuration. libp2p's connection monitor pings every connection
+ * every 10 s (`/ipfs/ping/1.0.0`, or the protocol negotiation alone with
+ * peers that lack ping) and keeps the round trip in `connection.rtt`.
  *
  * Under Deno, `./runtime_patches.ts` must have been imported before this
  * module (the daemon entry point does it).
@@ -16,7 +18,7 @@
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { identify } from "@libp2p/identify";
-import type { PeerId, PrivateKey } from "@libp2p/interface";
+import type { PeerDiscovery, PeerId, PrivateKey } from "@libp2p/interface";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
 import { mdns } from "@libp2p/mdns";
 import { ping } from "@libp2p/ping";
@@ -30,6 +32,12 @@ export type NodeServices = {
   identify: ReturnType<ReturnType<typeof identify>>;
   ping: ReturnType<ReturnType<typeof ping>>;
   dht: KadDHT;
+  /**
+   * mDNS (when `mdns = true`): a service rather than a plain peer-discovery
+   * module, so that what it finds on the local network can be told apart
+   * from what the DHT finds (both end up as libp2p `peer:discovery`).
+   */
+  mdns?: PeerDiscovery;
 };
 
 /** A guix-p2p libp2p node. */
@@ -66,7 +74,7 @@ export async function createNode(
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    peerDiscovery: config.mdns ? [mdns()] : [],
+    peerDiscovery: [],
     connectionGater: {
       denyDialPeer: (peer) => banned(peer),
       denyInboundEncryptedConnection: (peer) => banned(peer),
@@ -80,6 +88,7 @@ export async function createNode(
     services: {
       identify: identify(),
       ping: ping(),
+      ...(config.mdns ? { mdns: mdns() } : {}),
       dht: kadDHT({
         protocol: config.dht_protocol,
         clientMode: !dhtServerMode(config),
