@@ -45,7 +45,7 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
     positionals: false,
   });
   void positionals;
-  const { config, file } = await loadConfig({
+  const { config, file, warnings } = await loadConfig({
     configPath: flags.config,
     overrides: overridesFromFlags(flags as Record<string, string | string[] | undefined>),
     env: io.env,
@@ -67,6 +67,7 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
   // Records events from here on; serves once the daemon runs.
   const dashboard = daemonDashboard(config, bus, { daemon, p2p: p2pReports(p2p) });
   if (file) io.err(`guix-p2p: info: configuration from ${file}`);
+  for (const w of warnings) io.err(`guix-p2p: warn: ${w}`);
   const stopped = Promise.withResolvers<string>();
   const onSignal = (name: Deno.Signal) => () => stopped.resolve(name);
   const handlers = (["SIGTERM", "SIGINT"] as const).map((s) => [s, onSignal(s)] as const);
