@@ -29,6 +29,11 @@ export interface CliIo {
   stdin: ReadableStream<Uint8Array>;
   /** Environment lookup. */
   env: { get(name: string): string | undefined };
+  /**
+   * Redraws a one-line progress display on standard error; present only when
+   * standard error is a terminal (commands print nothing in between otherwise).
+   */
+  progress?: (line: string) => void;
 }
 
 /** One admin CLI command (possibly with subcommands). */

@@ -29,5 +29,11 @@ export function denoIo(): CliIo {
       return Deno.stdin.readable;
     },
     env: Deno.env,
+    ...(Deno.stderr.isTerminal()
+      ? {
+        progress: (line: string) =>
+          writeAllSync(Deno.stderr, encoder.encode(line === "" ? "\r\x1b[K" : `\r${line}\x1b[K`)),
+      }
+      : {}),
   };
 }

@@ -56,8 +56,8 @@ const COMMANDS: readonly Entry[] = [
   },
   {
     name: "seed",
-    summary: "seed store items (never copied)",
-    load: async () => (await import("./admin.ts")).seedCommand,
+    summary: "seed store items, closures, profiles or the store (never copied)",
+    load: async () => (await import("./seed.ts")).seedCommand,
   },
   {
     name: "unseed",

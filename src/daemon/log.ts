@@ -86,6 +86,18 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
       : ["debug", `announced ${e.narHash.slice(0, 16)}… in ${e.ms} ms`],
   "seed:added": (e) => ["info", `seeding ${e.storePath ?? e.narHash} (${e.origin})`],
   "seed:removed": (e) => ["info", `no longer seeding ${e.narHash}`],
+  "seed:job": (e) => [
+    e.state === "failed" ? "warn" : "info",
+    `seeding ${e.what}: ${e.state}, ${e.seeded} newly seeded, ${e.already} already, ${e.failed} failed (${e.bytes} bytes read)${
+      e.errors.length ? `: ${e.errors.slice(0, 3).join("; ")}` : ""
+    }`,
+  ],
+  "seed:profile": (e) => [
+    "info",
+    `profile ${e.profile} is ${e.item}${
+      e.previous ? ` (was ${e.previous})` : ""
+    }: seeding its closure`,
+  ],
   "manifest:rejected": (
     e,
   ) => ["warn", `manifest from ${e.peer} for ${e.narHash.slice(0, 16)}… rejected: ${e.reason}`],

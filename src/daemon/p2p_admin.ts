@@ -14,6 +14,7 @@ import { dhtServerMode } from "../p2p/node.ts";
 import { type P2pService, routingTableSize } from "../p2p/service.ts";
 import { shareableAddresses } from "../p2p/share_info.ts";
 import { connectionsRtt } from "../p2p/upkeep.ts";
+import { BadRequestError } from "./error_map.ts";
 import type { AdminExtension } from "./handler.ts";
 
 /** The admin extension for `p2p`. */
@@ -45,6 +46,19 @@ export function p2pAdmin(p2p: P2pService): AdminExtension {
           }
           return out;
         })();
+      case "seed-closure":
+        return Promise.resolve().then(() => {
+          if (args.length === 0) throw new BadRequestError("seed-closure needs store items");
+          try {
+            return p2p.seeding.seedClosure(args, "explicit");
+          } catch (e) {
+            throw new BadRequestError((e as Error).message);
+          }
+        });
+      case "seed-store":
+        return Promise.resolve().then(() => p2p.seeding.seedStore("explicit"));
+      case "seed-jobs":
+        return Promise.resolve(p2p.seeding.jobs());
       case "status":
         return Promise.resolve(statusReport(p2p));
       default:
@@ -100,6 +114,8 @@ export function statusReport(p2p: P2pService): Record<string, unknown> {
     dhtPeers: routingTableSize(node),
     connections: node?.getConnections().length ?? 0,
     seeds: p2p.seeds.list().length,
+    // Store items waiting to be read for seeding (seed --closure/--profile/--store, seed_profiles).
+    indexing: p2p.seeding.pendingItems,
     cacheBytes: p2p.cache.totalBytes,
     downloads: p2p.registry.entries().map(([hex, d]) => ({
       narHash: hex,

@@ -22,6 +22,7 @@ import { BlockCache, type CacheEntry } from "./deno_block_cache.ts";
 import { loadOrCreateIdentity } from "./deno_identity.ts";
 import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
 import { SeedRegistry } from "./deno_seeds.ts";
+import { denoSeedStores } from "./store/deno_catalog.ts";
 import { hashFile } from "./store/deno_hash_file.ts";
 import { Availability } from "./download/availability.ts";
 import { PeerLinks } from "./download/links.ts";
@@ -124,6 +125,9 @@ export class P2pService {
       storeDirs: [c.store_dir, c.nix_store_dir],
       autoSeed: c.auto_seed,
       seedPaths: c.seed_paths,
+      seedProfiles: c.seed_profiles,
+      indexRate: c.seed_index_rate,
+      stores: denoSeedStores(c),
       settled: (hex) => this.registry.settled(hex),
       emit: partEmitter(emit),
     });
