@@ -12,7 +12,7 @@
 import type { AdminCommand } from "../control/messages.ts";
 import { dhtServerMode } from "../p2p/node.ts";
 import { type P2pService, routingTableSize } from "../p2p/service.ts";
-import { shareableAddresses } from "../p2p/share_info.ts";
+import { isShareableAddress, shareableAddresses } from "../p2p/share_info.ts";
 import { connectionsRtt } from "../p2p/upkeep.ts";
 import { BadRequestError } from "./error_map.ts";
 import type { AdminExtension } from "./handler.ts";
@@ -113,6 +113,10 @@ export function statusReport(p2p: P2pService): Record<string, unknown> {
     dhtMode: dhtServerMode(p2p.config) ? "server" : "client",
     dhtPeers: routingTableSize(node),
     connections: node?.getConnections().length ?? 0,
+    // Peers that dialled this node from the network (not loopback): evidence it is reachable.
+    inbound: (node?.getConnections() ?? []).filter((c) =>
+      c.direction === "inbound" && isShareableAddress(c.remoteAddr.toString())
+    ).length,
     seeds: p2p.seeds.list().length,
     // Store items waiting to be read for seeding (seed --closure/--profile/--store, seed_profiles).
     indexing: p2p.seeding.pendingItems,
