@@ -10,7 +10,7 @@
  * @module
  */
 import type { AdminCommand } from "../control/messages.ts";
-import { dhtServerMode } from "../p2p/node.ts";
+import { dhtServerMode, providerStats } from "../p2p/node.ts";
 import { type P2pService, routingTableSize } from "../p2p/service.ts";
 import { isShareableAddress, shareableAddresses } from "../p2p/share_info.ts";
 import { connectionsRtt } from "../p2p/upkeep.ts";
@@ -112,11 +112,13 @@ export function statusReport(p2p: P2pService): Record<string, unknown> {
     shareable,
     dhtMode: dhtServerMode(p2p.config) ? "server" : "client",
     dhtPeers: routingTableSize(node),
+    dhtProviderRecords: node ? providerStats(node) ?? null : null,
     connections: node?.getConnections().length ?? 0,
     // Peers that dialled this node from the network (not loopback): evidence it is reachable.
-    inbound: (node?.getConnections() ?? []).filter((c) =>
-      c.direction === "inbound" && isShareableAddress(c.remoteAddr.toString())
-    ).length,
+    inbound:
+      (node?.getConnections() ?? []).filter((c) =>
+        c.direction === "inbound" && isShareableAddress(c.remoteAddr.toString())
+      ).length,
     seeds: p2p.seeds.list().length,
     // Store items waiting to be read for seeding (seed --closure/--profile/--store, seed_profiles).
     indexing: p2p.seeding.pendingItems,

@@ -26,7 +26,6 @@ import {
 } from "./checks_network.ts";
 import type { CheckResult, CheckStatus, DoctorFacts } from "./facts.ts";
 
-
 /** Known signing keys, by the hex Guix prints. */
 export const KNOWN_KEYS: Record<string, string> = {
   "7D602902D3A2DBB83F8A0FB98602A754C5493B0B778C8D1DD4E0F41DE14DE34F": "bordeaux.guix.gnu.org",

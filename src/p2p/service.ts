@@ -86,6 +86,7 @@ export class P2pService {
       cacheDir: c.cache_dir,
       cache: this.cache,
       blockSize: c.block_size,
+      storeDirs: [c.store_dir, c.nix_store_dir],
     });
     this.uploadLimiter = new FairRateLimiter({ bytesPerSecond: c.max_upload_rate });
     this.downloadLimiter = new FairRateLimiter({ bytesPerSecond: c.max_download_rate });
@@ -195,6 +196,8 @@ export class P2pService {
     const key = await loadOrCreateIdentity(c.cache_dir);
     const node = await createNode(c, key, {
       isBanned: (p) => this.peerBook.isBanned(p.toString()),
+      onAbuse: (peer, reason) =>
+        this.emit("peer:penalised", { peer, reason, ...this.peerBook.fault(peer, reason) }),
     });
     this.#node = node;
     this.#upkeep = new PeerUpkeep({
@@ -217,6 +220,7 @@ export class P2pService {
       compressed: new CompressedBlockCache({ maxBytes: 64 * 1024 * 1024 }),
       maxMessageSize: c.max_message_size,
       maxStreamsPerPeer: c.max_streams_per_peer,
+      stallTimeoutMs: c.block_stream_stall_timeout * 1000,
       emit: (type, payload) => this.emit(type, payload as never),
     });
     await node.start();
