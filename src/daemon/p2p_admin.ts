@@ -122,6 +122,8 @@ export function statusReport(p2p: P2pService): Record<string, unknown> {
     seeds: p2p.seeds.list().length,
     // Store items waiting to be read for seeding (seed --closure/--profile/--store, seed_profiles).
     indexing: p2p.seeding.pendingItems,
+    // Provider records waiting for their turn (announcements are paced).
+    announcing: p2p.seeding.pendingAnnouncements,
     cacheBytes: p2p.cache.totalBytes,
     downloads: p2p.registry.entries().map(([hex, d]) => ({
       narHash: hex,

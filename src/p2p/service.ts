@@ -128,6 +128,8 @@ export class P2pService {
       seedPaths: c.seed_paths,
       seedProfiles: c.seed_profiles,
       indexRate: c.seed_index_rate,
+      // Half of what we accept from one peer (neighbours run the same defaults).
+      provideRate: Math.max(1, c.dht_provider_rate / 2),
       stores: denoSeedStores(c),
       settled: (hex) => this.registry.settled(hex),
       emit: partEmitter(emit),

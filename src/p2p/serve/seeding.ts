@@ -22,6 +22,7 @@ import type { BlockCache } from "../deno_block_cache.ts";
 import type { SeedOrigin, SeedRegistry } from "../deno_seeds.ts";
 import type { StoreCatalog } from "../store/catalog.ts";
 import type { ProviderRecords } from "./provider.ts";
+import { TokenBucket } from "../rate/token_bucket.ts";
 import { type SeedJob, SeedJobs } from "./seed_jobs.ts";
 
 export type { SeedJob } from "./seed_jobs.ts";
@@ -70,6 +71,14 @@ export interface SeedingInit {
   stores?: SeedStores;
   /** Bytes per second read while indexing (`seed_index_rate`; 0: unlimited). */
   indexRate?: number;
+  /**
+   * Provider announcements per second (default 25, after a burst of 100).
+   * Each one sends ADD_PROVIDER to the ~20 peers closest to the key; on a
+   * small network those are the same peers every time, and they refuse more
+   * than `dht_provider_rate` (50/s by default) from one peer: seeding a
+   * profile or a store must not look like a flood.
+   */
+  provideRate?: number;
   /** Resolves once a download of this NarHash (hex) in progress has been checked. */
   settled?: (hex: string) => Promise<void>;
   emit: <K extends keyof SeedingEvents>(type: K, payload: SeedingEvents[K]) => void;
@@ -83,6 +92,12 @@ export class Seeding {
   #profiles = new Map<string, string | null>();
   #profileTimer: ReturnType<typeof setInterval> | undefined;
   #polling = false;
+  #announce: {
+    queue: Uint8Array[];
+    queued: Set<string>;
+    bucket: TokenBucket;
+    timer: ReturnType<typeof setTimeout> | undefined;
+  };
 
   /** Creates the policy. */
   constructor(init: SeedingInit) {
@@ -92,6 +107,43 @@ export class Seeding {
       index: (path, origin, throttle, signal) => this.#index(path, origin, throttle, signal),
       onEnd: (job) => this.#o.emit("seed:job", jobEvent(job)),
     });
+    this.#announce = {
+      queue: [],
+      queued: new Set(),
+      bucket: new TokenBucket({ bytesPerSecond: init.provideRate ?? 25, burst: 100 }),
+      timer: undefined,
+    };
+  }
+
+  /** Items whose provider record waits for its turn (paced, see `provideRate`). */
+  get pendingAnnouncements(): number {
+    return this.#announce.queue.length;
+  }
+
+  /** Announces `narHash` as soon as the pace allows (duplicates waiting are dropped). */
+  #provide(narHash: Uint8Array): void {
+    const a = this.#announce;
+    const hex = hexEncode(narHash);
+    if (a.queued.has(hex) || this.#stopping.signal.aborted) return;
+    a.queued.add(hex);
+    a.queue.push(narHash);
+    this.#pumpAnnouncements();
+  }
+
+  #pumpAnnouncements(): void {
+    const a = this.#announce;
+    if (a.timer !== undefined) return;
+    while (a.queue.length > 0 && a.bucket.tryTake(1)) {
+      const h = a.queue.shift()!;
+      a.queued.delete(hexEncode(h));
+      this.#o.records.provide(h);
+    }
+    if (a.queue.length > 0 && !this.#stopping.signal.aborted) {
+      a.timer = setTimeout(() => {
+        a.timer = undefined;
+        this.#pumpAnnouncements();
+      }, Math.max(1, Math.ceil(a.bucket.msUntil(1))));
+    }
   }
 
   /** Aborts indexing in progress. */
@@ -99,6 +151,9 @@ export class Seeding {
     this.#stopping.abort(new Error("stopping"));
     this.#jobs.stop();
     clearInterval(this.#profileTimer);
+    clearTimeout(this.#announce.timer);
+    this.#announce.queue = [];
+    this.#announce.queued.clear();
   }
 
   /** Seeds `seed_paths` and `seed_profiles`, then announces everything seeded (in the background). */
@@ -110,7 +165,7 @@ export class Seeding {
           this.#o.emit("seed:removed", { narHash: `${path}: ${(e as Error).message}` })
         );
       }
-      for (const h of this.#o.seeds.seededHashes()) this.#o.records.provide(h);
+      for (const h of this.#o.seeds.seededHashes()) this.#provide(h);
       const profiles = this.#o.seedProfiles ?? [];
       if (profiles.length > 0 && this.#o.stores) {
         for (const p of profiles) this.#profiles.set(p, null);
@@ -229,7 +284,7 @@ export class Seeding {
     if (this.#o.seeds.byStorePath(path)) return { kind: "already" };
     const seed = await this.#o.seeds.seedStorePath(path, { origin, signal, throttle });
     this.#o.emit("seed:added", { narHash: formatNarHash(seed.narHash), storePath: path, origin });
-    this.#o.records.provide(seed.narHash);
+    this.#provide(seed.narHash);
     return { kind: "seeded", narSize: seed.narSize };
   }
 
@@ -244,7 +299,7 @@ export class Seeding {
       signal: this.#stopping.signal,
     });
     this.#o.emit("seed:added", { narHash: formatNarHash(seed.narHash), storePath: clean, origin });
-    this.#o.records.provide(seed.narHash);
+    this.#provide(seed.narHash);
     return { narHash: formatNarHash(seed.narHash), storePath: clean, narSize: seed.narSize };
   }
 
@@ -303,7 +358,7 @@ export class Seeding {
       storePath: info.storePath,
       origin: "auto",
     });
-    this.#o.records.provide(digest);
+    this.#provide(digest);
   }
 }
 
