@@ -71,8 +71,8 @@ export const statusCommand: Command = command(
         `shareable addresses: ${(p.shareable as string[]).join(" ") || "none (loopback only)"}`,
       );
       io.out(
-        `seeds: ${p.seeds}${
-          p.indexing ? ` (${p.indexing} item(s) waiting to be indexed)` : ""
+        `seeds: ${p.seeds}${p.indexing ? ` (${p.indexing} item(s) waiting to be indexed)` : ""}${
+          p.announcing ? `, ${p.announcing} announcement(s) waiting` : ""
         }, block cache: ${humanBytes(p.cacheBytes as number)}`,
       );
       for (const d of (p.downloads as Obj[])) {

@@ -72,7 +72,21 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
   const onSignal = (name: Deno.Signal) => () => stopped.resolve(name);
   const handlers = (["SIGTERM", "SIGINT"] as const).map((s) => [s, onSignal(s)] as const);
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
-  await daemon.start();
+  try {
+    await daemon.start();
+  } catch (e) {
+    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    const m = /listen EADDRINUSE[^\n]*?(\S+:\d+)/.exec((e as Error).message);
+    if (!m) throw e;
+    io.err(
+      `guix-p2p: cannot listen on ${
+        m[1]
+      }: the port is in use (another program, or another guix-p2p daemon); stop it (\`ss -ltnp 'sport = :${
+        m[1]!.split(":").at(-1)
+      }'\` names it) or change listen`,
+    );
+    return 1;
+  }
   await dashboard?.start();
   const signal = await stopped.promise;
   for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
