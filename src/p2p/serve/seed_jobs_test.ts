@@ -1,5 +1,5 @@
 import { assertEquals, assertGreater } from "@std/assert";
-import { type IndexOutcome, type SeedJob, SeedJobs } from "./seed_jobs.ts";
+import { Fifo, type IndexOutcome, type SeedJob, SeedJobs } from "./seed_jobs.ts";
 
 function waitEnd(jobs: SeedJobs, id: number): Promise<SeedJob> {
   return new Promise((resolve) => {
@@ -74,4 +74,17 @@ Deno.test("SeedJobs: the read rate is bounded", async () => {
   assertEquals(done.bytes, 12 << 20);
   // 4 MiB come from the burst, the other 8 MiB at 4 MiB/s: about 2 s.
   assertGreater(seconds, 1.7);
+});
+
+Deno.test("Fifo: order kept across compactions", () => {
+  const q = new Fifo<number>();
+  for (let i = 0; i < 5000; i++) q.push(i);
+  for (let i = 0; i < 3000; i++) assertEquals(q.shift(), i);
+  q.push(5000);
+  assertEquals(q.length, 2001);
+  assertEquals(q.toArray()[0], 3000);
+  const rest = [];
+  for (let x = q.shift(); x !== undefined; x = q.shift()) rest.push(x);
+  assertEquals(rest.length, 2001);
+  assertEquals(rest.at(-1), 5000);
 });

@@ -23,7 +23,7 @@ import type { SeedOrigin, SeedRegistry } from "../deno_seeds.ts";
 import type { StoreCatalog } from "../store/catalog.ts";
 import type { ProviderRecords } from "./provider.ts";
 import { TokenBucket } from "../rate/token_bucket.ts";
-import { type SeedJob, SeedJobs } from "./seed_jobs.ts";
+import { Fifo, type SeedJob, SeedJobs } from "./seed_jobs.ts";
 
 export type { SeedJob } from "./seed_jobs.ts";
 
@@ -93,7 +93,7 @@ export class Seeding {
   #profileTimer: ReturnType<typeof setInterval> | undefined;
   #polling = false;
   #announce: {
-    queue: Uint8Array[];
+    queue: Fifo<Uint8Array>;
     queued: Set<string>;
     bucket: TokenBucket;
     timer: ReturnType<typeof setTimeout> | undefined;
@@ -108,7 +108,7 @@ export class Seeding {
       onEnd: (job) => this.#o.emit("seed:job", jobEvent(job)),
     });
     this.#announce = {
-      queue: [],
+      queue: new Fifo(),
       queued: new Set(),
       bucket: new TokenBucket({ bytesPerSecond: init.provideRate ?? 25, burst: 100 }),
       timer: undefined,
@@ -152,7 +152,7 @@ export class Seeding {
     this.#jobs.stop();
     clearInterval(this.#profileTimer);
     clearTimeout(this.#announce.timer);
-    this.#announce.queue = [];
+    this.#announce.queue.clear();
     this.#announce.queued.clear();
   }
 
