@@ -1,13 +1,15 @@
 /**
  * Provider upkeep of a node that seeds thousands of items (issue 12: "measure
  * messages and bytes per hour for 5,000 seeded items"). One real daemon (the
- * seeder) joins a DHT of `--observers` in-process libp2p nodes (kad-dht
- * server mode on guix-p2p's protocol id), each counting, per protocol, the
- * streams the seeder opens to it — one kad-dht message (request and answer)
- * each — and the payload bytes on them (by wrapping the protocol handlers;
- * Noise and Yamux framing, a few per cent, are not counted). The seeder's store holds `--items` small items; `guix-p2p seed
- * --store` indexes them and every one is announced (ADD_PROVIDER after a
- * closest-peers walk). Reported, per run:
+ * seeder) joins a DHT of `--observers` libp2p nodes (kad-dht server mode on
+ * guix-p2p's protocol id, spread over `--procs` processes: bench/_upkeep_observer.ts),
+ * each counting, per protocol, the streams the seeder opens to it — one
+ * kad-dht message (request and answer) each — and the payload bytes on them
+ * (by wrapping the protocol handlers; Noise and Yamux framing, a few per
+ * cent, are not counted). The seeder's store holds `--items` small items;
+ * `guix-p2p seed --store` indexes them and every one is announced
+ * (ADD_PROVIDER to the closest peers after a closest-peers walk). Reported,
+ * per run:
  *
  * - the **announce burst**: from `seed --store` until every item is
  *   announced (`announced …` log lines), messages and bytes, per item;
@@ -20,113 +22,101 @@
  * `--pace off` sets the seeder's `dht_provider_rate` out of reach, which
  * lifts the pacing of announcements (half of it per second): the baseline.
  *
- * Usage: `./dev bench seed_upkeep [--items 5000] [--observers 20] [--window 300]
- *        [--reprovide 12h] [--pace on|off] [--dir /tmp]`
+ * Usage: `./dev bench seed_upkeep [--items 5000] [--observers 20] [--procs 4]
+ *        [--window 300] [--reprovide 12h] [--pace on|off] [--dir /tmp]`
  *
  * @module
  */
-import "../src/p2p/runtime_patches.ts";
-import { noise } from "@chainsafe/libp2p-noise";
-import { yamux } from "@chainsafe/libp2p-yamux";
-import { generateKeyPair } from "@libp2p/crypto/keys";
-import { identify } from "@libp2p/identify";
-import type { Connection, Stream } from "@libp2p/interface";
-import { kadDHT, passthroughMapper } from "@libp2p/kad-dht";
-import { ping } from "@libp2p/ping";
-import { tcp } from "@libp2p/tcp";
-import { multiaddr } from "@multiformats/multiaddr";
-import { createLibp2p, type Libp2p } from "libp2p";
 import { parseFlags } from "../src/std/cli.ts";
 import { startNode, type SwarmNode } from "../tests/support/swarm.ts";
 import { forceRemove } from "../tests/support/tree_check.ts";
 import { loadAverage, procStats, table } from "./_p2p_world.ts";
 
 const { flags } = parseFlags(Deno.args, {
-  string: ["items", "observers", "window", "reprovide", "pace", "dir"],
+  string: ["items", "observers", "procs", "window", "reprovide", "pace", "dir"],
 });
 const ITEMS = Number(flags.items ?? "5000");
 const OBSERVERS = Number(flags.observers ?? "20");
+const PROCS = Math.min(OBSERVERS, Number(flags.procs ?? "4"));
 const WINDOW_S = Number(flags.window ?? "300");
 const REPROVIDE = flags.reprovide ?? "12h";
 const PACE = (flags.pace ?? "on") !== "off";
 const KAD = "/guix-p2p/kad/1.0.0";
-const PROTOCOLS = [KAD, "/ipfs/id/1.0.0", "/ipfs/id/push/1.0.0", "/ipfs/ping/1.0.0"];
 
-/** Traffic the seeder starts, seen by the observers. */
-interface Count {
-  /** Streams the seeder opened (its requests: one message each for kad-dht), by protocol. */
-  fromSeeder: Map<string, number>;
-  /** Payload bytes both ways on those streams (requests and answers). */
+/** One observer process (bench/_upkeep_observer.ts). */
+interface ObserverProc {
+  child: Deno.ChildProcess;
+  stdin: WritableStreamDefaultWriter<Uint8Array>;
+  out: string;
+  address: string;
+}
+
+interface Counts {
+  streams: Record<string, number>;
   bytes: number;
+  stray: number;
+  tables: number[];
 }
 
-const count: Count = { fromSeeder: new Map(), bytes: 0 };
-let seederId = "";
-
-function snapshot(): { msgs: number; kad: number; bytes: number } {
-  const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-  return {
-    msgs: sum(count.fromSeeder),
-    kad: count.fromSeeder.get(KAD) ?? 0,
-    bytes: count.bytes,
-  };
-}
-
-function countStream(stream: Stream, connection: Connection): void {
-  if (connection.remotePeer.toString() !== seederId) return;
-  count.fromSeeder.set(stream.protocol, (count.fromSeeder.get(stream.protocol) ?? 0) + 1);
-  stream.addEventListener("message", (e) => {
-    count.bytes += (e as unknown as { data: { byteLength: number } }).data.byteLength;
-  });
-  const send = stream.send.bind(stream);
-  stream.send = (data) => {
-    count.bytes += data.byteLength;
-    return send(data);
-  };
-}
-
-async function observer(): Promise<Libp2p> {
-  const node = await createLibp2p({
-    privateKey: await generateKeyPair("Ed25519"),
-    addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    // All on 127.0.0.1: exempt from the per-host inbound connection rate.
-    connectionManager: { maxConnections: 200, allow: ["/ip4/127.0.0.0/ipcidr/8"] },
-    services: {
-      identify: identify(),
-      ping: ping(),
-      dht: kadDHT({ protocol: KAD, clientMode: false, peerInfoMapper: passthroughMapper }),
-    },
-  });
-  // Count by wrapping each protocol's handler (stream middleware would be
-  // simpler, but libp2p 3.3.11 appends the handler to the registered
-  // middleware array on every inbound stream: handlers pile up).
-  const registrar = (node as unknown as {
-    components: {
-      registrar: {
-        getHandler(p: string): {
-          handler: (s: Stream, c: Connection) => void | Promise<void>;
-          options: Record<string, unknown>;
-        };
-      };
-    };
-  }).components.registrar;
-  for (const p of PROTOCOLS) {
-    let record;
-    try {
-      record = registrar.getHandler(p);
-    } catch {
-      continue; // not handled by this node
-    }
-    const { handler, options } = record;
-    await node.handle(p, (stream, connection) => {
-      countStream(stream, connection);
-      return handler(stream, connection);
-    }, { ...options, force: true });
+async function spawnObserver(
+  root: string,
+  i: number,
+  nodes: number,
+  bootstrap?: string,
+): Promise<ObserverProc> {
+  const out = `${root}/observer-${i}.json`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--frozen",
+      "--no-prompt",
+      "-A",
+      new URL("./_upkeep_observer.ts", import.meta.url).pathname,
+      "--nodes",
+      String(nodes),
+      "--out",
+      out,
+      ...(bootstrap ? ["--bootstrap", bootstrap] : []),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!/ready (\S+)/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`observer ${i} exited before it was ready`);
+    text += value;
   }
-  return node;
+  void (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  return { child, stdin: child.stdin.getWriter(), out, address: /ready (\S+)/.exec(text)![1]! };
+}
+
+async function readCounts(procs: ObserverProc[]): Promise<Counts[]> {
+  return await Promise.all(procs.map(async (p) => {
+    try {
+      return JSON.parse(await Deno.readTextFile(p.out)) as Counts;
+    } catch {
+      return { streams: {}, bytes: 0, stray: 0, tables: [] };
+    }
+  }));
+}
+
+async function snapshot(procs: ObserverProc[]) {
+  const all = await readCounts(procs);
+  let msgs = 0, kad = 0, bytes = 0, stray = 0;
+  for (const c of all) {
+    for (const [p, n] of Object.entries(c.streams)) {
+      msgs += n;
+      if (p === KAD) kad += n;
+    }
+    bytes += c.bytes;
+    stray += c.stray;
+  }
+  return { msgs, kad, bytes, stray };
 }
 
 async function makeStore(store: string, n: number): Promise<void> {
@@ -153,14 +143,15 @@ async function until(what: string, f: () => boolean | Promise<boolean>, timeoutM
 }
 
 const root = await Deno.makeTempDir({ dir: flags.dir ?? "/tmp", prefix: "seed-upkeep-" });
-const observers: Libp2p[] = [];
+const observers: ObserverProc[] = [];
 let seeder: SwarmNode | undefined;
 const loads = [await loadAverage()];
 try {
-  for (let i = 0; i < OBSERVERS; i++) observers.push(await observer());
-  const first = observers[0]!;
-  const firstAddr = `${first.getMultiaddrs()[0]}`;
-  for (const o of observers.slice(1)) await o.dial(multiaddr(firstAddr));
+  // Observers in several processes: one JavaScript thread for all would be the bottleneck.
+  const per = (i: number) => Math.floor(OBSERVERS / PROCS) + (i < OBSERVERS % PROCS ? 1 : 0);
+  observers.push(await spawnObserver(root, 0, per(0)));
+  const firstAddr = observers[0]!.address;
+  for (let i = 1; i < PROCS; i++) observers.push(await spawnObserver(root, i, per(i), firstAddr));
   await makeStore(`${root}/store`, ITEMS);
   seeder = await startNode("seeder", `${root}/seeder`, {
     store_dir: `${root}/store`,
@@ -168,7 +159,9 @@ try {
     reprovide_interval: REPROVIDE,
     ...(PACE ? {} : { dht_provider_rate: 1_000_000 }),
   }, firstAddr);
-  seederId = seeder.peerId;
+  for (const o of observers) {
+    await o.stdin.write(new TextEncoder().encode(`watch ${seeder.peerId}\n`));
+  }
   // Settled: the seeder's routing table holds most observers (bounded wait).
   const want = Math.ceil(Math.min(10, OBSERVERS) * 0.8);
   await until(
@@ -177,9 +170,7 @@ try {
       const s = await seeder!.json<{ p2p: { dhtPeers: number; connections: number } }>([
         "status",
       ]);
-      const rt = observers.map((o) =>
-        (o.services as unknown as { dht: { routingTable: { size: number } } }).dht.routingTable.size
-      );
+      const rt = (await readCounts(observers)).flatMap((c) => c.tables);
       if (Deno.env.get("VERBOSE")) {
         console.error(
           `seeder: ${s.p2p.dhtPeers} DHT peers, ${s.p2p.connections} connections; observers' tables ${rt}`,
@@ -189,7 +180,7 @@ try {
     },
     120_000,
   );
-  const before = snapshot();
+  const before = await snapshot(observers);
   const cpu0 = (await procStats(seeder.daemon.child.pid)).cpu;
   const t0 = performance.now();
   const seeded = await seeder.cli(["seed", "--store"]);
@@ -202,18 +193,24 @@ try {
     3_600_000,
   );
   const burstMs = performance.now() - t0;
-  const burst = snapshot();
+  const burst = await snapshot(observers);
   const failed = logCount(seeder, /announcing [0-9a-f]{16}… failed/);
   const cpu1 = (await procStats(seeder.daemon.child.pid)).cpu;
   loads.push(await loadAverage());
   // Steady state.
   await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
-  const after = snapshot();
+  const after = await snapshot(observers);
   const stats = await procStats(seeder.daemon.child.pid);
   loads.push(await loadAverage());
-  const reprovided = logCount(seeder, /announced/) - ITEMS;
+  const reprovided = logCount(seeder, /announced [0-9a-f]{16}…/) - (ITEMS - failed);
+  const reasons = new Map<string, number>();
+  for (const l of seeder.daemon.log) {
+    const m = /announcing [0-9a-f]{16}… failed: (.*)$/.exec(l);
+    if (m) reasons.set(m[1]!.slice(0, 100), (reasons.get(m[1]!.slice(0, 100)) ?? 0) + 1);
+  }
 
-  const d = (a: ReturnType<typeof snapshot>, b: ReturnType<typeof snapshot>) => ({
+  type Snap = Awaited<ReturnType<typeof snapshot>>;
+  const d = (a: Snap, b: Snap) => ({
     msgs: b.msgs - a.msgs,
     kad: b.kad - a.kad,
     bytes: b.bytes - a.bytes,
@@ -222,7 +219,7 @@ try {
   const W = d(burst, after);
   const perHour = (x: number) => Math.round(x * 3600 / WINDOW_S);
   console.log(
-    `\n${ITEMS} items, ${OBSERVERS} observers, reprovide_interval ${REPROVIDE}, pacing ${
+    `\n${ITEMS} items, ${OBSERVERS} observers in ${PROCS} processes, reprovide_interval ${REPROVIDE}, pacing ${
       PACE ? "on" : "off"
     }; load average ${loads.map((l) => l.toFixed(1)).join(" → ")}`,
   );
@@ -231,8 +228,11 @@ try {
       (burstMs / 1000).toFixed(1)
     } s (${failed} failed); seeder CPU ${(cpu1 - cpu0).toFixed(1)} s for the burst, RSS ${
       (stats.rssKiB / 1024).toFixed(0)
-    } MiB (peak ${(stats.hwmKiB / 1024).toFixed(0)} MiB)\n`,
+    } MiB (peak ${(stats.hwmKiB / 1024).toFixed(0)} MiB)`,
   );
+  for (const [why, n] of reasons) console.log(`  ${n} announcement(s) failed: ${why}`);
+  if (after.stray > 0) console.log(`  observers: ${after.stray} stray libp2p rejection(s)`);
+  console.log();
   table(
     ["phase", "seeder's requests", "of which kad", "payload bytes", "per item"],
     [
@@ -261,6 +261,9 @@ try {
   );
 } finally {
   await seeder?.daemon.stop().catch(() => {});
-  for (const o of observers) await Promise.resolve(o.stop()).catch(() => {});
+  for (const o of observers) {
+    await o.stdin.close().catch(() => {});
+    await o.child.status;
+  }
   await forceRemove(root);
 }
