@@ -143,7 +143,7 @@ export class P2pService {
       maxPeersPerDownload: c.max_peers_per_download,
       blockRequestTimeout: c.block_request_timeout,
       announce: () => c.auto_seed !== "off",
-      provide: (h) => this.records.provide(h),
+      provide: (h) => this.records.provide(h, { later: true }),
       emit: partEmitter(emit),
     });
     this.prefetcher = new Prefetcher({
