@@ -41,7 +41,18 @@ import { loadAverage, median, procStats, table } from "./measure.ts";
 import { benchNode, waitForPeers, waitForProviders } from "../tests/support/swarm.ts";
 
 const { flags } = parseFlags(Deno.args, {
-  string: ["items", "seed", "runs", "jobs", "contenders", "dir", "log", "log-level", "profile"],
+  string: [
+    "items",
+    "seed",
+    "runs",
+    "jobs",
+    "contenders",
+    "dir",
+    "log",
+    "log-level",
+    "profile",
+    "profile-who",
+  ],
   boolean: ["keep"],
 });
 const n = Number(flags.items ?? "150");
@@ -55,7 +66,8 @@ const root = await Deno.makeTempDir({ dir: base, prefix: "closure-bench-" });
 if (flags.profile) {
   // CPU profiles of the leecher daemons (written when each stops), summarised at the end.
   await Deno.mkdir(flags.profile, { recursive: true });
-  Deno.env.set("GUIX_P2P_DENO", await profilingDeno(flags.profile, ["/leech/"]));
+  const who = (flags["profile-who"] ?? "leech").split(",").map((w) => `/${w}/`);
+  Deno.env.set("GUIX_P2P_DENO", await profilingDeno(flags.profile, who));
 }
 const leechDir = `${root}/leech`;
 const leechStore = `${leechDir}/store`;
