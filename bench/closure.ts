@@ -22,7 +22,7 @@
  *
  * Usage: `./dev bench closure [--items 150] [--seed 1] [--runs 3] [--jobs 4]
  * [--contenders pipeline,http,p2p1,p2p2,first-alone,first-empty] [--dir /tmp] [--keep]
- * [--log DIR --log-level debug] [--profile DIR]` (`--log`: each leecher daemon's log into DIR;
+ * [--compression auto|always|never] [--log DIR --log-level debug] [--profile DIR [--profile-who leech,one]]` (`--log`: each leecher daemon's log into DIR;
  * `--profile`: CPU profiles of the leecher daemons into DIR, summarised)
  *
  * @module
@@ -98,6 +98,10 @@ console.error(
 );
 
 // --- Peers ---------------------------------------------------------------
+// `--compression always` makes the seeders compress as they would for a peer on another host.
+const seederSettings: Record<string, unknown> = flags.compression
+  ? { block_compression: flags.compression }
+  : {};
 const needP2p = contenders.some((c) => c.startsWith("p2p") || c === "first-empty");
 const swarms: SwarmNode[] = [];
 const seedAll = async (node: SwarmNode) => {
@@ -114,13 +118,13 @@ let one: SwarmNode | undefined, twoA: SwarmNode | undefined, empty: SwarmNode | 
 if (needP2p) {
   t = performance.now();
   if (contenders.includes("p2p1")) {
-    one = await benchNode("one", `${root}/one`, {});
+    one = await benchNode("one", `${root}/one`, seederSettings);
     swarms.push(one);
     await seedAll(one);
   }
   if (contenders.includes("p2p2")) {
-    twoA = await benchNode("twoA", `${root}/twoA`, {});
-    const twoB = await benchNode("twoB", `${root}/twoB`, {}, twoA.address);
+    twoA = await benchNode("twoA", `${root}/twoA`, seederSettings);
+    const twoB = await benchNode("twoB", `${root}/twoB`, seederSettings, twoA.address);
     swarms.push(twoA, twoB);
     await waitForPeers(twoA, 1);
     await Promise.all([seedAll(twoA), seedAll(twoB)]);
