@@ -52,6 +52,7 @@ const { flags } = parseFlags(Deno.args, {
     "log-level",
     "profile",
     "profile-who",
+    "compression",
   ],
   boolean: ["keep"],
 });
