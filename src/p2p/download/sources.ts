@@ -22,8 +22,8 @@
 import { hexEncode } from "../../encoding/hex.ts";
 import type { FetchTarget, FileNar, NarSource, SourceFactory } from "../../fetch/source.ts";
 import { narCid } from "../content_key.ts";
-import type { BlockCache, CacheEntry } from "../deno_block_cache.ts";
-import { groupManifests, type Manifest, manifestKey, validateManifest } from "../manifest.ts";
+import type { BlockCache, CacheEntry } from "../store/deno_block_cache.ts";
+import { groupManifests, type Manifest, manifestKey, validateManifest } from "../wire/manifest.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
 import { MAX_WHOLE_NAR } from "../wire/mod.ts";

@@ -20,7 +20,7 @@
  * @module
  */
 import { hexEncode } from "../../encoding/hex.ts";
-import type { CacheEntry } from "../deno_block_cache.ts";
+import type { CacheEntry } from "../store/deno_block_cache.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
 import { BlockScheduler } from "../scheduler/mod.ts";
@@ -355,9 +355,9 @@ export class SwarmDownload {
     if (!stuck && now - this.#lastProgress > idleLimit) {
       this.#fail(
         new Error(
-          `P2P download stalled: no new block for ${Math.round(idleLimit / 1000)} s (${
-            this.#scheduler.remaining
-          } missing)`,
+          `P2P download stalled: no new block for ${
+            Math.round(idleLimit / 1000)
+          } s (${this.#scheduler.remaining} missing)`,
         ),
       );
       return;
