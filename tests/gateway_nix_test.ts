@@ -127,6 +127,8 @@ Deno.test(
         "no NAR from upstream",
       );
       await gw.daemon.waitForLog(/fetched \/nix\/store\/\S+-top: \d+ bytes .* from p2p/);
+      // Nix asked for the narinfos first: the gateway fetched ahead what the seeder has.
+      await gw.daemon.waitForLog(/prefetched [1-9]\d* of \d+ item\(s\) from peers/);
       // HEAD works (nix copy uses it), and the narinfo was rewritten to the gateway's uncompressed NAR.
       const hash = fx.top.slice(11, 43);
       const head = await fetch(`${gateway}/${hash}.narinfo`, { method: "HEAD" });
