@@ -20,7 +20,7 @@ import {
   overridesFromFlags,
   starterFile,
 } from "../config/mod.ts";
-import type { CliIo, Command } from "./command.ts";
+import { type CliIo, type Command, pickSubcommand } from "./command.ts";
 import { migrateConfigText } from "./_migrate.ts";
 
 const USAGE = `usage: guix-p2p config check [FILE] [--json] [--set KEY=VALUE]... [flags]
@@ -50,19 +50,14 @@ export const configCommand: Command = {
   summary: "check or create the configuration file",
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
-    const [sub, ...rest] = args;
-    if (sub === undefined || sub === "--help" || sub === "-h") {
-      io.out(USAGE);
-      return sub === undefined ? 2 : 0;
-    }
-    if (rest.includes("--help") || rest.includes("-h")) {
-      io.out(USAGE);
-      return 0;
-    }
-    if (sub === "check") return await check(rest, io);
-    if (sub === "init") return await init(rest, io);
-    if (sub === "migrate") return await migrate(rest, io);
-    throw new UsageError(`unknown subcommand "config ${sub}" (expected check, init or migrate)`);
+    const picked = pickSubcommand(args, io, {
+      name: "config",
+      usage: USAGE,
+      subcommands: { check: USAGE, init: USAGE, migrate: USAGE },
+    });
+    if (typeof picked === "number") return picked;
+    if (picked.sub === "migrate") return await migrate(picked.args, io);
+    return picked.sub === "check" ? await check(picked.args, io) : await init(picked.args, io);
   },
 };
 

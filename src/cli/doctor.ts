@@ -12,7 +12,7 @@
  * @module
  */
 import { CONFIG_FLAG_NAMES, overridesFromFlags } from "../config/mod.ts";
-import { exitStatus, formatCheck, gatherFacts, runChecks } from "../doctor/mod.ts";
+import { exitStatus, formatCheck, gatherFacts, runChecks } from "./doctor/mod.ts";
 import { parseFlags } from "../std/cli.ts";
 import type { CliIo, Command } from "./command.ts";
 

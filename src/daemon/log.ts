@@ -22,6 +22,7 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
     e,
   ) => ["info", `guix-p2p ${e.version} listening on ${e.socket} (pid ${e.pid})`],
   "daemon:stopping": (e) => ["info", `stopping: ${e.reason}`],
+  "daemon:stopped": (e) => ["info", `stopped in ${Math.round(e.ms)} ms`],
   "daemon:warning": (e) => ["warn", e.message],
   "acl:loaded": (e) => ["info", `ACL ${e.path}: ${e.keys} authorized key(s)`],
   "narinfo:server-error": (e) => ["warn", `substitute server ${e.url}: ${e.message}`],
@@ -111,6 +112,28 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
     `served block ${e.index} of ${
       e.narHash.slice(0, 16)
     }… to ${e.peer} (${e.bytes} bytes ${e.encoding})`,
+  ],
+  "nar:served": (
+    e,
+  ) => [
+    "debug",
+    `served NAR ${e.narHash.slice(0, 16)}… whole to ${e.peer} (${e.bytes} bytes ${e.encoding})`,
+  ],
+  "download:whole": (
+    e,
+  ) => [
+    "debug",
+    `NAR ${
+      e.narHash.slice(0, 16)
+    }… whole from ${e.peer} (${e.bytes} bytes, ${e.wireBytes} on the wire)`,
+  ],
+  "prefetch:done": (
+    e,
+  ) => [
+    "info",
+    `prefetched ${e.fetched} of ${e.items} item(s) from peers (${e.bytes} bytes${
+      e.failed ? `, ${e.failed} failed` : ""
+    }) in ${e.ms} ms`,
   ],
   "download:block": (
     e,

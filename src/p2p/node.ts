@@ -5,8 +5,9 @@
  * every 10 s (`/ipfs/ping/1.0.0`, or the protocol negotiation alone with
  * peers that lack ping) and keeps the round trip in `connection.rtt`.
  *
- * Under Deno, `./runtime_patches.ts` must have been imported before this
- * module (the daemon entry point does it).
+ * Under Deno, {@linkcode createNode} first applies the runtime patches of
+ * `./runtime_patches.ts` (without them the process would not exit after
+ * `stop()`).
  *
  * @example
  * ```ts
@@ -34,6 +35,7 @@ import {
   type ProviderStoreStats,
   responsibleFor,
 } from "./dht/mod.ts";
+import { applyDenoLibp2pPatches } from "./runtime_patches.ts";
 
 /** The services our node runs. */
 export type NodeServices = {
@@ -77,6 +79,7 @@ export async function createNode(
   privateKey: PrivateKey,
   hooks: NodeHooks = {},
 ): Promise<P2pNode> {
+  applyDenoLibp2pPatches();
   const banned = hooks.isBanned ?? (() => false);
   const validityMs = 48 * 3600 * 1000;
   const reprovideMs = Math.min(config.reprovide_interval * 1000, validityMs / 2);

@@ -16,18 +16,21 @@
  */
 import type { Config } from "../config/schema.ts";
 import { hexEncode } from "../encoding/hex.ts";
+import { formatNarHash } from "../hash/nar_hash.ts";
+import type { LocalNars } from "../fetch/local.ts";
 import type { PeerIndex, PeerIndexItem } from "../fetch/peers.ts";
 import { Sha256 } from "../hash/sha256.ts";
-import { BlockCache, type CacheEntry } from "./deno_block_cache.ts";
+import { BlockCache, type CacheEntry } from "./store/deno_block_cache.ts";
 import { loadOrCreateIdentity } from "./deno_identity.ts";
 import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
-import { SeedRegistry } from "./deno_seeds.ts";
+import { SeedRegistry } from "./store/deno_seeds.ts";
 import { denoSeedStores } from "./store/deno_catalog.ts";
 import { hashFile } from "./store/deno_hash_file.ts";
 import { Availability } from "./download/availability.ts";
 import { PeerLinks } from "./download/links.ts";
 import { Prefetcher } from "./download/prefetch.ts";
 import { DownloadRegistry } from "./download/registry.ts";
+import { networkOf } from "./download/origins.ts";
 import { P2pSources } from "./download/sources.ts";
 import { WholeFetcher } from "./download/whole.ts";
 import { type P2pEmitter, partEmitter } from "./events.ts";
@@ -61,12 +64,15 @@ export class P2pService {
   readonly prefetcher: Prefetcher;
   /** What the daemon asks about whole batches (p2p-only `have`, prefetch). */
   readonly index: PeerIndex;
+  /** Verified NARs of the block cache, for the gateway. */
+  readonly local: LocalNars;
   readonly emit: P2pEmitter;
   #node: P2pNode | undefined;
   #server: BlockServer | undefined;
   #upkeep: PeerUpkeep | undefined;
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   #running = false;
+  #stopping = new AbortController();
 
   /** Builds the parts (nothing runs until {@linkcode start}). */
   constructor(config: Config, options: { emit?: P2pEmitter } = {}) {
@@ -117,6 +123,7 @@ export class P2pService {
       keep: () => c.auto_seed !== "off",
       unprovide: (h) => this.records.unprovide(h),
       check: (entry) => checkEntry(entry),
+      forget: (hex, peer) => this.availability.forget(hex, peer),
       emit: partEmitter(emit),
     });
     this.seeding = new Seeding({
@@ -147,7 +154,11 @@ export class P2pService {
       maxPeersPerDownload: c.max_peers_per_download,
       blockRequestTimeout: c.block_request_timeout,
       announce: () => c.auto_seed !== "off",
-      provide: (h) => this.records.provide(h),
+      provide: (h) => this.records.provide(h, { later: true }),
+      networkOf: (peer) => {
+        const conn = this.#node?.getConnections().find((c) => c.remotePeer.toString() === peer);
+        return conn ? networkOf(conn.remoteAddr.toString()) : undefined;
+      },
       emit: partEmitter(emit),
     });
     this.prefetcher = new Prefetcher({
@@ -157,18 +168,61 @@ export class P2pService {
       maxBytes: c.prefetch_bytes,
       minProviders: c.min_providers,
       dht: true,
+      prepare: (it, signal) =>
+        this.sources.prepare({
+          storePath: it.storePath,
+          narHash: formatNarHash(it.narHash),
+          narHashDigest: it.narHash,
+          narSize: it.narSize,
+          urls: [],
+        }, signal ?? this.#stopping.signal),
       emit: partEmitter(emit),
     });
+    this.local = this.#localNars();
     this.index = {
       providers: async (items, opts) => {
         if (!this.#running) return items.map(() => 0);
         const found = await this.availability.query(items, opts);
         return items.map((it) => found.get(hexEncode(it.narHash))?.length ?? 0);
       },
-      prefetch: (items: PeerIndexItem[]) => {
-        if (this.#running) this.prefetcher.prefetch(items);
-      },
+      prefetch: (items: PeerIndexItem[]) => this.#prefetchSoon(items),
       mismatch: (narHash) => this.registry.mismatch(hexEncode(narHash)),
+    };
+  }
+
+  #batch: PeerIndexItem[] = [];
+  #batchTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Prefetch requests made within 20 ms form one batch (a Nix client asks for
+   * a closure's narinfos one by one, in parallel): one `HAVE` per peer for all.
+   */
+  #prefetchSoon(items: PeerIndexItem[]): void {
+    if (!this.#running) return;
+    this.#batch.push(...items);
+    if (this.#batch.length >= 1024) return this.#flushPrefetch();
+    this.#batchTimer ??= setTimeout(() => this.#flushPrefetch(), 20);
+  }
+
+  #flushPrefetch(): void {
+    clearTimeout(this.#batchTimer);
+    this.#batchTimer = undefined;
+    const batch = this.#batch;
+    this.#batch = [];
+    if (this.#running && batch.length > 0) this.prefetcher.prefetch(batch);
+  }
+
+  #localNars(): LocalNars {
+    return {
+      verified: (narHash) => {
+        const entry = this.cache.get(hexEncode(narHash));
+        if (!entry?.verified || !entry.complete) return undefined;
+        return {
+          narSize: entry.layout.narSize,
+          read: (offset, length) => entry.read(offset, length),
+          pin: () => entry.pin(),
+        };
+      },
     };
   }
 
@@ -198,8 +252,14 @@ export class P2pService {
     const key = await loadOrCreateIdentity(c.cache_dir);
     const node = await createNode(c, key, {
       isBanned: (p) => this.peerBook.isBanned(p.toString()),
+      // A flood is reported only after ten refusals past a generous burst, which an honest
+      // node (announcing a few records at a time) never causes: banned at once.
       onAbuse: (peer, reason) =>
-        this.emit("peer:penalised", { peer, reason, ...this.peerBook.fault(peer, reason) }),
+        this.emit("peer:penalised", {
+          peer,
+          reason,
+          ...this.peerBook.fault(peer, reason, c.ban_threshold),
+        }),
     });
     this.#node = node;
     this.#upkeep = new PeerUpkeep({
@@ -222,6 +282,9 @@ export class P2pService {
       compressed: new CompressedBlockCache({ maxBytes: 64 * 1024 * 1024 }),
       maxMessageSize: c.max_message_size,
       maxStreamsPerPeer: c.max_streams_per_peer,
+      compress: (conn) =>
+        c.block_compression === "always" ||
+        (c.block_compression === "auto" && !onThisHost(conn.remoteAddr.toString())),
       stallTimeoutMs: c.block_stream_stall_timeout * 1000,
       emit: (type, payload) => this.emit(type, payload as never),
     });
@@ -247,7 +310,9 @@ export class P2pService {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    this.#stopping.abort(new Error("stopping"));
     clearInterval(this.#pruneTimer);
+    clearTimeout(this.#batchTimer);
     this.records.stop();
     this.seeding.stop();
     this.registry.abortAll(new Error("daemon stopping"));
@@ -285,4 +350,9 @@ async function checkEntry(entry: CacheEntry): Promise<boolean> {
     hash.update(await entry.read(at, Math.min(4 << 20, size - at)));
   }
   return hexEncode(hash.digest()) === entry.hex;
+}
+
+/** Whether a multiaddr is a loopback address (a peer on this host). */
+function onThisHost(address: string): boolean {
+  return /^\/ip4\/127\.|^\/ip6\/::1\//.test(address);
 }

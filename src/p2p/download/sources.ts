@@ -20,17 +20,18 @@
  * @module
  */
 import { hexEncode } from "../../encoding/hex.ts";
-import type { FetchTarget, SourceFactory } from "../../fetch/planner.ts";
-import type { FileNar, NarSource } from "../../fetch/source.ts";
+import type { FetchTarget, FileNar, NarSource, SourceFactory } from "../../fetch/source.ts";
 import { narCid } from "../content_key.ts";
-import type { BlockCache, CacheEntry } from "../deno_block_cache.ts";
-import { groupManifests, type Manifest, manifestKey, validateManifest } from "../manifest.ts";
+import type { BlockCache } from "../store/deno_block_cache.ts";
+import { groupManifests, type Manifest, manifestKey, validateManifest } from "../wire/manifest.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
 import { MAX_WHOLE_NAR } from "../wire/mod.ts";
+import { cacheSource, entryFile, entryStream } from "./_entry_source.ts";
 import type { Availability, Provider } from "./availability.ts";
 import { type ChannelHandlers, LinkChannel } from "./channel.ts";
 import type { PeerLinks } from "./links.ts";
+import { independentOrigins } from "./origins.ts";
 import type { DownloadRegistry, Member } from "./registry.ts";
 import { type DownloadEvents, SwarmDownload } from "./swarm_download.ts";
 import type { WholeFetcher } from "./whole.ts";
@@ -58,6 +59,8 @@ export interface P2pSourcesInit {
   /** Whether downloads are announced to the DHT as they start (auto-seeding on). */
   announce: () => boolean;
   provide: (narHash: Uint8Array) => void;
+  /** The network a connected peer is on (`origins.ts`), for corroboration; undefined: unknown. */
+  networkOf?: (peer: string) => string | undefined;
   emit: <K extends keyof SourceEvents>(type: K, payload: SourceEvents[K]) => void;
 }
 
@@ -124,6 +127,39 @@ export class P2pSources implements SourceFactory {
     yield* this.#swarm(target, hex, url, options.signal);
   }
 
+  /**
+   * Fetches `target` from peers ahead of its substitution (prefetch): the same
+   * path as a fetch — cache, whole NAR, or swarm download — run to the end
+   * into the block cache. Resolves when it is there or could not be had.
+   */
+  async prepare(target: FetchTarget, signal: AbortSignal): Promise<boolean> {
+    for await (const source of this.sources(target, { signal })) {
+      if (!source.openFile) return false;
+      let file;
+      try {
+        file = await source.openFile({ signal });
+      } catch {
+        continue;
+      }
+      try {
+        await file.grown(target.narSize - 1, signal);
+        return true;
+      } catch {
+        continue;
+      } finally {
+        file.release();
+      }
+    }
+    return false;
+  }
+
+  /** First-hand sources among `members` on distinct networks (docs/protocol.md §3.4). */
+  #independent(members: Member[]): number {
+    return independentOrigins(
+      members.filter((m) => m.verified).map((m) => this.#o.networkOf?.(m.peer)),
+    );
+  }
+
   async #providers(target: FetchTarget, signal: AbortSignal): Promise<Provider[]> {
     const o = this.#o;
     const known = o.availability.known(target.narHashDigest);
@@ -151,7 +187,7 @@ export class P2pSources implements SourceFactory {
     const o = this.#o;
     const active = o.registry.get(hex);
     if (active) {
-      const first = active.members.filter((m) => m.verified).length;
+      const first = this.#independent(active.members);
       yield this.#source(
         target,
         url,
@@ -183,9 +219,10 @@ export class P2pSources implements SourceFactory {
           verified: m.manifest.verified === true,
         }));
         let download: Promise<SwarmDownload> | undefined;
-        // Corroborated: two first-hand sources and no dissent. Anything less is
-        // checked in full before a consumer that cannot rewind sees a byte.
-        const corroborated = origins(group) >= 2 && ranked.length === 1;
+        // Corroborated: first-hand sources on two different networks (PeerIds cost nothing)
+        // and no dissent. Anything less is checked in full before a consumer that cannot
+        // rewind (the gateway) sees a byte.
+        const corroborated = this.#independent(vouching) >= 2 && ranked.length === 1;
         yield this.#source(
           target,
           url,
@@ -351,65 +388,4 @@ export class P2pSources implements SourceFactory {
       },
     };
   }
-}
-
-/** A source reading a verified cache entry. */
-function cacheSource(entry: CacheEntry, url: string): NarSource {
-  return {
-    kind: "p2p",
-    url,
-    size: null,
-    open(offset) {
-      return Promise.resolve(entryStream(entry, offset));
-    },
-    openFile() {
-      return Promise.resolve(entryFile(entry, 0));
-    },
-  };
-}
-
-/** A complete cache entry as a file (pinned until released). */
-function entryFile(entry: CacheEntry, wireBytes: number): FileNar {
-  const unpin = entry.pin();
-  const size = entry.layout.narSize;
-  return {
-    path: `${entry.dir}/data`,
-    available: () => size,
-    grown: () => Promise.resolve(size),
-    transferred: () => wireBytes,
-    release: unpin,
-  };
-}
-
-const CHUNK = 4 * 1024 * 1024;
-
-/** The entry's bytes from `offset`, in chunks of up to 4 MiB (pinned while read). */
-function entryStream(entry: CacheEntry, offset: number) {
-  const narSize = entry.layout.narSize;
-  let pos = offset;
-  let unpin: (() => void) | undefined = entry.pin();
-  const release = () => {
-    unpin?.();
-    unpin = undefined;
-  };
-  return {
-    stream: new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (pos >= narSize) {
-          release();
-          return controller.close();
-        }
-        const n = Math.min(CHUNK, narSize - pos);
-        try {
-          controller.enqueue(await entry.read(pos, n));
-        } catch (e) {
-          release();
-          throw e;
-        }
-        pos += n;
-      },
-      cancel: release,
-    }, { highWaterMark: 0 }),
-    transferred: () => 0,
-  };
 }

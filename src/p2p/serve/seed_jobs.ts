@@ -16,7 +16,7 @@
  * @module
  */
 import { TokenBucket } from "../rate/token_bucket.ts";
-import type { SeedOrigin } from "../deno_seeds.ts";
+import type { SeedOrigin } from "../store/deno_seeds.ts";
 
 /**
  * A FIFO queue with O(1) `shift` (an array's `shift` moves every element: a

@@ -18,8 +18,8 @@ import type { AutoSeed } from "../../config/schema.ts";
 import { hexEncode } from "../../encoding/hex.ts";
 import { formatNarHash, parseNarHash } from "../../hash/nar_hash.ts";
 import { storeItemPath } from "../../store/store_item.ts";
-import type { BlockCache } from "../deno_block_cache.ts";
-import type { SeedOrigin, SeedRegistry } from "../deno_seeds.ts";
+import type { BlockCache } from "../store/deno_block_cache.ts";
+import type { SeedOrigin, SeedRegistry } from "../store/deno_seeds.ts";
 import type { StoreCatalog } from "../store/catalog.ts";
 import type { ProviderRecords } from "./provider.ts";
 import { TokenBucket } from "../rate/token_bucket.ts";
@@ -133,16 +133,19 @@ export class Seeding {
   #pumpAnnouncements(): void {
     const a = this.#announce;
     if (a.timer !== undefined) return;
-    while (a.queue.length > 0 && a.bucket.tryTake(1)) {
+    // Paced, and no more than a few waiting in ProviderRecords (each waits
+    // there within its time limit: a long queue there would time out).
+    while (a.queue.length > 0 && this.#o.records.pending < 16 && a.bucket.tryTake(1)) {
       const h = a.queue.shift()!;
       a.queued.delete(hexEncode(h));
       this.#o.records.provide(h);
     }
     if (a.queue.length > 0 && !this.#stopping.signal.aborted) {
+      const wait = this.#o.records.pending >= 16 ? 100 : Math.ceil(a.bucket.msUntil(1));
       a.timer = setTimeout(() => {
         a.timer = undefined;
         this.#pumpAnnouncements();
-      }, Math.max(1, Math.ceil(a.bucket.msUntil(1))));
+      }, Math.max(1, wait));
     }
   }
 
@@ -358,7 +361,8 @@ export class Seeding {
       storePath: info.storePath,
       origin: "auto",
     });
-    this.#provide(digest);
+    // After the closure's substitutions (ProviderRecords' quiet period).
+    this.#o.records.provide(digest, { later: true });
   }
 }
 

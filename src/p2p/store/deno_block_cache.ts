@@ -1,0 +1,390 @@
+/**
+ * The block cache: NARs being downloaded from peers (and NARs kept for
+ * seeding that are not in a local store, e.g. served to Nix), one directory
+ * per NarHash with a sparse `data` file written at block offsets and a
+ * `state.json` (manifest hashes, have-bitmap, verified flag). Survives
+ * restarts, so a download resumes and a peer still downloading serves the
+ * blocks it has. Entries are evicted least-recently-used beyond `maxBytes`,
+ * never while in use.
+ *
+ * @example
+ * ```ts
+ * const cache = new BlockCache("/var/cache/guix-p2p/blocks", { maxBytes: 10 * 2 ** 30 });
+ * await cache.load();
+ * const entry = await cache.open({ narHash, narSize, blockSize, hashes });
+ * await entry.writeBlock(0, bytes);
+ * ```
+ * @module
+ */
+import { base64Decode, base64Encode } from "../../encoding/base64.ts";
+import { hexEncode } from "../../encoding/hex.ts";
+import { bitBytes, countBits, setBit, testBit } from "./_bits.ts";
+import { readJsonFile, writeJsonFile } from "../deno_json_file.ts";
+
+/** What identifies an entry's layout. */
+export interface EntryLayout {
+  narHash: Uint8Array;
+  narSize: number;
+  blockSize: number;
+  /** blockCount × 32 bytes of per-block SHA-256. */
+  hashes: Uint8Array;
+}
+
+/** One cached NAR. */
+export class CacheEntry {
+  readonly hex: string;
+  readonly layout: EntryLayout;
+  readonly blockCount: number;
+  readonly dir: string;
+  #have: Uint8Array;
+  #verified: boolean;
+  #storePath: string | undefined;
+  #lastUsed: number;
+  #pins = 0;
+  #read: Deno.FsFile | undefined;
+  #write: Deno.FsFile | undefined;
+  #persistTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  /** @internal Set by {@linkcode BlockCache}: forgets this entry and removes its files. */
+  drop: (() => Promise<void>) | undefined;
+
+  /** @internal Use {@linkcode BlockCache.open}. */
+  constructor(
+    dir: string,
+    layout: EntryLayout,
+    have: Uint8Array,
+    verified: boolean,
+    storePath?: string,
+    lastUsed = Date.now(),
+  ) {
+    this.dir = dir;
+    this.layout = layout;
+    this.hex = hexEncode(layout.narHash);
+    this.blockCount = Math.ceil(layout.narSize / layout.blockSize);
+    this.#have = have;
+    this.#verified = verified;
+    this.#storePath = storePath;
+    this.#lastUsed = lastUsed;
+  }
+
+  /** Blocks present. */
+  get haveCount(): number {
+    return countBits(this.#have, this.blockCount);
+  }
+
+  /** Copy of the have-bitmap (wire layout). */
+  haveBits(): Uint8Array {
+    return this.#have.slice();
+  }
+
+  /** True when every block is present. */
+  get complete(): boolean {
+    return this.haveCount === this.blockCount;
+  }
+
+  /** True once the whole NAR was checked against the NarHash. */
+  get verified(): boolean {
+    return this.#verified;
+  }
+
+  /** The store path this NAR was fetched for, if known. */
+  get storePath(): string | undefined {
+    return this.#storePath;
+  }
+
+  /** Last use (ms since the epoch). */
+  get lastUsed(): number {
+    return this.#lastUsed;
+  }
+
+  /** True while pinned (a download or an upload uses it). */
+  get pinned(): boolean {
+    return this.#pins > 0;
+  }
+
+  /** Whether block `i` is present. */
+  has(i: number): boolean {
+    return i >= 0 && i < this.blockCount && testBit(this.#have, i);
+  }
+
+  /** The byte range of block `i`. */
+  range(i: number): { offset: number; length: number } {
+    const offset = i * this.layout.blockSize;
+    return { offset, length: Math.min(this.layout.blockSize, this.layout.narSize - offset) };
+  }
+
+  /** Keeps the entry from eviction until the returned function is called. */
+  pin(): () => void {
+    this.#pins++;
+    this.#lastUsed = Date.now();
+    let done = false;
+    return () => {
+      if (!done) {
+        done = true;
+        this.#pins--;
+      }
+    };
+  }
+
+  async #files(): Promise<{ read: Deno.FsFile; write: Deno.FsFile }> {
+    if (this.#closed) throw new Error(`block cache entry ${this.hex} was removed`);
+    if (!this.#write) {
+      this.#write = await Deno.open(`${this.dir}/data`, {
+        read: true,
+        write: true,
+        create: true,
+        mode: 0o600,
+      });
+      const { size } = await this.#write.stat();
+      if (size !== this.layout.narSize) await this.#write.truncate(this.layout.narSize);
+    }
+    if (!this.#read) this.#read = await Deno.open(`${this.dir}/data`, { read: true });
+    return { read: this.#read, write: this.#write };
+  }
+
+  /** Writes a verified block and marks it present. */
+  async writeBlock(i: number, bytes: Uint8Array): Promise<void> {
+    const { offset, length } = this.range(i);
+    if (bytes.length !== length) {
+      throw new Error(`block ${i} of ${this.hex}: ${bytes.length} bytes, expected ${length}`);
+    }
+    const { write } = await this.#files();
+    // Synchronous: a block goes to the page cache in ~0.1 ms, while each async
+    // op hops to a blocking thread and back (measured ~3 ms per 256 KiB block
+    // under load, stalling the network read loop; docs/benchmarks.md "P2P swarm").
+    write.seekSync(offset, Deno.SeekMode.Start);
+    let done = 0;
+    while (done < bytes.length) done += write.writeSync(bytes.subarray(done));
+    setBit(this.#have, i);
+    this.#lastUsed = Date.now();
+    this.#schedulePersist();
+  }
+
+  /** Reads `length` bytes at `offset` (the caller checks presence). */
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const { read } = await this.#files();
+    this.#lastUsed = Date.now();
+    // Synchronous for the same reason as writeBlock (blocks just written are in the page cache).
+    const out = new Uint8Array(length);
+    read.seekSync(offset, Deno.SeekMode.Start);
+    let got = 0;
+    while (got < length) {
+      const n = read.readSync(out.subarray(got));
+      if (n === null) throw new Error(`block cache ${this.hex}: short read at ${offset + got}`);
+      got += n;
+    }
+    return out;
+  }
+
+  /** Reads block `i`. */
+  readBlock(i: number): Promise<Uint8Array> {
+    const { offset, length } = this.range(i);
+    return this.read(offset, length);
+  }
+
+  /** Records that the whole NAR matched the NarHash. */
+  markVerified(storePath?: string): Promise<void> {
+    this.#verified = true;
+    if (storePath) this.#storePath = storePath;
+    // Written with the next scheduled persist: an entry consumed and removed within a second
+    // (a prefetched item, once substituted, is served from the store) costs no state write.
+    this.#schedulePersist();
+    return Promise.resolve();
+  }
+
+  /**
+   * The whole NAR failed verification: forgets every block and drops the
+   * entry, layout (the lying manifest's block hashes) included, from memory
+   * and disk, so nothing of it is resumed or served again.
+   */
+  async reset(): Promise<void> {
+    this.#have.fill(0);
+    this.#verified = false;
+    if (this.drop) await this.drop();
+    else await this.persist();
+  }
+
+  #schedulePersist(): void {
+    if (this.#persistTimer !== undefined) return;
+    this.#persistTimer = setTimeout(() => {
+      this.#persistTimer = undefined;
+      this.persist().catch(() => {});
+    }, 1000);
+  }
+
+  /** Writes state.json now. */
+  async persist(): Promise<void> {
+    if (this.#persistTimer !== undefined) {
+      clearTimeout(this.#persistTimer);
+      this.#persistTimer = undefined;
+    }
+    if (this.#closed) return;
+    await writeJsonFile(`${this.dir}/state.json`, {
+      v: 1,
+      narHash: this.hex,
+      narSize: this.layout.narSize,
+      blockSize: this.layout.blockSize,
+      hashes: base64Encode(this.layout.hashes),
+      have: base64Encode(this.#have),
+      verified: this.#verified,
+      storePath: this.#storePath,
+      lastUsed: this.#lastUsed,
+    });
+  }
+
+  /** Closes the files (state is persisted first). */
+  async close(): Promise<void> {
+    await this.persist().catch(() => {});
+    this.#read?.close();
+    this.#write?.close();
+    this.#read = this.#write = undefined;
+  }
+
+  /** @internal */
+  async destroy(): Promise<void> {
+    if (this.#persistTimer !== undefined) clearTimeout(this.#persistTimer);
+    this.#closed = true;
+    this.#read?.close();
+    this.#write?.close();
+    this.#read = this.#write = undefined;
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The cache directory. */
+export class BlockCache {
+  #dir: string;
+  #maxBytes: number;
+  #entries = new Map<string, CacheEntry>();
+
+  /** Creates a cache rooted at `dir`, capped at `maxBytes` of NAR data. */
+  constructor(dir: string, options: { maxBytes: number }) {
+    this.#dir = dir;
+    this.#maxBytes = options.maxBytes;
+  }
+
+  /** Total NAR bytes held. */
+  get totalBytes(): number {
+    let n = 0;
+    for (const e of this.#entries.values()) n += e.layout.narSize;
+    return n;
+  }
+
+  /** All entries. */
+  entries(): CacheEntry[] {
+    return [...this.#entries.values()];
+  }
+
+  /** Reads every entry's state (corrupt entries are removed). */
+  async load(): Promise<void> {
+    await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    for await (const e of Deno.readDir(this.#dir)) {
+      if (!e.isDirectory || !/^[0-9a-f]{64}$/.test(e.name)) continue;
+      const dir = `${this.#dir}/${e.name}`;
+      const entry = parseState(dir, await readJsonFile(`${dir}/state.json`));
+      if (entry && entry.hex === e.name) this.#add(entry);
+      else await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  }
+
+  /** The entry for a NarHash (hex), if any. */
+  get(hex: string): CacheEntry | undefined {
+    return this.#entries.get(hex);
+  }
+
+  /**
+   * The entry for `layout`: the existing one if its block hashes are the same
+   * (resuming), else a fresh one (an old entry with other hashes is replaced
+   * unless pinned).
+   */
+  async open(layout: EntryLayout, storePath?: string): Promise<CacheEntry> {
+    const hex = hexEncode(layout.narHash);
+    const existing = this.#entries.get(hex);
+    if (existing && sameLayout(existing.layout, layout)) return existing;
+    if (existing) {
+      if (existing.pinned) {
+        throw new Error(`block cache entry ${hex} is in use with another manifest`);
+      }
+      await this.remove(hex);
+    }
+    const dir = `${this.#dir}/${hex}`;
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    const entry = new CacheEntry(
+      dir,
+      layout,
+      new Uint8Array(bitBytes(Math.ceil(layout.narSize / layout.blockSize))),
+      false,
+      storePath,
+    );
+    this.#add(entry);
+    // state.json is written with the first block (an entry without one is dropped at load).
+    await this.evict(entry);
+    return entry;
+  }
+
+  #add(entry: CacheEntry): void {
+    this.#entries.set(entry.hex, entry);
+    entry.drop = async () => {
+      if (this.#entries.get(entry.hex) === entry) this.#entries.delete(entry.hex);
+      await entry.destroy();
+    };
+  }
+
+  /** Removes an entry and its files. */
+  async remove(hex: string): Promise<void> {
+    const e = this.#entries.get(hex);
+    if (!e) return;
+    this.#entries.delete(hex);
+    await e.destroy();
+  }
+
+  /** Evicts least-recently-used unpinned entries until under the cap (never `keep`). */
+  async evict(keep?: CacheEntry): Promise<string[]> {
+    const evicted: string[] = [];
+    const candidates = this.entries().filter((e) => e !== keep && !e.pinned).sort((a, b) =>
+      a.lastUsed - b.lastUsed
+    );
+    for (const e of candidates) {
+      if (this.totalBytes <= this.#maxBytes) break;
+      await this.remove(e.hex);
+      evicted.push(e.hex);
+    }
+    return evicted;
+  }
+
+  /** Closes every entry. */
+  async close(): Promise<void> {
+    for (const e of this.#entries.values()) await e.close();
+  }
+}
+
+function sameLayout(a: EntryLayout, b: EntryLayout): boolean {
+  return a.narSize === b.narSize && a.blockSize === b.blockSize &&
+    a.hashes.length === b.hashes.length &&
+    a.hashes.every((x, i) => x === b.hashes[i]);
+}
+
+function parseState(dir: string, raw: unknown): CacheEntry | undefined {
+  try {
+    const o = raw as Record<string, unknown>;
+    if (
+      o?.v !== 1 || typeof o.narHash !== "string" || typeof o.narSize !== "number" ||
+      typeof o.blockSize !== "number"
+    ) return undefined;
+    const hashes = base64Decode(String(o.hashes));
+    const count = Math.ceil(o.narSize / o.blockSize);
+    const have = base64Decode(String(o.have));
+    if (hashes.length !== count * 32 || have.length !== bitBytes(count)) return undefined;
+    const narHash = new Uint8Array(o.narHash.match(/../g)!.map((h) => parseInt(h, 16)));
+    return new CacheEntry(
+      dir,
+      { narHash, narSize: o.narSize, blockSize: o.blockSize, hashes },
+      have,
+      o.verified === true,
+      typeof o.storePath === "string" ? o.storePath : undefined,
+      typeof o.lastUsed === "number" ? o.lastUsed : 0,
+    );
+  } catch {
+    return undefined;
+  }
+}
