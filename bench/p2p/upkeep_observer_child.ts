@@ -35,16 +35,45 @@ globalThis.addEventListener("unhandledrejection", (e) => {
 let watch = "";
 const counts = {
   streams: {} as Record<string, number>,
+  /** Kademlia requests by message type (ADD_PROVIDER, FIND_NODE, ...). */
+  kadTypes: {} as Record<string, number>,
+  /** The most ADD_PROVIDER one node received from the seeder in one second. */
+  maxAddProviderPerSecond: 0,
   bytes: 0,
   stray: 0,
   tables: [] as number[],
 };
+const KAD_TYPES = ["PUT_VALUE", "GET_VALUE", "ADD_PROVIDER", "GET_PROVIDERS", "FIND_NODE", "PING"];
+const perSecond = new Map<string, number>();
 
-function countStream(stream: Stream, connection: Connection): void {
+/** The Kademlia message type: after the varint length prefix, field 1 (varint). */
+function kadType(bytes: Uint8Array): string | undefined {
+  let i = 0;
+  while (i < bytes.length && bytes[i]! & 0x80) i++;
+  i++;
+  if (bytes[i] !== 0x08) return undefined; // field 1, varint
+  return KAD_TYPES[bytes[i + 1] ?? -1];
+}
+
+function countStream(stream: Stream, connection: Connection, node: number): void {
   if (connection.remotePeer.toString() !== watch) return;
   counts.streams[stream.protocol] = (counts.streams[stream.protocol] ?? 0) + 1;
+  let first = stream.protocol === KAD;
   stream.addEventListener("message", (e) => {
-    counts.bytes += (e as unknown as { data: { byteLength: number } }).data.byteLength;
+    const data = (e as unknown as { data: Uint8Array | { subarray(): Uint8Array } }).data;
+    const bytes = data instanceof Uint8Array ? data : data.subarray();
+    counts.bytes += bytes.byteLength;
+    if (!first) return;
+    first = false;
+    const type = kadType(bytes) ?? "other";
+    counts.kadTypes[type] = (counts.kadTypes[type] ?? 0) + 1;
+    if (type === "ADD_PROVIDER") {
+      const key = `${node}:${Math.floor(Date.now() / 1000)}`;
+      const n = (perSecond.get(key) ?? 0) + 1;
+      perSecond.set(key, n);
+      counts.maxAddProviderPerSecond = Math.max(counts.maxAddProviderPerSecond, n);
+      if (perSecond.size > 10_000) perSecond.clear();
+    }
   });
   const send = stream.send.bind(stream);
   stream.send = (data) => {
@@ -53,7 +82,7 @@ function countStream(stream: Stream, connection: Connection): void {
   };
 }
 
-async function observer(): Promise<Libp2p> {
+async function observer(index: number): Promise<Libp2p> {
   const node = await createLibp2p({
     privateKey: await generateKeyPair("Ed25519"),
     addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
@@ -90,7 +119,7 @@ async function observer(): Promise<Libp2p> {
     }
     const { handler, options } = record;
     await node.handle(p, (stream, connection) => {
-      countStream(stream, connection);
+      countStream(stream, connection, index);
       return handler(stream, connection);
     }, { ...options, force: true });
   }
@@ -98,7 +127,7 @@ async function observer(): Promise<Libp2p> {
 }
 
 const nodes: Libp2p[] = [];
-for (let i = 0; i < Number(flags.nodes ?? "5"); i++) nodes.push(await observer());
+for (let i = 0; i < Number(flags.nodes ?? "5"); i++) nodes.push(await observer(i));
 const hub = flags.bootstrap ?? `${nodes[0]!.getMultiaddrs()[0]}`;
 for (const n of flags.bootstrap ? nodes : nodes.slice(1)) {
   await n.dial(multiaddr(hub)).catch(() => {});
