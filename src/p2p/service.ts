@@ -201,7 +201,8 @@ export class P2pService {
   #flushPrefetch(): void {
     clearTimeout(this.#batchTimer);
     this.#batchTimer = undefined;
-    const batch = this.#batch;
+    // The same item is often asked for twice (HEAD then GET of its narinfo).
+    const batch = [...new Map(this.#batch.map((it) => [hexEncode(it.narHash), it])).values()];
     this.#batch = [];
     if (this.#running && batch.length > 0) this.prefetcher.prefetch(batch);
   }
