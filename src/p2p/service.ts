@@ -67,6 +67,7 @@ export class P2pService {
   readonly local: LocalNars;
   readonly emit: P2pEmitter;
   #node: P2pNode | undefined;
+  #compressed: CompressedBlockCache;
   #server: BlockServer | undefined;
   #upkeep: PeerUpkeep | undefined;
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
@@ -86,7 +87,13 @@ export class P2pService {
       banDurationMs: c.ban_duration * 1000,
       maxPeers: Math.max(c.known_peers_max, 16),
     });
-    this.cache = new BlockCache(`${c.cache_dir}/blocks`, { maxBytes: c.cache_size });
+    // Compressed blocks served from an entry go when the entry goes (a rejected or replaced
+    // layout must never be served again from the cache).
+    this.#compressed = new CompressedBlockCache({ maxBytes: 64 * 1024 * 1024 });
+    this.cache = new BlockCache(`${c.cache_dir}/blocks`, {
+      maxBytes: c.cache_size,
+      onRemove: (hex) => this.#compressed.drop(hex),
+    });
     this.seeds = new SeedRegistry({
       cacheDir: c.cache_dir,
       cache: this.cache,
@@ -133,6 +140,7 @@ export class P2pService {
       autoSeed: c.auto_seed,
       seedPaths: c.seed_paths,
       settled: (hex) => this.registry.settled(hex),
+      onUnseed: (hex) => this.#compressed.drop(hex),
       emit: partEmitter(emit),
     });
     this.sources = new P2pSources({
@@ -274,7 +282,7 @@ export class P2pService {
       seeds: this.seeds,
       limiter: this.uploadLimiter,
       peerBook: this.peerBook,
-      compressed: new CompressedBlockCache({ maxBytes: 64 * 1024 * 1024 }),
+      compressed: this.#compressed,
       maxMessageSize: c.max_message_size,
       maxStreamsPerPeer: c.max_streams_per_peer,
       compress: (conn) =>
