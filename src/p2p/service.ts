@@ -102,7 +102,15 @@ export class P2pService {
     });
     this.uploadLimiter = new FairRateLimiter({ bytesPerSecond: c.max_upload_rate });
     this.downloadLimiter = new FairRateLimiter({ bytesPerSecond: c.max_download_rate });
-    this.links = new PeerLinks({ node, maxMessageSize: c.max_message_size, timeoutMs: 10_000 });
+    this.links = new PeerLinks({
+      node,
+      maxMessageSize: c.max_message_size,
+      timeoutMs: 10_000,
+      onFault: (peer, error) => {
+        const reason = `protocol violation: ${error.message}`;
+        emit("peer:penalised", { peer, reason, ...this.peerBook.fault(peer, reason) });
+      },
+    });
     this.availability = new Availability({
       node,
       links: this.links,

@@ -24,6 +24,8 @@ export interface PeerLinksInit {
   timeoutMs: number;
   /** A link with no request for this long closes. Default 60 s. */
   idleMs?: number;
+  /** A peer broke the protocol on its link (called once per link). */
+  onFault?: (peer: string, error: Error) => void;
 }
 
 /** The pool. */
@@ -76,8 +78,9 @@ export class PeerLinks {
         signal,
       }).then((link) => {
         this.#links.set(peer, link);
-        link.onClose(() => {
+        link.onClose((error, fault) => {
           if (this.#links.get(peer) === link) this.#links.delete(peer);
+          if (fault && error) this.#o.onFault?.(peer, error);
         });
         return link;
       }).finally(() => this.#opening.delete(peer));

@@ -31,6 +31,7 @@ import {
   type Manifest,
   verifyBlock,
 } from "../wire/mod.ts";
+import { manifestKey } from "../wire/manifest.ts";
 import { BlockProgress } from "./_progress.ts";
 import type { BlockChannel, ChannelHandlers } from "./channel.ts";
 
@@ -85,6 +86,7 @@ export class SwarmDownload {
   #discovering = false;
   #unpin: () => void;
   #progress: BlockProgress;
+  #key: string;
   #wireBytes = 0;
   #byPeer = new Map<string, number>();
 
@@ -104,6 +106,7 @@ export class SwarmDownload {
     }
     this.#unpin = options.entry.pin();
     this.#progress = new BlockProgress(options.entry, options.manifest);
+    this.#key = manifestKey(options.manifest);
     this.#done.promise.catch(() => {});
   }
 
@@ -325,9 +328,16 @@ export class SwarmDownload {
       const ch = this.#channels.get(peer);
       if (!ch || have.isFull) continue;
       ch.manifest(this.#o.manifest.narHash, this.#o.requestTimeoutMs).then((m) => {
-        if (m !== "not-found") this.setHave(peer, m.have);
+        if (this.#finished || this.#channels.get(peer) !== ch) return;
+        if (m === "not-found") return this.#drop(peer, "no longer has the item");
+        // Only its availability may change: another layout or other hashes is another
+        // manifest (a peer switching sides), not a refresh.
+        if (manifestKey(m) !== this.#key || m.have.size !== this.#o.manifest.blockCount) {
+          return this.#drop(peer, "its manifest changed");
+        }
+        this.setHave(peer, m.have);
         this.#pump(peer);
-      }, () => {});
+      }).catch(() => {});
     }
   }
 

@@ -1,5 +1,6 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import type { CacheEntry } from "../store/deno_block_cache.ts";
+import { Bitfield } from "../wire/bitfield.ts";
 import { BlockHasher } from "../wire/manifest.ts";
 import { PeerBook } from "../peer_book.ts";
 import { FairRateLimiter } from "../rate/mod.ts";
@@ -90,5 +91,51 @@ Deno.test({
     assertEquals(dropped.length, 1, dropped.join("; "));
     assertEquals(/timeouts in a row/.test(dropped[0]!), true, dropped[0]);
     assertEquals(sent.length > 16, true, `the window grew past 4: ${sent.length} requests`);
+  },
+});
+
+Deno.test({
+  name: "a partial peer whose refreshed manifest has another layout is dropped, not a crash",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const data = new Uint8Array(4 * BLOCK).map((_, i) => (i * 13) & 255);
+    const manifest = new BlockHasher(BLOCK).update(data).finish();
+    // The same NAR under another block size: a valid manifest, but not this download's.
+    const other = new BlockHasher(2 * BLOCK).update(data).finish();
+    const partial = new Bitfield(manifest.blockCount);
+    partial.set(0);
+    const channel = {
+      peer: "relay",
+      closed: false,
+      requestBlocks: () => 1, // never answers: only its refresh matters here
+      cancel() {},
+      close() {},
+      manifest: () => Promise.resolve(other),
+    } as unknown as BlockChannel;
+    const dropped = Promise.withResolvers<string>();
+    const download: SwarmDownload = new SwarmDownload({
+      entry: memoryEntry(manifest.blockCount),
+      manifest,
+      peerBook: new PeerBook({ banThreshold: 3, banDurationMs: 60_000, maxPeers: 16 }),
+      limiter: new FairRateLimiter({ bytesPerSecond: 0 }),
+      requestTimeoutMs: 10_000,
+      stallTimeoutMs: 10_000,
+      emit: (type, payload) => {
+        if (type === "download:peer-dropped") {
+          dropped.resolve((payload as { reason: string }).reason);
+        }
+      },
+      channels: () => {
+        download.setHave("relay", partial);
+        return Promise.resolve([channel]);
+      },
+    });
+    await download.start();
+    const timer = setTimeout(() => dropped.reject(new Error("not dropped within 8 s")), 8000);
+    const reason = await dropped.promise.finally(() => clearTimeout(timer));
+    assertEquals(reason, "its manifest changed");
+    download.abort(new Error("done"));
+    await download.done.catch(() => {});
   },
 });
