@@ -188,14 +188,7 @@ export class P2pSources implements SourceFactory {
     const active = o.registry.get(hex);
     if (active) {
       const first = this.#independent(active.members);
-      yield this.#source(
-        target,
-        url,
-        active.key,
-        active.members,
-        () => Promise.resolve(active.download),
-        first < 2,
-      );
+      yield this.#source(url, active.key, () => Promise.resolve(active.download), first < 2);
       return;
     }
     const providers = await this.#providers(target, signal);
@@ -224,10 +217,8 @@ export class P2pSources implements SourceFactory {
         // rewind (the gateway) sees a byte.
         const corroborated = this.#independent(vouching) >= 2 && ranked.length === 1;
         yield this.#source(
-          target,
           url,
           group.key,
-          vouching,
           () => download ??= this.#startDownload(target, group.manifest, members, vouching),
           !corroborated,
         );
@@ -346,15 +337,12 @@ export class P2pSources implements SourceFactory {
   }
 
   #source(
-    target: FetchTarget,
     url: string,
     key: string,
-    members: Member[],
     download: () => Promise<SwarmDownload>,
     verifyFirst = false,
   ): NarSource {
     const o = this.#o;
-    const hex = hexEncode(target.narHashDigest);
     let current: SwarmDownload | undefined;
     return {
       kind: "p2p",
@@ -381,10 +369,10 @@ export class P2pSources implements SourceFactory {
         };
       },
       verified() {
-        o.registry.verified(hex, target.storePath);
+        if (current) o.registry.verified(current);
       },
       rejected() {
-        o.registry.rejected(hex, members);
+        if (current) o.registry.rejected(current);
       },
     };
   }
