@@ -10,7 +10,7 @@ import { helperAgent } from "./support/daemon_proc.ts";
 import { type Host, NetLab, netnsSkipReason } from "./support/netns.ts";
 import { p2pWorld } from "./support/p2p_world.ts";
 import { randomBytes } from "./support/random.ts";
-import { seedItems, startNode, type SwarmNode } from "./support/swarm.ts";
+import { seedItems, startNode, type SwarmNode, waitForDht } from "./support/swarm.ts";
 import { assertRestored } from "./support/tree_check.ts";
 import type { FixtureItem } from "./support/guix_cache.ts";
 
@@ -70,8 +70,17 @@ async function makeClosure(
   return { top, left, right };
 }
 
-/** Substitutes `items` on `node` through the real helper driven like guix-daemon. */
-async function substituteAll(node: SwarmNode, items: FixtureItem[]): Promise<void> {
+/**
+ * Substitutes `items` on `node` through the real helper driven like
+ * guix-daemon, once its DHT knows `dhtPeers` peers (a node that just started
+ * looks providers up only after its first self-query).
+ */
+async function substituteAll(
+  node: SwarmNode,
+  items: FixtureItem[],
+  dhtPeers: number,
+): Promise<void> {
+  await waitForDht(node, dhtPeers);
   const paths = items.map((i) => i.storePath);
   await using q = helperAgent("query", node.daemon, node.store);
   assertEquals(await q.have(paths), [...paths].sort(), "p2p-only claims the closure");
@@ -119,7 +128,7 @@ Deno.test(
     }
     await seedItems(n0, [top, left]);
     await seedItems(n1, [top, right]);
-    await substituteAll(leecher, [left, right, top]);
+    await substituteAll(leecher, [left, right, top], 3);
     const peers = await leecher.json<PeerRow[]>(["peers"]);
     for (const seeder of [n0, n1]) {
       const row = peers.find((p) => p.peerId === seeder.peerId);
@@ -127,5 +136,196 @@ Deno.test(
       // The neighbour was reached on its LAN address.
       assertEquals(row?.addresses.some((a) => a.includes(`/ip4/${sub}.`)), true);
     }
+  },
+);
+
+Deno.test(
+  "netns (b): two LANs joined by a router find each other through a bootstrap node on the other side",
+  T,
+  async () => {
+    await using lab = await NetLab.create();
+    await using world = await p2pWorld(await Deno.makeTempDir({ prefix: "guix-p2p-netns-b-" }));
+    const net = `10.${120 + (lab.index % 60)}`;
+    const wan = await lab.lan("wan", `${net}.0`);
+    const lan1 = await lab.lan("lan1", `${net}.1`);
+    const lan2 = await lab.lan("lan2", `${net}.2`);
+    await lab.router("router", [
+      { lan: wan, ip: `${net}.0.1` },
+      { lan: lan1, ip: `${net}.1.1` },
+      { lan: lan2, ip: `${net}.2.1` },
+    ]);
+    const boot = await lab.host("boot", { lan: wan, ip: `${net}.0.2`, gateway: `${net}.0.1` });
+    const a1 = await lab.host("a1", { lan: lan1, ip: `${net}.1.2`, gateway: `${net}.1.1` });
+    const a2 = await lab.host("a2", { lan: lan1, ip: `${net}.1.3`, gateway: `${net}.1.1` });
+    const b1 = await lab.host("b1", { lan: lan2, ip: `${net}.2.2`, gateway: `${net}.2.1` });
+    const leecherStore = `${world.root}/b1/store`;
+    const src = `${world.root}/src`;
+    await Deno.mkdir(src, { recursive: true });
+    await Deno.writeFile(`${src}/blob`, randomBytes(4 * 1024 * 1024));
+    const item = await world.item(src, "routed-1.0", leecherStore);
+    const bootNode = await nodeOn(boot, world.root, hostSettings(boot));
+    await using _boot = { [Symbol.asyncDispose]: () => bootNode.daemon.stop().then(() => {}) };
+    const cache = { substitute_urls: [`file://${world.root}/cache`] };
+    const nodes = await Promise.all([
+      nodeOn(a1, world.root, hostSettings(a1), bootNode.address),
+      nodeOn(a2, world.root, hostSettings(a2), bootNode.address),
+      nodeOn(
+        b1,
+        world.root,
+        hostSettings(b1, { ...world.leecherSettings(leecherStore), ...cache }),
+        bootNode.address,
+      ),
+    ]);
+    await using _stop = {
+      [Symbol.asyncDispose]: () => Promise.all(nodes.map((n) => n.daemon.stop())).then(() => {}),
+    };
+    const [s1, s2, leecher] = nodes as [SwarmNode, SwarmNode, SwarmNode];
+    await seedItems(s1, [item]);
+    await seedItems(s2, [item]);
+    await substituteAll(leecher, [item], 3);
+    const peers = await leecher.json<PeerRow[]>(["peers"]);
+    for (const seeder of [s1, s2]) {
+      const row = peers.find((p) => p.peerId === seeder.peerId);
+      assertGreater(
+        row?.bytesDown ?? 0,
+        0,
+        `bytes came from ${seeder.name}: ${JSON.stringify(peers)}`,
+      );
+      // Routed, not translated: the seeder is seen at its own LAN address on the other LAN.
+      assertEquals(
+        row?.addresses.some((a) => a.startsWith(`/ip4/${net}.1.`)),
+        true,
+        JSON.stringify(row),
+      );
+    }
+  },
+);
+
+interface NatRow {
+  reachability: string;
+  publicAddresses: string[];
+  relayClient: { reservations: { relay: string; addresses: string[] }[] };
+  relayService: { enabled: boolean; reservations: number };
+  holePunching: { directUpgrades: number };
+  upnp: { state: string };
+  bytesIn: { direct: number; relayed: number };
+}
+
+async function natOf(node: SwarmNode): Promise<NatRow> {
+  return (await node.json<{ p2p: { nat: NatRow } }>(["status"])).p2p.nat;
+}
+
+Deno.test(
+  "netns (c): a seeder behind a masquerading home router serves a public leecher (direct after DCUtR) and one behind another NAT (through the relay)",
+  T,
+  async () => {
+    await using lab = await NetLab.create();
+    await using world = await p2pWorld(await Deno.makeTempDir({ prefix: "guix-p2p-netns-c-" }));
+    // The "internet" uses public addresses: libp2p's AutoNAT, identify and DCUtR ignore private
+    // ones. They exist only inside these namespaces, which have no route to the host's network.
+    const inet = `11.${lab.index % 250}.0`;
+    const home1 = `192.168.${lab.index % 250}`;
+    const home2 = `172.16.${lab.index % 250}`;
+    const internet = await lab.lan("inet", inet);
+    const lan1 = await lab.lan("home1", home1);
+    const lan2 = await lab.lan("home2", home2);
+    await lab.natRouter("nat1", { lan: internet, ip: `${inet}.11` }, {
+      lan: lan1,
+      ip: `${home1}.1`,
+    });
+    await lab.natRouter("nat2", { lan: internet, ip: `${inet}.12` }, {
+      lan: lan2,
+      ip: `${home2}.1`,
+    });
+    const relayHost = await lab.host("relay", { lan: internet, ip: `${inet}.2` });
+    const publicHost = await lab.host("pub", { lan: internet, ip: `${inet}.3` });
+    const seedHost = await lab.host("seed", { lan: lan1, ip: `${home1}.2`, gateway: `${home1}.1` });
+    const natHost = await lab.host("natted", {
+      lan: lan2,
+      ip: `${home2}.2`,
+      gateway: `${home2}.1`,
+    });
+
+    const src = `${world.root}/src`;
+    await Deno.mkdir(src, { recursive: true });
+    await Deno.writeFile(`${src}/blob`, randomBytes(4 * 1024 * 1024));
+    // One narinfo per leecher store (same NAR, so the same NarHash the seeder announces).
+    const items = {
+      pub: await world.item(src, "natted-1.0", `${world.root}/pub/store`),
+      natted: await world.item(src, "natted-1.0", `${world.root}/natted/store`),
+    };
+    const cache = { substitute_urls: [`file://${world.root}/cache`] };
+    const leech = (host: Host, extra: Record<string, unknown> = {}) =>
+      hostSettings(host, {
+        ...world.leecherSettings(`${world.root}/${host.name}/store`),
+        ...cache,
+        ...extra,
+      });
+
+    // A public bootstrap node that offers a relay (no announce: AutoNAT confirms its address).
+    const relay = await nodeOn(
+      relayHost,
+      world.root,
+      hostSettings(relayHost, { relay_service: true }),
+    );
+    await using _relay = { [Symbol.asyncDispose]: () => relay.daemon.stop().then(() => {}) };
+    const seeder = await nodeOn(seedHost, world.root, hostSettings(seedHost), relay.address);
+    await using _seeder = { [Symbol.asyncDispose]: () => seeder.daemon.stop().then(() => {}) };
+    // Behind the NAT the seeder knows it is private and reserves a slot on the relay.
+    await seeder.daemon.waitForLog(/reachability: private/);
+    await seeder.daemon.waitForLog(new RegExp(`relay reservation on ${relay.peerId}`), 30_000);
+    await seedItems(seeder, [items.pub]);
+
+    const pub = await nodeOn(
+      publicHost,
+      world.root,
+      leech(publicHost, { announce: [`/ip4/${publicHost.ip}/tcp/${PORT}`] }),
+      relay.address,
+    );
+    const natted = await nodeOn(natHost, world.root, leech(natHost), relay.address);
+    await using _leechers = {
+      [Symbol.asyncDispose]: () =>
+        Promise.all([pub.daemon.stop(), natted.daemon.stop()]).then(() => {}),
+    };
+    const report: Record<string, unknown> = {};
+    // The NATed leecher first, so the seeder is the only source it can use.
+    for (const leecher of [natted, pub]) {
+      // The relay and the public leecher (the seeder is reachable only through the relay).
+      await substituteAll(leecher, [items[leecher.name as keyof typeof items]], 2);
+      const nat = await natOf(leecher);
+      // Block-protocol bytes by path; the item's bytes dominate (the rest is have/manifest).
+      const size = items.pub.narSize;
+      const path = nat.bytesIn.direct >= size
+        ? (nat.bytesIn.relayed >= size ? "direct and relay" : "direct")
+        : nat.bytesIn.relayed >= size
+        ? "relay"
+        : "split";
+      report[leecher.name] = {
+        path,
+        ...nat.bytesIn,
+        directUpgrades: nat.holePunching.directUpgrades,
+      };
+    }
+    const relayNat = await natOf(relay);
+    const seederNat = await natOf(seeder);
+    console.log(`netns (c) paths: ${JSON.stringify(report)}`);
+    console.log(
+      `netns (c) relay: reachability ${relayNat.reachability}, ${relayNat.relayService.reservations} reservation(s); seeder: ${seederNat.reachability}, UPnP ${seederNat.upnp.state}, ${seederNat.holePunching.directUpgrades} direct upgrade(s)`,
+    );
+    assertEquals(relayNat.reachability, "public", "AutoNAT confirmed the relay's address");
+    assertGreater(relayNat.relayService.reservations, 0);
+    assertEquals(seederNat.reachability, "private");
+    assertEquals(seederNat.relayClient.reservations.map((r) => r.relay), [relay.peerId]);
+    assertEquals(
+      seederNat.upnp.state,
+      "searching",
+      "no UPnP gateway here: still searching, quietly",
+    );
+    // The public leecher reached the seeder through the relay, and the seeder dialled it back
+    // directly (DCUtR's connection reversal through its own NAT): the bytes came direct.
+    assertEquals((report.pub as { path: string }).path, "direct", JSON.stringify(report));
+    // Two NATs that drop unsolicited packets: js-libp2p's TCP cannot punch (no simultaneous
+    // open from the listening port), so only the relay carries the item.
+    assertEquals((report.natted as { path: string }).path, "relay", JSON.stringify(report));
   },
 );

@@ -1,7 +1,8 @@
 /**
  * The libp2p node: TCP + Noise + Yamux, identify, ping, a Kademlia DHT on
- * guix-p2p's own protocol id, optional mDNS, and connection limits, all from
- * the configuration.
+ * guix-p2p's own protocol id, optional mDNS, connection limits, and NAT
+ * traversal (AutoNAT, circuit relay v2, DCUtR, UPnP: ./nat/), all from the
+ * configuration.
  *
  * Under Deno, `./runtime_patches.ts` must have been imported before this
  * module (the daemon entry point does it).
@@ -24,12 +25,18 @@ import { tcp } from "@libp2p/tcp";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Config } from "../config/schema.ts";
 import { VERSION } from "../version.ts";
+import type { NatEvents, NatMonitor } from "./nat/monitor.ts";
+import { natServices, natTransports, relayGater } from "./nat/services.ts";
 
 /** The services our node runs. */
 export type NodeServices = {
   identify: ReturnType<ReturnType<typeof identify>>;
   ping: ReturnType<ReturnType<typeof ping>>;
   dht: KadDHT;
+  /** NAT traversal state and policy (./nat/monitor.ts). */
+  nat: NatMonitor;
+  /** With relay_service: the relay (its `reservations` map). */
+  relay?: { reservations: { size: number } };
 };
 
 /** A guix-p2p libp2p node. */
@@ -44,6 +51,8 @@ export function dhtServerMode(config: Pick<Config, "dht_mode" | "listen">): bool
 export interface NodeHooks {
   /** Banned peers are neither dialled nor accepted. */
   isBanned?: (peer: PeerId) => boolean;
+  /** NAT traversal events (reachability, relay reservations, direct upgrades). */
+  emit?: <K extends keyof NatEvents>(type: K, payload: NatEvents[K]) => void;
 }
 
 /** Creates (but does not start) the node. */
@@ -63,7 +72,7 @@ export async function createNode(
       listen: config.listen,
       ...(config.announce.length > 0 ? { announce: config.announce } : {}),
     },
-    transports: [tcp()],
+    transports: [tcp(), ...natTransports()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: config.mdns ? [mdns()] : [],
@@ -72,6 +81,7 @@ export async function createNode(
       denyInboundEncryptedConnection: (peer) => banned(peer),
       // Loopback and private addresses are normal for LAN swarms and tests.
       denyDialMultiaddr: () => false,
+      ...relayGater(config, banned),
     },
     connectionManager: {
       maxConnections: config.max_connections,
@@ -90,6 +100,7 @@ export async function createNode(
           interval: Math.min(3600_000, reprovideMs),
         },
       }),
+      ...natServices(config, hooks.emit),
     },
   }) as P2pNode;
 }

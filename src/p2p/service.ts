@@ -191,6 +191,7 @@ export class P2pService {
     const key = await loadOrCreateIdentity(c.cache_dir);
     const node = await createNode(c, key, {
       isBanned: (p) => this.peerBook.isBanned(p.toString()),
+      emit: partEmitter(this.emit),
     });
     this.#node = node;
     this.#upkeep = new PeerUpkeep({

@@ -70,7 +70,7 @@ export class PeerUpkeep {
       init.onDisconnect?.(peer);
       init.emit("peer:disconnected", { peer });
     });
-    // libp2p no longer dials discovered peers by itself: connect to what mDNS finds.
+    // libp2p no longer dials discovered peers by itself: connect to what mDNS (or the DHT) finds.
     node.addEventListener("peer:discovery", (ev) => {
       const id = ev.detail.id;
       const peer = id.toString();

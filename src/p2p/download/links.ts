@@ -32,6 +32,7 @@ export class PeerLinks {
   #links = new Map<string, PeerLink>();
   #opening = new Map<string, Promise<PeerLink>>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #closedBytes = { direct: 0, relayed: 0 };
 
   /** Creates the pool (call {@linkcode start} for idle clean-up). */
   constructor(init: PeerLinksInit) {
@@ -77,6 +78,7 @@ export class PeerLinks {
       }).then((link) => {
         this.#links.set(peer, link);
         link.onClose(() => {
+          this.#closedBytes[link.relayed ? "relayed" : "direct"] += link.bytesIn;
           if (this.#links.get(peer) === link) this.#links.delete(peer);
         });
         return link;
@@ -84,6 +86,15 @@ export class PeerLinks {
       this.#opening.set(peer, opening);
     }
     return opening;
+  }
+
+  /** Bytes received over links so far, by path (direct, or through a relay). */
+  bytesByPath(): { direct: number; relayed: number } {
+    const out = { ...this.#closedBytes };
+    for (const link of this.#links.values()) {
+      if (!link.closed) out[link.relayed ? "relayed" : "direct"] += link.bytesIn;
+    }
+    return out;
   }
 
   /** Closes the link to `peer` (its connection closed). */
