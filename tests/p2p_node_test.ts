@@ -175,11 +175,12 @@ Deno.test(
       const [n0] = swarm as unknown as SwarmNode[];
       const config = resolveConfig({
         env: { get: () => undefined },
-        overrides: [{ key: "listen", value: [], flag: "-" }, {
-          key: "mdns",
-          value: false,
-          flag: "-",
-        }],
+        overrides: [
+          { key: "listen", value: [], flag: "-" },
+          { key: "mdns", value: false, flag: "-" },
+          // A client with no address of its own: loopback only because we say so.
+          { key: "dial_loopback", value: "always", flag: "-" },
+        ],
       });
       const client = await createNode(config, await generateKeyPair("Ed25519"));
       await client.start();

@@ -4,7 +4,7 @@
  * was expected and what was found (the caller adds file, line and key).
  * @module
  */
-import { checkMultiaddr } from "./multiaddr_check.ts";
+import { checkMultiaddr, checkTcpListenAddress } from "./multiaddr_check.ts";
 
 /** A value parser. */
 export type ValueParser<T> = (value: unknown) => T;
@@ -179,6 +179,16 @@ export function multiaddrText(requirePeerId: boolean): ValueParser<string> {
     return text;
   };
 }
+
+/** A multiaddr the TCP-only node can listen on (`/ip4/HOST/tcp/PORT`). */
+export const tcpListenMultiaddr: ValueParser<string> = (v) => {
+  const text = multiaddrText(false)(v);
+  try {
+    return checkTcpListenAddress(text);
+  } catch (e) {
+    throw new Error((e as Error).message);
+  }
+};
 
 /** `host:port` where host is an IP literal or `localhost`. */
 export const listenAddress: ValueParser<string> = (v) => {

@@ -68,6 +68,11 @@ Deno.test("every kind of invalid value names file, line and key", () => {
       'config.toml:2: key "listen": element 0: not a valid multiaddr',
     ],
     ['bootstrap_peers = ["/ip4/1.2.3.4/tcp/1"]\n', "must end in /p2p/<peer id>"],
+    [
+      'listen = ["/ip4/0.0.0.0/udp/6881/quic-v1"]\n',
+      'config.toml:1: key "listen": element 0: only TCP listen addresses are supported',
+    ],
+    ['listen = ["/ip4/0.0.0.0/tcp/6881/ws"]\n', "only TCP listen addresses are supported"],
     ["min_providers = 0\n", "expected an integer from 1 to 64, got 0"],
     ['block_size = "100KiB"\n', "power of two"],
     ['narinfo_ttl = "soon"\n', "expected a duration"],

@@ -96,6 +96,21 @@ export const builtinMultiaddrCheck: MultiaddrChecker = (text) => {
   return text;
 };
 
+/**
+ * Checks that a (valid) multiaddr is one the daemon can listen on: the node
+ * runs only the TCP transport, so `/ip4|ip6|dns…/HOST/tcp/PORT` and nothing
+ * else (`/udp/…/quic-v1`, `/ws` would make libp2p fail at start with "No
+ * transport was configured").
+ */
+export function checkTcpListenAddress(text: string): string {
+  if (!/^\/(ip4|ip6|dns|dns4|dns6)\/[^/]+\/tcp\/\d+$/.test(text)) {
+    throw new Error(
+      `only TCP listen addresses are supported (e.g. "/ip4/0.0.0.0/tcp/6881"; guix-p2p has no QUIC, WebSocket or other transport): "${text}"`,
+    );
+  }
+  return text;
+}
+
 let current: MultiaddrChecker = builtinMultiaddrCheck;
 
 /** Validates `text` with the installed checker. */

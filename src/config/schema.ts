@@ -22,6 +22,7 @@ import {
   nixPublicKey,
   oneOf,
   str,
+  tcpListenMultiaddr,
   url,
   type ValueParser,
 } from "./_values.ts";
@@ -107,6 +108,17 @@ export interface Config {
   gateway_verify_first: "uncorroborated" | "never";
 
   dashboard_listen: string;
+  dht_provider_records_max: number;
+  dht_provider_records_per_peer: number;
+  dht_provider_rate: number;
+  dht_provider_burst: number;
+  dht_provider_closest: number;
+  dial_loopback: "auto" | "always" | "never";
+  dial_allowlist: string[];
+  block_stream_stall_timeout: number;
+  narinfo_negative_cache_entries: number;
+  helper_min_rate: number;
+  helper_deadline_grace: number;
 }
 
 /** A configuration key's definition. */
@@ -120,7 +132,8 @@ export interface KeySpec<K extends keyof Config = keyof Config> {
     | "Peer-to-peer"
     | "NAT traversal"
     | "Nix gateway"
-    | "Dashboard";
+    | "Dashboard"
+    | "Limits";
   /** What the key does (one or two sentences). */
   doc: string;
   /** How the default is shown in docs and `config init`. */
@@ -314,7 +327,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     doc: "libp2p listen multiaddrs (TCP). An empty list disables inbound connections.",
     defaultText: '["/ip4/0.0.0.0/tcp/6881"]',
     default: () => ["/ip4/0.0.0.0/tcp/6881"],
-    parse: list(multiaddrText(false)),
+    parse: list(tcpListenMultiaddr),
   }),
   def({
     key: "announce",
@@ -671,6 +684,104 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: '"127.0.0.1:6880"',
     default: () => "127.0.0.1:6880",
     parse: listenAddress,
+  }),
+  // Bounds on what remote peers, local clients and the daemon can make us spend
+  // (docs/security.md).
+  def({
+    key: "dht_provider_records_max",
+    section: "Limits",
+    doc:
+      "DHT provider records from other peers this node keeps in all (our own are not counted); more are refused.",
+    defaultText: "100000",
+    default: () => 100_000,
+    parse: int(0, 10_000_000),
+  }),
+  def({
+    key: "dht_provider_records_per_peer",
+    section: "Limits",
+    doc: "DHT provider records kept from any one peer.",
+    defaultText: "10000",
+    default: () => 10_000,
+    parse: int(0, 10_000_000),
+  }),
+  def({
+    key: "dht_provider_rate",
+    section: "Limits",
+    doc:
+      "Provider records (ADD_PROVIDER) accepted per second from one peer, on average; past it they are refused, and a peer that keeps sending is disconnected and penalised.",
+    defaultText: "50",
+    default: () => 50,
+    parse: int(1, 1_000_000),
+  }),
+  def({
+    key: "dht_provider_burst",
+    section: "Limits",
+    doc: "Provider records one peer may send at once before `dht_provider_rate` applies.",
+    defaultText: "1000",
+    default: () => 1000,
+    parse: int(1, 10_000_000),
+  }),
+  def({
+    key: "dht_provider_closest",
+    section: "Limits",
+    doc:
+      "A provider record is kept only when fewer than this many peers of the routing table are XOR-closer to its key than this node (Kademlia stores a record on the 20 closest).",
+    defaultText: "40",
+    default: () => 40,
+    parse: int(1, 100_000),
+  }),
+  def({
+    key: "dial_loopback",
+    section: "Limits",
+    doc:
+      'Whether loopback addresses learned from peers (identify, DHT, peer book) are dialled: "auto" only when one of our own listen, announce or bootstrap addresses is loopback (single-host swarms, tests). Link-local addresses are never dialled unless in `dial_allowlist`; private LAN ranges always are.',
+    defaultText: '"auto"',
+    default: () => "auto" as const,
+    parse: oneOf(["auto", "always", "never"] as const),
+  }),
+  def({
+    key: "dial_allowlist",
+    section: "Limits",
+    doc:
+      'Networks, as multiaddr prefixes (e.g. "/ip6/fe80::/ipcidr/10"), dialled even when loopback or link-local.',
+    defaultText: "[]",
+    default: () => [],
+    parse: list(multiaddrText(false)),
+  }),
+  def({
+    key: "block_stream_stall_timeout",
+    section: "Limits",
+    doc:
+      "A block stream whose reader takes nothing for this long is closed and its send window freed (slow-reader protection).",
+    defaultText: '"30s"',
+    default: () => 30,
+    parse: duration(),
+  }),
+  def({
+    key: "narinfo_negative_cache_entries",
+    section: "Limits",
+    doc:
+      "Store paths remembered as missing (404) per upstream, in memory only (least recently used dropped first).",
+    defaultText: "10000",
+    default: () => 10_000,
+    parse: int(0, 10_000_000),
+  }),
+  def({
+    key: "helper_min_rate",
+    section: "Limits",
+    doc:
+      "The substitute helper gives up on a NAR that arrives slower than this on average (deadline = NarSize / rate + `helper_deadline_grace`).",
+    defaultText: '"16KiB/s"',
+    default: () => 16 * 1024,
+    parse: bytes(1, 1e12, true),
+  }),
+  def({
+    key: "helper_deadline_grace",
+    section: "Limits",
+    doc: "Time added to the helper's per-NAR deadline (discovery, fallbacks, slow starts).",
+    defaultText: '"10m"',
+    default: () => 600,
+    parse: duration(),
   }),
 ] as KeySpec[];
 

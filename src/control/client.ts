@@ -2,7 +2,8 @@
  * The client side of the control protocol, used by the substitute helper and
  * the admin CLI. One request at a time per connection; every reply is
  * validated (the helper does not trust the daemon) and every wait is bounded
- * by `stallTimeoutMs`.
+ * by `stallTimeoutMs` — in a fetch, keep-alive progress frames that report
+ * no new bytes do not extend it.
  *
  * @example
  * ```ts
@@ -89,15 +90,43 @@ export class ControlClient {
     options: { signal?: AbortSignal } = {},
   ): AsyncGenerator<FetchEvent> {
     const id = this.#begin();
+    // A stall is no new byte (data, a new source, or progress with more bytes)
+    // for stallTimeoutMs: keep-alives repeating the same count do not count.
+    let lastProgress = Date.now();
+    let transferred = -1;
     try {
       await this.#conn.sendMessage({ kind: "fetch", id, ...params });
       for (;;) {
-        const frame = await this.#readFrame(options.signal);
+        const stalled = () =>
+          new ControlConnectionError(
+            `the daemon sent no NAR data for ${this.#stallTimeoutMs / 1000} s (only keep-alives)`,
+          );
+        const left = this.#stallTimeoutMs - (Date.now() - lastProgress);
+        if (left <= 0) throw stalled();
+        let frame;
+        try {
+          frame = await this.#readFrame(options.signal, left);
+        } catch (e) {
+          // The read timed out at the end of the stall window.
+          const quiet = Date.now() - lastProgress >= this.#stallTimeoutMs;
+          throw e instanceof ControlConnectionError && quiet && left < this.#stallTimeoutMs
+            ? stalled()
+            : e;
+        }
         if (frame.kind === "data") {
+          lastProgress = Date.now();
           yield { kind: "data", bytes: frame.bytes };
           continue;
         }
         const msg = this.#check(parseResponse(frame.message), id);
+        if (msg.kind === "source") {
+          lastProgress = Date.now();
+          transferred = -1; // a new source counts its bytes from its own start
+        }
+        if (msg.kind === "progress" && msg.transferred > transferred) {
+          transferred = msg.transferred;
+          lastProgress = Date.now();
+        }
         switch (msg.kind) {
           case "source":
             yield {
@@ -199,9 +228,9 @@ export class ControlClient {
     }
   }
 
-  async #readFrame(signal?: AbortSignal) {
+  async #readFrame(signal?: AbortSignal, timeoutMs = this.#stallTimeoutMs) {
     const frame = await this.#conn.read({
-      timeoutMs: this.#stallTimeoutMs,
+      timeoutMs,
       ...(signal ? { signal } : {}),
     });
     if (!frame) throw new ControlConnectionError("the daemon closed the control connection");

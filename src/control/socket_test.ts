@@ -124,3 +124,39 @@ Deno.test("the connection cap answers busy instead of hanging", async () => {
     c.close();
   });
 });
+
+Deno.test("a fetch that gets only keep-alives fails after the stall timeout (they do not reset it)", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/control.sock`;
+  const stalled: ControlHandler = {
+    ...handler,
+    async fetch(_req, sink, ctx) {
+      await sink.source({ source: "http", url: "http://c/nar", offset: 0, size: null });
+      await sink.data(new Uint8Array(10));
+      // Then only keep-alives (the server's, every 50 ms, with the same count).
+      await new Promise((_, reject) => ctx.signal.addEventListener("abort", reject));
+      return 10;
+    },
+  };
+  const server = new ControlServer(await listenControlSocket(path), stalled, {
+    mapError,
+    keepaliveMs: 50,
+  });
+  server.start();
+  try {
+    using client = new ControlClient(await connectControlSocket(path), { stallTimeoutMs: 500 });
+    const t0 = Date.now();
+    const err = await assertRejects(async () => {
+      for await (
+        const _ of client.fetch({ storePath: "/s/a-yes", narHash: "sha256:x", narSize: 100 }, {
+          signal: AbortSignal.timeout(10_000),
+        })
+      ) { /* */ }
+    }, ControlConnectionError);
+    assertEquals(/no NAR data for 0.5 s/.test(err.message), true, err.message);
+    assertEquals(Date.now() - t0 < 5000, true);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -88,7 +88,9 @@ export class Daemon {
         else this.bus.emit("acl:loaded", { path: config.acl_path, keys: acl.entries.length });
       },
     });
-    const cache = new NarinfoCache(directoryCacheStore(`${config.cache_dir}/narinfo`));
+    const cache = new NarinfoCache(directoryCacheStore(`${config.cache_dir}/narinfo`), {
+      maxNegativeEntries: config.narinfo_negative_cache_entries,
+    });
     this.resolver = new NarinfoResolver({
       cache,
       check: (text, storePath) => {

@@ -24,6 +24,7 @@ import type { NarinfoAuthorizer } from "../substitute/authorize.ts";
 import { VERSION } from "../version.ts";
 import { BadRequestError } from "./error_map.ts";
 import type { DaemonEvents } from "./events.ts";
+import { requestUrls } from "./request_urls.ts";
 
 /** Extra admin commands provided by other parts (P2P adds peers, seeds, ...). */
 export type AdminExtension = (
@@ -72,7 +73,7 @@ export class DaemonHandler {
     const storeDir = config.store_dir;
     for (const p of req.storePaths) parseStorePath(p, storeDir);
     await this.#o.authorizer();
-    const urls = req.urls && req.urls.length > 0 ? req.urls : config.substitute_urls;
+    const { urls } = requestUrls(req.urls, config);
     const policy = req.policy ?? config.policy;
     const resolved = await this.#o.resolver.resolve(req.storePaths, urls, {
       signal: ctx.signal,
@@ -141,7 +142,7 @@ export class DaemonHandler {
     const digest = parseNarHash(req.narHash);
     const policy: Policy = req.policy ?? config.policy;
     await this.#o.authorizer();
-    const urls = req.urls && req.urls.length > 0 ? req.urls : config.substitute_urls;
+    const { urls } = requestUrls(req.urls, config);
     const id = this.#nextId++;
     const entry = { storePath: req.storePath, started: Date.now(), bytes: 0, narSize: req.narSize };
     this.#active.set(id, entry);

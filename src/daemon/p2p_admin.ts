@@ -11,7 +11,7 @@
  */
 import type { AdminCommand } from "../control/messages.ts";
 import { natStatus } from "../p2p/nat/status.ts";
-import { dhtServerMode } from "../p2p/node.ts";
+import { dhtServerMode, providerStats } from "../p2p/node.ts";
 import { type P2pService, routingTableSize } from "../p2p/service.ts";
 import { shareableAddresses } from "../p2p/share_info.ts";
 import type { AdminExtension } from "./handler.ts";
@@ -95,6 +95,7 @@ export function statusReport(p2p: P2pService): Record<string, unknown> {
     shareable,
     dhtMode: dhtServerMode(p2p.config) ? "server" : "client",
     dhtPeers: routingTableSize(node),
+    dhtProviderRecords: node ? providerStats(node) ?? null : null,
     connections: node?.getConnections().length ?? 0,
     seeds: p2p.seeds.list().length,
     cacheBytes: p2p.cache.totalBytes,

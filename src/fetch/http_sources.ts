@@ -132,7 +132,19 @@ export class HttpSources implements SourceFactory {
   }
 }
 
+/**
+ * A NAR URL from a narinfo (the URL lines are not signed): http(s), or a
+ * `file://` URL inside the `file://` cache that served the narinfo — never a
+ * file elsewhere (`../`, an absolute path) the daemon user could read.
+ */
 function allowedUrl(url: string, cacheUrl: string): boolean {
   if (url.startsWith("http://") || url.startsWith("https://")) return true;
-  return url.startsWith("file://") && cacheUrl.startsWith("file://");
+  if (!url.startsWith("file://") || !cacheUrl.startsWith("file://")) return false;
+  try {
+    const dir = new URL(cacheUrl).pathname.replace(/\/+$/, "");
+    const path = new URL(url).pathname;
+    return path.startsWith(dir + "/") && !decodeURIComponent(path).split("/").includes("..");
+  } catch {
+    return false;
+  }
 }

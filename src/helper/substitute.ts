@@ -22,6 +22,7 @@ import { nix32Encode } from "../encoding/nix32.ts";
 import { NarRestoreError, removeTree, restoreNarToPath } from "../nar/mod.ts";
 import type { Narinfo } from "../narinfo/mod.ts";
 import { openDaemonFile } from "./deno_file_nar.ts";
+import { fetchDeadlineMs, withDeadline } from "./deadline.ts";
 import { HashMismatchError, NoSubstituteError } from "./errors.ts";
 import { NarFeed, Rewind } from "./_nar_feed.ts";
 import { authorizedNarinfos } from "./query.ts";
@@ -97,14 +98,18 @@ async function fetchAndRestore(
 > {
   const client = await session.daemon.client();
   const feed = new NarFeed(
-    client.fetch({
+    withDeadline(
+      client.fetch({
+        storePath,
+        narHash: narinfo.narHash,
+        narSize: narinfo.narSize,
+        ...(session.urls ? { urls: session.urls } : {}),
+        ...(session.policy ? { policy: session.policy } : {}),
+        ...(files ? { files: true } : {}),
+      }),
+      fetchDeadlineMs(narinfo.narSize, session.config),
       storePath,
-      narHash: narinfo.narHash,
-      narSize: narinfo.narSize,
-      ...(session.urls ? { urls: session.urls } : {}),
-      ...(session.policy ? { policy: session.policy } : {}),
-      ...(files ? { files: true } : {}),
-    }),
+    ),
     {
       dest,
       reporter,

@@ -281,7 +281,13 @@ async function fileGet(url: string, options: HttpGetOptions): Promise<HttpRespon
   const path = decodeURIComponent(new URL(url).pathname);
   let file: Deno.FsFile;
   try {
+    // Regular files only: opening a FIFO would block, a device would never end.
+    if (!(await Deno.stat(path)).isFile) throw new Deno.errors.NotFound("not a regular file");
     file = await Deno.open(path);
+    if (!(await file.stat()).isFile) {
+      file.close();
+      throw new Deno.errors.NotFound("not a regular file");
+    }
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       return {

@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import { startFileServer } from "../../tests/support/http_server.ts";
-import { httpGetSmall } from "./client.ts";
+import { httpGet, httpGetSmall } from "./client.ts";
 import { HttpNetworkError, HttpTimeoutError } from "./errors.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
@@ -68,6 +68,27 @@ Deno.test("httpGetSmall: an aborted signal rejects with its reason", T, async ()
     });
     controller.abort(new Error("client went away"));
     await assertRejects(() => request, Error, "client went away");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("file:// opens regular files only: a FIFO, a device or a link to them is a 404", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const mk = await new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).output();
+    assertEquals(mk.success, true);
+    await Deno.symlink(`${dir}/fifo`, `${dir}/fifo-link`);
+    await Deno.symlink("/dev/zero", `${dir}/zero-link`);
+    await Deno.writeTextFile(`${dir}/file`, "bytes");
+    for (const p of ["fifo", "fifo-link", "zero-link"]) {
+      const res = await httpGet(`file://${dir}/${p}`, { signal: AbortSignal.timeout(5000) });
+      assertEquals(res.status, 404, p);
+      await res.body.cancel();
+    }
+    assertEquals((await httpGet("file:///dev/zero")).status, 404);
+    const ok = await httpGetSmall(`file://${dir}/file`, { maxBytes: 100 });
+    assertEquals([ok.status, ok.text], [200, "bytes"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

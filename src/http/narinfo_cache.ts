@@ -4,6 +4,11 @@
  * (or another helper) starts warm. Entries store the narinfo text, never a
  * verdict: signatures are re-checked against the current ACL on every use.
  *
+ * Negative entries ("missing", a 404) live in memory only, in a bounded
+ * least-recently-used map: they are short-lived, and anyone who can reach the
+ * loopback gateway could otherwise create one file per made-up hash
+ * (docs/security.md). Error entries are memory-only too.
+ *
  * Persistence is write-behind: {@linkcode NarinfoCache.put} records the entry
  * in memory and returns at once; a background writer stores pending entries
  * (a few at a time, newest value per key) and {@linkcode NarinfoCache.flush}
@@ -66,6 +71,8 @@ export function memoryCacheStore(): CacheStore {
 export interface NarinfoCacheOptions {
   /** Entries kept in memory (least recently stored first out). Default 50000. */
   maxMemoryEntries?: number;
+  /** Negative ("missing") entries kept, in memory only (least recently used first out). Default 10000. */
+  maxNegativeEntries?: number;
   /** Store writes in flight at once. Default 8. */
   writeConcurrency?: number;
   /** Seconds since the epoch. */
@@ -77,6 +84,9 @@ export class NarinfoCache {
   #store: CacheStore;
   #memory = new Map<string, CacheEntry>();
   #maxMemory: number;
+  /** Negative entries (never persisted), least recently used first. */
+  #missing = new Map<string, CacheEntry>();
+  #maxMissing: number;
   #now: () => number;
   /** Serialized entries not yet handed to the store, by key. */
   #pending = new Map<string, string>();
@@ -91,6 +101,7 @@ export class NarinfoCache {
   constructor(store: CacheStore, options: NarinfoCacheOptions = {}) {
     this.#store = store;
     this.#maxMemory = options.maxMemoryEntries ?? 50_000;
+    this.#maxMissing = options.maxNegativeEntries ?? 10_000;
     this.#writeConcurrency = Math.max(1, options.writeConcurrency ?? 8);
     this.#now = options.now ?? (() => Date.now() / 1000);
   }
@@ -106,7 +117,7 @@ export class NarinfoCache {
    */
   peek(cacheUrl: string, hashPart: string): CacheEntry | undefined {
     const key = cacheKey(cacheUrl, hashPart);
-    let entry = this.#memory.get(key);
+    let entry = this.#missing.get(key) ?? this.#memory.get(key);
     if (!entry) {
       const text = this.#unwritten(key);
       entry = text === undefined ? undefined : decode(text);
@@ -118,6 +129,13 @@ export class NarinfoCache {
   /** A live (unexpired) entry, or undefined. */
   async get(cacheUrl: string, hashPart: string): Promise<CacheEntry | undefined> {
     const key = cacheKey(cacheUrl, hashPart);
+    const missing = this.#missing.get(key);
+    if (missing) {
+      this.#missing.delete(key);
+      if (missing.fetchedAt + missing.ttl <= this.#now()) return undefined;
+      this.#missing.set(key, missing);
+      return missing;
+    }
     let entry = this.#memory.get(key);
     if (!entry) {
       const text = this.#unwritten(key) ?? await this.#store.read(key).catch(() => undefined);
@@ -143,10 +161,23 @@ export class NarinfoCache {
 
   /**
    * Records an answer; resolves at once (the store write happens in the
-   * background, see {@linkcode flush}). Error entries stay in memory only.
+   * background, see {@linkcode flush}). Missing and error entries stay in
+   * memory only.
    */
   put(cacheUrl: string, hashPart: string, entry: CacheEntry): Promise<void> {
     const key = cacheKey(cacheUrl, hashPart);
+    if (entry.kind === "missing") {
+      this.#memory.delete(key);
+      this.#pending.delete(key);
+      this.#missing.delete(key);
+      if (this.#maxMissing > 0) this.#missing.set(key, entry);
+      if (this.#missing.size > this.#maxMissing) {
+        const oldest = this.#missing.keys().next().value;
+        if (oldest !== undefined) this.#missing.delete(oldest);
+      }
+      return Promise.resolve();
+    }
+    this.#missing.delete(key);
     this.#remember(key, entry);
     if (entry.kind !== "error") {
       this.#pending.delete(key); // keep write order = put order

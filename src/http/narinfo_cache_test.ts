@@ -5,6 +5,7 @@ import { directoryCacheStore } from "./deno_cache_store.ts";
 import { type CacheEntry, cacheKey, type CacheStore, NarinfoCache } from "./narinfo_cache.ts";
 
 const URL_A = "https://ci.example";
+const URL_B = "https://other.example";
 const found = (text: string, fetchedAt = 1000, ttl = 3600): CacheEntry => ({
   kind: "found",
   text,
@@ -76,7 +77,8 @@ Deno.test("entries written behind survive a restart over the same directory", as
     assertEquals(first.pendingWrites, 0);
     const second = new NarinfoCache(directoryCacheStore(`${dir}/narinfo`), { now: () => 2000 });
     for (let i = 0; i < 50; i++) assertEquals(await second.get(URL_A, `h${i}`), found(`text ${i}`));
-    assertEquals((await second.get(URL_A, "gone"))?.kind, "missing");
+    assertEquals((await first.get(URL_A, "gone"))?.kind, "missing");
+    assertEquals(await second.get(URL_A, "gone"), undefined, "missing entries stay in memory");
     assertEquals(await second.get(URL_A, "err"), undefined, "error entries stay in memory");
     // Nothing half-written is left behind.
     const names: string[] = [];
@@ -84,7 +86,7 @@ Deno.test("entries written behind survive a restart over the same directory", as
       names.push(e.name);
     }
     assertEquals(names.filter((n) => n.endsWith(".tmp")), []);
-    assertEquals(names.length, 51);
+    assertEquals(names.length, 50);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -211,6 +213,50 @@ Deno.test("the directory store lists a directory once and answers misses from th
     assertEquals(await store.read("cd/x"), undefined, "a directory that does not exist");
     await store.write("cd/x", "x");
     assertEquals(await store.read("cd/x"), "x");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("missing entries are never written and are capped in memory (least recently used out)", async () => {
+  const { store, data } = gatedStore();
+  const cache = new NarinfoCache(store, { now: () => 2000, maxNegativeEntries: 100 });
+  for (let i = 0; i < 600; i++) {
+    await cache.put(URL_A, `m${i}`, { kind: "missing", fetchedAt: 1000, ttl: 3600 });
+    if (i % 50 === 0) await cache.get(URL_A, "m0"); // recently used: kept
+  }
+  await cache.flush();
+  assertEquals(data.size, 0);
+  assertEquals(cache.pendingWrites, 0);
+  assertEquals((await cache.get(URL_A, "m0"))?.kind, "missing");
+  assertEquals(await cache.get(URL_A, "m1"), undefined);
+  assertEquals((await cache.get(URL_A, "m599"))?.kind, "missing");
+  let kept = 0;
+  for (let i = 0; i < 600; i++) if (cache.peek(URL_A, `m${i}`)) kept++;
+  assertEquals(kept, 100);
+  // A later positive answer replaces the negative one.
+  await cache.put(URL_A, "m599", found("now here"));
+  assertEquals(await cache.get(URL_A, "m599"), found("now here"));
+});
+
+Deno.test("the cache directory is private: 0700 directories, 0600 files; existing ones tightened", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const sub = `${dir}/narinfo/${cacheKey(URL_A, "x").split("/")[0]}`;
+    await Deno.mkdir(sub, { recursive: true, mode: 0o755 });
+    await Deno.chmod(`${dir}/narinfo`, 0o755);
+    await Deno.chmod(sub, 0o755);
+    const cache = new NarinfoCache(directoryCacheStore(`${dir}/narinfo`), { now: () => 2000 });
+    await cache.put(URL_A, "aaaa", found("A"));
+    await cache.put(URL_B, "bbbb", found("B"));
+    await cache.flush();
+    const mode = async (p: string) => (await Deno.stat(p)).mode! & 0o777;
+    assertEquals(await mode(`${dir}/narinfo`), 0o700);
+    assertEquals(await mode(sub), 0o700);
+    assertEquals(await mode(`${dir}/narinfo/${cacheKey(URL_A, "aaaa")}`), 0o600);
+    const otherSub = `${dir}/narinfo/${cacheKey(URL_B, "x").split("/")[0]}`;
+    assertEquals(await mode(otherSub), 0o700);
+    assertEquals(await mode(`${dir}/narinfo/${cacheKey(URL_B, "bbbb")}`), 0o600);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

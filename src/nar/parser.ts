@@ -187,7 +187,12 @@ export async function* parseNar(
     try {
       return strict.decode(bytes);
     } catch {
-      throw fail(`${what} is not valid UTF-8: ${showBytes(bytes)}`, at);
+      throw fail(
+        `${what} is not valid UTF-8: ${showBytes(bytes)} (Nix and Guix accept any bytes here, ` +
+          `but guix-p2p runs on Deno, whose file names are strings: such a NAR cannot be ` +
+          `restored faithfully, so it is refused; see docs/security.md)`,
+        at,
+      );
     }
   };
 

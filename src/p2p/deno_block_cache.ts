@@ -45,6 +45,8 @@ export class CacheEntry {
   #write: Deno.FsFile | undefined;
   #persistTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** @internal Set by {@linkcode BlockCache}: forgets this entry and removes its files. */
+  drop: (() => Promise<void>) | undefined;
 
   /** @internal Use {@linkcode BlockCache.open}. */
   constructor(
@@ -187,11 +189,16 @@ export class CacheEntry {
     await this.persist();
   }
 
-  /** Forgets block `i` (e.g. the whole NAR failed verification). */
+  /**
+   * The whole NAR failed verification: forgets every block and drops the
+   * entry, layout (the lying manifest's block hashes) included, from memory
+   * and disk, so nothing of it is resumed or served again.
+   */
   async reset(): Promise<void> {
     this.#have.fill(0);
     this.#verified = false;
-    await this.persist();
+    if (this.drop) await this.drop();
+    else await this.persist();
   }
 
   #schedulePersist(): void {
@@ -272,7 +279,7 @@ export class BlockCache {
       if (!e.isDirectory || !/^[0-9a-f]{64}$/.test(e.name)) continue;
       const dir = `${this.#dir}/${e.name}`;
       const entry = parseState(dir, await readJsonFile(`${dir}/state.json`));
-      if (entry && entry.hex === e.name) this.#entries.set(entry.hex, entry);
+      if (entry && entry.hex === e.name) this.#add(entry);
       else await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   }
@@ -306,10 +313,18 @@ export class BlockCache {
       false,
       storePath,
     );
-    this.#entries.set(hex, entry);
+    this.#add(entry);
     // state.json is written with the first block (an entry without one is dropped at load).
     await this.evict(entry);
     return entry;
+  }
+
+  #add(entry: CacheEntry): void {
+    this.#entries.set(entry.hex, entry);
+    entry.drop = async () => {
+      if (this.#entries.get(entry.hex) === entry) this.#entries.delete(entry.hex);
+      await entry.destroy();
+    };
   }
 
   /** Removes an entry and its files. */

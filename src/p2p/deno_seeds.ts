@@ -21,6 +21,7 @@
 import { hexEncode } from "../encoding/hex.ts";
 import { formatNarHash, parseNarHash } from "../hash/nar_hash.ts";
 import { dumpPath, type NarLayout, narLayoutOfPath, readNarRangeOfPath } from "../nar/mod.ts";
+import { storeItemPath } from "../store/store_item.ts";
 import { Bitfield } from "./bitfield.ts";
 import type { BlockCache, CacheEntry } from "./deno_block_cache.ts";
 import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
@@ -82,6 +83,25 @@ export class SeedMismatchError extends Error {
   }
 }
 
+/**
+ * Checks that `path` is an item of one of `storeDirs` (src/store/store_item.ts)
+ * and, without following it, that it is a regular file, a directory or a
+ * symlink (a symlink item is published as the symlink, never its target).
+ * @throws {StorePathError|Error} naming the path and what is wrong.
+ */
+export async function checkStoreItem(storeDirs: readonly string[], path: string): Promise<void> {
+  storeItemPath(storeDirs, path);
+  let st: Deno.FileInfo;
+  try {
+    st = await Deno.lstat(path);
+  } catch (e) {
+    throw new Error(`${path}: cannot be seeded: ${(e as Error).message}`);
+  }
+  if (!st.isFile && !st.isDirectory && !st.isSymlink) {
+    throw new Error(`${path}: cannot be seeded: not a regular file, directory or symlink`);
+  }
+}
+
 /** The registry. */
 export class SeedRegistry {
   #dir: string;
@@ -90,11 +110,22 @@ export class SeedRegistry {
   #seeds = new Map<string, StoreSeed>();
   #layouts = new Map<string, Promise<NarLayout>>();
   #maxLayouts: number;
+  #storeDirs: readonly string[] | undefined;
 
-  /** Creates the registry (call {@linkcode load}). */
+  /**
+   * Creates the registry (call {@linkcode load}). With `storeDirs`, only
+   * items of those stores can be seeded (see {@linkcode checkStoreItem}).
+   */
   constructor(
-    options: { cacheDir: string; cache: BlockCache; blockSize: number; maxLayouts?: number },
+    options: {
+      cacheDir: string;
+      cache: BlockCache;
+      blockSize: number;
+      maxLayouts?: number;
+      storeDirs?: readonly string[];
+    },
   ) {
+    this.#storeDirs = options.storeDirs;
     this.#dir = `${options.cacheDir}/seeds`;
     this.#cache = options.cache;
     this.#blockSize = options.blockSize;
@@ -117,6 +148,10 @@ export class SeedRegistry {
       const hashes = await Deno.readFile(`${this.#dir}/${s.hex}.hashes`).catch(() => undefined);
       if (!hashes || hashes.length !== Math.ceil(s.narSize / s.blockSize) * 32) continue;
       if (!(await exists(s.storePath))) continue;
+      if (
+        this.#storeDirs &&
+        !(await checkStoreItem(this.#storeDirs, s.storePath).then(() => true, () => false))
+      ) continue;
       this.#seeds.set(s.hex, {
         kind: "store",
         hex: s.hex,
@@ -226,6 +261,7 @@ export class SeedRegistry {
       signal?: AbortSignal;
     },
   ): Promise<StoreSeed> {
+    if (this.#storeDirs) await checkStoreItem(this.#storeDirs, storePath);
     let narHash: Uint8Array, narSize: number, blockSize: number, hashes: Uint8Array;
     if (options.known && options.expectedNarHash) {
       ({ narSize, blockSize, hashes } = options.known);

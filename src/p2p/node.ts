@@ -21,10 +21,18 @@ import type { PeerId, PrivateKey } from "@libp2p/interface";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
 import { mdns } from "@libp2p/mdns";
 import { ping } from "@libp2p/ping";
+import { peerIdFromPrivateKey, peerIdFromString } from "@libp2p/peer-id";
 import { tcp } from "@libp2p/tcp";
 import { createLibp2p, type Libp2p } from "libp2p";
 import type { Config } from "../config/schema.ts";
 import { VERSION } from "../version.ts";
+import { dialDenier } from "./dial_policy.ts";
+import {
+  GuardedDatastore,
+  ProviderStore,
+  type ProviderStoreStats,
+  responsibleFor,
+} from "./dht/mod.ts";
 import type { NatEvents, NatMonitor } from "./nat/monitor.ts";
 import { natServices, natTransports, relayGater } from "./nat/services.ts";
 
@@ -53,6 +61,15 @@ export interface NodeHooks {
   isBanned?: (peer: PeerId) => boolean;
   /** NAT traversal events (reachability, relay reservations, direct upgrades). */
   emit?: <K extends keyof NatEvents>(type: K, payload: NatEvents[K]) => void;
+  /** A peer abused the DHT (flooded provider records); it has been disconnected. */
+  onAbuse?: (peer: string, reason: string) => void;
+}
+
+const providerStores = new WeakMap<object, ProviderStore>();
+
+/** Counters of the node's DHT provider-record store (records held, refusals). */
+export function providerStats(node: P2pNode): ProviderStoreStats | undefined {
+  return providerStores.get(node)?.stats();
 }
 
 /** Creates (but does not start) the node. */
@@ -64,8 +81,19 @@ export async function createNode(
   const banned = hooks.isBanned ?? (() => false);
   const validityMs = 48 * 3600 * 1000;
   const reprovideMs = Math.min(config.reprovide_interval * 1000, validityMs / 2);
-  return await createLibp2p({
+  const deniedAddress = dialDenier(config);
+  const providers = new ProviderStore({
+    self: peerIdFromPrivateKey(privateKey).toString(),
+    maxRecords: config.dht_provider_records_max,
+    maxPerPeer: config.dht_provider_records_per_peer,
+    ratePerSecond: config.dht_provider_rate,
+    burst: config.dht_provider_burst,
+    validityMs,
+  });
+  const datastore = new GuardedDatastore({ store: providers });
+  const node = await createLibp2p({
     privateKey,
+    datastore,
     start: false,
     nodeInfo: { name: "guix-p2p", version: VERSION, userAgent: `guix-p2p/${VERSION}` },
     addresses: {
@@ -79,8 +107,9 @@ export async function createNode(
     connectionGater: {
       denyDialPeer: (peer) => banned(peer),
       denyInboundEncryptedConnection: (peer) => banned(peer),
-      // Loopback and private addresses are normal for LAN swarms and tests.
-      denyDialMultiaddr: () => false,
+      // Private LAN addresses are dialled; loopback and link-local ones only as
+      // dial_policy.ts allows (a peer must not make us connect to our own host).
+      denyDialMultiaddr: (ma) => deniedAddress(ma.toString()),
       ...relayGater(config, banned),
     },
     connectionManager: {
@@ -103,4 +132,18 @@ export async function createNode(
       ...natServices(config, hooks.emit),
     },
   }) as P2pNode;
+  const table = (node.services.dht as unknown as {
+    routingTable: { closestPeers(kadId: Uint8Array, o: { count: number }): PeerId[] };
+  }).routingTable;
+  providers.isResponsible = responsibleFor({
+    self: node.peerId,
+    closestPeers: (kadId, count) => table.closestPeers(kadId, { count }),
+    closest: config.dht_provider_closest,
+  });
+  datastore.onAbuse = (peer, reason) => {
+    hooks.onAbuse?.(peer, reason);
+    void node.hangUp(peerIdFromString(peer)).catch(() => {});
+  };
+  providerStores.set(node, providers);
+  return node;
 }

@@ -103,10 +103,13 @@ export class PeerBook {
     this.#dirty = true;
   }
 
-  /** Records a fault (bad block, lying manifest...); bans at the threshold. */
-  fault(id: string, reason: string): { banned: boolean; faults: number } {
+  /**
+   * Records a fault (bad block, lying manifest...); bans at the threshold.
+   * `weight` counts one fault as several (a flood is banned at once).
+   */
+  fault(id: string, reason: string, weight = 1): { banned: boolean; faults: number } {
     const p = this.#get(id);
-    p.faults++;
+    p.faults += Math.max(1, Math.floor(weight));
     p.lastFault = reason;
     this.#dirty = true;
     if (p.faults >= this.#o.banThreshold) {

@@ -16,6 +16,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import { hexEncode } from "../encoding/hex.ts";
+import { formatNarHash } from "../hash/nar_hash.ts";
 import type { PeerIndex, PeerIndexItem } from "../fetch/peers.ts";
 import { Sha256 } from "../hash/sha256.ts";
 import { BlockCache, type CacheEntry } from "./deno_block_cache.ts";
@@ -66,6 +67,7 @@ export class P2pService {
   #upkeep: PeerUpkeep | undefined;
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   #running = false;
+  #stopping = new AbortController();
 
   /** Builds the parts (nothing runs until {@linkcode start}). */
   constructor(config: Config, options: { emit?: P2pEmitter } = {}) {
@@ -85,6 +87,7 @@ export class P2pService {
       cacheDir: c.cache_dir,
       cache: this.cache,
       blockSize: c.block_size,
+      storeDirs: [c.store_dir, c.nix_store_dir],
     });
     this.uploadLimiter = new FairRateLimiter({ bytesPerSecond: c.max_upload_rate });
     this.downloadLimiter = new FairRateLimiter({ bytesPerSecond: c.max_download_rate });
@@ -150,6 +153,14 @@ export class P2pService {
       maxBytes: c.prefetch_bytes,
       minProviders: c.min_providers,
       dht: true,
+      prepare: (it, signal) =>
+        this.sources.prepare({
+          storePath: it.storePath,
+          narHash: formatNarHash(it.narHash),
+          narHashDigest: it.narHash,
+          narSize: it.narSize,
+          urls: [],
+        }, signal ?? this.#stopping.signal),
       emit: partEmitter(emit),
     });
     this.index = {
@@ -192,6 +203,14 @@ export class P2pService {
     const node = await createNode(c, key, {
       isBanned: (p) => this.peerBook.isBanned(p.toString()),
       emit: partEmitter(this.emit),
+      // A flood is reported only after ten refusals past a generous burst, which an honest
+      // node (announcing a few records at a time) never causes: banned at once.
+      onAbuse: (peer, reason) =>
+        this.emit("peer:penalised", {
+          peer,
+          reason,
+          ...this.peerBook.fault(peer, reason, c.ban_threshold),
+        }),
     });
     this.#node = node;
     this.#upkeep = new PeerUpkeep({
@@ -214,6 +233,7 @@ export class P2pService {
       compressed: new CompressedBlockCache({ maxBytes: 64 * 1024 * 1024 }),
       maxMessageSize: c.max_message_size,
       maxStreamsPerPeer: c.max_streams_per_peer,
+      stallTimeoutMs: c.block_stream_stall_timeout * 1000,
       emit: (type, payload) => this.emit(type, payload as never),
     });
     await node.start();
@@ -238,6 +258,7 @@ export class P2pService {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    this.#stopping.abort(new Error("stopping"));
     clearInterval(this.#pruneTimer);
     this.records.stop();
     this.seeding.stop();

@@ -2,10 +2,11 @@
  * Closure-aware prefetch. guix-daemon asks `have`/`info` for a whole closure
  * before it substitutes anything (and Nix clients ask for narinfos before
  * NARs): when such a batch is answered, providers of every item are looked up
- * at once (connected peers first, one round trip per peer) and the small
- * items peers have are fetched whole, many per request, into the block cache
- * — bounded in bytes per batch and in total by the cache — so the
- * `substitute` requests that follow usually find their NAR already verified.
+ * at once (connected peers first, one round trip per peer), the small items
+ * peers have are fetched whole, many per request, and then the large ones are
+ * downloaded a few at a time, into the block cache — bounded in bytes per
+ * batch (`prefetch_bytes`) and in total by the cache — so the `substitute`
+ * requests that follow usually find their NAR already there.
  *
  * @example
  * ```ts
@@ -42,6 +43,10 @@ export interface PrefetcherInit {
   minProviders: number;
   /** Whether to ask the DHT for items no connected peer has. */
   dht: boolean;
+  /** Fetches a large NAR from peers into the cache (a swarm download); resolves with success. */
+  prepare?: (item: PrefetchItem, signal?: AbortSignal) => Promise<boolean>;
+  /** Large NARs downloaded ahead at once. Default 2. */
+  largeConcurrency?: number;
   emit?: <K extends keyof PrefetchEvents>(type: K, payload: PrefetchEvents[K]) => void;
 }
 
@@ -95,6 +100,33 @@ export class Prefetcher {
           bytes += it.narSize;
         }, () => failed++),
       );
+    }
+    // Then the large ones peers have, within what is left of the budget, a few at a time:
+    // they download while the small items are restored.
+    const prepare = o.prepare;
+    if (prepare) {
+      const large = wanted.filter((it) => it.narSize > MAX_WHOLE_NAR)
+        .filter((it) => (found.get(hexEncode(it.narHash)) ?? []).length >= o.minProviders)
+        .sort((a, b) => a.narSize - b.narSize);
+      const queue: PrefetchItem[] = [];
+      for (const it of large) {
+        if (it.narSize > budget) continue;
+        budget -= it.narSize;
+        queue.push(it);
+      }
+      const workers = Array.from(
+        { length: Math.min(o.largeConcurrency ?? 2, queue.length) },
+        async () => {
+          for (let it = queue.shift(); it; it = queue.shift()) {
+            if (signal?.aborted) return;
+            if (await prepare(it, signal).catch(() => false)) {
+              fetched++;
+              bytes += it.narSize;
+            } else failed++;
+          }
+        },
+      );
+      fetches.push(...workers);
     }
     await Promise.all(fetches);
     o.emit?.("prefetch:done", {

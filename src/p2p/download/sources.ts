@@ -124,6 +124,32 @@ export class P2pSources implements SourceFactory {
     yield* this.#swarm(target, hex, url, options.signal);
   }
 
+  /**
+   * Fetches `target` from peers ahead of its substitution (prefetch): the same
+   * path as a fetch — cache, whole NAR, or swarm download — run to the end
+   * into the block cache. Resolves when it is there or could not be had.
+   */
+  async prepare(target: FetchTarget, signal: AbortSignal): Promise<boolean> {
+    for await (const source of this.sources(target, { signal })) {
+      if (!source.openFile) return false;
+      let file;
+      try {
+        file = await source.openFile({ signal });
+      } catch {
+        continue;
+      }
+      try {
+        await file.grown(target.narSize - 1, signal);
+        return true;
+      } catch {
+        continue;
+      } finally {
+        file.release();
+      }
+    }
+    return false;
+  }
+
   async #providers(target: FetchTarget, signal: AbortSignal): Promise<Provider[]> {
     const o = this.#o;
     const known = o.availability.known(target.narHashDigest);

@@ -2,7 +2,9 @@
  * The responder side of the block exchange (docs/protocol.md §3): answers
  * manifests and blocks of what this node seeds — or is still downloading —
  * with explicit NOT_FOUND and ERROR replies, zstd-compressed blocks when
- * smaller, a fair upload rate limit, and bounds on messages and streams.
+ * smaller, a fair upload rate limit, and bounds on messages and streams; a
+ * stream whose reader stops taking data is reset after `stallTimeoutMs`
+ * (slowloris), which frees its window, its slot and its pinned item.
  * Malformed input resets the stream; nothing a peer sends can crash the node
  * or make it buffer without bound.
  *
@@ -49,6 +51,8 @@ export interface BlockServerOptions {
   compressed: CompressedBlockCache;
   maxMessageSize: number;
   maxStreamsPerPeer: number;
+  /** A stream whose reader takes nothing for this long is reset (default 30 s). */
+  stallTimeoutMs?: number;
   emit: <K extends keyof BlockServerEvents>(type: K, payload: BlockServerEvents[K]) => void;
 }
 
@@ -61,6 +65,10 @@ export class BlockServer {
   /** Creates the server (call {@linkcode start}). */
   constructor(options: BlockServerOptions) {
     this.#o = options;
+  }
+
+  get #stallMs(): number {
+    return this.#o.stallTimeoutMs ?? 30_000;
   }
 
   /** Registers the protocol handler. */
@@ -166,7 +174,7 @@ export class BlockServer {
       const reply = servable
         ? encodeFrame({ kind: "manifest", id: msg.id, manifest: servable.manifest() })
         : encodeFrame({ kind: "not-found", id: msg.id, narHash: msg.narHash });
-      await sendParts(stream, [reply], signal);
+      await sendParts(stream, [reply], signal, this.#stallMs);
       return;
     }
     if (msg.kind === "get-blocks") await this.#blocks(msg, stream, peer, signal);
@@ -260,9 +268,14 @@ export class BlockServer {
     const hex = hexEncode(msg.narHash);
     const servable: Servable | undefined = this.#o.seeds.servable(hex);
     if (!servable) {
-      await sendParts(stream, [
-        encodeFrame({ kind: "not-found", id: msg.id, narHash: msg.narHash }),
-      ], signal);
+      await sendParts(
+        stream,
+        [
+          encodeFrame({ kind: "not-found", id: msg.id, narHash: msg.narHash }),
+        ],
+        signal,
+        this.#stallMs,
+      );
       return;
     }
     const unpin = servable.pin();
@@ -270,25 +283,35 @@ export class BlockServer {
       const { blockCount, blockSize, narSize } = servable.manifest();
       for (const index of msg.indexes) {
         if (index >= blockCount) {
-          await sendParts(stream, [
-            encodeFrame({
-              kind: "error",
-              id: msg.id,
-              code: "bad-request",
-              message: `block ${index} >= ${blockCount}`,
-            }),
-          ], signal);
+          await sendParts(
+            stream,
+            [
+              encodeFrame({
+                kind: "error",
+                id: msg.id,
+                code: "bad-request",
+                message: `block ${index} >= ${blockCount}`,
+              }),
+            ],
+            signal,
+            this.#stallMs,
+          );
           continue;
         }
         if (!servable.has(index)) {
-          await sendParts(stream, [
-            encodeFrame({
-              kind: "error",
-              id: msg.id,
-              code: "not-available",
-              message: `block ${index} not here yet`,
-            }),
-          ], signal);
+          await sendParts(
+            stream,
+            [
+              encodeFrame({
+                kind: "error",
+                id: msg.id,
+                code: "not-available",
+                message: `block ${index} not here yet`,
+              }),
+            ],
+            signal,
+            this.#stallMs,
+          );
           continue;
         }
         let encoded;
@@ -299,14 +322,19 @@ export class BlockServer {
             () => servable.readBlock(index),
           );
         } catch (e) {
-          await sendParts(stream, [
-            encodeFrame({
-              kind: "error",
-              id: msg.id,
-              code: "internal",
-              message: String((e as Error).message).slice(0, 500),
-            }),
-          ], signal);
+          await sendParts(
+            stream,
+            [
+              encodeFrame({
+                kind: "error",
+                id: msg.id,
+                code: "internal",
+                message: String((e as Error).message).slice(0, 500),
+              }),
+            ],
+            signal,
+            this.#stallMs,
+          );
           continue;
         }
         await this.#o.limiter.acquire(peer, encoded.data.length, { signal });
@@ -322,6 +350,7 @@ export class BlockServer {
             data: encoded.data,
           }),
           signal,
+          this.#stallMs,
         );
         this.#o.peerBook.traffic(peer, "up", encoded.data.length);
         this.#o.emit("block:served", {

@@ -13,6 +13,7 @@
  */
 import { hexEncode } from "../../encoding/hex.ts";
 import { narCid } from "../content_key.ts";
+import { Slots } from "../dht/slots.ts";
 import type { P2pNode } from "../node.ts";
 
 /** Events of provider records. */
@@ -32,6 +33,7 @@ export interface ProviderRecordsInit {
 /** Announces and withdraws provider records. */
 export class ProviderRecords {
   #o: ProviderRecordsInit;
+  #slots = new Slots(8);
   #providing = new Set<string>();
   #stopping = new AbortController();
 
@@ -57,9 +59,12 @@ export class ProviderRecords {
         AbortSignal.timeout(this.#o.timeoutMs ?? 120_000),
         this.#stopping.signal,
       ]);
-      for await (const _ of this.#o.node().services.dht.provide(narCid(narHash), { signal })) {
-        /* drain */
-      }
+      // Announcements run 8 at a time: peers rate-limit ADD_PROVIDER (docs/security.md).
+      await this.#slots.run(async () => {
+        for await (const _ of this.#o.node().services.dht.provide(narCid(narHash), { signal })) {
+          /* drain */
+        }
+      });
     })().then(
       () => this.#o.emit("provide:done", { narHash: hex, ms: ms() }),
       (e) =>

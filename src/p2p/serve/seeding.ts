@@ -13,6 +13,7 @@
 import type { AutoSeed } from "../../config/schema.ts";
 import { hexEncode } from "../../encoding/hex.ts";
 import { formatNarHash, parseNarHash } from "../../hash/nar_hash.ts";
+import { storeItemPath } from "../../store/store_item.ts";
 import type { BlockCache } from "../deno_block_cache.ts";
 import type { SeedRegistry } from "../deno_seeds.ts";
 import type { ProviderRecords } from "./provider.ts";
@@ -70,11 +71,7 @@ export class Seeding {
     path: string,
     origin: "explicit" | "config",
   ): Promise<{ narHash: string; storePath: string; narSize: number }> {
-    const clean = path.replace(/\/+$/, "");
-    const dirs = this.#o.storeDirs;
-    if (!dirs.some((d) => clean.startsWith(d + "/") && !clean.slice(d.length + 1).includes("/"))) {
-      throw new Error(`${path} is not an item of ${dirs.join(" or ")}`);
-    }
+    const clean = storeItemPath(this.#o.storeDirs, path).path;
     const seed = await this.#o.seeds.seedStorePath(clean, {
       origin,
       signal: this.#stopping.signal,
