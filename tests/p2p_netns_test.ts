@@ -5,7 +5,7 @@
  * cache is a file:// URL (the file system is shared), so every NAR byte
  * crosses the emulated network. Run as root (CI is); skipped otherwise.
  */
-import { assertEquals, assertGreater } from "@std/assert";
+import { assertEquals, assertGreater, assertStringIncludes } from "@std/assert";
 import { helperAgent } from "./support/daemon_proc.ts";
 import { type Host, NetLab, netnsSkipReason } from "./support/netns.ts";
 import { p2pWorld } from "./support/p2p_world.ts";
@@ -25,6 +25,8 @@ interface PeerRow {
   connected: boolean;
   addresses: string[];
   bytesDown: number;
+  faults: number;
+  banned: boolean;
 }
 
 /** Settings of a daemon on `host` listening on its first address. */
@@ -215,8 +217,15 @@ async function natOf(node: SwarmNode): Promise<NatRow> {
   return (await node.json<{ p2p: { nat: NatRow } }>(["status"])).p2p.nat;
 }
 
+/** Which path carried (at least) `size` bytes of a node's block-protocol traffic. */
+function pathOf(nat: NatRow, size: number): string {
+  const { direct, relayed } = nat.bytesIn;
+  if (direct >= size) return relayed >= size ? "direct and relay" : "direct";
+  return relayed >= size ? "relay" : "neither";
+}
+
 Deno.test(
-  "netns (c): a seeder behind a masquerading home router serves a public leecher (direct after DCUtR) and one behind another NAT (through the relay)",
+  "netns (c): a seeder behind a masquerading home router serves a public leecher (direct after DCUtR) and one behind another NAT (through the relay, within its limits)",
   T,
   async () => {
     await using lab = await NetLab.create();
@@ -246,14 +255,22 @@ Deno.test(
       gateway: `${home2}.1`,
     });
 
-    const src = `${world.root}/src`;
-    await Deno.mkdir(src, { recursive: true });
-    await Deno.writeFile(`${src}/blob`, randomBytes(4 * 1024 * 1024));
-    // One narinfo per leecher store (same NAR, so the same NarHash the seeder announces).
-    const items = {
-      pub: await world.item(src, "natted-1.0", `${world.root}/pub/store`),
-      natted: await world.item(src, "natted-1.0", `${world.root}/natted/store`),
+    // A (4 MiB) fits the relay's per-connection data limit (8 MiB here), B (14 MiB) does not.
+    const tree = async (name: string, bytes: number) => {
+      const dir = `${world.root}/src-${name}`;
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeFile(`${dir}/blob`, randomBytes(bytes));
+      return dir;
     };
+    const srcA = await tree("a", 4 * 1024 * 1024);
+    const srcB = await tree("b", 14 * 1024 * 1024);
+    // One narinfo per leecher store (same NAR, so the same NarHash the seeder announces).
+    const itemsFor = async (store: string) => ({
+      a: await world.item(srcA, "small-1.0", store),
+      b: await world.item(srcB, "large-1.0", store),
+    });
+    const forPub = await itemsFor(`${world.root}/pub/store`);
+    const forNatted = await itemsFor(`${world.root}/natted/store`);
     const cache = { substitute_urls: [`file://${world.root}/cache`] };
     const leech = (host: Host, extra: Record<string, unknown> = {}) =>
       hostSettings(host, {
@@ -266,7 +283,11 @@ Deno.test(
     const relay = await nodeOn(
       relayHost,
       world.root,
-      hostSettings(relayHost, { relay_service: true }),
+      hostSettings(relayHost, {
+        relay_service: true,
+        relay_max_data: "8MiB",
+        relay_circuit_rate: 20,
+      }),
     );
     await using _relay = { [Symbol.asyncDispose]: () => relay.daemon.stop().then(() => {}) };
     const seeder = await nodeOn(seedHost, world.root, hostSettings(seedHost), relay.address);
@@ -274,7 +295,7 @@ Deno.test(
     // Behind the NAT the seeder knows it is private and reserves a slot on the relay.
     await seeder.daemon.waitForLog(/reachability: private/);
     await seeder.daemon.waitForLog(new RegExp(`relay reservation on ${relay.peerId}`), 30_000);
-    await seedItems(seeder, [items.pub]);
+    await seedItems(seeder, [forPub.a, forPub.b]);
 
     const pub = await nodeOn(
       publicHost,
@@ -287,33 +308,42 @@ Deno.test(
       [Symbol.asyncDispose]: () =>
         Promise.all([pub.daemon.stop(), natted.daemon.stop()]).then(() => {}),
     };
-    const report: Record<string, unknown> = {};
-    // The NATed leecher first, so the seeder is the only source it can use.
-    for (const leecher of [natted, pub]) {
-      // The relay and the public leecher (the seeder is reachable only through the relay).
-      await substituteAll(leecher, [items[leecher.name as keyof typeof items]], 2);
-      const nat = await natOf(leecher);
-      // Block-protocol bytes by path; the item's bytes dominate (the rest is have/manifest).
-      const size = items.pub.narSize;
-      const path = nat.bytesIn.direct >= size
-        ? (nat.bytesIn.relayed >= size ? "direct and relay" : "direct")
-        : nat.bytesIn.relayed >= size
-        ? "relay"
-        : "split";
-      report[leecher.name] = {
-        path,
-        ...nat.bytesIn,
-        directUpgrades: nat.holePunching.directUpgrades,
-      };
-    }
+
+    // The NATed leecher first, so the seeder is the only source it can use. Its DHT knows the
+    // relay and the public leecher (the seeder is reachable only through the relay).
+    await substituteAll(natted, [forNatted.a], 2);
+    // B is more than one relayed connection may carry: the relay closes each connection at its
+    // data limit, the download resumes on a new one (a few circuits a minute are allowed), and
+    // the seeder is not blamed for the cuts.
+    await substituteAll(natted, [forNatted.b], 2);
+    const nattedNat = await natOf(natted);
+    const seen = (await natted.json<PeerRow[]>(["peers"])).find((p) => p.peerId === seeder.peerId);
+    assertEquals([seen?.faults, seen?.banned], [0, false], JSON.stringify(seen));
+    const circuits =
+      relay.daemon.log.filter((l) =>
+        l.includes(`relaying a connection from ${natted.peerId} to ${seeder.peerId}`)
+      ).length;
+    // 18 MiB through connections limited to 8 MiB each: at least three.
+    assertGreater(circuits, 2, `relayed connections from the NATed leecher: ${circuits}`);
+    await substituteAll(pub, [forPub.a, forPub.b], 2);
+    const pubNat = await natOf(pub);
     const relayNat = await natOf(relay);
     const seederNat = await natOf(seeder);
+    const size = forPub.a.narSize;
+    const report = {
+      natted: { path: pathOf(nattedNat, size), ...nattedNat.bytesIn, circuits },
+      pub: {
+        path: pathOf(pubNat, size),
+        ...pubNat.bytesIn,
+        upgrades: pubNat.holePunching.directUpgrades,
+      },
+    };
     console.log(`netns (c) paths: ${JSON.stringify(report)}`);
     console.log(
       `netns (c) relay: reachability ${relayNat.reachability}, ${relayNat.relayService.reservations} reservation(s); seeder: ${seederNat.reachability}, UPnP ${seederNat.upnp.state}, ${seederNat.holePunching.directUpgrades} direct upgrade(s)`,
     );
     assertEquals(relayNat.reachability, "public", "AutoNAT confirmed the relay's address");
-    assertGreater(relayNat.relayService.reservations, 0);
+    assertEquals(relayNat.relayService.reservations, 2, "the seeder and the NATed leecher");
     assertEquals(seederNat.reachability, "private");
     assertEquals(seederNat.relayClient.reservations.map((r) => r.relay), [relay.peerId]);
     assertEquals(
@@ -321,11 +351,19 @@ Deno.test(
       "searching",
       "no UPnP gateway here: still searching, quietly",
     );
-    // The public leecher reached the seeder through the relay, and the seeder dialled it back
-    // directly (DCUtR's connection reversal through its own NAT): the bytes came direct.
-    assertEquals((report.pub as { path: string }).path, "direct", JSON.stringify(report));
+    // What `guix-p2p status` tells the seeder's owner.
+    const text = (await seeder.cli(["status"])).stdout;
+    assertStringIncludes(text, "reachability: private");
+    assertStringIncludes(text, `relay reservations: ${relay.peerId}`);
     // Two NATs that drop unsolicited packets: js-libp2p's TCP cannot punch (no simultaneous
-    // open from the listening port), so only the relay carries the item.
-    assertEquals((report.natted as { path: string }).path, "relay", JSON.stringify(report));
+    // open from the listening port), so only the relay carried A and B.
+    assertEquals(report.natted.path, "relay", JSON.stringify(report));
+    assertGreater(nattedNat.bytesIn.relayed, forNatted.a.narSize + forNatted.b.narSize);
+    // The public leecher reached the seeder through the relay, and the seeder dialled it back
+    // directly (DCUtR's connection reversal through its own NAT): A and B came direct, B
+    // unhindered by the relay's limit.
+    assertEquals(report.pub.path, "direct", JSON.stringify(report));
+    assertGreater(pubNat.bytesIn.direct, forPub.a.narSize + forPub.b.narSize);
+    assertGreater(seederNat.holePunching.directUpgrades, 0);
   },
 );

@@ -113,6 +113,12 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
   ) => ["info", `relay reservation on ${e.relay}: reachable at ${e.addresses.join(" ")}`],
   "relay:lost": (e) => ["info", `relay reservation on ${e.relay} lost`],
   "relay:refused": (e) => ["info", `relay ${e.relay} refused a reservation: ${e.error}`],
+  "relay:circuit": (
+    e,
+  ) => [
+    "debug",
+    `${e.denied ? "refused to relay" : "relaying"} a connection from ${e.source} to ${e.target}`,
+  ],
   "nat:direct": (e) => ["info", `direct connection to ${e.peer} (was relayed): ${e.address}`],
   "nat:upnp": (
     e,

@@ -110,7 +110,7 @@ export async function createNode(
       // Private LAN addresses are dialled; loopback and link-local ones only as
       // dial_policy.ts allows (a peer must not make us connect to our own host).
       denyDialMultiaddr: (ma) => deniedAddress(ma.toString()),
-      ...relayGater(config, banned),
+      ...relayGater(config, banned, hooks.emit),
     },
     connectionManager: {
       maxConnections: config.max_connections,

@@ -346,9 +346,13 @@ export class PeerLink {
         }
       }
       this.close();
-    })().catch((e) =>
-      this.close(e as Error, e instanceof PeerFaultError || (e as Error).name === "WireError")
-    );
+    })().catch((e) => {
+      const err = e as Error;
+      // A relay cuts a circuit at its data or time limit, often inside a frame: not the peer's fault.
+      const cut = this.relayed && err.name === "WireError" &&
+        err.message.startsWith("stream ended inside a frame");
+      this.close(err, !cut && (e instanceof PeerFaultError || err.name === "WireError"));
+    });
   }
 
   #onNarReply(m: WireMessage, p: Extract<Pending, { kind: "nars" }>): void {

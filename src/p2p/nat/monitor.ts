@@ -69,6 +69,8 @@ export interface NatEvents {
   "relay:refused": { relay: string; error: string };
   "nat:direct": { peer: string; address: string };
   "nat:upnp": { state: "searching" | "mapped"; addresses: string[] };
+  /** As a relay: a peer asked to be connected to another through us. */
+  "relay:circuit": { source: string; target: string; denied: boolean };
 }
 
 /** Components libp2p gives the service. */

@@ -18,6 +18,10 @@ import type { Connection, Libp2p, PeerId, Stream } from "@libp2p/interface";
 
 /** How long a relayed-only peer is given to become direct. */
 export const DIRECT_WAIT_MS = 2000;
+/** After a wait in vain, later streams to that peer use the relay at once for this long. */
+const NO_DIRECT_MS = 10 * 60_000;
+/** Peers that did not become direct, per node: peer → until when not to wait. */
+const noDirect = new WeakMap<object, Map<string, number>>();
 
 /** Options of {@linkcode openPreferDirect}. */
 export interface OpenPreferDirectOptions {
@@ -58,6 +62,26 @@ function directSoon(
   });
 }
 
+/** A direct connection if one opens within the wait (skipped for peers that recently did not). */
+async function waitForDirect(
+  node: Node,
+  peerId: PeerId,
+  options: OpenPreferDirectOptions,
+  signal?: AbortSignal,
+): Promise<Connection | undefined> {
+  let peers = noDirect.get(node);
+  if (!peers) noDirect.set(node, peers = new Map());
+  const key = peerId.toString();
+  if ((peers.get(key) ?? 0) > Date.now()) return undefined;
+  const direct = await directSoon(node, peerId, options.waitMs ?? DIRECT_WAIT_MS, signal);
+  if (direct) peers.delete(key);
+  else if (!signal?.aborted) {
+    if (peers.size >= 4096) peers.delete(peers.keys().next().value!);
+    peers.set(key, Date.now() + NO_DIRECT_MS);
+  }
+  return direct;
+}
+
 /** Opens `protocol` to `peerId`, preferring a direct connection (see the module doc). */
 export async function openPreferDirect(
   node: Node,
@@ -71,12 +95,8 @@ export async function openPreferDirect(
     let connection = best(node.getConnections(peerId)) ?? await node.dial(peerId, withSignal);
     if (connection.limits !== undefined) {
       const direct = best(node.getConnections(peerId));
-      connection = direct?.limits === undefined ? direct! : (await directSoon(
-        node,
-        peerId,
-        options.waitMs ?? DIRECT_WAIT_MS,
-        signal,
-      )) ?? connection;
+      if (direct?.limits === undefined) connection = direct!;
+      else connection = (await waitForDirect(node, peerId, options, signal)) ?? connection;
     }
     try {
       const stream = await connection.newStream(protocol, {

@@ -110,6 +110,7 @@ export function natServices(
 export function relayGater(
   config: NatConfig,
   banned: (peer: PeerId) => boolean,
+  emit?: <K extends keyof NatEvents>(type: K, payload: NatEvents[K]) => void,
 ): Pick<
   ConnectionGater,
   "denyInboundRelayReservation" | "denyOutboundRelayedConnection" | "denyInboundRelayedConnection"
@@ -117,8 +118,11 @@ export function relayGater(
   const rate = new CircuitRate({ perMinute: config.relay_circuit_rate });
   return {
     denyInboundRelayReservation: (peer) => banned(peer),
-    denyOutboundRelayedConnection: (source, target) =>
-      banned(source) || banned(target) || !rate.allow(source.toString()),
+    denyOutboundRelayedConnection: (source, target) => {
+      const denied = banned(source) || banned(target) || !rate.allow(source.toString());
+      emit?.("relay:circuit", { source: source.toString(), target: target.toString(), denied });
+      return denied;
+    },
     denyInboundRelayedConnection: (_relay, remote) => banned(remote),
   };
 }
