@@ -234,24 +234,38 @@ table ip filter {
     return this.#host(name, ns, { [wan.lan.name]: wan.ip, [lan.lan.name]: lan.ip });
   }
 
-  /** Kills what still runs in the lab's namespaces and deletes them. */
+  /**
+   * Kills what still runs in the lab's namespaces and deletes them. With
+   * GUIX_P2P_NETNS_KEEP=1 the namespaces are kept (processes are still
+   * killed) for inspection; the next lab of a later run sweeps them.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
+    if (Deno.env.get("GUIX_P2P_NETNS_KEEP")) {
+      for (const ns of this.#namespaces) await killProcesses(ns);
+      console.error(`netns: kept ${this.#namespaces.join(" ")}`);
+      return;
+    }
     await removeNamespaces(this.#namespaces);
     this.#namespaces = [];
   }
 }
 
-/** Kills the processes of `namespaces` (SIGKILL) and deletes them. */
+/** SIGKILLs whatever runs in namespace `ns`. */
+async function killProcesses(ns: string): Promise<void> {
+  const pids = await sh(["ip", "netns", "pids", ns]).catch(() => "");
+  for (const pid of pids.split(/\s+/).filter(Boolean)) {
+    try {
+      Deno.kill(Number(pid), "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Kills the processes of `namespaces` and deletes them. */
 async function removeNamespaces(namespaces: readonly string[]): Promise<void> {
   for (const ns of [...namespaces].reverse()) {
-    const pids = await sh(["ip", "netns", "pids", ns]).catch(() => "");
-    for (const pid of pids.split(/\s+/).filter(Boolean)) {
-      try {
-        Deno.kill(Number(pid), "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
+    await killProcesses(ns);
     await sh(["ip", "netns", "delete", ns]).catch(() => {});
   }
 }
