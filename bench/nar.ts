@@ -18,10 +18,11 @@
  * @module
  */
 import process from "node:process";
-import { hashPath, restoreNarToPath } from "../src/nar/mod.ts";
+import { hashPath, restoreNarToPath } from "../src/fs/mod.ts";
 import { parseFlags } from "../src/std/cli.ts";
-import { prng, writeLargeFile } from "../tests/support/tree_gen.ts";
-import { loadavg, sh as shell } from "./_measure.ts";
+import { mulberry32 } from "../tests/support/random.ts";
+import { writeLargeFile } from "../tests/support/tree_gen.ts";
+import { loadavg, sh as shell } from "./measure.ts";
 
 const { flags } = parseFlags(Deno.args, {
   string: ["scale", "runs", "dir"],
@@ -38,7 +39,7 @@ const MiB = 1 << 20;
 /** ~1 GiB at scale 1: 3 large files, 300 medium, 50,000 small, 5,000 symlinks. */
 async function buildTree(dir: string): Promise<void> {
   await Deno.mkdir(dir);
-  const rand = prng(2024);
+  const rand = mulberry32(2024);
   const block = new Uint8Array(64 << 10);
   await Deno.mkdir(`${dir}/large`);
   for (let i = 0; i < 3; i++) {

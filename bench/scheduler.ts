@@ -18,13 +18,13 @@
  */
 import { createHash } from "node:crypto";
 import { BlockScheduler, type BlockSchedulerOptions } from "../src/p2p/scheduler/mod.ts";
-import { type SimResult, simulateDownload } from "../src/p2p/scheduler/simulate.ts";
+import { type SimResult, simulateDownload } from "../tests/support/scheduler_sim/simulate.ts";
 import {
   meanPrefix,
   mixedSwarm,
   randomSwarm,
   type Scenario,
-} from "../src/p2p/scheduler/scenarios.ts";
+} from "../tests/support/scheduler_sim/scenarios.ts";
 import { FairRateLimiter, ManualClock } from "../src/p2p/rate/mod.ts";
 import { Bitfield } from "../src/p2p/bitfield.ts";
 

@@ -15,13 +15,8 @@ import {
   sym,
   u64,
 } from "../src/nar/_testing.ts";
-import {
-  NarFormatError,
-  NarRestoreError,
-  parseNar,
-  type ParseNarOptions,
-  restoreNarToPath,
-} from "../src/nar/mod.ts";
+import { restoreNarToPath } from "../src/fs/mod.ts";
+import { NarFormatError, NarRestoreError, parseNar, type ParseNarOptions } from "../src/nar/mod.ts";
 
 const M = "nix-archive-1";
 const nested = (depth: number): NarPiece[] => {
@@ -439,7 +434,7 @@ Deno.test({
         const done = await new Deno.Command(cmd!, { args }).output();
         assertEquals(done.success, true, `${cmd} failed: ${new TextDecoder().decode(done.stderr)}`);
       }
-      const script = `file://${root}/src/nar/mod.ts`;
+      const script = `file://${root}/src/fs/mod.ts`;
       const code = `
         import { restoreNarToPath } from ${JSON.stringify(script)};
         console.log("uid " + Deno.uid());

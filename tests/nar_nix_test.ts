@@ -10,7 +10,8 @@ import { UsageError } from "../src/std/cli.ts";
 import { concatBytes } from "../src/encoding/bytes.ts";
 import { formatNarHash } from "../src/hash/nar_hash.ts";
 import { Sha256, sha256 } from "../src/hash/sha256.ts";
-import { dumpPath, hashNarStream, hashPath, restoreNarToPath } from "../src/nar/mod.ts";
+import { dumpPath, hashPath, restoreNarToPath } from "../src/fs/mod.ts";
+import { hashNarStream } from "../src/hash/nar_hash.ts";
 import { deepTree, randomTree, writeLargeFile, writeTree } from "./support/tree_gen.ts";
 
 const NIX_ENV = { NIX_REMOTE: "", NIX_CONFIG: "experimental-features = nix-command" };

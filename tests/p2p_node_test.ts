@@ -4,7 +4,6 @@
  * what it has; auto-seeding and unseeding; hostile bytes on the block
  * protocol reset the stream without crashing the daemon or growing its memory.
  */
-import "../src/p2p/runtime_patches.ts";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { assertEquals, assertGreater, assertLessOrEqual } from "@std/assert";
@@ -57,7 +56,11 @@ Deno.test("identity and known peers survive a restart", T, async () => {
   }
 });
 
-Deno.test("an upload rate limit is honoured within 15 %", T, async () => {
+// What load cannot bend: a busy machine only makes the transfer slower, so the
+// test asserts the cap (an unthrottled loopback transfer is many times faster).
+// That the limiter reaches its rate, not less, is measured exactly on a manual
+// clock in src/p2p/rate/fair_test.ts.
+Deno.test("an upload rate limit caps the seeder's upload", T, async () => {
   await using world = await p2pWorld(await Deno.makeTempDir({ prefix: "guix-p2p-node-" }));
   const leecherStore = `${world.root}/n2/store`;
   const src = `${world.root}/src`;
@@ -81,9 +84,11 @@ Deno.test("an upload rate limit is honoured within 15 %", T, async () => {
   const seconds = Number(/in ([\d.]+) s from/.exec(line)![1]);
   // Random data does not compress: the wire carries ~NarSize bytes.
   const measured = item.narSize / seconds;
-  const ratio = measured / rate;
-  assertGreater(ratio, 0.85, `measured ${measured.toFixed(0)} B/s for a ${rate} B/s cap`);
-  assertLessOrEqual(ratio, 1.15, `measured ${measured.toFixed(0)} B/s for a ${rate} B/s cap`);
+  assertLessOrEqual(
+    measured / rate,
+    1.15,
+    `measured ${measured.toFixed(0)} B/s for a ${rate} B/s cap`,
+  );
 });
 
 /** Publishes `src` as store item `name` of `storeDir` in a new cache served over HTTP (narinfo only). */

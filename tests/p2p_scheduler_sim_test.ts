@@ -4,11 +4,15 @@
  * time passes). Peers differ in bandwidth, latency, jitter and availability;
  * one leaves midway, one stops answering, one sends bad blocks, one lacks
  * blocks its manifest claims (`mixedSwarm`, `randomSwarm` in
- * src/p2p/scheduler/scenarios.ts).
+ * tests/support/scheduler_sim/scenarios.ts).
  */
 import { assert, assertEquals } from "@std/assert";
-import { type SimPeer, type SimResult, simulateDownload } from "../src/p2p/scheduler/simulate.ts";
-import { meanPrefix, mixedSwarm, randomSwarm } from "../src/p2p/scheduler/scenarios.ts";
+import { meanPrefix, mixedSwarm, randomSwarm } from "./support/scheduler_sim/scenarios.ts";
+import {
+  type SimPeer,
+  type SimResult,
+  simulateDownload,
+} from "./support/scheduler_sim/simulate.ts";
 import type { BlockSchedulerOptions } from "../src/p2p/scheduler/mod.ts";
 
 const KiB = 1024;

@@ -19,17 +19,11 @@ import {
   WireError,
   type WireMessage,
 } from "../src/p2p/wire/mod.ts";
+import { mulberry32 } from "./support/random.ts";
 
-/** mulberry32: small, fast, deterministic. */
+/** A seeded source of floats, integers and bytes. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number) => Math.floor(next() * n);
   const bytes = (n: number) => {
     const out = new Uint8Array(n);

@@ -4,7 +4,7 @@
  * daemon with ADD_PROVIDER for 100,000 random keys; the daemon keeps at most
  * its per-peer quota, refuses the rest, disconnects and penalises the
  * attacker, and still answers provider lookups for a real seeded item.
- * (Memory and latency figures: bench/dht_flood.ts, docs/benchmarks.md.)
+ * (Memory and latency figures: bench/p2p/dht_flood.ts, docs/benchmarks.md.)
  */
 import { assert, assertEquals, assertGreater, assertLessOrEqual } from "@std/assert";
 import { parseNarHash } from "../src/hash/nar_hash.ts";

@@ -8,7 +8,7 @@
 import { assertEquals, assertNotEquals, assertStringIncludes } from "@std/assert";
 import { createHash } from "node:crypto";
 import { formatNarHash } from "../src/hash/nar_hash.ts";
-import { dumpPath } from "../src/nar/mod.ts";
+import { dumpPath } from "../src/fs/mod.ts";
 import { narCid } from "../src/p2p/content_key.ts";
 import { probeProviders } from "./support/dht_flood.ts";
 import { startSwarm } from "./support/swarm.ts";

@@ -1,7 +1,7 @@
 // Nix narinfo signatures cross-checked against the real Nix 2.8 (nix-bin): a signed file://
 // cache written by `nix copy` verifies with our verifier, our signer reproduces Nix's `Sig:`
 // byte for byte, our parser/serializer round-trips Nix's files, and `nix store verify` accepts
-// narinfos signed by us (nix-binary-cache.md §4, §6).
+// narinfos signed by us (../shared/docs/nix-binary-cache.md §4, §6).
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { recordingIo } from "./support/cli_io.ts";
 import { nixEnv } from "./support/nix.ts";

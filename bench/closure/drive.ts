@@ -5,7 +5,7 @@
  * most `jobs` at once, a goal starting only when every item it refers to is
  * valid; a goal borrows an idle `--substitute` process or spawns a new one
  * (so at most `jobs` of them), and gives it back when it ends
- * (guix-substitute-protocol.md §1.1, §3.5).
+ * (../shared/docs/guix-substitute-protocol.md §1.1, §3.5).
  *
  * @example
  * ```ts

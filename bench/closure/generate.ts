@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { mulberry32 } from "../../tests/support/random.ts";
 
 /** One generated item (its tree is at `source`). */
 export interface GeneratedItem {
@@ -36,21 +37,9 @@ const WORDS = (
   "copyright license gnu free software documentation manual example function return value"
 ).split(" ");
 
-/** A small seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Item sizes in bytes for the mix, in a seeded shuffled order. */
 export function closureSizes(n: number, seed: number): number[] {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const logUniform = (lo: number, hi: number) => Math.round(lo * Math.pow(hi / lo, rand()));
   const big = Math.max(n >= 20 ? 1 : 0, Math.round(n * 0.05));
   const medium = Math.round(n * 0.2);
@@ -72,7 +61,7 @@ export async function generateClosure(
   dir: string,
   options: { n: number; seed: number },
 ): Promise<GeneratedItem[]> {
-  const rand = prng(options.seed * 7919 + 1);
+  const rand = mulberry32(options.seed * 7919 + 1);
   const sizes = closureSizes(options.n, options.seed);
   const items: GeneratedItem[] = [];
   let x = (options.seed * 2654435761) >>> 0 || 1;

@@ -20,7 +20,7 @@ import {
   overridesFromFlags,
   starterFile,
 } from "../config/mod.ts";
-import type { CliIo, Command } from "./command.ts";
+import { type CliIo, type Command, pickSubcommand } from "./command.ts";
 
 const USAGE = `usage: guix-p2p config check [FILE] [--json] [--set KEY=VALUE]... [flags]
        guix-p2p config init [FILE]
@@ -40,18 +40,13 @@ export const configCommand: Command = {
   summary: "check or create the configuration file",
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
-    const [sub, ...rest] = args;
-    if (sub === undefined || sub === "--help" || sub === "-h") {
-      io.out(USAGE);
-      return sub === undefined ? 2 : 0;
-    }
-    if (rest.includes("--help") || rest.includes("-h")) {
-      io.out(USAGE);
-      return 0;
-    }
-    if (sub === "check") return await check(rest, io);
-    if (sub === "init") return await init(rest, io);
-    throw new UsageError(`unknown subcommand "config ${sub}" (expected check or init)`);
+    const picked = pickSubcommand(args, io, {
+      name: "config",
+      usage: USAGE,
+      subcommands: { check: USAGE, init: USAGE },
+    });
+    if (typeof picked === "number") return picked;
+    return picked.sub === "check" ? await check(picked.args, io) : await init(picked.args, io);
   },
 };
 

@@ -13,7 +13,7 @@
 import { ConfigError } from "../config/errors.ts";
 import { UsageError } from "../std/cli.ts";
 import type { CliIo, Command } from "./command.ts";
-import { denoIo } from "./io.ts";
+import { denoIo } from "../std/io.ts";
 import { VERSION } from "../version.ts";
 
 interface Entry {

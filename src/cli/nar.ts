@@ -11,16 +11,10 @@
  * @module
  */
 import { formatNarHash } from "../hash/nar_hash.ts";
-import {
-  dumpPath,
-  hashPath,
-  NarFormatError,
-  NarRestoreError,
-  NarSourceError,
-  restoreNarToPath,
-} from "../nar/mod.ts";
+import { dumpPath, hashPath, restoreNarToPath } from "../fs/mod.ts";
+import { NarFormatError, NarRestoreError, NarSourceError } from "../nar/mod.ts";
 import { parseFlags, UsageError } from "../std/cli.ts";
-import type { CliIo, Command } from "./command.ts";
+import { type CliIo, type Command, pickSubcommand } from "./command.ts";
 
 const DUMP_USAGE = `usage: guix-p2p nar dump PATH
 
@@ -62,7 +56,7 @@ Run "guix-p2p nar SUBCOMMAND --help" for details.`;
  * @example
  * ```ts
  * import { narCommand } from "./nar.ts";
- * import { denoIo } from "./io.ts";
+ * import { denoIo } from "../std/io.ts";
  * const status = await narCommand.run(["hash", "/etc/hostname"], denoIo());
  * ```
  */
@@ -71,25 +65,13 @@ export const narCommand: Command = {
   summary: "dump, restore or hash NAR archives",
   usage: USAGE,
   async run(args: string[], io: CliIo): Promise<number> {
-    const [sub, ...rest] = args;
-    if (sub === undefined || sub === "--help" || sub === "-h") {
-      io.out(USAGE);
-      return sub === undefined ? 2 : 0;
-    }
-    const usage = sub === "dump"
-      ? DUMP_USAGE
-      : sub === "restore"
-      ? RESTORE_USAGE
-      : sub === "hash"
-      ? HASH_USAGE
-      : undefined;
-    if (usage === undefined) {
-      throw new UsageError(`unknown subcommand "nar ${sub}" (expected dump, restore or hash)`);
-    }
-    if (rest.includes("--help") || rest.includes("-h")) {
-      io.out(usage);
-      return 0;
-    }
+    const picked = pickSubcommand(args, io, {
+      name: "nar",
+      usage: USAGE,
+      subcommands: { dump: DUMP_USAGE, restore: RESTORE_USAGE, hash: HASH_USAGE },
+    });
+    if (typeof picked === "number") return picked;
+    const { sub, args: rest } = picked;
     try {
       if (sub === "dump") return await dump(rest, io);
       if (sub === "restore") return await restore(rest, io);

@@ -12,22 +12,19 @@
  * ```
  * @module
  */
+import { denoTrustFiles } from "../fs/deno_trust_files.ts";
 import { formatNixNarinfo, type Narinfo, NarinfoError, parseNarinfo } from "../narinfo/mod.ts";
-import { findToken, type SexpList } from "../sexp/mod.ts";
 import { parseFlags, UsageError } from "../std/cli.ts";
 import {
   defaultAclPath,
-  denoTrustFiles,
+  describeVerdict,
   GuixSignatureError,
-  type GuixVerdict,
   loadAcl,
   loadGuixPrivateKey,
   loadNixSecretKey,
   NixKeyError,
   type NixPublicKey,
-  type NixVerdict,
   parseNixPublicKey,
-  shortHash,
   signGuixNarinfo,
   signNixNarinfo,
   TrustFileError,
@@ -35,7 +32,7 @@ import {
   verifyGuixNarinfo,
   verifyNixNarinfo,
 } from "../trust/mod.ts";
-import type { CliIo, Command } from "./command.ts";
+import { type CliIo, type Command, pickSubcommand } from "./command.ts";
 
 const VERIFY_USAGE =
   `usage: guix-p2p narinfo verify FILE [--acl ACLFILE] [--nix-key NAME:KEY]... [--store-dir DIR]
@@ -104,19 +101,13 @@ export function createNarinfoCommand(deps: NarinfoCommandDeps): Command {
     summary: "verify or sign narinfo files",
     usage: USAGE,
     async run(args: string[], io: CliIo): Promise<number> {
-      const [sub, ...rest] = args;
-      if (sub === undefined || sub === "--help" || sub === "-h") {
-        io.out(USAGE);
-        return sub === undefined ? 2 : 0;
-      }
-      const usage = sub === "verify" ? VERIFY_USAGE : sub === "sign" ? SIGN_USAGE : undefined;
-      if (usage === undefined) {
-        throw new UsageError(`unknown subcommand "narinfo ${sub}" (expected verify or sign)`);
-      }
-      if (rest.includes("--help") || rest.includes("-h")) {
-        io.out(usage);
-        return 0;
-      }
+      const picked = pickSubcommand(args, io, {
+        name: "narinfo",
+        usage: USAGE,
+        subcommands: { verify: VERIFY_USAGE, sign: SIGN_USAGE },
+      });
+      if (typeof picked === "number") return picked;
+      const { sub, args: rest } = picked;
       try {
         return sub === "verify" ? await verify(rest, io, deps) : await sign(rest, io, deps);
       } catch (e) {
@@ -192,13 +183,20 @@ async function verify(args: string[], io: CliIo, deps: NarinfoCommandDeps): Prom
     });
     const info = await readNarinfo(path, io, deps.files, { flavour: "nix", storeDir });
     const verdict = verifyNixNarinfo(info, keys, storeDir ?? info.storeDir);
-    return report(io, path, describeNix(verdict));
+    return report(io, path, {
+      ok: verdict.kind === "valid",
+      text: describeVerdict({ flavour: "nix", verdict }),
+    });
   }
   const aclPath = flags.acl ?? defaultAclPath(io.env);
   const info = await readNarinfo(path, io, deps.files, { flavour: "guix", storeDir });
   // One verification: a cold key is cheaper than building its window table.
   const acl = await loadAcl(aclPath, deps.files, { precompute: false });
-  const result = describeGuix(verifyGuixNarinfo(info, acl), aclPath);
+  const verdict = verifyGuixNarinfo(info, acl);
+  const result = {
+    ok: verdict.kind === "valid",
+    text: describeVerdict({ flavour: "guix", verdict }, aclPath),
+  };
   if (!result.ok && info.signature === undefined && info.sigs.length > 0) {
     result.text += ` (it has Nix "Sig:" fields: check them with --nix-key NAME:KEY)`;
   }
@@ -212,68 +210,6 @@ function report(io: CliIo, path: string, result: { ok: boolean; text: string }):
   }
   io.err(`guix-p2p narinfo verify: ${path}: ${result.text}`);
   return 1;
-}
-
-function keyOf(sexp: SexpList): string {
-  const q = findToken(sexp, "q")?.items[1];
-  if (q?.kind !== "atom") return "(a key without q)";
-  const bytes = q.bytes.length === 33 ? q.bytes.subarray(1) : q.bytes;
-  return `key ${shortHash(bytes)}`;
-}
-
-function describeGuix(verdict: GuixVerdict, aclPath: string): { ok: boolean; text: string } {
-  switch (verdict.kind) {
-    case "valid":
-      return {
-        ok: true,
-        text: `valid: signed by Ed25519 key ${verdict.key.shortHex} (host ${verdict.host})`,
-      };
-    case "unsigned":
-      return { ok: false, text: `unsigned: ${verdict.reason}` };
-    case "corrupt-signature":
-      return { ok: false, text: `corrupt signature: ${verdict.reason}` };
-    case "unauthorized-key":
-      return {
-        ok: false,
-        text: `unknown key: signed by ${
-          keyOf(verdict.key)
-        } (host ${verdict.host}), which is not in ${aclPath}`,
-      };
-    case "hash-mismatch":
-      return {
-        ok: false,
-        text: verdict.algorithm === "sha256"
-          ? `hash mismatch: the signature covers sha256 ${
-            shortHash(verdict.signed)
-          }, the text before "Signature:" hashes to ${shortHash(verdict.actual)}`
-          : `hash mismatch: the signature covers a "${verdict.algorithm}" hash, expected sha256`,
-      };
-    case "invalid-signature":
-      return { ok: false, text: `bad signature: ${verdict.reason}` };
-  }
-}
-
-function describeNix(verdict: NixVerdict): { ok: boolean; text: string } {
-  switch (verdict.kind) {
-    case "valid":
-      return { ok: true, text: `valid: signed by Nix key ${verdict.keyName}` };
-    case "unsigned":
-      return { ok: false, text: `unsigned: no Sig field` };
-    case "unauthorized-key":
-      return {
-        ok: false,
-        text: `unknown key: no signature by a trusted key (signed by: ${
-          verdict.keyNames.join(", ")
-        })`,
-      };
-    case "corrupt-signature":
-      return { ok: false, text: `corrupt signature by ${verdict.keyName}: ${verdict.reason}` };
-    case "invalid-signature":
-      return {
-        ok: false,
-        text: `bad signature: the Sig by trusted key ${verdict.keyName} does not verify`,
-      };
-  }
 }
 
 async function sign(args: string[], io: CliIo, deps: NarinfoCommandDeps): Promise<number> {

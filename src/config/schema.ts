@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { POLICIES, type Policy } from "../fetch/types.ts";
 import {
   absPath,
   bool,
@@ -27,10 +28,6 @@ import {
   type ValueParser,
 } from "./_values.ts";
 
-/** Fetch policies: which source is tried first. */
-export const POLICIES = ["p2p-first", "p2p-only", "http-first", "http-only"] as const;
-/** A fetch policy. */
-export type Policy = typeof POLICIES[number];
 /** What is seeded automatically after a substitution. */
 export const AUTO_SEED = ["off", "p2p", "all"] as const;
 /** An auto-seed mode. */
@@ -80,6 +77,7 @@ export interface Config {
   max_streams_per_peer: number;
   block_request_timeout: number;
   max_upload_rate: number;
+  block_compression: "auto" | "always" | "never";
   max_download_rate: number;
   cache_size: number;
   prefetch_bytes: number;
@@ -456,6 +454,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: '"20s"',
     default: () => 20,
     parse: duration(600),
+  }),
+  def({
+    key: "block_compression",
+    section: "Peer-to-peer",
+    doc:
+      'Whether blocks are sent zstd-compressed (when that is smaller): "auto" compresses except to peers on this host (loopback), where it only costs CPU on both sides; "always"; "never".',
+    defaultText: '"auto"',
+    default: () => "auto" as const,
+    parse: oneOf(["auto", "always", "never"] as const),
   }),
   def({
     key: "max_upload_rate",

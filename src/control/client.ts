@@ -15,16 +15,10 @@
  * ```
  * @module
  */
-import type { Policy } from "../config/schema.ts";
+import type { Policy, SourceKind } from "../fetch/types.ts";
 import type { FrameConnection } from "./connection.ts";
 import { ControlConnectionError, ControlProtocolError, ControlRemoteError } from "./errors.ts";
-import {
-  type AdminCommand,
-  type LookupItem,
-  parseResponse,
-  type Response,
-  type SourceKind,
-} from "./messages.ts";
+import { type AdminCommand, type LookupItem, parseResponse, type Response } from "./messages.ts";
 
 /** An event of a NAR fetch, in order: `source`, then `data`/`progress`, possibly another `source` (resume at an offset), then `done`. */
 export type FetchEvent =

@@ -10,14 +10,11 @@
  * ```
  * @module
  */
-import { POLICIES, type Policy } from "../config/schema.ts";
+import { POLICIES, type Policy, type SourceKind } from "../fetch/types.ts";
 import { ControlProtocolError } from "./errors.ts";
 
 /** Version carried in `hello`; bumped on incompatible changes. */
 export const CONTROL_PROTOCOL_VERSION = 1;
-
-/** Where NAR bytes come from. */
-export type SourceKind = "http" | "p2p";
 
 /** Error codes of `error` replies; mapped to helper status lines in one place (helper/status.ts). */
 export const ERROR_CODES = [

@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import type { FetchSink } from "../fetch/types.ts";
 import { SendBudget, SendQueue } from "./_send_queue.ts";
 import { type ByteDuplex, FrameConnection } from "./connection.ts";
 import { ControlProtocolError } from "./errors.ts";
@@ -23,27 +24,7 @@ import {
   type LookupItem,
   parseRequest,
   type Request,
-  type SourceKind,
 } from "./messages.ts";
-
-/** Where a fetch handler sends its output. */
-export interface FetchSink {
-  /** Announces the source of the bytes that follow (again when switching sources at `offset`). */
-  source(
-    info: { source: SourceKind; url: string; offset: number; size: number | null },
-  ): Promise<void>;
-  /** Reports transfer progress (compressed bytes for HTTP). */
-  progress(transferred: number, total: number | null): Promise<void>;
-  /** Sends NAR bytes; resolves when the client can take more. */
-  data(bytes: Uint8Array): Promise<void>;
-  /**
-   * Present when the client reads NARs from files: names the file that holds
-   * the NAR from byte 0 (instead of data frames)...
-   */
-  file?(info: { source: SourceKind; url: string; path: string }): Promise<void>;
-  /** ...and how much of it may be read so far (monotonic). */
-  available?(bytes: number): Promise<void>;
-}
 
 /** Per-request context. */
 export interface RequestContext {

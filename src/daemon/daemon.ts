@@ -15,15 +15,12 @@ import type { Config } from "../config/schema.ts";
 import { listenControlSocket } from "../control/deno_socket.ts";
 import { ControlServer } from "../control/server.ts";
 import { EventBus } from "../events/bus.ts";
-import { HttpSources } from "../fetch/http_sources.ts";
-import { FetchPlanner, type SourceFactory } from "../fetch/planner.ts";
+import { createFlavour, type Flavour, type FlavourTrust } from "../fetch/flavour.ts";
+import type { SourceFactory } from "../fetch/source.ts";
 import { directoryCacheStore } from "../http/deno_cache_store.ts";
 import { NarinfoCache } from "../http/narinfo_cache.ts";
-import { NarinfoResolver } from "../http/resolver.ts";
-import { NarinfoAuthorizer } from "../substitute/authorize.ts";
-import type { Acl } from "../trust/acl.ts";
+import { parseNixPublicKey } from "../trust/nix_key.ts";
 import { Gateway } from "../gateway/gateway.ts";
-import { nixNarinfoCheck } from "../gateway/nix_check.ts";
 import type { BlockCache } from "../p2p/deno_block_cache.ts";
 import { VERSION } from "../version.ts";
 import { WatchedAcl } from "./deno_acl.ts";
@@ -64,15 +61,13 @@ export interface DaemonPlugins {
 export class Daemon {
   readonly config: Config;
   readonly bus: EventBus<DaemonEvents>;
-  readonly resolver: NarinfoResolver;
-  readonly planner: FetchPlanner;
-  /** Planner for Nix items (Nix upstream caches, Nix narinfos). */
-  readonly nixPlanner: FetchPlanner;
-  readonly nixResolver: NarinfoResolver;
+  /** Guix items: `substitute_urls`, the store, the ACL. */
+  readonly guix: Flavour;
+  /** Nix items for the gateway: `nix_upstream_urls`, `/nix/store`, the trusted keys. */
+  readonly nix: Flavour;
   readonly handler: DaemonHandler;
   readonly gateway: Gateway | undefined;
   #acl: WatchedAcl;
-  #authorizer: NarinfoAuthorizer | undefined;
   #server: ControlServer | undefined;
   #plugins: DaemonPlugins;
   #started = false;
@@ -82,23 +77,41 @@ export class Daemon {
     this.config = config;
     this.#plugins = plugins;
     this.bus = plugins.bus ?? new EventBus<DaemonEvents>();
-    this.#acl = new WatchedAcl(config.acl_path, {
-      onLoad: (acl, error) => {
-        if (error) this.bus.emit("daemon:warning", { message: error.message });
-        else this.bus.emit("acl:loaded", { path: config.acl_path, keys: acl.entries.length });
-      },
-    });
+    this.#acl = this.#watchAcl();
     const cache = new NarinfoCache(directoryCacheStore(`${config.cache_dir}/narinfo`), {
       maxNegativeEntries: config.narinfo_negative_cache_entries,
     });
-    this.resolver = new NarinfoResolver({
-      cache,
-      check: (text, storePath) => {
-        const verdict = this.#authorizer!.check(text, storePath);
-        return verdict.ok
-          ? { ok: true, narHash: verdict.narinfo.narHash, narSize: verdict.narinfo.narSize }
-          : verdict;
+    this.guix = this.#flavour(cache, {
+      flavour: "guix",
+      storeDir: config.store_dir,
+      acl: () => this.#acl.current(),
+    });
+    this.nix = this.#flavour(cache, {
+      flavour: "nix",
+      storeDir: config.nix_store_dir,
+      keys: config.nix_trusted_public_keys.map(parseNixPublicKey),
+    });
+    this.gateway = this.#gateway();
+    this.handler = this.#handler();
+  }
+
+  /** The ACL, reloaded when its file changes; each (re)load is reported on the bus. */
+  #watchAcl(): WatchedAcl {
+    const path = this.config.acl_path;
+    return new WatchedAcl(path, {
+      onLoad: (acl, error) => {
+        if (error) this.bus.emit("daemon:warning", { message: error.message });
+        else this.bus.emit("acl:loaded", { path, keys: acl.entries.length });
       },
+    });
+  }
+
+  /** One flavour's resolver and planner, with the daemon's settings and events. */
+  #flavour(cache: NarinfoCache, trust: FlavourTrust): Flavour {
+    const { config, bus } = this;
+    return createFlavour({
+      ...trust,
+      cache,
       settings: {
         narinfoTtl: config.narinfo_ttl,
         negativeTtl: config.narinfo_negative_ttl,
@@ -107,83 +120,43 @@ export class Daemon {
         stallTimeout: config.http_stall_timeout,
         parallelism: config.http_parallelism,
       },
-      events: {
-        onServerError: (url, message) => this.bus.emit("narinfo:server-error", { url, message }),
-      },
-    });
-    const http = new HttpSources({
-      resolver: this.resolver,
-      storeDir: config.store_dir,
-      preference: config.compression_preference,
-      engine: config.decompressor,
-      connectTimeout: config.http_connect_timeout,
-      stallTimeout: config.http_stall_timeout,
-    });
-    this.planner = new FetchPlanner({
-      http,
-      ...(plugins.p2p ? { p2p: plugins.p2p } : {}),
-      emit: (type, payload) => this.bus.emit(type, payload as DaemonEvents[typeof type]),
-    });
-    const nixCheck = nixNarinfoCheck(config.nix_trusted_public_keys, config.nix_store_dir);
-    this.nixResolver = new NarinfoResolver({
-      cache,
-      check: nixCheck,
-      settings: this.resolver.settings,
-      events: {
-        onServerError: (url, message) => this.bus.emit("narinfo:server-error", { url, message }),
-      },
-    });
-    this.nixPlanner = new FetchPlanner({
-      http: new HttpSources({
-        resolver: this.nixResolver,
-        storeDir: config.nix_store_dir,
+      http: {
         preference: config.compression_preference,
         engine: config.decompressor,
         connectTimeout: config.http_connect_timeout,
         stallTimeout: config.http_stall_timeout,
-        flavour: "nix",
-      }),
-      ...(plugins.p2p ? { p2p: plugins.p2p } : {}),
-      emit: (type, payload) => this.bus.emit(type, payload as DaemonEvents[typeof type]),
-    });
-    this.gateway = config.gateway_listen === "" ? undefined : new Gateway({
-      config,
-      nix: { resolver: this.nixResolver, planner: this.nixPlanner },
-      guix: {
-        resolver: this.resolver,
-        planner: this.planner,
-        authorize: async (text, hashPart) => {
-          const authorizer = await this.#currentAuthorizer();
-          const storePath = /^StorePath:\s*(\S+)/m.exec(text)?.[1] ?? "";
-          if (!storePath.startsWith(`${config.store_dir}/${hashPart}-`)) {
-            return { ok: false, reason: `narinfo is not for ${hashPart}` };
-          }
-          const v = authorizer.check(text, storePath);
-          return v.ok ? { ok: true, narinfo: v.narinfo } : { ok: false, reason: v.reason };
-        },
       },
-      ...(plugins.blockCache ? { cache: plugins.blockCache } : {}),
-      emit: (type, payload) => this.bus.emit(type, payload as DaemonEvents[typeof type]),
-    });
-    this.handler = new DaemonHandler({
-      config,
-      resolver: this.resolver,
-      planner: this.planner,
-      authorizer: () => this.#currentAuthorizer(),
-      bus: this.bus,
-      startedAt: Date.now(),
-      ...(plugins.peers ? { peers: plugins.peers } : {}),
-      ...(plugins.admin ? { admin: plugins.admin } : {}),
-      ...(plugins.onSubstituted ? { onSubstituted: plugins.onSubstituted } : {}),
+      p2p: this.#plugins.p2p,
+      emit: (type, payload) => bus.emit(type, payload as DaemonEvents[typeof type]),
+      onServerError: (url, message) => bus.emit("narinfo:server-error", { url, message }),
     });
   }
 
-  async #currentAuthorizer(): Promise<NarinfoAuthorizer> {
-    const acl: Acl = await this.#acl.current();
-    if (this.#authorizer?.acl !== acl) {
-      this.#authorizer = new NarinfoAuthorizer(acl, { storeDir: this.config.store_dir });
-    }
-    return this.#authorizer;
+  /** The Nix/Guix binary-cache gateway, when `gateway_listen` is set. */
+  #gateway(): Gateway | undefined {
+    if (this.config.gateway_listen === "") return undefined;
+    const { blockCache } = this.#plugins;
+    return new Gateway({
+      config: this.config,
+      nix: this.nix,
+      guix: this.guix,
+      ...(blockCache ? { cache: blockCache } : {}),
+      emit: (type, payload) => this.bus.emit(type, payload as DaemonEvents[typeof type]),
+    });
+  }
+
+  /** The answers to control requests. */
+  #handler(): DaemonHandler {
+    const { peers, admin, onSubstituted } = this.#plugins;
+    return new DaemonHandler({
+      config: this.config,
+      guix: this.guix,
+      bus: this.bus,
+      startedAt: Date.now(),
+      ...(peers ? { peers } : {}),
+      ...(admin ? { admin } : {}),
+      ...(onSubstituted ? { onSubstituted } : {}),
+    });
   }
 
   /** Creates the cache directory, loads the ACL, opens the control socket, starts the parts. */
@@ -191,7 +164,7 @@ export class Daemon {
     if (this.#started) return;
     this.#started = true;
     await Deno.mkdir(this.config.cache_dir, { recursive: true, mode: 0o755 });
-    await this.#currentAuthorizer();
+    await this.guix.authorizer();
     const socketDir = this.config.socket_path.slice(0, this.config.socket_path.lastIndexOf("/"));
     if (socketDir) await Deno.mkdir(socketDir, { recursive: true, mode: 0o755 });
     const listener = await listenControlSocket(this.config.socket_path, {
@@ -216,6 +189,7 @@ export class Daemon {
   async stop(reason = "stop requested"): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
+    const t0 = performance.now();
     this.bus.emit("daemon:stopping", { reason });
     await this.gateway?.stop();
     for (const part of [...(this.#plugins.parts ?? [])].reverse()) {
@@ -223,6 +197,7 @@ export class Daemon {
     }
     await this.#server?.stop();
     await Deno.remove(this.config.socket_path).catch(() => {});
+    this.bus.emit("daemon:stopped", { ms: performance.now() - t0 });
   }
 
   /** Same as {@linkcode stop}. */

@@ -12,7 +12,8 @@
  * @module
  */
 import { Acl } from "../trust/acl.ts";
-import { loadAcl } from "../trust/deno_files.ts";
+import { denoTrustFiles } from "../fs/deno_trust_files.ts";
+import { loadAcl } from "../trust/files.ts";
 
 /** An ACL file kept up to date. */
 export class WatchedAcl {
@@ -56,7 +57,7 @@ export class WatchedAcl {
       return this.#acl;
     }
     try {
-      this.#acl = await loadAcl(this.#path);
+      this.#acl = await loadAcl(this.#path, denoTrustFiles);
       this.#onLoad(this.#acl);
     } catch (e) {
       this.#acl = new Acl([]);

@@ -19,6 +19,7 @@ import type { GatewayEvents } from "../gateway/gateway.ts";
 export interface DaemonEvents extends TransferEvents, P2pEvents, GatewayEvents {
   "daemon:started": { socket: string; version: string; pid: number };
   "daemon:stopping": { reason: string };
+  "daemon:stopped": { ms: number };
   "daemon:warning": { message: string };
   "acl:loaded": { path: string; keys: number };
   "narinfo:server-error": { url: string; message: string };

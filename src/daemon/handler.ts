@@ -5,22 +5,21 @@
  *
  * @example
  * ```ts
- * const handler = new DaemonHandler({ config, resolver, planner, authorizer: () => authorizer, bus });
+ * const handler = new DaemonHandler({ config, guix, bus });
  * const server = new ControlServer(listener, handler, { mapError: mapDaemonError });
  * ```
  * @module
  */
-import type { Config, Policy } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
 import type { AdminCommand, LookupItem, Request } from "../control/messages.ts";
-import type { FetchSink, RequestContext } from "../control/server.ts";
+import type { RequestContext } from "../control/server.ts";
+import type { FetchSink, Policy } from "../fetch/types.ts";
 import type { EventBus } from "../events/bus.ts";
-import type { FetchPlanner } from "../fetch/planner.ts";
+import type { Flavour } from "../fetch/flavour.ts";
 import type { PeerIndex, PeerIndexItem } from "../fetch/peers.ts";
 import { NarHashMismatchError } from "../fetch/errors.ts";
 import { parseNarHash } from "../hash/nar_hash.ts";
-import type { NarinfoResolver } from "../http/resolver.ts";
 import { parseStorePath } from "../store/store_path.ts";
-import type { NarinfoAuthorizer } from "../substitute/authorize.ts";
 import { VERSION } from "../version.ts";
 import { BadRequestError } from "./error_map.ts";
 import type { DaemonEvents } from "./events.ts";
@@ -35,10 +34,8 @@ export type AdminExtension = (
 /** Dependencies of {@linkcode DaemonHandler}. */
 export interface DaemonHandlerOptions {
   config: Config;
-  resolver: NarinfoResolver;
-  planner: FetchPlanner;
-  /** Refreshes the ACL if needed and returns the current authorizer. */
-  authorizer: () => Promise<NarinfoAuthorizer>;
+  /** Guix items: resolver, planner, and the authorizer (refreshed before each request). */
+  guix: Flavour;
   bus: EventBus<DaemonEvents>;
   /** The P2P layer's batch index (providers for p2p-only lookups, prefetch). */
   peers?: PeerIndex;
@@ -72,10 +69,10 @@ export class DaemonHandler {
     const started = performance.now();
     const storeDir = config.store_dir;
     for (const p of req.storePaths) parseStorePath(p, storeDir);
-    await this.#o.authorizer();
+    await this.#o.guix.authorizer();
     const { urls } = requestUrls(req.urls, config);
     const policy = req.policy ?? config.policy;
-    const resolved = await this.#o.resolver.resolve(req.storePaths, urls, {
+    const resolved = await this.#o.guix.resolver.resolve(req.storePaths, urls, {
       signal: ctx.signal,
       storeDir,
     });
@@ -141,7 +138,7 @@ export class DaemonHandler {
     parseStorePath(req.storePath, config.store_dir);
     const digest = parseNarHash(req.narHash);
     const policy: Policy = req.policy ?? config.policy;
-    await this.#o.authorizer();
+    await this.#o.guix.authorizer();
     const { urls } = requestUrls(req.urls, config);
     const id = this.#nextId++;
     const entry = { storePath: req.storePath, started: Date.now(), bytes: 0, narSize: req.narSize };
@@ -167,7 +164,7 @@ export class DaemonHandler {
         : {}),
     };
     try {
-      return await this.#o.planner.fetch(
+      return await this.#o.guix.planner.fetch(
         {
           storePath: req.storePath,
           narHash: req.narHash,

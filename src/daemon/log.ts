@@ -22,6 +22,7 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
     e,
   ) => ["info", `guix-p2p ${e.version} listening on ${e.socket} (pid ${e.pid})`],
   "daemon:stopping": (e) => ["info", `stopping: ${e.reason}`],
+  "daemon:stopped": (e) => ["info", `stopped in ${Math.round(e.ms)} ms`],
   "daemon:warning": (e) => ["warn", e.message],
   "acl:loaded": (e) => ["info", `ACL ${e.path}: ${e.keys} authorized key(s)`],
   "narinfo:server-error": (e) => ["warn", `substitute server ${e.url}: ${e.message}`],

@@ -8,7 +8,7 @@
  * ```
  * @module
  */
-import type { SourceKind } from "../control/messages.ts";
+import type { SourceKind } from "./types.ts";
 
 /** Transfer events (name → payload). */
 export interface TransferEvents {
@@ -57,3 +57,9 @@ export interface TransferEvents {
   };
   "transfer:failed": { transfer: number; storePath: string; error: string };
 }
+
+/** Emits transfer events. */
+export type TransferEmitter = <K extends keyof TransferEvents>(
+  type: K,
+  payload: TransferEvents[K],
+) => void;

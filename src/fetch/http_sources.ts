@@ -25,8 +25,7 @@ import type { NarinfoResolver } from "../http/resolver.ts";
 import { parseNarinfo, resolveNarUrl } from "../narinfo/mod.ts";
 import { orderEntries } from "./order.ts";
 import { byteCounter, skipBytes } from "./_streams.ts";
-import type { FetchTarget, SourceFactory } from "./planner.ts";
-import type { NarSource, OpenedSource } from "./source.ts";
+import type { FetchTarget, NarSource, OpenedSource, SourceFactory } from "./source.ts";
 
 /** Options of {@linkcode HttpSources}. */
 export interface HttpSourcesOptions {

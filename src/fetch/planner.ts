@@ -21,36 +21,13 @@
  * ```
  * @module
  */
-import type { Policy } from "../config/schema.ts";
-import type { FetchSink } from "../control/server.ts";
+import type { FetchSink, Policy } from "./types.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
 import { Sha256 } from "../hash/sha256.ts";
 import { NarHashMismatchError, NoSourceError, SourceFaultError } from "./errors.ts";
-import type { TransferEvents } from "./events.ts";
-import type { FileNar, NarSource } from "./source.ts";
+import type { TransferEmitter, TransferEvents } from "./events.ts";
+import type { FetchTarget, FileNar, NarSource, SourceFactory } from "./source.ts";
 import { concatBytes } from "../encoding/bytes.ts";
-
-/** What is being fetched. */
-export interface FetchTarget {
-  storePath: string;
-  narHash: string;
-  narHashDigest: Uint8Array;
-  narSize: number;
-  /** Substitute URLs for the HTTP sources. */
-  urls: readonly string[];
-}
-
-/** Produces sources of one kind for a target. */
-export interface SourceFactory {
-  /** Candidate sources, best first (lazily: later ones may need network requests). */
-  sources(target: FetchTarget, options: { signal: AbortSignal }): AsyncIterable<NarSource>;
-}
-
-/** Emits transfer events. */
-export type TransferEmitter = <K extends keyof TransferEvents>(
-  type: K,
-  payload: TransferEvents[K],
-) => void;
 
 const CHUNK = 256 * 1024;
 const PROGRESS_INTERVAL_MS = 200;

@@ -1,10 +1,10 @@
 import { assertEquals, assertRejects } from "@std/assert";
-import type { FetchSink } from "../control/server.ts";
+import type { FetchSink } from "./types.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
 import { sha256 } from "../hash/sha256.ts";
 import { NarHashMismatchError, NoSourceError } from "./errors.ts";
-import { FetchPlanner, type FetchTarget, type SourceFactory } from "./planner.ts";
-import type { NarSource } from "./source.ts";
+import { FetchPlanner } from "./planner.ts";
+import type { FetchTarget, NarSource, SourceFactory } from "./source.ts";
 
 const NAR = new Uint8Array(1_000_000).map((_, i) => (i * 7919) % 251);
 const target: FetchTarget = {

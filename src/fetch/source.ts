@@ -1,5 +1,6 @@
 /**
- * A source of NAR bytes: an HTTP URL, or the swarm. The planner opens sources
+ * A source of NAR bytes (an HTTP URL, or the swarm), what is being fetched,
+ * and the factories that produce sources for it. The planner opens sources
  * in policy order and, when one fails midway, opens the next one at the byte
  * offset reached, so the consumer sees one continuous, verified stream.
  *
@@ -17,7 +18,7 @@
  * ```
  * @module
  */
-import type { SourceKind } from "../control/messages.ts";
+import type { SourceKind } from "./types.ts";
 
 /** An opened source: decompressed NAR bytes from the requested offset. */
 export interface OpenedSource {
@@ -72,4 +73,20 @@ export interface NarSource {
   verified?(): void;
   /** Called when the whole NAR from this source did not match the NarHash (e.g. to penalise peers). */
   rejected?(): void;
+}
+
+/** What is being fetched. */
+export interface FetchTarget {
+  storePath: string;
+  narHash: string;
+  narHashDigest: Uint8Array;
+  narSize: number;
+  /** Substitute URLs for the HTTP sources. */
+  urls: readonly string[];
+}
+
+/** Produces sources of one kind for a target. */
+export interface SourceFactory {
+  /** Candidate sources, best first (lazily: later ones may need network requests). */
+  sources(target: FetchTarget, options: { signal: AbortSignal }): AsyncIterable<NarSource>;
 }

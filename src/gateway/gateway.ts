@@ -24,15 +24,12 @@ import { isNix32 } from "../encoding/nix32.ts";
 import { nix32Encode } from "../encoding/nix32.ts";
 import { hexEncode } from "../encoding/hex.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
-import type { FetchPlanner } from "../fetch/planner.ts";
+import type { Flavour } from "../fetch/flavour.ts";
 import { httpGet } from "../http/client.ts";
-import type { NarinfoResolver } from "../http/resolver.ts";
 import { type Narinfo, resolveNarUrl } from "../narinfo/mod.ts";
 import type { BlockCache } from "../p2p/deno_block_cache.ts";
 import { cachedNarBody, parseRange, plannedNarBody } from "./nar_body.ts";
-import { checkNixNarinfo } from "./nix_check.ts";
 import { rewriteGuixNarinfo, rewriteNixNarinfo } from "./rewrite.ts";
-import { parseNixPublicKey } from "../trust/mod.ts";
 
 /** A request the gateway answered (for logs). */
 export interface GatewayEvents {
@@ -49,22 +46,16 @@ export interface GatewayEvents {
 /** Dependencies of {@linkcode Gateway}. */
 export interface GatewayOptions {
   config: Config;
-  nix: { resolver: NarinfoResolver; planner: FetchPlanner };
-  guix: {
-    resolver: NarinfoResolver;
-    planner: FetchPlanner;
-    /** Authorizes a Guix narinfo for a hash part (ACL signature, StorePath). */
-    authorize(
-      text: string,
-      hashPart: string,
-    ): Promise<{ ok: true; narinfo: Narinfo } | { ok: false; reason: string }>;
-  };
+  /** Nix items: `nix_upstream_urls`, `/nix/store`, `nix_trusted_public_keys`. */
+  nix: Flavour;
+  /** Guix items: `substitute_urls`, the store, the ACL. */
+  guix: Flavour;
   /** The block cache, when the P2P layer runs (verified NARs are served from it). */
   cache?: () => BlockCache | undefined;
   emit: <K extends keyof GatewayEvents>(type: K, payload: GatewayEvents[K]) => void;
 }
 
-type Flavour = "nix" | "guix";
+type FlavourName = "nix" | "guix";
 
 const NARINFO = /^\/([0-9a-df-np-sv-z]{32})\.narinfo$/;
 const NAR = /^\/nar\/([0-9a-df-np-sv-z]{32})\/([0-9a-df-np-sv-z]{52})\.nar$/;
@@ -83,12 +74,10 @@ export class Gateway {
   #o: GatewayOptions;
   #server: Deno.HttpServer | undefined;
   #abort = new AbortController();
-  #trusted;
 
   /** Creates the gateway (call {@linkcode start}). */
   constructor(options: GatewayOptions) {
     this.#o = options;
-    this.#trusted = options.config.nix_trusted_public_keys.map(parseNixPublicKey);
   }
 
   /** The base URL once started. */
@@ -129,7 +118,9 @@ export class Gateway {
     const url = new URL(req.url);
     const method = req.method;
     let path = url.pathname;
-    let flavour: Flavour = (req.headers.get("user-agent") ?? "").includes("Guile") ? "guix" : "nix";
+    let flavour: FlavourName = (req.headers.get("user-agent") ?? "").includes("Guile")
+      ? "guix"
+      : "nix";
     if (path.startsWith("/guix/")) {
       flavour = "guix";
       path = path.slice(5);
@@ -155,7 +146,7 @@ export class Gateway {
     });
   }
 
-  async #route(path: string, flavour: Flavour, req: Request): Promise<Reply> {
+  async #route(path: string, flavour: FlavourName, req: Request): Promise<Reply> {
     const c = this.#o.config;
     if (path === "/nix-cache-info") {
       const storeDir = flavour === "guix" ? c.store_dir : c.nix_store_dir;
@@ -188,49 +179,24 @@ export class Gateway {
 
   async #lookup(
     hashPart: string,
-    flavour: Flavour,
+    flavour: FlavourName,
     signal: AbortSignal,
   ): Promise<{ narinfo: Narinfo; text: string; cacheUrl: string } | Reply> {
     const c = this.#o.config;
-    if (flavour === "nix") {
-      const r = await this.#o.nix.resolver.resolveHashPart(hashPart, c.nix_upstream_urls, {
-        signal,
-        check: (text, key) => {
-          const v = checkNixNarinfo(text, key, this.#trusted, c.nix_store_dir);
-          return v.ok
-            ? {
-              ok: true,
-              narHash: formatNarHash(v.narinfo.narHashDigest),
-              narSize: v.narinfo.narSize,
-            }
-            : v;
-        },
-      });
-      if (r.kind === "missing") {
-        return new Reply(r.transient ? 503 : 404, "not found\n", {}, r.reason);
-      }
-      const v = checkNixNarinfo(r.text, hashPart, this.#trusted, c.nix_store_dir);
-      if (!v.ok) return new Reply(404, "not found\n", {}, v.reason);
-      return { narinfo: v.narinfo, text: r.text, cacheUrl: r.cacheUrl };
-    }
-    const r = await this.#o.guix.resolver.resolveHashPart(hashPart, c.substitute_urls, {
-      signal,
-      check: (text) => {
-        // Synchronous pre-check; the ACL check runs below (it may reload the ACL).
-        return text.includes(`/${hashPart}-`)
-          ? { ok: true, narHash: "", narSize: 0 }
-          : { ok: false, reason: "other item" };
-      },
-    });
+    const side = this.#o[flavour];
+    // The trust of the moment (the Guix ACL may have changed): the resolver checks with it too.
+    const authorizer = await side.authorizer();
+    const urls = flavour === "nix" ? c.nix_upstream_urls : c.substitute_urls;
+    const r = await side.resolver.resolveHashPart(hashPart, urls, { signal });
     if (r.kind === "missing") {
       return new Reply(r.transient ? 503 : 404, "not found\n", {}, r.reason);
     }
-    const v = await this.#o.guix.authorize(r.text, hashPart);
-    if (!v.ok) return new Reply(404, "not found\n", {}, v.reason);
+    const v = authorizer.check(r.text, hashPart);
+    if (v.kind !== "authorized") return new Reply(404, "not found\n", {}, v.reason);
     return { narinfo: v.narinfo, text: r.text, cacheUrl: r.cacheUrl };
   }
 
-  async #narinfo(hashPart: string, flavour: Flavour, signal: AbortSignal): Promise<Reply> {
+  async #narinfo(hashPart: string, flavour: FlavourName, signal: AbortSignal): Promise<Reply> {
     const found = await this.#lookup(hashPart, flavour, signal);
     if (found instanceof Reply) return found;
     const body = flavour === "nix"
@@ -244,7 +210,7 @@ export class Gateway {
   async #nar(
     hashPart: string,
     narHashText: string,
-    flavour: Flavour,
+    flavour: FlavourName,
     req: Request,
   ): Promise<Reply> {
     const c = this.#o.config;
@@ -272,7 +238,7 @@ export class Gateway {
     if (entry?.verified && entry.complete) {
       return new Reply(status, cachedNarBody(entry, offset), headers, "from cache");
     }
-    const side = flavour === "nix" ? this.#o.nix : this.#o.guix;
+    const side = this.#o[flavour];
     const target = {
       storePath: narinfo.storePath,
       narHash: formatNarHash(narinfo.narHashDigest),

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import type { FetchSink } from "../control/server.ts";
+import type { FetchSink } from "../fetch/types.ts";
 import type { CacheEntry } from "../p2p/deno_block_cache.ts";
 
 /** Runs a fetch into a sink; resolves when the NAR was verified. */

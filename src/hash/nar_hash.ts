@@ -15,6 +15,7 @@ import { base64Decode } from "../encoding/base64.ts";
 import { EncodingError } from "../encoding/errors.ts";
 import { hexDecode, hexEncode } from "../encoding/hex.ts";
 import { nix32Decode, nix32Encode } from "../encoding/nix32.ts";
+import { Sha256 } from "./sha256.ts";
 
 /** Formats a 32-byte SHA-256 digest as `sha256:<nix32>`. */
 export function formatNarHash(digest: Uint8Array): string {
@@ -57,4 +58,22 @@ export function narHashHex(digest: Uint8Array): string {
 
 function clip(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * NAR hash and size of a NAR stream (tests compare it with `hashPath`).
+ *
+ * @example
+ * ```ts
+ * import { hashNarStream } from "./nar_hash.ts";
+ * declare const nar: ReadableStream<Uint8Array>;
+ * const { digest, size } = await hashNarStream(nar);
+ * ```
+ */
+export async function hashNarStream(
+  stream: ReadableStream<Uint8Array>,
+): Promise<{ digest: Uint8Array; size: number }> {
+  const hash = new Sha256();
+  for await (const chunk of stream) hash.update(chunk);
+  return { digest: hash.digest(), size: hash.byteLength };
 }

@@ -1,7 +1,7 @@
 /**
  * SHA-256, one-shot and streaming. Backed by `node:crypto` `createHash`, which
  * runs at ~2 GB/s here against ~1.1 GB/s for one-shot `crypto.subtle`
- * (docs/benchmarks.md, platform notes §10).
+ * (docs/benchmarks.md, ../shared/docs/platform-notes.md §10).
  *
  * @example
  * ```ts

@@ -14,7 +14,7 @@
  * @module
  */
 import type { FetchEvent } from "../control/client.ts";
-import type { SourceKind } from "../control/messages.ts";
+import type { SourceKind } from "../fetch/types.ts";
 import type { DaemonFile } from "./deno_file_nar.ts";
 import type { ProgressReporter } from "./traces.ts";
 
@@ -23,6 +23,14 @@ export class Rewind extends Error {
   constructor() {
     super("the daemon restarted the download from byte 0");
     this.name = "Rewind";
+  }
+}
+
+/** A daemon-named file could not be opened or read (the daemon may have dropped a bad copy). */
+export class FileReadError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FileReadError";
   }
 }
 
@@ -139,11 +147,16 @@ export class NarFeed {
   }
 
   async #readFile(file: { path: string; handle?: DaemonFile; available: number }) {
-    file.handle ??= await this.#o.openFile(file.path);
     const n = Math.min(FILE_CHUNK, file.available - this.#received);
-    const bytes = await file.handle.read(this.#received, n);
+    let bytes;
+    try {
+      file.handle ??= await this.#o.openFile(file.path);
+      bytes = await file.handle.read(this.#received, n);
+    } catch (e) {
+      throw new FileReadError(`${file.path}: ${(e as Error).message}`, { cause: e });
+    }
     if (bytes.length !== n) {
-      throw new Error(`${file.path} ends at byte ${this.#received + bytes.length}`);
+      throw new FileReadError(`${file.path} ends at byte ${this.#received + bytes.length}`);
     }
     this.#count(n);
     return bytes;

@@ -1,7 +1,7 @@
 /**
  * The reply channel to guix-daemon: file descriptor 4 (a pipe). Deno's
  * `node:fs` cannot write inherited numeric fds, so `/dev/fd/4` is opened once
- * (platform-notes.md §5). Before opening, `/proc/self/fd/4` must be a pipe (or
+ * (../shared/docs/platform-notes.md §5). Before opening, `/proc/self/fd/4` must be a pipe (or
  * a terminal, for manual runs): a descriptor we did not inherit may be one of
  * Deno's own, and is never written.
  *

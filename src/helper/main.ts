@@ -216,7 +216,7 @@ async function substituteLoop(
 }
 
 async function removeIfPresent(path: string): Promise<void> {
-  const { removeTree } = await import("../nar/mod.ts");
+  const { removeTree } = await import("../fs/remove_tree.ts");
   try {
     removeTree(path);
   } catch {

@@ -1,5 +1,5 @@
 /**
- * guix-daemon's `_NIX_OPTIONS` (guix-substitute-protocol.md §1.3): `name=value`
+ * guix-daemon's `_NIX_OPTIONS` (../shared/docs/guix-substitute-protocol.md §1.3): `name=value`
  * entries separated by newlines; an `untrusted-` entry (set by an unprivileged
  * client) wins over the plain one, as in Guix.
  *

@@ -44,9 +44,11 @@ export async function authorizedNarinfos(
     upcoming--;
     if (!requested.has(item.storePath) || out.has(item.storePath)) continue;
     const verdict = authorizer.check(item.narinfo, item.storePath);
-    if (verdict.ok) {
+    if (verdict.kind === "authorized") {
       out.set(item.storePath, verdict.narinfo);
-      keyTables.noteUse(authorizer.acl, verdict.signer, upcoming);
+      if (authorizer.trust.flavour === "guix") {
+        keyTables.noteUse(authorizer.trust.acl, verdict.signer, upcoming);
+      }
     } else {session.log(
         `guix-p2p-substitute: ignoring narinfo for ${item.storePath}: ${verdict.reason}\n`,
       );}

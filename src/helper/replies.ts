@@ -1,5 +1,5 @@
 /**
- * Replies to guix-daemon, byte for byte (guix-substitute-protocol.md §2.2,
+ * Replies to guix-daemon, byte for byte (../shared/docs/guix-substitute-protocol.md §2.2,
  * §2.3, §3.3). Pure formatting: fd 4 writing is in `deno_fd4.ts`.
  *
  * @example

@@ -1,5 +1,5 @@
 /**
- * Request lines from guix-daemon (guix-substitute-protocol.md §2.1, §3.1),
+ * Request lines from guix-daemon (../shared/docs/guix-substitute-protocol.md §2.1, §3.1),
  * validated strictly (§6.2 rule 1): every path must be a store path under the
  * store directory, and a `substitute` destination must be the path itself or
  * `<path>.tmp` (repair) — never anything else.

@@ -10,11 +10,12 @@
  * ```
  * @module
  */
-import type { Config, Policy } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
+import type { Policy } from "../fetch/types.ts";
 import { loadConfig } from "../config/deno_config.ts";
 import { ControlClient } from "../control/client.ts";
 import { connectControlSocket } from "../control/deno_socket.ts";
-import type { NarinfoAuthorizer } from "../substitute/authorize.ts";
+import type { NarinfoAuthorizer } from "../trust/authorize.ts";
 import { type DaemonOptions, daemonOptions } from "./options.ts";
 
 /** Routing chosen by the extension (GUIX_P2P_SUBSTITUTE_ROUTING). */
@@ -120,17 +121,18 @@ async function loadAuthorizer(
   allowUnauthenticated: boolean,
   log: (text: string) => void,
 ): Promise<NarinfoAuthorizer> {
-  const [{ NarinfoAuthorizer }, { Acl }, { loadAcl }] = await Promise.all([
-    import("../substitute/authorize.ts"),
+  const [{ NarinfoAuthorizer }, { Acl }, { loadAcl }, { denoTrustFiles }] = await Promise.all([
+    import("../trust/authorize.ts"),
     import("../trust/acl.ts"),
-    import("../trust/deno_files.ts"),
+    import("../trust/files.ts"),
+    import("../fs/deno_trust_files.ts"),
   ]);
   let acl;
   try {
     // No window-table precomputation: a helper often checks a handful of
     // narinfos; query.ts builds a key's table once it is used repeatedly
     // (_key_tables.ts).
-    acl = await loadAcl(aclPath, undefined, { precompute: false });
+    acl = await loadAcl(aclPath, denoTrustFiles, { precompute: false });
   } catch (e) {
     log(`guix-p2p-substitute: warning: ${(e as Error).message}; substitutes may be unavailable\n`);
     acl = new Acl([]);
@@ -140,5 +142,5 @@ async function loadAuthorizer(
       "guix-p2p-substitute: warning: ACL for archive imports seems to be uninitialized, substitutes may be unavailable\n",
     );
   }
-  return new NarinfoAuthorizer(acl, { storeDir, allowUnauthenticated });
+  return new NarinfoAuthorizer({ flavour: "guix", storeDir, acl, allowUnauthenticated });
 }

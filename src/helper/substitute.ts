@@ -16,15 +16,16 @@
  * ```
  * @module
  */
-import type { SourceKind } from "../control/messages.ts";
+import type { SourceKind } from "../fetch/types.ts";
 import { hexEncode } from "../encoding/hex.ts";
 import { nix32Encode } from "../encoding/nix32.ts";
-import { NarRestoreError, removeTree, restoreNarToPath } from "../nar/mod.ts";
+import { removeTree, restoreNarToPath } from "../fs/mod.ts";
+import { NarRestoreError } from "../nar/mod.ts";
 import type { Narinfo } from "../narinfo/mod.ts";
 import { openDaemonFile } from "./deno_file_nar.ts";
 import { fetchDeadlineMs, withDeadline } from "./deadline.ts";
 import { HashMismatchError, NoSubstituteError } from "./errors.ts";
-import { NarFeed, Rewind } from "./_nar_feed.ts";
+import { FileReadError, NarFeed, Rewind } from "./_nar_feed.ts";
 import { authorizedNarinfos } from "./query.ts";
 import { successLine } from "./replies.ts";
 import type { Session } from "./session.ts";
@@ -151,11 +152,15 @@ async function fetchAndRestore(
       }
       reporter.abandon();
       await feed.close();
-      if (feed.fetchError !== undefined) session.daemon.reset();
+      const fileFailed = feed.fetchError instanceof FileReadError;
+      if (feed.fetchError !== undefined && !fileFailed) session.daemon.reset();
       if (
-        feed.usedFile && feed.fetchError === undefined && (e as Error).name === "NarFormatError"
+        feed.usedFile &&
+        (fileFailed || (feed.fetchError === undefined && (e as Error).name === "NarFormatError"))
       ) {
-        // A file that does not parse is a mismatch too: report it and try once more.
+        // A file that does not parse, or is gone (the daemon dropped a copy its own check
+        // found wrong), counts as a mismatch: report it and try once more through the daemon.
+        session.daemon.reset(); // the fetch was abandoned midway
         safeRemove(partial);
         return {
           digest: new Uint8Array(32),

@@ -1,6 +1,6 @@
 /**
  * Resolves store paths to narinfos across substitute servers, as
- * `guix substitute` does (guix-substitute-protocol.md §2.4): servers in order,
+ * `guix substitute` does (../shared/docs/guix-substitute-protocol.md §2.4): servers in order,
  * each asked only for paths that have no authorized answer yet, with bounded
  * parallelism per server, keep-alive, and positive/negative/error caching.
  * A server that cannot be reached is skipped for the rest of the batch.
@@ -124,13 +124,14 @@ export class NarinfoResolver {
 
   /**
    * The first narinfo, servers in order, for a store-path hash part that
-   * passes `check` (called with the hash part as its second argument). For
-   * clients that name items by hash part only (the Nix binary-cache gateway).
+   * passes the check (called with the hash part as its second argument;
+   * default: the resolver's). For clients that name items by hash part only
+   * (the binary-cache gateway).
    */
   async resolveHashPart(
     hashPart: string,
     urls: readonly string[],
-    options: { signal?: AbortSignal | undefined; check: NarinfoCheck },
+    options: { signal?: AbortSignal | undefined; check?: NarinfoCheck } = {},
   ): Promise<Resolution> {
     const reasons: string[] = [];
     let transient = false;

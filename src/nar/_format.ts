@@ -1,7 +1,7 @@
 /**
  * NAR wire primitives shared by the writer, the parser and the layout index:
  * `u64le` integers, padded strings, the literal tokens and the limits we
- * enforce (guix-substitute-protocol.md §5.1–§5.2, §6.2).
+ * enforce (../shared/docs/guix-substitute-protocol.md §5.1–§5.2, §6.2).
  *
  * @example
  * ```ts

@@ -20,7 +20,7 @@ const text = (s: string, executable = false): MemoryNode => ({
   executable,
 });
 
-/** Tree T of guix-substitute-protocol.md §5.5 (NarSize 1064). */
+/** Tree T of ../shared/docs/guix-substitute-protocol.md §5.5 (NarSize 1064). */
 export const TREE_T: MemoryNode = {
   kind: "directory",
   entries: {

@@ -1,5 +1,6 @@
 import { assertEquals, assertRejects } from "@std/assert";
-import { deepTree, prng, randomTree } from "../../tests/support/tree_gen.ts";
+import { mulberry32 } from "../../tests/support/random.ts";
+import { deepTree, randomTree } from "../../tests/support/tree_gen.ts";
 import { TREE_T } from "./_testing.ts";
 import { NarSourceError } from "./errors.ts";
 import { buildNarLayout, readNarRange } from "./layout.ts";
@@ -53,7 +54,7 @@ Deno.test("layout: every range of random trees equals the slice of the full NAR"
       }
     }
     // Random ranges.
-    const rand = prng(seed);
+    const rand = mulberry32(seed);
     for (let k = 0; k < 300; k++) {
       const offset = Math.floor(rand() * nar.length);
       const length = Math.floor(rand() * Math.min(50_000, nar.length - offset + 1));

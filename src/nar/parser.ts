@@ -1,7 +1,7 @@
 /**
  * Strict streaming NAR parser. It turns NAR bytes into a sequence of events
  * and rejects anything that is not the canonical encoding of a tree
- * (guix-substitute-protocol.md §5.2, §6.2) with a {@linkcode NarFormatError}
+ * (../shared/docs/guix-substitute-protocol.md §5.2, §6.2) with a {@linkcode NarFormatError}
  * naming the byte offset, the path inside the archive and the offending value.
  *
  * The contents of a regular file arrive as a stream of subarrays of the input
@@ -34,6 +34,7 @@ import {
   showBytes,
   TOKENS,
 } from "./_format.ts";
+import { MAX_TOKEN, NarDecoder } from "./_decoder.ts";
 import { ByteReader, type ChunkInput } from "./_reader.ts";
 import { NarFormatError } from "./errors.ts";
 
@@ -65,8 +66,6 @@ export interface ParseNarOptions {
   onChunk?: ((chunk: Uint8Array) => void) | undefined;
 }
 
-/** The longest keyword token (`nix-archive-1`). */
-const MAX_TOKEN = 13;
 /**
  * Lookahead that covers one node header: `(` `type` <type> [`executable` ""]
  * `contents` <size>, with every token at its longest (13 bytes).
@@ -74,7 +73,6 @@ const MAX_TOKEN = 13;
 const NODE_HEAD = 128;
 /** Lookahead for `entry` `(` `name` <name ≤ 255> `node` plus the node header. */
 const ENTRY_HEAD = 16 + 16 + 16 + 8 + 256 + 16 + NODE_HEAD;
-const strict = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Parses `input` strictly; see the module documentation.
@@ -87,264 +85,267 @@ const strict = new TextDecoder("utf-8", { fatal: true });
  * for await (const e of parseNar(nar, { maxSize: 1 << 20 })) console.log(e.kind, e.path);
  * ```
  */
-export async function* parseNar(
+export function parseNar(
   input: ChunkInput,
   options: ParseNarOptions = {},
 ): AsyncGenerator<NarEvent, void, undefined> {
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
-  let path = "";
-  const r = new ByteReader(input, {
-    signal: options.signal,
-    onChunk: options.onChunk,
-    maxBytes: options.maxSize,
-    tooLarge: (max) =>
-      new NarFormatError(`the NAR is longer than the expected size of ${max} bytes`, {
-        offset: max,
-        path,
-      }),
-  });
-  const fail = (detail: string, offset = r.offset) => new NarFormatError(detail, { offset, path });
-  /**
-   * The decoders below are synchronous: a `fill` with a large enough bound
-   * came first, so running short means the input has ended.
-   */
-  const short = (needed: number, what: string) => {
-    if (!r.eof) throw new Error(`NAR parser: lookahead too small for ${what} at ${r.offset}`);
-    return fail(`truncated input: ${needed - r.available} more byte(s) needed for ${what}`);
-  };
-  const u64 = (what: string): number => {
-    if (r.available < 8) throw short(8, what);
-    const b = r.buf;
-    const p = r.pos;
-    const lo = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
-    const hi = (b[p + 4]! | (b[p + 5]! << 8) | (b[p + 6]! << 16) | (b[p + 7]! << 24)) >>> 0;
-    if (hi > 0x1f_ffff) {
-      throw fail(`${what} ${(BigInt(hi) << 32n) | BigInt(lo)} exceeds Number.MAX_SAFE_INTEGER`);
-    }
-    r.pos = p + 8;
-    return hi * 0x1_0000_0000 + lo;
-  };
-  const checkPadding = (len: number, what: string) => {
-    const pad = padLength(len);
-    if (r.available < pad) throw short(pad, `the padding of ${what}`);
-    const b = r.buf;
-    const at = r.pos;
-    for (let i = 0; i < pad; i++) {
-      if (b[at + i] !== 0) {
-        throw fail(
-          `non-zero padding byte 0x${b[at + i]!.toString(16)} after ${what}`,
-          r.offset + i,
-        );
-      }
-    }
-    r.pos += pad;
-  };
-  /** The length of a string of at most `limit` bytes. */
-  const strLength = (limit: number, what: string): number => {
-    const at = r.offset;
-    const len = u64(`the length of ${what}`);
-    if (len > limit) throw fail(`${what} is ${len} bytes long, the limit is ${limit}`, at);
-    return len;
-  };
-  /** The payload of a string of length `len` (must be available), without padding. */
-  const strBody = (len: number, what: string): Uint8Array => {
-    if (r.available < len + padLength(len)) throw short(len + padLength(len), what);
-    const bytes = r.buf.subarray(r.pos, r.pos + len);
-    r.pos += len;
-    checkPadding(len, what);
-    return bytes;
-  };
-  /** A keyword token (`what` describes the expected ones), as text. */
-  const token = (what: string): string => {
-    const at = r.offset;
-    const len = u64(`the length of ${what}`);
-    if (len > MAX_TOKEN) throw fail(`expected ${what}, got a string of ${len} bytes`, at);
-    const bytes = strBody(len, what);
-    let text = "";
-    for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]!);
-    return text;
-  };
-  /** Consumes the encoded token `enc` if it comes next (the fast path, no strings). */
-  const matches = (enc: Uint8Array): boolean => {
-    const b = r.buf;
-    const p = r.pos;
-    const n = enc.length;
-    if (b.length - p < n) return false;
-    for (let i = 0; i < n; i++) if (b[p + i] !== enc[i]) return false;
-    r.pos = p + n;
-    return true;
-  };
-  const expect = (enc: Uint8Array, expected: string) => {
-    if (matches(enc)) return;
-    const at = r.offset;
-    const got = token(`token ${JSON.stringify(expected)}`);
-    throw fail(`expected token ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`, at);
-  };
-  const unexpected = (got: string, allowed: string, at: number) =>
-    fail(`unknown token ${JSON.stringify(got)} (expected ${allowed})`, at);
-  const utf8 = (bytes: Uint8Array, what: string, at: number): string => {
+  return new NarParser(input, options).events();
+}
+
+/** An open directory, with its previous entry name. */
+interface OpenDirectory {
+  path: string;
+  last: Uint8Array | undefined;
+}
+
+/**
+ * One parse: the reader, the path being parsed and the open directories.
+ * The decoders are synchronous: a `fill` with a large enough bound came
+ * first, so running short means the input has ended.
+ */
+class NarParser {
+  readonly #d: NarDecoder;
+  readonly #r: ByteReader;
+  readonly #maxDepth: number;
+  readonly #maxSize: number;
+  /** Open directories, innermost last. */
+  readonly #dirs: OpenDirectory[] = [];
+
+  constructor(input: ChunkInput, options: ParseNarOptions) {
+    this.#maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.#maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
+    this.#r = new ByteReader(input, {
+      signal: options.signal,
+      onChunk: options.onChunk,
+      maxBytes: options.maxSize,
+      tooLarge: (max) =>
+        new NarFormatError(`the NAR is longer than the expected size of ${max} bytes`, {
+          offset: max,
+          path: this.#d.path,
+        }),
+    });
+    this.#d = new NarDecoder(this.#r);
+  }
+
+  /** The events of the whole archive, then a check that nothing follows it. */
+  async *events(): AsyncGenerator<NarEvent, void, undefined> {
+    const r = this.#r;
     try {
-      return strict.decode(bytes);
-    } catch {
-      throw fail(
-        `${what} is not valid UTF-8: ${showBytes(bytes)} (Nix and Guix accept any bytes here, ` +
-          `but guix-p2p runs on Deno, whose file names are strings: such a NAR cannot be ` +
-          `restored faithfully, so it is refused; see docs/security.md)`,
-        at,
+      await r.fill(24 + NODE_HEAD);
+      this.#d.expect(TOKENS.magic, NAR_MAGIC);
+      for (;;) {
+        const node = await this.#node();
+        if (node instanceof FileContents) {
+          yield node.event;
+          await node.rest();
+        } else {
+          yield node;
+        }
+        // Close finished entries and directories until the next entry starts.
+        let dir: OpenDirectory | undefined;
+        while ((dir = this.#dirs.at(-1)) && await this.#closes(dir)) {
+          this.#dirs.pop();
+          yield { kind: "directory-end", path: this.#d.path };
+        }
+        if (!dir) break;
+        this.#d.path = this.#entryName(dir);
+      }
+      if (!(await r.atEnd())) {
+        this.#d.path = "";
+        throw this.#d.fail("trailing data after the end of the archive");
+      }
+    } finally {
+      r.release();
+    }
+  }
+
+  /** One node at the current path (its header is in the lookahead): its event, or its file. */
+  async #node(): Promise<NarEvent | FileContents> {
+    const r = this.#r;
+    if (r.available < NODE_HEAD) await r.fill(NODE_HEAD);
+    this.#d.expect(TOKENS.open, "(");
+    this.#d.expect(TOKENS.type, "type");
+    const at = r.offset;
+    const kind = this.#d.matches(TOKENS.regular)
+      ? "regular"
+      : this.#d.matches(TOKENS.directory)
+      ? "directory"
+      : this.#d.matches(TOKENS.symlink)
+      ? "symlink"
+      : this.#d.token("the node type");
+    if (kind === "regular") return this.#regular();
+    if (kind === "symlink") return await this.#symlink();
+    if (kind === "directory") {
+      this.#dirs.push({ path: this.#d.path, last: undefined });
+      return { kind: "directory", path: this.#d.path };
+    }
+    throw this.#d.unexpected(kind, '"regular", "symlink" or "directory"', at);
+  }
+
+  /** A regular file after its type: the executable marker and the size; then its contents. */
+  #regular(): FileContents {
+    const r = this.#r;
+    const executable = this.#executableMarker();
+    const sizeAt = r.offset;
+    const size = this.#d.u64("the file size");
+    // The contents, their padding and the closing ")" token must fit.
+    if (size > this.#maxSize - r.offset - padLength(size) - 16) {
+      throw this.#d.fail(
+        `file size ${size} does not fit in the expected NAR size of ${this.#maxSize} bytes`,
+        sizeAt,
       );
     }
-  };
+    const path = this.#d.path;
+    const what = `the contents of ${JSON.stringify(path)}`;
+    return new FileContents(r, path, executable, size, async () => {
+      if (r.available < 24) await r.fill(24);
+      this.#d.checkPadding(size, "the file contents");
+      this.#d.expect(TOKENS.close, ")");
+    }, (left) => this.#d.short(left, what));
+  }
 
-  // Open directories, innermost last, with the previous entry name of each.
-  const dirs: { path: string; last: Uint8Array | undefined }[] = [];
-  try {
-    await r.fill(24 + NODE_HEAD);
-    expect(TOKENS.magic, NAR_MAGIC);
-    for (;;) {
-      // One node at `path`; its header is in the lookahead.
-      if (r.available < NODE_HEAD) await r.fill(NODE_HEAD);
-      expect(TOKENS.open, "(");
-      expect(TOKENS.type, "type");
-      let at = r.offset;
-      const kind = matches(TOKENS.regular)
-        ? "regular"
-        : matches(TOKENS.directory)
-        ? "directory"
-        : matches(TOKENS.symlink)
-        ? "symlink"
-        : token("the node type");
-      if (kind === "regular") {
-        let executable = false;
-        if (!matches(TOKENS.contents)) {
-          at = r.offset;
-          const next = token('token "executable" or "contents"');
-          if (next !== "executable") throw unexpected(next, '"contents"', at);
-          executable = true;
-          const markAt = r.offset;
-          const mark = strBody(
-            strLength(MAX_TOKEN, 'the "executable" marker'),
-            'the "executable" marker',
-          );
-          if (mark.length !== 0) {
-            throw fail(`the "executable" marker must be "", got ${showBytes(mark)}`, markAt);
-          }
-          at = r.offset;
-          if (!matches(TOKENS.contents)) {
-            throw unexpected(token('token "contents"'), '"contents"', at);
-          }
-        }
-        const sizeAt = r.offset;
-        const size = u64("the file size");
-        // The contents, their padding and the closing ")" token must fit.
-        if (size > maxSize - r.offset - padLength(size) - 16) {
-          throw fail(
-            `file size ${size} does not fit in the expected NAR size of ${maxSize} bytes`,
-            sizeAt,
-          );
-        }
-        let left = size;
-        let current = true;
-        const filePath = path;
-        const contents = {
-          async *[Symbol.asyncIterator]() {
-            while (left > 0) {
-              if (!current) {
-                throw new Error(
-                  `NAR contents of ${JSON.stringify(filePath)} read after the parser moved on`,
-                );
-              }
-              const chunk = await r.some(left);
-              if (chunk.length === 0) {
-                throw short(left, `the contents of ${JSON.stringify(filePath)}`);
-              }
-              left -= chunk.length;
-              yield chunk;
-            }
-          },
-        };
-        yield { kind: "regular", path, executable, size, contents };
-        current = false;
-        while (left > 0) {
-          const chunk = await r.some(left);
-          if (chunk.length === 0) throw short(left, `the contents of ${JSON.stringify(filePath)}`);
-          left -= chunk.length;
-        }
-        if (r.available < 24) await r.fill(24);
-        checkPadding(size, "the file contents");
-        expect(TOKENS.close, ")");
-      } else if (kind === "symlink") {
-        expect(TOKENS.target, "target");
-        const targetAt = r.offset;
-        const len = strLength(MAX_TARGET_BYTES, "the symlink target");
-        if (r.available < len + 8 + 16) await r.fill(len + 8 + 16);
-        const raw = strBody(len, "the symlink target");
-        if (raw.length === 0) throw fail("the symlink target is empty", targetAt);
-        if (raw.includes(0)) {
-          throw fail(`the symlink target contains a NUL byte: ${showBytes(raw)}`, targetAt);
-        }
-        const target = utf8(raw, "the symlink target", targetAt);
-        expect(TOKENS.close, ")");
-        yield { kind: "symlink", path, target };
-      } else if (kind === "directory") {
-        yield { kind: "directory", path };
-        dirs.push({ path, last: undefined });
-      } else {
-        throw unexpected(kind, '"regular", "symlink" or "directory"', at);
-      }
+  /** `executable ""` before `contents`, or `contents` alone: whether the file is executable. */
+  #executableMarker(): boolean {
+    const r = this.#r;
+    if (this.#d.matches(TOKENS.contents)) return false;
+    let at = r.offset;
+    const next = this.#d.token('token "executable" or "contents"');
+    if (next !== "executable") throw this.#d.unexpected(next, '"contents"', at);
+    const markAt = r.offset;
+    const mark = this.#d.strBody(
+      this.#d.strLength(MAX_TOKEN, 'the "executable" marker'),
+      'the "executable" marker',
+    );
+    if (mark.length !== 0) {
+      throw this.#d.fail(`the "executable" marker must be "", got ${showBytes(mark)}`, markAt);
+    }
+    at = r.offset;
+    if (!this.#d.matches(TOKENS.contents)) {
+      throw this.#d.unexpected(this.#d.token('token "contents"'), '"contents"', at);
+    }
+    return true;
+  }
 
-      // Close finished entries and directories until the next entry starts.
-      let descended = false;
-      while (dirs.length > 0) {
-        const dir = dirs[dirs.length - 1]!;
-        if (r.available < ENTRY_HEAD + 16) await r.fill(ENTRY_HEAD + 16);
-        if (dir.path !== path) {
-          // `path` was an entry of `dir` and its node is complete: close the entry.
-          path = dir.path;
-          expect(TOKENS.close, ")");
-        }
-        if (matches(TOKENS.close)) {
-          dirs.pop();
-          yield { kind: "directory-end", path };
-          continue;
-        }
-        if (!matches(TOKENS.entryHead)) {
-          const tokAt = r.offset;
-          const next = token('token "entry" or ")"');
-          if (next !== "entry") throw unexpected(next, '"entry" or ")"', tokAt);
-          expect(TOKENS.open, "(");
-          expect(TOKENS.name, "name");
-        }
-        const nameAt = r.offset;
-        const name = strBody(strLength(MAX_NAME_BYTES, "the entry name"), "the entry name");
-        const problem = entryNameProblem(name);
-        if (problem) throw fail(`${problem}: ${showBytes(name)}`, nameAt);
-        if (dir.last && compareBytes(dir.last, name) >= 0) {
-          throw fail(
-            `entry ${showBytes(name)} is not strictly after the previous entry ${
-              showBytes(dir.last)
-            } (entries must be unique and sorted by bytes)`,
-            nameAt,
-          );
-        }
-        dir.last = name.slice();
-        const childPath = joinNarPath(dir.path, utf8(name, "the entry name", nameAt));
-        if (dirs.length > maxDepth) {
-          path = childPath;
-          throw fail(`nesting deeper than ${maxDepth} levels`, nameAt);
-        }
-        expect(TOKENS.node, "node");
-        path = childPath;
-        descended = true;
-        break;
+  /** A symlink after its type: the target and the closing `)`. */
+  async #symlink(): Promise<NarEvent> {
+    const r = this.#r;
+    this.#d.expect(TOKENS.target, "target");
+    const targetAt = r.offset;
+    const len = this.#d.strLength(MAX_TARGET_BYTES, "the symlink target");
+    if (r.available < len + 8 + 16) await r.fill(len + 8 + 16);
+    const raw = this.#d.strBody(len, "the symlink target");
+    if (raw.length === 0) throw this.#d.fail("the symlink target is empty", targetAt);
+    if (raw.includes(0)) {
+      throw this.#d.fail(`the symlink target contains a NUL byte: ${showBytes(raw)}`, targetAt);
+    }
+    const target = this.#d.utf8(raw, "the symlink target", targetAt);
+    this.#d.expect(TOKENS.close, ")");
+    return { kind: "symlink", path: this.#d.path, target };
+  }
+
+  /**
+   * Whether `dir` ends here: first closes the entry just parsed (when the
+   * current path is one of its entries), then consumes `)` if it comes next.
+   */
+  async #closes(dir: OpenDirectory): Promise<boolean> {
+    const r = this.#r;
+    if (r.available < ENTRY_HEAD + 16) await r.fill(ENTRY_HEAD + 16);
+    if (dir.path !== this.#d.path) {
+      this.#d.path = dir.path;
+      this.#d.expect(TOKENS.close, ")");
+    }
+    return this.#d.matches(TOKENS.close);
+  }
+
+  /** `entry ( name NAME node`: checks NAME against `dir`'s previous one; the entry's path. */
+  #entryName(dir: OpenDirectory): string {
+    const r = this.#r;
+    if (!this.#d.matches(TOKENS.entryHead)) {
+      const tokAt = r.offset;
+      const next = this.#d.token('token "entry" or ")"');
+      if (next !== "entry") throw this.#d.unexpected(next, '"entry" or ")"', tokAt);
+      this.#d.expect(TOKENS.open, "(");
+      this.#d.expect(TOKENS.name, "name");
+    }
+    const nameAt = r.offset;
+    const name = this.#d.strBody(
+      this.#d.strLength(MAX_NAME_BYTES, "the entry name"),
+      "the entry name",
+    );
+    const problem = entryNameProblem(name);
+    if (problem) throw this.#d.fail(`${problem}: ${showBytes(name)}`, nameAt);
+    if (dir.last && compareBytes(dir.last, name) >= 0) {
+      throw this.#d.fail(
+        `entry ${showBytes(name)} is not strictly after the previous entry ${
+          showBytes(dir.last)
+        } (entries must be unique and sorted by bytes)`,
+        nameAt,
+      );
+    }
+    dir.last = name.slice();
+    const childPath = joinNarPath(dir.path, this.#d.utf8(name, "the entry name", nameAt));
+    if (this.#dirs.length > this.#maxDepth) {
+      this.#d.path = childPath;
+      throw this.#d.fail(`nesting deeper than ${this.#maxDepth} levels`, nameAt);
+    }
+    this.#d.expect(TOKENS.node, "node");
+    return childPath;
+  }
+}
+
+/**
+ * The contents of the regular file just parsed, read straight from the
+ * parser's input, and what remains of the file once its event was handled:
+ * the unread contents (skipped), the padding and the closing `)`.
+ */
+class FileContents implements AsyncIterable<Uint8Array> {
+  /** The file's event, with this as its contents. */
+  readonly event: NarEvent;
+  readonly #r: ByteReader;
+  readonly #path: string;
+  readonly #close: () => Promise<void>;
+  readonly #short: (left: number) => Error;
+  #left: number;
+  #current = true;
+
+  constructor(
+    r: ByteReader,
+    path: string,
+    executable: boolean,
+    size: number,
+    close: () => Promise<void>,
+    short: (left: number) => Error,
+  ) {
+    this.#r = r;
+    this.#path = path;
+    this.#left = size;
+    this.#close = close;
+    this.#short = short;
+    this.event = { kind: "regular", path, executable, size, contents: this };
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    while (this.#left > 0) {
+      if (!this.#current) {
+        throw new Error(
+          `NAR contents of ${JSON.stringify(this.#path)} read after the parser moved on`,
+        );
       }
-      if (!descended) break;
+      yield await this.#chunk();
     }
-    if (!(await r.atEnd())) {
-      path = "";
-      throw fail("trailing data after the end of the archive");
-    }
-  } finally {
-    r.release();
+  }
+
+  /** Skips what the consumer did not read, then the padding and `)`. */
+  async rest(): Promise<void> {
+    this.#current = false;
+    while (this.#left > 0) await this.#chunk();
+    await this.#close();
+  }
+
+  async #chunk(): Promise<Uint8Array> {
+    const chunk = await this.#r.some(this.#left);
+    if (chunk.length === 0) throw this.#short(this.#left);
+    this.#left -= chunk.length;
+    return chunk;
   }
 }

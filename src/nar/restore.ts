@@ -1,6 +1,6 @@
 /**
  * NAR restorer: parses a NAR strictly and drives a {@linkcode RestoreTarget}
- * (the file system through `deno_fs.ts`, or anything else). On any failure —
+ * (the file system through `src/fs/deno_restore_target.ts`, or anything else). On any failure —
  * a format error, a target error, an abort — the target is told to remove
  * everything it created, and the original error is rethrown.
  *
@@ -86,7 +86,7 @@ export interface RestoreResult {
  * @example
  * ```ts
  * import { restoreNar } from "./restore.ts";
- * import { denoRestoreTarget } from "./deno_fs.ts";
+ * import { denoRestoreTarget } from "../fs/deno_restore_target.ts";
  * declare const nar: ReadableStream<Uint8Array>;
  * const { size, digest } = await restoreNar(nar, denoRestoreTarget("/tmp/x"), { hash: true });
  * ```

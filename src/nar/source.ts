@@ -1,6 +1,6 @@
 /**
  * The read-only view of a file tree that the NAR writer and the layout index
- * walk. The Deno adapter (`deno_fs.ts`) implements it over the real file
+ * walk. The Deno adapter (`src/fs/deno_nar_source.ts`) implements it over the real file
  * system, {@linkcode memoryNarSource} (`memory_source.ts`) over an in-memory
  * tree. Every method may answer synchronously or with a promise.
  *

@@ -1,6 +1,6 @@
 /**
  * Choosing the nar download among a narinfo's entries, as Guix's
- * `narinfo-preferred-uris` / `narinfo-best-uri` do (guix-substitute-protocol.md
+ * `narinfo-preferred-uris` / `narinfo-best-uri` do (../shared/docs/guix-substitute-protocol.md
  * §4.3): unsupported or missing compressions are dropped; by default the
  * smallest known `FileSize` wins (an entry with a known size before one
  * without; between two unknown sizes, the better compressor); in "prefer fast

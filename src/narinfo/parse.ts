@@ -1,6 +1,6 @@
 /**
- * One parser for Guix and Nix narinfos (guix-substitute-protocol.md §4.1–§4.2,
- * §6.2; nix-binary-cache.md §3.3). The record is read with Guix's recutils
+ * One parser for Guix and Nix narinfos (../shared/docs/guix-substitute-protocol.md §4.1–§4.2,
+ * §6.2; ../shared/docs/nix-binary-cache.md §3.3). The record is read with Guix's recutils
  * rules; `URL`, `Compression`, `FileSize` and `FileHash` are multi-valued and
  * zipped by position wherever they appear (before or after `Signature:`),
  * `Sig` may repeat, and every other field takes its first occurrence. Fields

@@ -1,6 +1,6 @@
 /**
  * The recutils record reader Guix uses for narinfos (`recutils->alist`,
- * guix-substitute-protocol.md §4.1): leading empty lines are skipped, an empty
+ * ../shared/docs/guix-substitute-protocol.md §4.1): leading empty lines are skipped, an empty
  * line after a field ends the record, `#` lines are comments, `+` lines
  * continue the previous field, and a field line starts with a letter or `%`
  * and has a `:`; its value is trimmed. Any other line is an error naming its

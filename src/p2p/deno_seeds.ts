@@ -20,7 +20,8 @@
  */
 import { hexEncode } from "../encoding/hex.ts";
 import { formatNarHash, parseNarHash } from "../hash/nar_hash.ts";
-import { dumpPath, type NarLayout, narLayoutOfPath, readNarRangeOfPath } from "../nar/mod.ts";
+import { dumpPath, narLayoutOfPath, readNarRangeOfPath } from "../fs/mod.ts";
+import type { NarLayout } from "../nar/mod.ts";
 import { storeItemPath } from "../store/store_item.ts";
 import { Bitfield } from "./bitfield.ts";
 import type { BlockCache, CacheEntry } from "./deno_block_cache.ts";

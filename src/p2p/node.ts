@@ -4,8 +4,9 @@
  * traversal (AutoNAT, circuit relay v2, DCUtR, UPnP: ./nat/), all from the
  * configuration.
  *
- * Under Deno, `./runtime_patches.ts` must have been imported before this
- * module (the daemon entry point does it).
+ * Under Deno, {@linkcode createNode} first applies the runtime patches of
+ * `./runtime_patches.ts` (without them the process would not exit after
+ * `stop()`).
  *
  * @example
  * ```ts
@@ -33,6 +34,7 @@ import {
   type ProviderStoreStats,
   responsibleFor,
 } from "./dht/mod.ts";
+import { applyDenoLibp2pPatches } from "./runtime_patches.ts";
 import type { NatEvents, NatMonitor } from "./nat/monitor.ts";
 import { natServices, natTransports, relayGater } from "./nat/services.ts";
 
@@ -78,6 +80,7 @@ export async function createNode(
   privateKey: PrivateKey,
   hooks: NodeHooks = {},
 ): Promise<P2pNode> {
+  applyDenoLibp2pPatches();
   const banned = hooks.isBanned ?? (() => false);
   const validityMs = 48 * 3600 * 1000;
   const reprovideMs = Math.min(config.reprovide_interval * 1000, validityMs / 2);

@@ -1,6 +1,6 @@
 /**
- * Test vectors of guix-substitute-protocol.md §4.7, §4.9 and §9.2 and of
- * nix-binary-cache.md §3.2 and §4.1 (private to
+ * Test vectors of ../shared/docs/guix-substitute-protocol.md §4.7, §4.9 and §9.2 and of
+ * ../shared/docs/nix-binary-cache.md §3.2 and §4.1 (private to
  * the tests of this folder and tests/).
  *
  * @example
@@ -72,7 +72,7 @@ export const DEFAULT_GUIX_ACL = "(acl \n" +
   "    )\n   )\n  (tag \n   (guix import)\n   )\n  )\n" +
   " )\n";
 
-/** nix-binary-cache.md §3.2 and §4.1: a narinfo written and signed by Nix 2.8 (key test-1). */
+/** ../shared/docs/nix-binary-cache.md §3.2 and §4.1: a narinfo written and signed by Nix 2.8 (key test-1). */
 export const NIX_EXAMPLE = "StorePath: /nix/store/zqcaz08bi11gprc39cw11q7g177csdga-top\n" +
   "URL: nar/0q4p4lyy3ghybhw10hsx7bjxnizrk4im33fgahd6w2r0kagfp4ba.nar.xz\n" +
   "Compression: xz\n" +

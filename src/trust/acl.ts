@@ -1,7 +1,7 @@
 /**
  * Guix's access-control list (`/etc/guix/acl`): exactly
  * `(acl (entry <public-key> (tag (guix import))) …)`, printed by Guix in
- * libgcrypt's advanced format (guix-substitute-protocol.md §4.9). Key equality
+ * libgcrypt's advanced format (../shared/docs/guix-substitute-protocol.md §4.9). Key equality
  * is structural: same list shape and byte-equal atoms in order.
  *
  * @example

@@ -1,6 +1,6 @@
 /**
  * ECDSA over the edwards25519 curve with libgcrypt's semantics: the scheme of
- * Guix narinfo signatures (guix-substitute-protocol.md §4.8). This is NOT
+ * Guix narinfo signatures (../shared/docs/guix-substitute-protocol.md §4.8). This is NOT
  * RFC 8032 Ed25519: the hash is truncated to the 253 bits of the group order,
  * the nonce is RFC 6979 (HMAC-SHA-256), `r` is the affine x-coordinate of k·G
  * reduced mod n, and `s = k⁻¹(e + r·d) mod n`.

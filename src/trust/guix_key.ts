@@ -1,7 +1,7 @@
 /**
  * Guix signing keys: `signing-key.pub` = `(public-key (ecc (curve Ed25519)
  * (q #…#)))` and `signing-key.sec` = `(private-key (ecc (curve Ed25519) (q #…#)
- * (d #…#)))` (guix-substitute-protocol.md §4.7), parsed from any s-expression
+ * (d #…#)))` (../shared/docs/guix-substitute-protocol.md §4.7), parsed from any s-expression
  * form and printed back in libgcrypt's advanced format, plus Guix-style key
  * generation (§4.8).
  *

@@ -1,6 +1,6 @@
 /**
  * Signing Guix narinfos as `guix publish` does (guix/pki.scm `signature-sexp`,
- * guix-substitute-protocol.md §4.7–§4.8, §9.1): SHA-256 of the signed text,
+ * ../shared/docs/guix-substitute-protocol.md §4.7–§4.8, §9.1): SHA-256 of the signed text,
  * ECDSA over edwards25519 with libgcrypt's RFC 6979 nonce, the `(signature …)`
  * s-expression printed in libgcrypt's advanced format, base64-encoded into
  * `Signature: 1;<host>;<base64>`.

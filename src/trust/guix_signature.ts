@@ -1,5 +1,5 @@
 /**
- * Checking Guix narinfo signatures (guix-substitute-protocol.md §4.4–§4.9):
+ * Checking Guix narinfo signatures (../shared/docs/guix-substitute-protocol.md §4.4–§4.9):
  * the `Signature: 1;<host>;<base64>` field, the signed prefix and its SHA-256,
  * and the authorization steps of Guix's `%signature-status`. Signing is in
  * `guix_sign.ts`.

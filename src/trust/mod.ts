@@ -1,13 +1,15 @@
 /**
  * Trust: Guix narinfo signatures (ECDSA over edwards25519 with libgcrypt
  * semantics, key files, the ACL) and Nix narinfo signatures (Ed25519 over the
- * fingerprint). Pure, except `deno_files.ts` which reads key and ACL files.
+ * fingerprint). Pure: key and ACL files are read through a
+ * {@linkcode TrustFiles} reader (the Deno one is in `src/fs/`).
  *
  * @example
  * ```ts
  * import { loadAcl, verifyGuixNarinfo } from "./mod.ts";
  * import { parseNarinfo } from "../narinfo/mod.ts";
- * const acl = await loadAcl("/etc/guix/acl");
+ * import { denoTrustFiles } from "../fs/mod.ts";
+ * const acl = await loadAcl("/etc/guix/acl", denoTrustFiles);
  * const verdict = verifyGuixNarinfo(parseNarinfo(await Deno.readTextFile("x.narinfo")), acl);
  * console.log(verdict.kind);
  * ```
@@ -90,10 +92,19 @@ export {
 } from "./nix_signature.ts";
 export {
   defaultAclPath,
-  denoTrustFiles,
   loadAcl,
   loadGuixPrivateKey,
   loadGuixPublicKey,
   loadNixSecretKey,
   type TrustFiles,
-} from "./deno_files.ts";
+} from "./files.ts";
+export {
+  type Authorization,
+  authorizeNarinfo,
+  type AuthorizerOptions,
+  describeVerdict,
+  isForItem,
+  NarinfoAuthorizer,
+  type NarinfoTrust,
+  type TrustVerdict,
+} from "./authorize.ts";

@@ -1,6 +1,6 @@
 /**
  * Nix signing keys: `<name>:<base64>`, the secret key being libsodium's 64
- * bytes seed ‖ public key and the public key 32 bytes (nix-binary-cache.md
+ * bytes seed ‖ public key and the public key 32 bytes (../shared/docs/nix-binary-cache.md
  * §4.1). Ed25519 is plain RFC 8032 here.
  *
  * @example

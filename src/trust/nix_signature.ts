@@ -1,5 +1,5 @@
 /**
- * Nix narinfo signatures (nix-binary-cache.md §4.2–§4.3): an RFC 8032 Ed25519
+ * Nix narinfo signatures (../shared/docs/nix-binary-cache.md §4.2–§4.3): an RFC 8032 Ed25519
  * signature over the fingerprint
  * `1;<StorePath>;<NarHash as sha256:nix32>;<NarSize>;<sorted full reference paths, comma-joined>`,
  * written `Sig: <keyname>:<base64>`. One valid signature by a trusted key

@@ -44,8 +44,11 @@ export interface DaemonProcess extends AsyncDisposable {
   child: Deno.ChildProcess;
   /** Log lines so far. */
   log: string[];
-  /** Resolves with the first log line matching `re` (rejects after `timeoutMs`). */
-  waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves with the first log line matching `re` from line `from` on (default
+   * 0: the whole log); rejects after `timeoutMs`.
+   */
+  waitForLog(re: RegExp, timeoutMs?: number, from?: number): Promise<string>;
   /** SIGTERM, then wait for exit; resolves with the exit code and the time it took. */
   stop(): Promise<{ code: number; ms: number }>;
   /** SIGKILL. */
@@ -108,8 +111,8 @@ export async function startDaemon(
   };
   const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
   const exited = child.status;
-  const waitForLog = (re: RegExp, timeoutMs = 30_000): Promise<string> => {
-    const found = log.find((l) => re.test(l));
+  const waitForLog = (re: RegExp, timeoutMs = 30_000, from = 0): Promise<string> => {
+    const found = log.slice(from).find((l) => re.test(l));
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -11,7 +11,6 @@
  * the providers of CID and times it. Each prints one JSON line and exits.
  * @module
  */
-import "../../src/p2p/runtime_patches.ts";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { CID } from "multiformats/cid";

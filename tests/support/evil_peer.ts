@@ -15,12 +15,11 @@
  * It prints `READY <peerId>` once the provider record is published.
  * @module
  */
-import "../../src/p2p/runtime_patches.ts";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { resolveConfig } from "../../src/config/load.ts";
 import { hexEncode } from "../../src/encoding/hex.ts";
-import { dumpPath } from "../../src/nar/mod.ts";
+import { dumpPath } from "../../src/fs/mod.ts";
 import { narCid } from "../../src/p2p/content_key.ts";
 import { BlockHasher, blockRange, type Manifest } from "../../src/p2p/manifest.ts";
 import { createNode } from "../../src/p2p/node.ts";

@@ -9,7 +9,7 @@
  */
 import { nix32Encode } from "../../src/encoding/nix32.ts";
 import { formatNarHash } from "../../src/hash/nar_hash.ts";
-import { dumpPath, hashPath } from "../../src/nar/mod.ts";
+import { dumpPath, hashPath } from "../../src/fs/mod.ts";
 import type { NarinfoContent, NarinfoEntry } from "../../src/narinfo/mod.ts";
 import {
   aclFromKeys,

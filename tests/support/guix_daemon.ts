@@ -1,6 +1,6 @@
 /**
  * A guix-daemon emulator: spawns and drives a substituter exactly as
- * guix-daemon does (guix-substitute-protocol.md §1, §10):
+ * guix-daemon does (../shared/docs/guix-substitute-protocol.md §1, §10):
  *
  * - argv `[PROGRAM..., "--query" | "--substitute"]`, cwd `/`, a new session
  *   (`setsid`), the daemon's environment plus `_NIX_OPTIONS` (entries sorted by

@@ -1,7 +1,7 @@
 /**
  * A static-file HTTP server with per-request fault injection, for testing the
  * daemon's HTTP client and the Nix gateway against misbehaving servers
- * (nix-binary-cache.md §6.5). Real `Deno.serve` on 127.0.0.1, HTTP/1.1
+ * (../shared/docs/nix-binary-cache.md §6.5). Real `Deno.serve` on 127.0.0.1, HTTP/1.1
  * keep-alive, GET and HEAD.
  *
  * Fault rules match `"<METHOD> <path>"` against a regular expression:

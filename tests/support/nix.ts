@@ -1,6 +1,6 @@
 /**
  * Running Debian's nix-bin (Nix 2.8) in tests without a daemon, without
- * network and without touching /etc (nix-binary-cache.md §6): environment-only
+ * network and without touching /etc (../shared/docs/nix-binary-cache.md §6): environment-only
  * settings, a fresh XDG cache per client run (Nix caches narinfo lookups for
  * 30 days), chroot client stores.
  *

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { ControlClient } from "../../src/control/client.ts";
+import { connectControlSocket } from "../../src/control/deno_socket.ts";
 import { narHashHex, parseNarHash } from "../../src/hash/nar_hash.ts";
 import { type DaemonProcess, LAUNCHER, startDaemon } from "./daemon_proc.ts";
 
@@ -126,16 +128,34 @@ function atLeast(n: number): string {
 }
 
 /**
- * Copies the tree `src` into `node`'s store as `baseName`, seeds it through
- * the CLI, and waits (bounded) for its provider record to be announced.
+ * Copies the tree `src` into `node`'s store as `baseName` (hard links with
+ * `link`, where the file system allows), seeds it through the CLI, and waits
+ * (bounded) until the daemon logs a new announcement of a provider record —
+ * which it does at `log_level = "debug"`, the swarms' level; `wait: false`
+ * returns once the CLI has answered.
  */
-export async function seedCopy(node: SwarmNode, src: string, baseName: string): Promise<string> {
+export async function seedCopy(
+  node: SwarmNode,
+  src: string,
+  baseName: string,
+  options: { link?: boolean; wait?: boolean; timeoutMs?: number } = {},
+): Promise<string> {
   const dest = `${node.store}/${baseName}`;
-  const cp = await new Deno.Command("cp", { args: ["-a", src, dest] }).output();
-  if (!cp.success) throw new Error(`cp ${src} ${dest}: ${new TextDecoder().decode(cp.stderr)}`);
+  const copy = async (flags: string) => {
+    const out = await new Deno.Command("cp", { args: [flags, src, dest] }).output();
+    return { ok: out.success, err: new TextDecoder().decode(out.stderr) };
+  };
+  const done = options.link ? await copy("-al") : { ok: false, err: "" };
+  if (!done.ok) {
+    const cp = await copy("-a");
+    if (!cp.ok) throw new Error(`cp ${src} ${dest}: ${cp.err}`);
+  }
+  const before = node.daemon.log.length;
   const r = await node.cli(["seed", dest]);
   if (r.code !== 0) throw new Error(`guix-p2p seed ${dest}: ${r.stderr}`);
-  await node.daemon.waitForLog(/announced /, 30_000);
+  if (options.wait ?? true) {
+    await node.daemon.waitForLog(/announced /, options.timeoutMs ?? 30_000, before);
+  }
   return dest;
 }
 
@@ -161,4 +181,68 @@ export async function seedItems(
     const hex = narHashHex(parseNarHash(item.narHash)).slice(0, 16);
     return node.daemon.waitForLog(new RegExp(`announced ${hex}`), timeoutMs);
   }));
+}
+
+/**
+ * Starts a node at the default log level (`info`; the test swarms use
+ * `debug`, whose line per block costs the daemons ~5 % CPU) unless `settings`
+ * says otherwise: for benchmarks.
+ */
+export function benchNode(
+  name: string,
+  dir: string,
+  settings: Record<string, unknown>,
+  bootstrap?: string,
+): Promise<SwarmNode> {
+  return startNode(name, dir, { log_level: "info", ...settings }, bootstrap);
+}
+
+/** Runs `fn` with a control-socket client of `node`. */
+export async function withClient<T>(
+  node: SwarmNode,
+  fn: (client: ControlClient) => Promise<T>,
+): Promise<T> {
+  const client = new ControlClient(await connectControlSocket(node.daemon.socketPath));
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+/** Waits (bounded) until `node`'s DHT routing table holds at least `n` peers. */
+export async function waitForPeers(node: SwarmNode, n: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await withClient(node, async (client) => {
+    for (;;) {
+      const s = await client.admin("status") as { p2p?: { dhtPeers?: number } };
+      if ((s.p2p?.dhtPeers ?? 0) >= n) return;
+      if (Date.now() > deadline) {
+        throw new Error(`${node.name}: fewer than ${n} DHT peers after ${timeoutMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+}
+
+/**
+ * Waits (bounded) until `node` finds a provider of `storePath` through the
+ * DHT: its p2p-only lookup (the helper's `have`) returns the narinfo.
+ */
+export async function waitForProviders(
+  node: SwarmNode,
+  storePath: string,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await withClient(node, async (client) => {
+    for (;;) {
+      const [item] = await client.lookup([storePath], { policy: "p2p-only" });
+      if (item?.kind === "found") return;
+      if (Date.now() > deadline) {
+        throw new Error(`${node.name}: no provider of ${storePath} after ${timeoutMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
 }

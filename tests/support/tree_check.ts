@@ -7,7 +7,7 @@
  */
 import { assertEquals } from "@std/assert";
 import { formatNarHash } from "../../src/hash/nar_hash.ts";
-import { hashPath } from "../../src/nar/mod.ts";
+import { hashPath } from "../../src/fs/mod.ts";
 
 /** Asserts that `path` is a canonical restore of NAR hash `narHash`. */
 export async function assertRestored(path: string, narHash: string): Promise<void> {

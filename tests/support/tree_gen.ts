@@ -15,26 +15,7 @@
  * @module
  */
 import type { MemoryNode } from "../../src/nar/mod.ts";
-
-/** A small fast PRNG (mulberry32): same seed, same tree.
- *
- * @example
- * ```ts
- * import { prng } from "./tree_gen.ts";
- * const rand = prng(1);
- * rand(); // same first value for seed 1 every time
- * ```
- */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "./random.ts";
 
 /** Options of {@linkcode randomTree}. */
 export interface RandomTreeOptions {
@@ -98,7 +79,7 @@ const NAME_PIECES = [
  * ```
  */
 export function randomTree(options: RandomTreeOptions): MemoryNode {
-  const rand = prng(options.seed);
+  const rand = mulberry32(options.seed);
   const budget = { left: options.entries ?? 100 };
   const maxFile = options.maxFileSize ?? 65536;
   const maxDepth = options.maxDepth ?? 6;
@@ -263,4 +244,65 @@ export async function writeLargeFile(
     file.close();
   }
   await Deno.chmod(path, executable ? 0o755 : 0o644);
+}
+
+/**
+ * Writes `bytes` of incompressible data under `dir/lib` as a few large files (at
+ * most 256 MiB each); returns `dir`.
+ */
+export async function incompressibleTree(dir: string, bytes: number, seed = 1): Promise<string> {
+  await Deno.mkdir(`${dir}/lib`, { recursive: true });
+  const files = Math.max(1, Math.ceil(bytes / (256 * 2 ** 20)));
+  for (let i = 0; i < files; i++) {
+    const size = Math.min(Math.ceil(bytes / files), bytes - i * Math.ceil(bytes / files));
+    await writeLargeFile(`${dir}/lib/blob-${i}.so`, size, seed * 1000 + i + 1, true);
+  }
+  return dir;
+}
+
+/**
+ * Copies real binaries (regular files of `/usr/lib/x86_64-linux-gnu`,
+ * `/usr/bin`, `/usr/lib` in sorted walk order) into `dir` until `bytes`
+ * bytes; returns the byte count copied.
+ */
+export async function binaryTree(dir: string, bytes: number): Promise<number> {
+  let total = 0;
+  const roots = ["/usr/lib/x86_64-linux-gnu", "/usr/bin", "/usr/libexec", "/usr/lib"];
+  const seen = new Set<string>();
+  const walk = async (from: string, to: string): Promise<void> => {
+    const entries = [];
+    try {
+      for await (const e of Deno.readDir(from)) entries.push(e);
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (total >= bytes) return;
+      const src = `${from}/${e.name}`;
+      if (seen.has(src)) continue;
+      seen.add(src);
+      if (e.isDirectory) {
+        await walk(src, `${to}/${e.name}`);
+      } else if (e.isFile) {
+        let st;
+        try {
+          st = await Deno.stat(src);
+        } catch {
+          continue;
+        }
+        if (st.size === 0 || total + st.size > bytes) continue;
+        await Deno.mkdir(to, { recursive: true });
+        try {
+          await Deno.copyFile(src, `${to}/${e.name}`);
+        } catch {
+          continue;
+        }
+        await Deno.chmod(`${to}/${e.name}`, (st.mode ?? 0o644) & 0o111 ? 0o755 : 0o644);
+        total += st.size;
+      }
+    }
+  };
+  for (const r of roots) await walk(r, `${dir}${r}`);
+  return total;
 }

@@ -20,8 +20,7 @@
  * @module
  */
 import { hexEncode } from "../../encoding/hex.ts";
-import type { FetchTarget, SourceFactory } from "../../fetch/planner.ts";
-import type { FileNar, NarSource } from "../../fetch/source.ts";
+import type { FetchTarget, FileNar, NarSource, SourceFactory } from "../../fetch/source.ts";
 import { narCid } from "../content_key.ts";
 import type { BlockCache, CacheEntry } from "../deno_block_cache.ts";
 import { groupManifests, type Manifest, manifestKey, validateManifest } from "../manifest.ts";

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import type { PeerStats } from "./types.ts";
 import { AimdWindow } from "./_window.ts";
 
 /**
@@ -170,5 +171,30 @@ export class PeerState {
       this.gapMs = Number.isNaN(this.gapMs) ? gap : this.gapMs + ALPHA * (gap - this.gapMs);
     }
     this.lastArrival = now;
+  }
+
+  /** This peer's counters at `now` (the window capped by `maxQueueDelayMs`). */
+  stats(now: number, maxQueueDelayMs: number, stallMinMs: number, unmeasuredMs: number): PeerStats {
+    const busy = this.busyMs + (this.inflight.size > 0 ? now - this.busySince : 0);
+    return {
+      peer: this.id,
+      window: this.effectiveWindow(maxQueueDelayMs),
+      inFlight: this.inflight.size,
+      requested: this.requested,
+      received: this.received,
+      duplicates: this.duplicates,
+      faults: this.faults,
+      timeouts: this.timeouts,
+      consecutiveTimeouts: this.consecutiveTimeouts,
+      notAvailable: this.notAvailable,
+      busy: this.busy,
+      errors: this.errors,
+      cancelled: this.cancelled,
+      bytes: this.bytes,
+      bytesPerSecond: busy > 0 ? (this.bytes * 1000) / busy : 0,
+      rttMs: Number.isNaN(this.srttMs) ? undefined : this.srttMs,
+      stalled: this.stalled(now, stallMinMs, unmeasuredMs),
+      stalls: this.stalls,
+    };
   }
 }

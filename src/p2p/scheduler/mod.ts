@@ -4,9 +4,8 @@
  * selection, and an endgame that cuts the slow-peer tail. Pure: the caller
  * does the networking and supplies the clock.
  *
- * `simulate.ts` (not re-exported here) drives it through a discrete-event
- * model of peers, with the scenarios of `scenarios.ts`, for tests and
- * benchmarks.
+ * `tests/support/scheduler_sim/` drives it through a discrete-event model of
+ * peers, for tests and benchmarks.
  *
  * @example
  * ```ts

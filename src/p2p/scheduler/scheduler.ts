@@ -58,7 +58,15 @@
  * @module
  */
 import { SchedulerError, UnknownPeerError } from "./errors.ts";
-import { WantedOrder } from "./_order.ts";
+import { BlockBook } from "./_blocks.ts";
+import {
+  checkBytes,
+  checkHave,
+  checkIndex,
+  checkPeerId,
+  checkReason,
+  schedulerSettings,
+} from "./_checks.ts";
 import { type BlockAvailability, type Copy, PeerState } from "./_peer.ts";
 import { type DupContext, endgame, lookAhead, rescueHead, rescueStalled } from "./_duplicates.ts";
 import type {
@@ -79,8 +87,6 @@ export type {
   ReceivedResult,
   SchedulerStats,
 } from "./types.ts";
-
-const REASONS: ReadonlySet<string> = new Set(["timeout", "not-available", "busy", "error"]);
 
 /**
  * Schedules the blocks of one NAR across peers. See the module documentation
@@ -106,25 +112,11 @@ export class BlockScheduler {
   readonly #initialWindow: number;
   readonly #maxWindow: number;
   readonly #dup: number;
-  readonly #rarest: boolean;
-  readonly #rarityCap: number;
   readonly #queueDelayMs: number;
   readonly #stallMinMs: number;
-
-  readonly #present: Uint8Array;
-  #presentCount = 0;
-  #prefix = 0;
-  /** Peers that can serve each block (refusals and faults excluded). */
-  readonly #avail: Uint16Array;
-  /** Wanted blocks (missing, not in flight) that some peer can serve. */
-  #wantedAvail = 0;
-  readonly #order: WantedOrder;
-  #orderDirty = true;
-  /** Peers whose availability is not "all". */
-  #partialPeers = 0;
-  /** In-flight copies per block, in order of each block's first outstanding request. */
-  readonly #inflight = new Map<number, Copy[]>();
-  /** Every in-flight copy, oldest first. */
+  /** Presence, availability, requests in flight and the order of the wanted blocks. */
+  readonly #blocks: BlockBook;
+  /** Every copy in flight, oldest first (for timeouts). */
   readonly #timeline = new Set<Copy>();
   readonly #peers = new Map<string, PeerState>();
   #lastNow = -Infinity;
@@ -135,88 +127,45 @@ export class BlockScheduler {
 
   /** Creates the scheduler; every block starts missing, no peer is known. */
   constructor(options: BlockSchedulerOptions) {
-    const o = options;
-    checkInt("blockCount", o.blockCount, 0, 2 ** 32 - 1);
-    if (typeof o.now !== "function") {
-      throw new SchedulerError(`BlockScheduler: now must be a function, got ${typeof o.now}`);
-    }
-    if (!(o.requestTimeoutMs > 0) || !Number.isFinite(o.requestTimeoutMs)) {
-      throw new SchedulerError(
-        `BlockScheduler: requestTimeoutMs must be a positive number, got ${o.requestTimeoutMs}`,
-      );
-    }
-    const maxWindow = o.maxWindow ?? 64;
-    checkInt("maxWindow", maxWindow, 1, 65536);
-    const initialWindow = o.initialWindow ?? Math.min(4, maxWindow);
-    checkInt("initialWindow", initialWindow, 1, maxWindow);
-    const dup = o.endgameDuplicates ?? 2;
-    checkInt("endgameDuplicates", dup, 0, 16);
-    const queueDelay = o.maxQueueDelayMs ?? 500;
-    const rarityCap = o.rarityCap ?? 3;
-    if (!(rarityCap >= 2) || (Number.isFinite(rarityCap) && !Number.isInteger(rarityCap))) {
-      throw new SchedulerError(
-        `BlockScheduler: rarityCap must be an integer >= 2 or Infinity, got ${rarityCap}`,
-      );
-    }
-    if (!(queueDelay > 0)) {
-      throw new SchedulerError(
-        `BlockScheduler: maxQueueDelayMs must be positive (Infinity disables it), got ${queueDelay}`,
-      );
-    }
-    const stallMin = o.stallMinMs ?? Math.min(2000, o.requestTimeoutMs / 4);
-    if (!(stallMin >= 0)) {
-      throw new SchedulerError(
-        `BlockScheduler: stallMinMs must be >= 0 (Infinity disables it), got ${stallMin}`,
-      );
-    }
+    const o = schedulerSettings(options);
     this.blockCount = o.blockCount;
-    this.#stallMinMs = stallMin;
     this.#clock = o.now;
     this.#timeoutMs = o.requestTimeoutMs;
-    this.#initialWindow = initialWindow;
-    this.#maxWindow = maxWindow;
-    this.#dup = dup;
-    this.#rarest = o.rarestFirst ?? true;
-    this.#rarityCap = rarityCap;
-    this.#queueDelayMs = queueDelay;
-    this.#present = new Uint8Array(o.blockCount);
-    this.#avail = new Uint16Array(o.blockCount);
-    if (o.tieSeed !== undefined && !Number.isInteger(o.tieSeed)) {
-      throw new SchedulerError(`BlockScheduler: tieSeed must be an integer, got ${o.tieSeed}`);
-    }
-    this.#order = new WantedOrder(o.blockCount, !(o.preferInOrder ?? true), o.tieSeed);
+    this.#initialWindow = o.initialWindow;
+    this.#maxWindow = o.maxWindow;
+    this.#dup = o.endgameDuplicates;
+    this.#queueDelayMs = o.maxQueueDelayMs;
+    this.#stallMinMs = o.stallMinMs;
+    this.#blocks = new BlockBook(o.blockCount, {
+      rarest: o.rarestFirst,
+      rarityCap: o.rarityCap,
+      inOrder: o.preferInOrder,
+      tieSeed: o.tieSeed,
+    });
   }
 
   // ---------------------------------------------------------------- peers
 
   /** Adds a peer that can serve `have` ("all": a full seeder). */
   addPeer(peer: string, have: BlockAvailability | "all"): void {
-    if (typeof peer !== "string" || peer === "") {
-      throw new SchedulerError(`addPeer(): peer must be a non-empty string, got ${String(peer)}`);
-    }
+    checkPeerId(peer);
     if (this.#peers.has(peer)) {
       throw new SchedulerError(`addPeer(): peer ${JSON.stringify(peer)} was already added`);
     }
     if (this.#peers.size >= 0xffff) {
       throw new SchedulerError(`addPeer(): at most 65535 peers per download`);
     }
-    this.#checkHave("addPeer", peer, have);
+    checkHave("addPeer", peer, have, this.blockCount);
     const p = new PeerState(peer, have, this.#initialWindow, this.#maxWindow);
     this.#peers.set(peer, p);
-    this.#countPartial(have, 1);
-    this.#forEachServed(p, (i) => this.#incAvail(i));
+    this.#blocks.peerAdded(p);
   }
 
   /** Replaces a peer's availability (a new manifest); forgets the blocks it said it lacked. */
   updateHave(peer: string, have: BlockAvailability | "all"): void {
     const p = this.#peer("updateHave", peer);
-    this.#checkHave("updateHave", peer, have);
-    this.#forEachServed(p, (i) => this.#decAvail(i));
-    this.#countPartial(p.have, -1);
-    this.#countPartial(have, 1);
-    p.have = have;
-    p.lacks.clear();
-    this.#forEachServed(p, (i) => this.#incAvail(i));
+    checkHave("updateHave", peer, have, this.blockCount);
+    this.#blocks.haveChanged(p, have);
   }
 
   /** Removes a peer; its blocks in flight go back to the queue. Returns the requeued indexes. */
@@ -227,8 +176,7 @@ export class BlockScheduler {
     for (const c of [...p.inflight.values()]) {
       if (this.#drop(c, now)) requeued.push(c.index);
     }
-    this.#forEachServed(p, (i) => this.#decAvail(i));
-    this.#countPartial(p.have, -1);
+    this.#blocks.peerRemoved(p);
     this.#peers.delete(peer);
     return requeued;
   }
@@ -250,15 +198,15 @@ export class BlockScheduler {
    * elsewhere). Returns the peers that had it in flight, to CANCEL.
    */
   markPresent(index: number): { duplicateAt: string[] } {
-    this.#checkIndex("markPresent", index);
-    if (this.#present[index]) return { duplicateAt: [] };
+    checkIndex("markPresent", index, this.blockCount);
+    if (this.#blocks.present[index]) return { duplicateAt: [] };
     return { duplicateAt: this.#complete(index, this.#now(), undefined) };
   }
 
   /** Whether block `index` is present. */
   isPresent(index: number): boolean {
-    this.#checkIndex("isPresent", index);
-    return this.#present[index] === 1;
+    checkIndex("isPresent", index, this.blockCount);
+    return this.#blocks.present[index] === 1;
   }
 
   /**
@@ -282,8 +230,9 @@ export class BlockScheduler {
       this.#rescues += rescueStalled(ctx, p, now, free, out);
       this.#rescues += rescueHead(ctx, p, now, free, out);
     }
-    if (this.#wantedAvail > 0 && out.length < free) {
-      if (this.#orderDirty) this.#rebuildOrder();
+    const blocks = this.#blocks;
+    if (blocks.wantedAvail > 0 && out.length < free) {
+      const order = blocks.order();
       // A peer slower to deliver than the fastest takes blocks the stream reaches later.
       const from = lookAhead(ctx, p, now);
       const take = (i: number) => {
@@ -293,13 +242,13 @@ export class BlockScheduler {
         return out.length >= free;
       };
       // Blocks no other peer can serve are never skipped.
-      this.#order.scan((i) => (i >= from || this.#avail[i]! <= 1) && take(i));
+      order.scan((i) => (i >= from || blocks.avail[i]! <= 1) && take(i));
       // Not enough past the look-ahead: the wanted blocks the stream needs last.
-      if (from > this.#prefix && out.length < free && this.#wantedAvail > 0) {
-        this.#order.scanReverse((i) => i < from && take(i));
+      if (from > blocks.prefix && out.length < free && blocks.wantedAvail > 0) {
+        order.scanReverse((i) => i < from && take(i));
       }
     }
-    if (out.length < free && this.#wantedAvail === 0 && this.#dup > 0) {
+    if (out.length < free && blocks.wantedAvail === 0 && this.#dup > 0) {
       endgame(ctx, p, now, free, out);
     }
     return out;
@@ -313,7 +262,7 @@ export class BlockScheduler {
    */
   received(peer: string, index: number, bytes = 0): ReceivedResult {
     const p = this.#peer("received", peer);
-    this.#checkIndex("received", index, peer);
+    checkIndex("received", index, this.blockCount, peer);
     checkBytes("received", bytes);
     const now = this.#now();
     const c = p.inflight.get(index);
@@ -324,7 +273,7 @@ export class BlockScheduler {
       p.sample(c.sentAt, now);
       p.window.increase(p.queueCap(this.#queueDelayMs));
     }
-    if (this.#present[index]) {
+    if (this.#blocks.present[index]) {
       if (c) this.#drop(c, now);
       p.duplicates++;
       this.#duplicateArrivals++;
@@ -341,11 +290,11 @@ export class BlockScheduler {
    */
   rejected(peer: string, index: number): void {
     const p = this.#peer("rejected", peer);
-    this.#checkIndex("rejected", index, peer);
+    checkIndex("rejected", index, this.blockCount, peer);
     const now = this.#now();
     p.faults++;
     p.heard(now);
-    this.#exclude(p, index, p.faulted);
+    this.#blocks.exclude(p, index, p.faulted);
     const c = p.inflight.get(index);
     if (c) this.#drop(c, now);
     p.window.decrease();
@@ -359,12 +308,8 @@ export class BlockScheduler {
    */
   failed(peer: string, index: number, reason: FailureReason): boolean {
     const p = this.#peer("failed", peer);
-    this.#checkIndex("failed", index, peer);
-    if (!REASONS.has(reason)) {
-      throw new SchedulerError(
-        `failed(): reason must be one of ${[...REASONS].join(", ")}, got ${JSON.stringify(reason)}`,
-      );
-    }
+    checkIndex("failed", index, this.blockCount, peer);
+    checkReason(reason);
     const now = this.#now();
     const c = p.inflight.get(index);
     if (reason !== "timeout") p.heard(now);
@@ -384,11 +329,11 @@ export class BlockScheduler {
         break;
       case "not-available":
         p.notAvailable++;
-        this.#exclude(p, index, p.lacks);
+        this.#blocks.exclude(p, index, p.lacks);
         break;
       case "error":
         p.errors++;
-        this.#exclude(p, index, p.lacks);
+        this.#blocks.exclude(p, index, p.lacks);
         break;
     }
     if (c) this.#drop(c, now);
@@ -422,22 +367,22 @@ export class BlockScheduler {
 
   /** True when every block is present. */
   get done(): boolean {
-    return this.#presentCount === this.blockCount;
+    return this.#blocks.presentCount === this.blockCount;
   }
 
   /** Blocks still missing. */
   get remaining(): number {
-    return this.blockCount - this.#presentCount;
+    return this.blockCount - this.#blocks.presentCount;
   }
 
   /** Number of leading present blocks: what can be streamed to the consumer. */
   get contiguousPrefix(): number {
-    return this.#prefix;
+    return this.#blocks.prefix;
   }
 
   /** True when every missing block that some peer can serve is in flight. */
   get endgame(): boolean {
-    return !this.done && this.#wantedAvail === 0 && this.#inflight.size > 0;
+    return !this.done && this.#blocks.wantedAvail === 0 && this.#blocks.inflight.size > 0;
   }
 
   /**
@@ -445,21 +390,22 @@ export class BlockScheduler {
    * `stuck` true means the download cannot finish with the current peers.
    */
   unavailable(): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < this.blockCount; i++) {
-      if (!this.#present[i] && this.#avail[i] === 0 && !this.#inflight.has(i)) out.push(i);
-    }
-    return out;
+    return this.#blocks.unavailable();
   }
 
   /** True when blocks are missing, nothing is in flight and nothing can be requested. */
   get stuck(): boolean {
-    return !this.done && this.#inflight.size === 0 && this.#wantedAvail === 0;
+    return !this.done && this.#blocks.inflight.size === 0 && this.#blocks.wantedAvail === 0;
   }
 
   /** Counters of one peer. */
   peerStats(peer: string): PeerStats {
-    return this.#stats(this.#peer("peerStats", peer), this.#now());
+    return this.#peer("peerStats", peer).stats(
+      this.#now(),
+      this.#queueDelayMs,
+      this.#stallMinMs,
+      this.#timeoutMs / 4,
+    );
   }
 
   /** Download-wide counters and every peer's. */
@@ -467,15 +413,17 @@ export class BlockScheduler {
     const now = this.#now();
     return {
       blockCount: this.blockCount,
-      present: this.#presentCount,
-      contiguousPrefix: this.#prefix,
+      present: this.#blocks.presentCount,
+      contiguousPrefix: this.#blocks.prefix,
       inFlight: this.#timeline.size,
       requests: this.#requests,
       duplicateRequests: this.#duplicateRequests,
       duplicateArrivals: this.#duplicateArrivals,
       rescues: this.#rescues,
       endgame: this.endgame,
-      peers: [...this.#peers.values()].map((p) => this.#stats(p, now)),
+      peers: [...this.#peers.values()].map((p) =>
+        p.stats(now, this.#queueDelayMs, this.#stallMinMs, this.#timeoutMs / 4)
+      ),
     };
   }
 
@@ -491,94 +439,6 @@ export class BlockScheduler {
     const p = this.#peers.get(peer);
     if (!p) throw new UnknownPeerError(call, peer);
     return p;
-  }
-
-  #checkIndex(call: string, index: number, peer?: string): void {
-    if (!Number.isInteger(index) || index < 0 || index >= this.blockCount) {
-      const from = peer === undefined ? "" : ` from peer ${JSON.stringify(peer)}`;
-      throw new SchedulerError(
-        `${call}(): block index ${index}${from} out of range [0, ${this.blockCount})`,
-      );
-    }
-  }
-
-  #checkHave(call: string, peer: string, have: BlockAvailability | "all"): void {
-    if (have === "all") return;
-    if (typeof have !== "object" || have === null || typeof have.get !== "function") {
-      throw new SchedulerError(
-        `${call}(): availability of peer ${
-          JSON.stringify(peer)
-        } must be "all" or have get(i), got ${String(have)}`,
-      );
-    }
-    if (typeof have.size === "number" && have.size !== this.blockCount) {
-      throw new SchedulerError(
-        `${call}(): availability of peer ${
-          JSON.stringify(peer)
-        } has ${have.size} bits, expected ${this.blockCount} (the block count)`,
-      );
-    }
-  }
-
-  #wanted(i: number): boolean {
-    return this.#present[i] === 0 && !this.#inflight.has(i);
-  }
-
-  #forEachServed(p: PeerState, fn: (i: number) => void): void {
-    const have = p.have;
-    const n = this.blockCount;
-    const visit = (i: number) => {
-      if (!p.lacks.has(i) && !p.faulted.has(i)) fn(i);
-    };
-    if (have === "all") {
-      for (let i = 0; i < n; i++) visit(i);
-    } else if (typeof have.nextSet === "function") {
-      for (let i = n > 0 ? have.nextSet(0) : -1; i !== -1 && i < n; i = have.nextSet(i + 1)) {
-        visit(i);
-        if (i + 1 >= n) break;
-      }
-    } else {
-      for (let i = 0; i < n; i++) if (have.get(i)) visit(i);
-    }
-  }
-
-  #incAvail(i: number): void {
-    const a = this.#avail[i]!;
-    this.#avail[i] = a + 1;
-    if (a === 0 && this.#wanted(i)) this.#wantedAvail++;
-    if (a === 0 || (this.#rarest && a < this.#rarityCap)) this.#orderDirty = true;
-  }
-
-  #decAvail(i: number): void {
-    const a = this.#avail[i]! - 1;
-    this.#avail[i] = a;
-    if (a === 0 && this.#wanted(i)) this.#wantedAvail--;
-    if (a === 0 || (this.#rarest && a < this.#rarityCap)) this.#orderDirty = true;
-  }
-
-  /** Adds `index` to one of the peer's exclusion sets, updating availability. */
-  #exclude(p: PeerState, index: number, set: Set<number>): void {
-    const counted = p.serves(index);
-    set.add(index);
-    if (counted) this.#decAvail(index);
-  }
-
-  /** Counts partial peers; the tie order changes when the first one comes or the last one goes. */
-  #countPartial(have: BlockAvailability | "all", delta: 1 | -1): void {
-    if (have === "all") return;
-    const before = this.#partialPeers;
-    this.#partialPeers += delta;
-    if ((before === 0) !== (this.#partialPeers === 0)) this.#orderDirty = true;
-  }
-
-  #rebuildOrder(): void {
-    this.#order.rebuild(
-      this.#avail,
-      (i) => this.#wanted(i),
-      this.#rarest ? this.#rarityCap : 1,
-      this.#partialPeers > 0,
-    );
-    this.#orderDirty = false;
   }
 
   /** Stall detection; flags the peer (window back to 1) the first time. */
@@ -599,26 +459,19 @@ export class BlockScheduler {
       dup: this.#dup,
       timeoutMs: this.#timeoutMs,
       stallMinMs: this.#stallMinMs,
-      present: this.#present,
-      inflight: this.#inflight,
+      present: this.#blocks.present,
+      inflight: this.#blocks.inflight,
       peers: () => this.#peers.values(),
-      prefix: () => this.#prefix,
-      wanted: (i) => this.#wanted(i),
+      prefix: () => this.#blocks.prefix,
+      wanted: (i) => this.#blocks.wanted(i),
       stalled: (q, t) => this.#stalled(q, t),
       dispatch: (q, i) => this.#dispatch(q, i, now),
     };
   }
 
   #dispatch(p: PeerState, i: number, now: number): void {
-    let copies = this.#inflight.get(i);
-    if (!copies) {
-      copies = [];
-      this.#inflight.set(i, copies);
-      this.#order.remove(i);
-      if (this.#avail[i]! > 0) this.#wantedAvail--;
-    } else {
-      this.#duplicateRequests++;
-    }
+    const { copies, first } = this.#blocks.copiesFor(i);
+    if (!first) this.#duplicateRequests++;
     const c: Copy = { peer: p, index: i, sentAt: now };
     copies.push(c);
     if (p.inflight.size === 0) p.busySince = now;
@@ -634,27 +487,16 @@ export class BlockScheduler {
     p.inflight.delete(c.index);
     this.#timeline.delete(c);
     if (p.inflight.size === 0) p.busyMs += now - p.busySince;
-    const copies = this.#inflight.get(c.index)!;
+    const copies = this.#blocks.inflight.get(c.index)!;
     copies.splice(copies.indexOf(c), 1);
-    if (copies.length > 0) return false;
-    this.#inflight.delete(c.index);
-    if (this.#present[c.index]) return false;
-    this.#order.add(c.index);
-    if (this.#avail[c.index]! > 0) this.#wantedAvail++;
-    return true;
+    return copies.length === 0 && this.#blocks.returned(c.index);
   }
 
   /** Marks `index` present; withdraws its copies; returns the peers other than `by` to cancel. */
   #complete(index: number, now: number, by: PeerState | undefined): string[] {
-    if (this.#wanted(index)) {
-      this.#order.remove(index);
-      if (this.#avail[index]! > 0) this.#wantedAvail--;
-    }
-    this.#present[index] = 1;
-    this.#presentCount++;
-    while (this.#prefix < this.blockCount && this.#present[this.#prefix]) this.#prefix++;
+    this.#blocks.completed(index);
     const cancel: string[] = [];
-    const copies = this.#inflight.get(index);
+    const copies = this.#blocks.inflight.get(index);
     if (!copies) return cancel;
     for (const c of [...copies]) {
       this.#drop(c, now);
@@ -669,43 +511,5 @@ export class BlockScheduler {
       }
     }
     return cancel;
-  }
-
-  #stats(p: PeerState, now: number): PeerStats {
-    const busy = p.busyMs + (p.inflight.size > 0 ? now - p.busySince : 0);
-    return {
-      peer: p.id,
-      window: p.effectiveWindow(this.#queueDelayMs),
-      inFlight: p.inflight.size,
-      requested: p.requested,
-      received: p.received,
-      duplicates: p.duplicates,
-      faults: p.faults,
-      timeouts: p.timeouts,
-      consecutiveTimeouts: p.consecutiveTimeouts,
-      notAvailable: p.notAvailable,
-      busy: p.busy,
-      errors: p.errors,
-      cancelled: p.cancelled,
-      bytes: p.bytes,
-      bytesPerSecond: busy > 0 ? (p.bytes * 1000) / busy : 0,
-      rttMs: Number.isNaN(p.srttMs) ? undefined : p.srttMs,
-      stalled: p.stalled(now, this.#stallMinMs, this.#timeoutMs / 4),
-      stalls: p.stalls,
-    };
-  }
-}
-
-function checkInt(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new SchedulerError(
-      `BlockScheduler: ${name} must be an integer in [${min}, ${max}], got ${value}`,
-    );
-  }
-}
-
-function checkBytes(call: string, bytes: number): void {
-  if (!Number.isSafeInteger(bytes) || bytes < 0) {
-    throw new SchedulerError(`${call}(): bytes must be a non-negative integer, got ${bytes}`);
   }
 }

@@ -1,0 +1,13 @@
+/**
+ * SHA-256 (on `node:crypto`) and NarHash text (`sha256:<nix32>`). Pure.
+ *
+ * @example
+ * ```ts
+ * import { formatNarHash, sha256 } from "./mod.ts";
+ * formatNarHash(sha256("hello")); // "sha256:..."
+ * ```
+ * @module
+ */
+export { formatNarHash, hashNarStream, narHashHex, parseNarHash } from "./nar_hash.ts";
+export type { ParseNarHashOptions } from "./nar_hash.ts";
+export { Sha256, sha256, sha256Tap } from "./sha256.ts";
