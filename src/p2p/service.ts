@@ -28,6 +28,7 @@ import { Availability } from "./download/availability.ts";
 import { PeerLinks } from "./download/links.ts";
 import { Prefetcher } from "./download/prefetch.ts";
 import { DownloadRegistry } from "./download/registry.ts";
+import { networkOf } from "./download/origins.ts";
 import { P2pSources } from "./download/sources.ts";
 import { WholeFetcher } from "./download/whole.ts";
 import { type P2pEmitter, partEmitter } from "./events.ts";
@@ -118,6 +119,7 @@ export class P2pService {
       keep: () => c.auto_seed !== "off",
       unprovide: (h) => this.records.unprovide(h),
       check: (entry) => checkEntry(entry),
+      forget: (hex, peer) => this.availability.forget(hex, peer),
       emit: partEmitter(emit),
     });
     this.seeding = new Seeding({
@@ -144,6 +146,10 @@ export class P2pService {
       blockRequestTimeout: c.block_request_timeout,
       announce: () => c.auto_seed !== "off",
       provide: (h) => this.records.provide(h, { later: true }),
+      networkOf: (peer) => {
+        const conn = this.#node?.getConnections().find((c) => c.remotePeer.toString() === peer);
+        return conn ? networkOf(conn.remoteAddr.toString()) : undefined;
+      },
       emit: partEmitter(emit),
     });
     this.prefetcher = new Prefetcher({
