@@ -11,7 +11,7 @@
  * @module
  */
 import { UsageError } from "../std/cli.ts";
-import type { NatStatus } from "../p2p/nat/status.ts";
+import type { NatStatus } from "../p2p/nat/mod.ts";
 import { adminRequest, humanBytes } from "./_daemon.ts";
 import type { CliIo, Command } from "./command.ts";
 

@@ -10,7 +10,7 @@
  * @module
  */
 import type { AdminCommand } from "../control/messages.ts";
-import { natStatus } from "../p2p/nat/status.ts";
+import { natStatus } from "../p2p/nat/mod.ts";
 import { dhtServerMode, providerStats } from "../p2p/node.ts";
 import { type P2pService, routingTableSize } from "../p2p/service.ts";
 import { shareableAddresses } from "../p2p/share_info.ts";

@@ -35,8 +35,13 @@ import {
   responsibleFor,
 } from "./dht/mod.ts";
 import { applyDenoLibp2pPatches } from "./runtime_patches.ts";
-import type { NatEvents, NatMonitor } from "./nat/monitor.ts";
-import { natServices, natTransports, relayGater } from "./nat/services.ts";
+import {
+  type NatEvents,
+  type NatMonitor,
+  natServices,
+  natTransports,
+  relayGater,
+} from "./nat/mod.ts";
 
 /** The services our node runs. */
 export type NodeServices = {

@@ -224,6 +224,7 @@ export class P2pService {
       peerBook: this.peerBook,
       bootstrapPeers: c.bootstrap_peers,
       maxConnections: c.max_connections,
+      dhtProtocol: c.dht_protocol,
       save: () => writeJsonFile(`${c.cache_dir}/peers.json`, this.peerBook.snapshot()),
       onDisconnect: (peer) => {
         this.links.closePeer(peer);

@@ -2,8 +2,8 @@
  * Keeping in touch with peers: records what identify says about each peer
  * and measures its latency, dials what mDNS discovers on the local network,
  * re-dials bootstrap and remembered peers while few connections are open,
- * and saves the peer book now and then (so a restarted node finds its
- * neighbours again).
+ * refreshes a DHT routing table that missed peers it knows of, and saves the
+ * peer book now and then (so a restarted node finds its neighbours again).
  *
  * @example
  * ```ts
@@ -16,6 +16,11 @@
 import { multiaddr } from "@multiformats/multiaddr";
 import type { P2pNode } from "./node.ts";
 import type { PeerBook } from "./peer_book.ts";
+
+/** Kademlia's bucket size: a smaller routing table may be missing peers. */
+const DHT_K = 20;
+/** How often a small routing table is checked. */
+const DHT_REFRESH_MS = 30_000;
 
 /** Events of peer upkeep. */
 export interface UpkeepEvents {
@@ -30,6 +35,8 @@ export interface PeerUpkeepInit {
   peerBook: PeerBook;
   bootstrapPeers: string[];
   maxConnections: number;
+  /** The DHT's protocol id (to count the DHT peers the node knows of). */
+  dhtProtocol?: string;
   /** Persists the peer book (called every 30 s when it changed). */
   save: () => Promise<void>;
   /** Called when a peer's connections are all gone. */
@@ -42,6 +49,7 @@ export class PeerUpkeep {
   #o: PeerUpkeepInit;
   #timers: ReturnType<typeof setInterval>[] = [];
   #running = false;
+  #refreshing = false;
 
   /** Creates the upkeep (call {@linkcode start} once the node is started). */
   constructor(init: PeerUpkeepInit) {
@@ -90,6 +98,7 @@ export class PeerUpkeep {
     this.#connect();
     this.#timers.push(setInterval(() => this.#save(), 30_000));
     this.#timers.push(setInterval(() => this.#connect(), 60_000));
+    this.#timers.push(setInterval(() => void this.#refreshDht(), DHT_REFRESH_MS));
   }
 
   /** Stops the timers and saves the peer book. */
@@ -101,6 +110,31 @@ export class PeerUpkeep {
 
   async #save(): Promise<void> {
     if (this.#o.peerBook.dirty) await this.#o.save().catch(() => {});
+  }
+
+  /**
+   * A routing table that holds fewer than k peers while the node knows of
+   * more DHT peers means some dials of the last self-query failed (a busy
+   * host, a flaky link); kad-dht would retry only at its next self-query,
+   * minutes later. Refresh it now.
+   */
+  async #refreshDht(): Promise<void> {
+    const { node, dhtProtocol } = this.#o;
+    if (!this.#running || !dhtProtocol || this.#refreshing) return;
+    const table = (node.services.dht as unknown as { routingTable?: { size?: number } })
+      .routingTable?.size ?? 0;
+    if (table >= DHT_K) return;
+    this.#refreshing = true;
+    try {
+      const known = await node.peerStore.all({
+        filters: [(p) => p.protocols.includes(dhtProtocol)],
+      });
+      if (known.length > table) await node.services.dht.refreshRoutingTable();
+    } catch {
+      // best effort; the next tick tries again
+    } finally {
+      this.#refreshing = false;
+    }
   }
 
   /** Dials bootstrap peers and remembered peers when few connections are open. */

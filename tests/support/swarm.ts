@@ -43,6 +43,8 @@ export interface StartNodeOptions {
    * AutoNAT has confirmed them.
    */
   address?: string;
+  /** Bound on the daemon's start-up (default 30 s). */
+  readyTimeoutMs?: number;
 }
 
 /** Starts a node in `dir`; `bootstrap` is a `/ip4/…/p2p/…` address. */
@@ -60,7 +62,10 @@ export async function startNode(
     store_dir: store,
     ...(bootstrap ? { bootstrap_peers: [bootstrap] } : {}),
     ...settings,
-  }, options.wrap ? { wrap: options.wrap } : {});
+  }, {
+    ...(options.wrap ? { wrap: options.wrap } : {}),
+    ...(options.readyTimeoutMs ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+  });
   const line = await daemon.waitForLog(/P2P node (\S+) \(DHT \w+\) on (\S+)/);
   const [, peerId, logged] = /P2P node (\S+) \(DHT \w+\) on (\S+)/.exec(line)!;
   const address = options.address ?? logged!;

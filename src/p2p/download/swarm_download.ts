@@ -355,9 +355,9 @@ export class SwarmDownload {
     if (!stuck && now - this.#lastProgress > idleLimit) {
       this.#fail(
         new Error(
-          `P2P download stalled: no new block for ${Math.round(idleLimit / 1000)} s (${
-            this.#scheduler.remaining
-          } missing)`,
+          `P2P download stalled: no new block for ${
+            Math.round(idleLimit / 1000)
+          } s (${this.#scheduler.remaining} missing)`,
         ),
       );
       return;
