@@ -19,8 +19,9 @@ import type { PeerBook } from "./peer_book.ts";
 
 /** Kademlia's bucket size: a smaller routing table may be missing peers. */
 const DHT_K = 20;
-/** How often a small routing table is checked. */
+/** How often a small routing table is checked, and the longest back-off. */
 const DHT_REFRESH_MS = 30_000;
+const DHT_REFRESH_MAX_MS = 10 * 60_000;
 
 /** Events of peer upkeep. */
 export interface UpkeepEvents {
@@ -50,6 +51,8 @@ export class PeerUpkeep {
   #timers: ReturnType<typeof setInterval>[] = [];
   #running = false;
   #refreshing = false;
+  /** When the routing table may next be refreshed, the current back-off, its size then. */
+  #dht = { at: 0, delay: DHT_REFRESH_MS / 2, table: -1 };
 
   /** Creates the upkeep (call {@linkcode start} once the node is started). */
   constructor(init: PeerUpkeepInit) {
@@ -116,11 +119,14 @@ export class PeerUpkeep {
    * A routing table that holds fewer than k peers while the node knows of
    * more DHT peers means some dials of the last self-query failed (a busy
    * host, a flaky link); kad-dht would retry only at its next self-query,
-   * minutes later. Refresh it now.
+   * minutes later. Refresh it now; while refreshes do not grow the table
+   * (peers reachable only through relays never enter it), back off up to
+   * 10 minutes.
    */
   async #refreshDht(): Promise<void> {
     const { node, dhtProtocol } = this.#o;
-    if (!this.#running || !dhtProtocol || this.#refreshing) return;
+    const now = Date.now();
+    if (!this.#running || !dhtProtocol || this.#refreshing || now < this.#dht.at) return;
     const table = (node.services.dht as unknown as { routingTable?: { size?: number } })
       .routingTable?.size ?? 0;
     if (table >= DHT_K) return;
@@ -129,7 +135,13 @@ export class PeerUpkeep {
       const known = await node.peerStore.all({
         filters: [(p) => p.protocols.includes(dhtProtocol)],
       });
-      if (known.length > table) await node.services.dht.refreshRoutingTable();
+      if (known.length <= table) return;
+      this.#dht.delay = table > this.#dht.table
+        ? DHT_REFRESH_MS
+        : Math.min(this.#dht.delay * 2, DHT_REFRESH_MAX_MS);
+      this.#dht.table = table;
+      this.#dht.at = now + this.#dht.delay - 1000;
+      await node.services.dht.refreshRoutingTable();
     } catch {
       // best effort; the next tick tries again
     } finally {
