@@ -23,7 +23,7 @@ import { resolveConfig } from "../../src/config/load.ts";
 import { hexEncode } from "../../src/encoding/hex.ts";
 import { dumpPath } from "../../src/fs/mod.ts";
 import { narCid } from "../../src/p2p/content_key.ts";
-import { BlockHasher, blockRange, type Manifest } from "../../src/p2p/manifest.ts";
+import { BlockHasher, blockRange, type Manifest } from "../../src/p2p/wire/manifest.ts";
 import { createNode } from "../../src/p2p/node.ts";
 import {
   BLOCKS_PROTOCOL,

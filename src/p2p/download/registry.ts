@@ -16,7 +16,7 @@
  * @module
  */
 import { formatNarHash } from "../../hash/nar_hash.ts";
-import type { BlockCache, CacheEntry } from "../deno_block_cache.ts";
+import type { BlockCache, CacheEntry } from "../store/deno_block_cache.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { SwarmDownload } from "./swarm_download.ts";
 
