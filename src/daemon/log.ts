@@ -60,7 +60,7 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
   "peer:disconnected": (e) => ["debug", `peer ${e.peer} disconnected`],
   "peer:discovered": (
     e,
-  ) => ["info", `discovered peer ${e.peer} on the local network (${e.addresses.join(" ")})`],
+  ) => ["info", `discovered peer ${e.peer} (${e.addresses.join(" ")})`],
   "dashboard:started": (e) => ["info", `dashboard on ${e.url} (read-only)`],
   "gateway:started": (e) => ["info", `binary-cache gateway on ${e.url} (Nix; Guix under /guix)`],
   "gateway:request": (
@@ -125,6 +125,32 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
     e,
   ) => ["debug", `block ${e.index} of ${e.narHash.slice(0, 16)}… from ${e.peer}`],
   "stream:rejected": (e) => ["info", `refused a block stream from ${e.peer}: ${e.reason}`],
+  "nat:reachability": (
+    e,
+  ) => [
+    "info",
+    `reachability: ${e.reachability}${e.addresses.length ? ` (${e.addresses.join(" ")})` : ""}`,
+  ],
+  "relay:reserved": (
+    e,
+  ) => ["info", `relay reservation on ${e.relay}: reachable at ${e.addresses.join(" ")}`],
+  "relay:lost": (e) => ["info", `relay reservation on ${e.relay} lost`],
+  "relay:refused": (e) => ["info", `relay ${e.relay} refused a reservation: ${e.error}`],
+  "relay:circuit": (
+    e,
+  ) => [
+    "debug",
+    `${e.denied ? "refused to relay" : "relaying"} a connection from ${e.source} to ${e.target}`,
+  ],
+  "nat:direct": (e) => ["info", `direct connection to ${e.peer} (was relayed): ${e.address}`],
+  "nat:upnp": (
+    e,
+  ) => [
+    "info",
+    e.state === "mapped"
+      ? `UPnP port mapping: ${e.addresses.join(" ")}`
+      : "UPnP: looking for a gateway (once a minute)",
+  ],
 };
 
 /** Writes formatted events at or above `level`; returns a function that detaches. */

@@ -1,7 +1,8 @@
 /**
  * The libp2p node: TCP + Noise + Yamux, identify, ping, a Kademlia DHT on
- * guix-p2p's own protocol id, optional mDNS, and connection limits, all from
- * the configuration.
+ * guix-p2p's own protocol id, optional mDNS, connection limits, and NAT
+ * traversal (AutoNAT, circuit relay v2, DCUtR, UPnP: ./nat/), all from the
+ * configuration.
  *
  * Under Deno, {@linkcode createNode} first applies the runtime patches of
  * `./runtime_patches.ts` (without them the process would not exit after
@@ -34,12 +35,23 @@ import {
   responsibleFor,
 } from "./dht/mod.ts";
 import { applyDenoLibp2pPatches } from "./runtime_patches.ts";
+import {
+  type NatEvents,
+  type NatMonitor,
+  natServices,
+  natTransports,
+  relayGater,
+} from "./nat/mod.ts";
 
 /** The services our node runs. */
 export type NodeServices = {
   identify: ReturnType<ReturnType<typeof identify>>;
   ping: ReturnType<ReturnType<typeof ping>>;
   dht: KadDHT;
+  /** NAT traversal state and policy (./nat/monitor.ts). */
+  nat: NatMonitor;
+  /** With relay_service: the relay (its `reservations` map). */
+  relay?: { reservations: { size: number } };
 };
 
 /** A guix-p2p libp2p node. */
@@ -54,6 +66,8 @@ export function dhtServerMode(config: Pick<Config, "dht_mode" | "listen">): bool
 export interface NodeHooks {
   /** Banned peers are neither dialled nor accepted. */
   isBanned?: (peer: PeerId) => boolean;
+  /** NAT traversal events (reachability, relay reservations, direct upgrades). */
+  emit?: <K extends keyof NatEvents>(type: K, payload: NatEvents[K]) => void;
   /** A peer abused the DHT (flooded provider records); it has been disconnected. */
   onAbuse?: (peer: string, reason: string) => void;
 }
@@ -94,7 +108,7 @@ export async function createNode(
       listen: config.listen,
       ...(config.announce.length > 0 ? { announce: config.announce } : {}),
     },
-    transports: [tcp()],
+    transports: [tcp(), ...natTransports()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: config.mdns ? [mdns()] : [],
@@ -104,6 +118,7 @@ export async function createNode(
       // Private LAN addresses are dialled; loopback and link-local ones only as
       // dial_policy.ts allows (a peer must not make us connect to our own host).
       denyDialMultiaddr: (ma) => deniedAddress(ma.toString()),
+      ...relayGater(config, banned, hooks.emit),
     },
     connectionManager: {
       maxConnections: config.max_connections,
@@ -122,6 +137,7 @@ export async function createNode(
           interval: Math.min(3600_000, reprovideMs),
         },
       }),
+      ...natServices(config, hooks.emit),
     },
   }) as P2pNode;
   const table = (node.services.dht as unknown as {

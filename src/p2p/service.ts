@@ -263,6 +263,7 @@ export class P2pService {
     const key = await loadOrCreateIdentity(c.cache_dir);
     const node = await createNode(c, key, {
       isBanned: (p) => this.peerBook.isBanned(p.toString()),
+      emit: partEmitter(this.emit),
       // A flood is reported only after ten refusals past a generous burst, which an honest
       // node (announcing a few records at a time) never causes: banned at once.
       onAbuse: (peer, reason) =>
@@ -278,6 +279,7 @@ export class P2pService {
       peerBook: this.peerBook,
       bootstrapPeers: c.bootstrap_peers,
       maxConnections: c.max_connections,
+      dhtProtocol: c.dht_protocol,
       save: () => writeJsonFile(`${c.cache_dir}/peers.json`, this.peerBook.snapshot()),
       onDisconnect: (peer) => {
         this.links.closePeer(peer);

@@ -59,7 +59,12 @@ export interface DaemonProcess extends AsyncDisposable {
 export async function startDaemon(
   dir: string,
   settings: Record<string, unknown>,
-  options: { env?: Record<string, string>; readyTimeoutMs?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    readyTimeoutMs?: number;
+    /** Runs the daemon through this command prefix (e.g. `ip netns exec NS`, tests/support/netns.ts). */
+    wrap?: (args: string[]) => string[];
+  } = {},
 ): Promise<DaemonProcess> {
   await Deno.mkdir(dir, { recursive: true });
   const cacheDir = (settings.cache_dir as string | undefined) ?? `${dir}/cache`;
@@ -75,8 +80,9 @@ export async function startDaemon(
   };
   const configPath = `${dir}/config.toml`;
   await Deno.writeTextFile(configPath, stringify(config));
-  const child = new Deno.Command(LAUNCHER, {
-    args: ["--daemon", "--config", configPath],
+  const argv = (options.wrap ?? ((a) => a))([LAUNCHER, "--daemon", "--config", configPath]);
+  const child = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",

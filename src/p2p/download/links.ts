@@ -34,6 +34,7 @@ export class PeerLinks {
   #links = new Map<string, PeerLink>();
   #opening = new Map<string, Promise<PeerLink>>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #closedBytes = { direct: 0, relayed: 0 };
 
   /** Creates the pool (call {@linkcode start} for idle clean-up). */
   constructor(init: PeerLinksInit) {
@@ -79,6 +80,7 @@ export class PeerLinks {
       }).then((link) => {
         this.#links.set(peer, link);
         link.onClose((error, fault) => {
+          this.#closedBytes[link.relayed ? "relayed" : "direct"] += link.bytesIn;
           if (this.#links.get(peer) === link) this.#links.delete(peer);
           if (fault && error) this.#o.onFault?.(peer, error);
         });
@@ -87,6 +89,15 @@ export class PeerLinks {
       this.#opening.set(peer, opening);
     }
     return opening;
+  }
+
+  /** Bytes received over links so far, by path (direct, or through a relay). */
+  bytesByPath(): { direct: number; relayed: number } {
+    const out = { ...this.#closedBytes };
+    for (const link of this.#links.values()) {
+      if (!link.closed) out[link.relayed ? "relayed" : "direct"] += link.bytesIn;
+    }
+    return out;
   }
 
   /** Closes the link to `peer` (its connection closed). */

@@ -18,6 +18,7 @@
 import type { PeerId, Stream } from "@libp2p/interface";
 import { hexEncode } from "../../encoding/hex.ts";
 import { sendParts } from "../_channel.ts";
+import { openPreferDirect } from "../nat/prefer_direct.ts";
 import type { P2pNode } from "../node.ts";
 import {
   type BlockMessage,
@@ -93,6 +94,10 @@ export interface PeerLinkOptions {
 export class PeerLink {
   readonly peer: string;
   readonly peerId: PeerId;
+  /** The remote address of the connection the stream runs on. */
+  readonly address: string;
+  /** True when that connection goes through a relay. */
+  readonly relayed: boolean;
   #stream: Stream;
   #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -101,9 +106,11 @@ export class PeerLink {
   #lastUsed = Date.now();
   #closeListeners = new Set<(error?: Error, fault?: boolean) => void>();
 
-  private constructor(peerId: PeerId, stream: Stream, maxMessageSize: number) {
+  private constructor(peerId: PeerId, stream: Stream, maxMessageSize: number, address: string) {
     this.peerId = peerId;
     this.peer = peerId.toString();
+    this.address = address;
+    this.relayed = address.includes("/p2p-circuit");
     this.#stream = stream;
     this.#read(maxMessageSize);
   }
@@ -114,8 +121,11 @@ export class PeerLink {
       AbortSignal.timeout(options.timeoutMs),
       ...(options.signal ? [options.signal] : []),
     ]);
-    const stream = await node.dialProtocol(peerId, BLOCKS_PROTOCOL, { signal });
-    return new PeerLink(peerId, stream, options.maxMessageSize);
+    // A direct connection if there is or soon will be one (DCUtR), else the relayed one.
+    const { stream, connection } = await openPreferDirect(node, peerId, BLOCKS_PROTOCOL, {
+      signal,
+    });
+    return new PeerLink(peerId, stream, options.maxMessageSize, connection.remoteAddr.toString());
   }
 
   /** Bytes received on this stream. */
@@ -344,9 +354,13 @@ export class PeerLink {
         }
       }
       this.close();
-    })().catch((e) =>
-      this.close(e as Error, e instanceof PeerFaultError || (e as Error).name === "WireError")
-    );
+    })().catch((e) => {
+      const err = e as Error;
+      // A relay cuts a circuit at its data or time limit, often inside a frame: not the peer's fault.
+      const cut = this.relayed && err.name === "WireError" &&
+        err.message.startsWith("stream ended inside a frame");
+      this.close(err, !cut && (e instanceof PeerFaultError || err.name === "WireError"));
+    });
   }
 
   #onNarReply(m: WireMessage, p: Extract<Pending, { kind: "nars" }>): void {

@@ -51,7 +51,12 @@ function fakeStream() {
 function setup() {
   const fake = fakeStream();
   const peerId = { toString: () => "peer-a" } as unknown as PeerId;
-  const node = { dialProtocol: () => Promise.resolve(fake.stream) } as unknown as P2pNode;
+  const connection = {
+    status: "open",
+    remoteAddr: { toString: () => "/ip4/10.0.0.2/tcp/1/p2p/peer-a" },
+    newStream: () => Promise.resolve(fake.stream),
+  };
+  const node = { getConnections: () => [connection] } as unknown as P2pNode;
   return {
     fake,
     open: () => PeerLink.open(node, peerId, { maxMessageSize: 1 << 20, timeoutMs: 1000 }),

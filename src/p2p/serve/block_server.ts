@@ -100,6 +100,8 @@ export class BlockServer {
       (stream, connection) => this.#serve(stream, connection),
       {
         maxInboundStreams: this.#o.maxStreamsPerPeer,
+        // Peers behind NAT may reach us only through a relay (docs/protocol.md, NAT traversal).
+        runOnLimitedConnection: true,
       },
     );
   }
