@@ -272,7 +272,33 @@ export class P2pSources implements SourceFactory {
     return settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   }
 
-  async #startDownload(
+  /** Downloads being set up, by NarHash: a fetch and a prefetch of one item share one. */
+  #starting = new Map<string, Promise<SwarmDownload>>();
+
+  #startDownload(
+    target: FetchTarget,
+    manifest: Manifest,
+    members: Offer[],
+    vouching: Member[],
+  ): Promise<SwarmDownload> {
+    const hex = hexEncode(target.narHashDigest);
+    const active = this.#o.registry.get(hex);
+    if (active && manifestKey(active.download.manifest) === manifestKey(manifest)) {
+      for (const x of members) x.channel.close();
+      return Promise.resolve(active.download);
+    }
+    let starting = this.#starting.get(hex);
+    if (!starting) {
+      starting = this.#newDownload(target, manifest, members, vouching)
+        .finally(() => this.#starting.delete(hex));
+      this.#starting.set(hex, starting);
+    } else {
+      for (const x of members) x.channel.close();
+    }
+    return starting;
+  }
+
+  async #newDownload(
     target: FetchTarget,
     manifest: Manifest,
     members: Offer[],

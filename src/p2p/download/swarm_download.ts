@@ -115,6 +115,11 @@ export class SwarmDownload {
     return this.#done.promise;
   }
 
+  /** The manifest the download follows. */
+  get manifest(): Manifest {
+    return this.#o.manifest;
+  }
+
   /** The cache entry being filled. */
   get entry(): CacheEntry {
     return this.#o.entry;
