@@ -13,6 +13,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { helperAgent } from "./support/daemon_proc.ts";
 import { type FixtureItem, makeItem, publishItem } from "./support/guix_cache.ts";
+import { startEvilPeer } from "./support/evil.ts";
 import { p2pWorld } from "./support/p2p_world.ts";
 import { randomBytes } from "./support/random.ts";
 import { startSwarm, type SwarmNode, waitForPeers, withClient } from "./support/swarm.ts";
@@ -105,5 +106,83 @@ Deno.test(
     );
     assertEquals(new Set(fromPeers.map((l) => /narinfo of (\S+)/.exec(l)![1])).size, items.length);
     assertEquals(leecher.daemon.log.filter((l) => /penalised/.test(l)), []);
+  },
+);
+
+Deno.test(
+  "peers serving a narinfo signed by an unknown key or with a tampered NarHash are refused and penalised; nothing is substituted from them",
+  T,
+  async () => {
+    await using world = await p2pWorld(await Deno.makeTempDir({ prefix: "guix-p2p-ni-" }), {
+      serveNars: true,
+    });
+    const store = `${world.root}/store`;
+    await Deno.mkdir(store, { recursive: true });
+    const [item] = await closure(world, store, 1) as [FixtureItem];
+    await using swarm = await startSwarm(
+      world.root,
+      2,
+      () => world.leecherSettings(store, "p2p-first"),
+    );
+    const [boot, leecher] = swarm as unknown as [SwarmNode, SwarmNode];
+    await world.server.close(); // upstream is gone: only the evil peers claim the item
+    const genuine = `${world.root}/cache/${item.hashPart}.narinfo`;
+    const evil = async (mode: string) =>
+      await startEvilPeer(mode, boot.address, item.source, 60_000, [leecher.address], genuine);
+    await using unknownKey = await evil("narinfo-unknown-key");
+    await using tampered = await evil("narinfo-tampered");
+    await waitForPeers(leecher, 3);
+    await using q = helperAgent("query", leecher.daemon, store);
+    assertEquals(await q.have([item.storePath]), [], "no narinfo is accepted");
+    const refused = (peer: string, why: RegExp) =>
+      leecher.daemon.waitForLog(
+        new RegExp(`narinfo of ${item.hashPart} from ${peer} refused: ${why.source}`),
+        10_000,
+      );
+    await refused(unknownKey.peerId, /unknown key: signed by key \S+ \(host evil-host\)/);
+    await refused(tampered.peerId, /hash mismatch/);
+    for (const peer of [unknownKey.peerId, tampered.peerId]) {
+      await leecher.daemon.waitForLog(new RegExp(`peer ${peer} penalised`), 10_000);
+    }
+    await using s = helperAgent("substitute", leecher.daemon, store);
+    const out = await s.substitute(item.storePath, `${item.storePath}.tmp`, 60_000);
+    assert(!out.status.startsWith("success"), out.status);
+    assertEquals(await Deno.lstat(`${item.storePath}.tmp`).catch(() => null), null);
+    // The refusals are remembered: a second `have` does not accept them either.
+    assertEquals(await q.have([item.storePath]), []);
+  },
+);
+
+Deno.test(
+  "upstream up but slow: the narinfos come from a peer at once and the closure is substituted",
+  T,
+  async () => {
+    await using world = await p2pWorld(await Deno.makeTempDir({ prefix: "guix-p2p-ni-" }), {
+      serveNars: true,
+    });
+    const store = `${world.root}/store`;
+    await Deno.mkdir(store, { recursive: true });
+    const items = await closure(world, store, 3);
+    await using swarm = await startSwarm(
+      world.root,
+      2,
+      () => world.leecherSettings(store, "p2p-first"),
+    );
+    const [seeder, leecher] = swarm as unknown as [SwarmNode, SwarmNode];
+    await holdClosure(seeder, items);
+    // Every narinfo from upstream now takes a minute (http_connect_timeout is 10 s).
+    world.server.faults.push({ match: /\.narinfo$/, action: "slow", seconds: 60 });
+    await waitForPeers(leecher, 1);
+    const paths = items.map((i) => i.storePath);
+    await using q = helperAgent("query", leecher.daemon, store);
+    // Within 8 s, before the servers' answers could even have timed out.
+    assertEquals(await q.have(paths, 8_000), [...paths].sort());
+    for (const item of items) {
+      await leecher.daemon.waitForLog(
+        new RegExp(`narinfo of ${item.hashPart} from ${seeder.peerId} \\(connected\\)`),
+        1_000,
+      );
+    }
+    await substituteAll(leecher, store, items);
   },
 );
