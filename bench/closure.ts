@@ -22,7 +22,7 @@
  *
  * Usage: `./dev bench closure [--items 150] [--seed 1] [--runs 3] [--jobs 4]
  * [--contenders pipeline,http,p2p1,p2p2,first-alone,first-empty] [--dir /tmp] [--keep]
- * [--log DIR --log-level debug] [--profile DIR]` (`--log`: each leecher daemon's log into DIR;
+ * [--compression auto|always|never] [--log DIR --log-level debug] [--profile DIR [--profile-who leech,one]]` (`--log`: each leecher daemon's log into DIR;
  * `--profile`: CPU profiles of the leecher daemons into DIR, summarised)
  *
  * @module
@@ -41,7 +41,19 @@ import { loadAverage, median, procStats, table } from "./measure.ts";
 import { benchNode, waitForPeers, waitForProviders } from "../tests/support/swarm.ts";
 
 const { flags } = parseFlags(Deno.args, {
-  string: ["items", "seed", "runs", "jobs", "contenders", "dir", "log", "log-level", "profile"],
+  string: [
+    "items",
+    "seed",
+    "runs",
+    "jobs",
+    "contenders",
+    "dir",
+    "log",
+    "log-level",
+    "profile",
+    "profile-who",
+    "compression",
+  ],
   boolean: ["keep"],
 });
 const n = Number(flags.items ?? "150");
@@ -55,7 +67,8 @@ const root = await Deno.makeTempDir({ dir: base, prefix: "closure-bench-" });
 if (flags.profile) {
   // CPU profiles of the leecher daemons (written when each stops), summarised at the end.
   await Deno.mkdir(flags.profile, { recursive: true });
-  Deno.env.set("GUIX_P2P_DENO", await profilingDeno(flags.profile, ["/leech/"]));
+  const who = (flags["profile-who"] ?? "leech").split(",").map((w) => `/${w}/`);
+  Deno.env.set("GUIX_P2P_DENO", await profilingDeno(flags.profile, who));
 }
 const leechDir = `${root}/leech`;
 const leechStore = `${leechDir}/store`;
@@ -86,6 +99,10 @@ console.error(
 );
 
 // --- Peers ---------------------------------------------------------------
+// `--compression always` makes the seeders compress as they would for a peer on another host.
+const seederSettings: Record<string, unknown> = flags.compression
+  ? { block_compression: flags.compression }
+  : {};
 const needP2p = contenders.some((c) => c.startsWith("p2p") || c === "first-empty");
 const swarms: SwarmNode[] = [];
 const seedAll = async (node: SwarmNode) => {
@@ -102,13 +119,13 @@ let one: SwarmNode | undefined, twoA: SwarmNode | undefined, empty: SwarmNode | 
 if (needP2p) {
   t = performance.now();
   if (contenders.includes("p2p1")) {
-    one = await benchNode("one", `${root}/one`, {});
+    one = await benchNode("one", `${root}/one`, seederSettings);
     swarms.push(one);
     await seedAll(one);
   }
   if (contenders.includes("p2p2")) {
-    twoA = await benchNode("twoA", `${root}/twoA`, {});
-    const twoB = await benchNode("twoB", `${root}/twoB`, {}, twoA.address);
+    twoA = await benchNode("twoA", `${root}/twoA`, seederSettings);
+    const twoB = await benchNode("twoB", `${root}/twoB`, seederSettings, twoA.address);
     swarms.push(twoA, twoB);
     await waitForPeers(twoA, 1);
     await Promise.all([seedAll(twoA), seedAll(twoB)]);

@@ -82,6 +82,7 @@ export interface Config {
   max_streams_per_peer: number;
   block_request_timeout: number;
   max_upload_rate: number;
+  block_compression: "auto" | "always" | "never";
   max_download_rate: number;
   cache_size: number;
   prefetch_bytes: number;
@@ -450,6 +451,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: '"20s"',
     default: () => 20,
     parse: duration(600),
+  }),
+  def({
+    key: "block_compression",
+    section: "Peer-to-peer",
+    doc:
+      'Whether blocks are sent zstd-compressed (when that is smaller): "auto" compresses except to peers on this host (loopback), where it only costs CPU on both sides; "always"; "never".',
+    defaultText: '"auto"',
+    default: () => "auto" as const,
+    parse: oneOf(["auto", "always", "never"] as const),
   }),
   def({
     key: "max_upload_rate",

@@ -25,7 +25,7 @@ import type { Narinfo } from "../narinfo/mod.ts";
 import { openDaemonFile } from "./deno_file_nar.ts";
 import { fetchDeadlineMs, withDeadline } from "./deadline.ts";
 import { HashMismatchError, NoSubstituteError } from "./errors.ts";
-import { NarFeed, Rewind } from "./_nar_feed.ts";
+import { FileReadError, NarFeed, Rewind } from "./_nar_feed.ts";
 import { authorizedNarinfos } from "./query.ts";
 import { successLine } from "./replies.ts";
 import type { Session } from "./session.ts";
@@ -152,11 +152,15 @@ async function fetchAndRestore(
       }
       reporter.abandon();
       await feed.close();
-      if (feed.fetchError !== undefined) session.daemon.reset();
+      const fileFailed = feed.fetchError instanceof FileReadError;
+      if (feed.fetchError !== undefined && !fileFailed) session.daemon.reset();
       if (
-        feed.usedFile && feed.fetchError === undefined && (e as Error).name === "NarFormatError"
+        feed.usedFile &&
+        (fileFailed || (feed.fetchError === undefined && (e as Error).name === "NarFormatError"))
       ) {
-        // A file that does not parse is a mismatch too: report it and try once more.
+        // A file that does not parse, or is gone (the daemon dropped a copy its own check
+        // found wrong), counts as a mismatch: report it and try once more through the daemon.
+        session.daemon.reset(); // the fetch was abandoned midway
         safeRemove(partial);
         return {
           digest: new Uint8Array(32),

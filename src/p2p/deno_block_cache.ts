@@ -183,10 +183,13 @@ export class CacheEntry {
   }
 
   /** Records that the whole NAR matched the NarHash. */
-  async markVerified(storePath?: string): Promise<void> {
+  markVerified(storePath?: string): Promise<void> {
     this.#verified = true;
     if (storePath) this.#storePath = storePath;
-    await this.persist();
+    // Written with the next scheduled persist: an entry consumed and removed within a second
+    // (a prefetched item, once substituted, is served from the store) costs no state write.
+    this.#schedulePersist();
+    return Promise.resolve();
   }
 
   /**

@@ -153,7 +153,7 @@ export class P2pService {
       maxPeersPerDownload: c.max_peers_per_download,
       blockRequestTimeout: c.block_request_timeout,
       announce: () => c.auto_seed !== "off",
-      provide: (h) => this.records.provide(h),
+      provide: (h) => this.records.provide(h, { later: true }),
       emit: partEmitter(emit),
     });
     this.prefetcher = new Prefetcher({
@@ -249,6 +249,9 @@ export class P2pService {
       compressed: new CompressedBlockCache({ maxBytes: 64 * 1024 * 1024 }),
       maxMessageSize: c.max_message_size,
       maxStreamsPerPeer: c.max_streams_per_peer,
+      compress: (conn) =>
+        c.block_compression === "always" ||
+        (c.block_compression === "auto" && !onThisHost(conn.remoteAddr.toString())),
       stallTimeoutMs: c.block_stream_stall_timeout * 1000,
       emit: (type, payload) => this.emit(type, payload as never),
     });
@@ -316,4 +319,9 @@ async function checkEntry(entry: CacheEntry): Promise<boolean> {
     hash.update(await entry.read(at, Math.min(4 << 20, size - at)));
   }
   return hexEncode(hash.digest()) === entry.hex;
+}
+
+/** Whether a multiaddr is a loopback address (a peer on this host). */
+function onThisHost(address: string): boolean {
+  return /^\/ip4\/127\.|^\/ip6\/::1\//.test(address);
 }

@@ -53,10 +53,12 @@ export interface BlockServerOptions {
   maxStreamsPerPeer: number;
   /** A stream whose reader takes nothing for this long is reset (default 30 s). */
   stallTimeoutMs?: number;
+  /** Whether blocks sent on this connection are zstd-compressed when smaller (default: always). */
+  compress?: (connection: Connection) => boolean;
   emit: <K extends keyof BlockServerEvents>(type: K, payload: BlockServerEvents[K]) => void;
 }
 
-/** Serves `/guix-p2p/blocks/1.0.0`. */
+/** Serves `/guix-p2p/blocks/2.0.0`. */
 export class BlockServer {
   #o: BlockServerOptions;
   #streams = new Map<string, number>();
@@ -90,6 +92,7 @@ export class BlockServer {
 
   async #serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
+    const compress = this.#o.compress?.(connection) ?? true;
     const open = (this.#streams.get(peer) ?? 0) + 1;
     if (this.#o.peerBook.isBanned(peer) || open > this.#o.maxStreamsPerPeer) {
       this.#o.emit("stream:rejected", {
@@ -140,7 +143,7 @@ export class BlockServer {
           continue;
         }
         const msg = queue.shift()!;
-        await this.#answer(msg, stream, peer, signal);
+        await this.#answer(msg, stream, peer, signal, compress);
       }
       await reader;
       await stream.close().catch(() => {});
@@ -161,11 +164,23 @@ export class BlockServer {
     }
   }
 
+  /** A block or whole NAR as it goes out: compressed (through the cache) or raw. */
+  async #encode(
+    compress: boolean,
+    narHash: Uint8Array,
+    index: number,
+    load: () => Promise<Uint8Array>,
+  ): Promise<{ encoding: "raw" | "zstd"; data: Uint8Array }> {
+    if (!compress) return { encoding: "raw", data: await load() };
+    return await this.#o.compressed.encoded(narHash, index, load);
+  }
+
   async #answer(
     msg: WireMessage,
     stream: Stream,
     peer: string,
     signal: AbortSignal,
+    compress: boolean,
   ): Promise<void> {
     if (msg.kind === "get-manifest") {
       const servable = this.#o.seeds.servable(hexEncode(msg.narHash));
@@ -175,8 +190,8 @@ export class BlockServer {
       await sendParts(stream, [reply], signal, this.#stallMs);
       return;
     }
-    if (msg.kind === "get-blocks") await this.#blocks(msg, stream, peer, signal);
-    else if (msg.kind === "get-nars") await this.#nars(msg, stream, peer, signal);
+    if (msg.kind === "get-blocks") await this.#blocks(msg, stream, peer, signal, compress);
+    else if (msg.kind === "get-nars") await this.#nars(msg, stream, peer, signal, compress);
     else if (msg.kind === "have") {
       const states = msg.narHashes.map((h): HaveState => {
         const servable = this.#o.seeds.servable(hexEncode(h));
@@ -192,6 +207,7 @@ export class BlockServer {
     stream: Stream,
     peer: string,
     signal: AbortSignal,
+    compress: boolean,
   ): Promise<void> {
     for (const narHash of msg.narHashes) {
       const hex = hexEncode(narHash);
@@ -215,7 +231,8 @@ export class BlockServer {
       try {
         let encoded;
         try {
-          encoded = await this.#o.compressed.encoded(
+          encoded = await this.#encode(
+            compress,
             narHash,
             -1,
             () => servable.read(0, servable.narSize),
@@ -262,6 +279,7 @@ export class BlockServer {
     stream: Stream,
     peer: string,
     signal: AbortSignal,
+    compress: boolean,
   ): Promise<void> {
     const hex = hexEncode(msg.narHash);
     const servable: Servable | undefined = this.#o.seeds.servable(hex);
@@ -314,7 +332,8 @@ export class BlockServer {
         }
         let encoded;
         try {
-          encoded = await this.#o.compressed.encoded(
+          encoded = await this.#encode(
+            compress,
             msg.narHash,
             index,
             () => servable.readBlock(index),

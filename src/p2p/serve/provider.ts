@@ -27,6 +27,14 @@ export interface ProviderRecordsInit {
   running: () => boolean;
   /** Bound on one announcement. Default 120 s. */
   timeoutMs?: number;
+  /**
+   * Deferred announcements (`provide(h, { later: true })`) wait until nothing
+   * new was deferred for this long (default 5 s), at most `laterMaxMs`
+   * (default 30 s): the DHT walks of a closure's auto-seeded items then run
+   * after its substitutions, not between them.
+   */
+  laterQuietMs?: number;
+  laterMaxMs?: number;
   emit: <K extends keyof ProviderEvents>(type: K, payload: ProviderEvents[K]) => void;
 }
 
@@ -36,6 +44,9 @@ export class ProviderRecords {
   #slots = new Slots(8);
   #providing = new Set<string>();
   #stopping = new AbortController();
+  #later = new Map<string, Uint8Array>();
+  #laterTimer: ReturnType<typeof setTimeout> | undefined;
+  #laterSince = 0;
 
   /** Creates the announcer. */
   constructor(init: ProviderRecordsInit) {
@@ -45,11 +56,33 @@ export class ProviderRecords {
   /** Aborts announcements in progress. */
   stop(): void {
     this.#stopping.abort(new Error("stopping"));
+    clearTimeout(this.#laterTimer);
+    this.#later.clear();
   }
 
-  /** Publishes a provider record for `narHash` (not awaited; errors become events). */
-  provide(narHash: Uint8Array): void {
+  /** Announcements deferred and not started yet. */
+  get deferred(): number {
+    return this.#later.size;
+  }
+
+  /**
+   * Publishes a provider record for `narHash` (not awaited; errors become
+   * events). With `later`, after a quiet period (peers on the LAN find the
+   * item at once anyway: they ask connected peers with HAVE before the DHT).
+   */
+  provide(narHash: Uint8Array, options: { later?: boolean } = {}): void {
     const hex = hexEncode(narHash);
+    if (options.later) {
+      if (this.#providing.has(hex) || !this.#o.running()) return;
+      if (this.#later.size === 0) this.#laterSince = Date.now();
+      this.#later.set(hex, narHash);
+      clearTimeout(this.#laterTimer);
+      const quiet = this.#o.laterQuietMs ?? 5000;
+      const left = (this.#o.laterMaxMs ?? 30_000) - (Date.now() - this.#laterSince);
+      this.#laterTimer = setTimeout(() => this.#flushLater(), Math.max(0, Math.min(quiet, left)));
+      return;
+    }
+    this.#later.delete(hex);
     if (this.#providing.has(hex) || !this.#o.running()) return;
     this.#providing.add(hex);
     const t0 = performance.now();
@@ -76,8 +109,15 @@ export class ProviderRecords {
     ).finally(() => this.#providing.delete(hex));
   }
 
+  #flushLater(): void {
+    const due = [...this.#later.values()];
+    this.#later.clear();
+    for (const h of due) this.provide(h);
+  }
+
   /** Stops republishing the record for `narHash` (it expires). */
   async unprovide(narHash: Uint8Array): Promise<void> {
+    this.#later.delete(hexEncode(narHash));
     if (!this.#o.running()) return;
     await this.#o.node().services.dht.cancelReprovide(narCid(narHash)).catch(() => {});
   }

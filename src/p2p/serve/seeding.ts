@@ -121,6 +121,6 @@ export class Seeding {
       storePath: info.storePath,
       origin: "auto",
     });
-    this.#o.records.provide(digest);
+    this.#o.records.provide(digest, { later: true });
   }
 }
