@@ -75,9 +75,10 @@ async function setup(
     gatewayKey?: string;
     seeders?: number;
     settings?: Record<string, unknown>;
+    blobBytes?: number;
   } = {},
 ) {
-  const fx = await nixFixture(root, tag);
+  const fx = await nixFixture(root, tag, "zstd", options.blobBytes);
   const upstream = await startFileServer({ root: fx.cache });
   if (!options.nars) upstream.faults.push({ match: /\/nar\//, action: "status", status: 404 });
   const port = freePort();
@@ -206,6 +207,46 @@ Deno.test(
       await gw.daemon.waitForLog(new RegExp(`peer ${liar.peerId} penalised`));
       // The lie was caught before a byte of it reached Nix.
       assertEquals(/bad archive|hash mismatch/.test(r.stderr), false, r.stderr);
+    } finally {
+      await swarm[Symbol.asyncDispose]();
+      await upstream.close();
+      await forceRemove(root);
+    }
+  },
+);
+
+Deno.test(
+  "two colluding identities with one lying manifest do not count as corroboration: every Nix copy succeeds",
+  T,
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "guix-p2p-nix-" });
+    // A 6 MB item: past the whole-NAR limit, so it goes block by block under a manifest.
+    const { fx, upstream, swarm, gw, gateway } = await setup(root, `sybil${Date.now()}`, {
+      nars: true,
+      seeders: 0,
+      blobBytes: 6_000_000,
+      settings: { gateway_verify_first: "uncorroborated" },
+    });
+    try {
+      const narDir = `${root}/tree`;
+      await new Deno.Command("cp", { args: ["-a", fx.top, narDir] }).output();
+      // Two PeerIds, the same lie, both claiming to have verified it, both next to the gateway.
+      await using a = await startEvilPeer("lying-manifest", swarm[0]!.address, narDir, 60_000, [
+        gw.address,
+      ]);
+      await using b = await startEvilPeer("lying-manifest", swarm[0]!.address, narDir, 60_000, [
+        gw.address,
+      ]);
+      await waitForDht(gw, 2);
+      const r = await copyFrom(gateway, fx, fx.publicKey, root);
+      assertEquals(r.code, 0, r.stderr);
+      const verify = await verifyCopy(r, fx);
+      assertEquals(verify.code, 0, verify.stderr);
+      // Nothing of the lie reached Nix: it was checked whole before the first byte.
+      assertEquals(/bad archive|hash mismatch|error/i.test(r.stderr), false, r.stderr);
+      for (const liar of [a, b]) {
+        await gw.daemon.waitForLog(new RegExp(`peer ${liar.peerId} penalised`));
+      }
     } finally {
       await swarm[Symbol.asyncDispose]();
       await upstream.close();

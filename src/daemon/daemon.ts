@@ -21,7 +21,7 @@ import { directoryCacheStore } from "../http/deno_cache_store.ts";
 import { NarinfoCache } from "../http/narinfo_cache.ts";
 import { parseNixPublicKey } from "../trust/nix_key.ts";
 import { Gateway } from "../gateway/gateway.ts";
-import type { BlockCache } from "../p2p/deno_block_cache.ts";
+import type { BlockCache } from "../p2p/store/deno_block_cache.ts";
 import { VERSION } from "../version.ts";
 import { WatchedAcl } from "./deno_acl.ts";
 import { mapDaemonError } from "./error_map.ts";

@@ -27,7 +27,7 @@ import { formatNarHash } from "../hash/nar_hash.ts";
 import type { Flavour } from "../fetch/flavour.ts";
 import { httpGet } from "../http/client.ts";
 import { type Narinfo, resolveNarUrl } from "../narinfo/mod.ts";
-import type { BlockCache } from "../p2p/deno_block_cache.ts";
+import type { BlockCache } from "../p2p/store/deno_block_cache.ts";
 import { cachedNarBody, parseRange, plannedNarBody } from "./nar_body.ts";
 import { rewriteGuixNarinfo, rewriteNixNarinfo } from "./rewrite.ts";
 

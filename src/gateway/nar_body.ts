@@ -14,7 +14,7 @@
  * @module
  */
 import type { FetchSink } from "../fetch/types.ts";
-import type { CacheEntry } from "../p2p/deno_block_cache.ts";
+import type { CacheEntry } from "../p2p/store/deno_block_cache.ts";
 
 /** Runs a fetch into a sink; resolves when the NAR was verified. */
 export type RunFetch = (sink: FetchSink, signal: AbortSignal) => Promise<unknown>;

@@ -19,15 +19,16 @@ import { hexEncode } from "../encoding/hex.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
 import type { PeerIndex, PeerIndexItem } from "../fetch/peers.ts";
 import { Sha256 } from "../hash/sha256.ts";
-import { BlockCache, type CacheEntry } from "./deno_block_cache.ts";
+import { BlockCache, type CacheEntry } from "./store/deno_block_cache.ts";
 import { loadOrCreateIdentity } from "./deno_identity.ts";
 import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
-import { SeedRegistry } from "./deno_seeds.ts";
+import { SeedRegistry } from "./store/deno_seeds.ts";
 import { hashFile } from "./store/deno_hash_file.ts";
 import { Availability } from "./download/availability.ts";
 import { PeerLinks } from "./download/links.ts";
 import { Prefetcher } from "./download/prefetch.ts";
 import { DownloadRegistry } from "./download/registry.ts";
+import { networkOf } from "./download/origins.ts";
 import { P2pSources } from "./download/sources.ts";
 import { WholeFetcher } from "./download/whole.ts";
 import { type P2pEmitter, type P2pEvents, partEmitter } from "./events.ts";
@@ -128,6 +129,7 @@ export class P2pService {
       keep: () => c.auto_seed !== "off",
       unprovide: (h) => this.records.unprovide(h),
       check: (entry) => checkEntry(entry),
+      forget: (hex, peer) => this.availability.forget(hex, peer),
       emit: partEmitter(emit),
     });
     this.seeding = new Seeding({
@@ -154,6 +156,10 @@ export class P2pService {
       blockRequestTimeout: c.block_request_timeout,
       announce: () => c.auto_seed !== "off",
       provide: (h) => this.records.provide(h, { later: true }),
+      networkOf: (peer) => {
+        const conn = this.#node?.getConnections().find((c) => c.remotePeer.toString() === peer);
+        return conn ? networkOf(conn.remoteAddr.toString()) : undefined;
+      },
       emit: partEmitter(emit),
     });
     this.prefetcher = new Prefetcher({

@@ -7,6 +7,8 @@
  *
  * MODE:
  * - `bad-blocks`: honest manifest, every block's content flipped;
+ * - `slow-lying-manifest`: the same lie, with the last block held back 4 s (so that an
+ *   honest node downloading from it relays the lie for a while);
  * - `lying-manifest`: a manifest whose block hashes describe a different NAR
  *   of the same size, and blocks that match that lie (so only the final
  *   NarHash check can catch it);
@@ -28,7 +30,7 @@ import { resolveConfig } from "../../src/config/load.ts";
 import { hexEncode } from "../../src/encoding/hex.ts";
 import { dumpPath } from "../../src/fs/mod.ts";
 import { narCid } from "../../src/p2p/content_key.ts";
-import { BlockHasher, blockRange, type Manifest } from "../../src/p2p/manifest.ts";
+import { BlockHasher, blockRange, type Manifest } from "../../src/p2p/wire/manifest.ts";
 import { createNode } from "../../src/p2p/node.ts";
 import { formatNarHash } from "../../src/hash/nar_hash.ts";
 import { sha256 } from "../../src/hash/sha256.ts";
@@ -64,15 +66,14 @@ const honest = new BlockHasher(256 * 1024).update(nar).finish();
 // The lie: the same NAR with every byte after the magic inverted.
 const fake = nar.map((b, i) => (i < 16 ? b : b ^ 0xff));
 const lie = new BlockHasher(256 * 1024).update(fake).finish();
-const manifest: Manifest = mode === "lying-manifest"
+const lying = mode === "lying-manifest" || mode === "slow-lying-manifest";
+const manifest: Manifest = lying
   ? { ...lie, narHash: honest.narHash }
   : mode === "narinfo-tampered"
   ? lie
   : honest;
 manifest.verified = true; // a liar says it checked
-const served = mode === "lying-manifest" || mode === "bad-blocks" || mode === "narinfo-tampered"
-  ? fake
-  : nar;
+const served = lying || mode === "bad-blocks" || mode === "narinfo-tampered" ? fake : nar;
 // The item as announced and served: the lie's NarHash when the narinfo is tampered to match it.
 const announced = mode === "narinfo-tampered" ? lie.narHash : honest.narHash;
 
@@ -122,6 +123,9 @@ await node.handle(BLOCKS_PROTOCOL, async (stream) => {
       if (msg.kind === "get-blocks") {
         for (const index of msg.indexes) {
           const { offset, length } = blockRange(manifest, index);
+          if (mode === "slow-lying-manifest" && index === manifest.blockCount - 1) {
+            await new Promise((r) => setTimeout(r, 4000));
+          }
           for (
             const p of encodeFrameParts({
               kind: "block",

@@ -16,7 +16,7 @@
  * @module
  */
 import { formatNarHash } from "../../hash/nar_hash.ts";
-import type { BlockCache, CacheEntry } from "../deno_block_cache.ts";
+import type { BlockCache, CacheEntry } from "../store/deno_block_cache.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { SwarmDownload } from "./swarm_download.ts";
 
@@ -51,6 +51,8 @@ export interface DownloadRegistryInit {
   keep: () => boolean;
   /** Stops announcing a NAR. */
   unprovide: (narHash: Uint8Array) => Promise<void>;
+  /** Stops offering `peer` as a provider of `hex` (after a lie it took part in). */
+  forget?: (hex: string, peer: string) => void;
   /** Whether a complete entry hashes to its NarHash (undefined: could not tell). */
   check: (entry: CacheEntry) => Promise<boolean | undefined>;
   emit: <K extends keyof RegistryEvents>(type: K, payload: RegistryEvents[K]) => void;
@@ -154,6 +156,9 @@ export class DownloadRegistry {
   rejected(hex: string, members: Member[]): void {
     const active = this.#active.get(hex);
     this.#forget(hex);
+    // Nobody who took part is asked for this NAR again; relays (which could not know) are
+    // not penalised, first-hand sources are.
+    for (const { peer } of members) this.#o.forget?.(hex, peer);
     const origins = members.filter((m) => m.verified);
     for (const { peer } of origins) {
       const { banned } = this.#o.peerBook.fault(peer, "manifest did not hash to the NarHash");

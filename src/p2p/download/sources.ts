@@ -22,14 +22,15 @@
 import { hexEncode } from "../../encoding/hex.ts";
 import type { FetchTarget, FileNar, NarSource, SourceFactory } from "../../fetch/source.ts";
 import { narCid } from "../content_key.ts";
-import type { BlockCache, CacheEntry } from "../deno_block_cache.ts";
-import { groupManifests, type Manifest, manifestKey, validateManifest } from "../manifest.ts";
+import type { BlockCache, CacheEntry } from "../store/deno_block_cache.ts";
+import { groupManifests, type Manifest, manifestKey, validateManifest } from "../wire/manifest.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
 import { MAX_WHOLE_NAR } from "../wire/mod.ts";
 import type { Availability, Provider } from "./availability.ts";
 import { type ChannelHandlers, LinkChannel } from "./channel.ts";
 import type { PeerLinks } from "./links.ts";
+import { independentOrigins } from "./origins.ts";
 import type { DownloadRegistry, Member } from "./registry.ts";
 import { type DownloadEvents, SwarmDownload } from "./swarm_download.ts";
 import type { WholeFetcher } from "./whole.ts";
@@ -57,6 +58,8 @@ export interface P2pSourcesInit {
   /** Whether downloads are announced to the DHT as they start (auto-seeding on). */
   announce: () => boolean;
   provide: (narHash: Uint8Array) => void;
+  /** The network a connected peer is on (`origins.ts`), for corroboration; undefined: unknown. */
+  networkOf?: (peer: string) => string | undefined;
   emit: <K extends keyof SourceEvents>(type: K, payload: SourceEvents[K]) => void;
 }
 
@@ -149,6 +152,13 @@ export class P2pSources implements SourceFactory {
     return false;
   }
 
+  /** First-hand sources among `members` on distinct networks (docs/protocol.md §3.4). */
+  #independent(members: Member[]): number {
+    return independentOrigins(
+      members.filter((m) => m.verified).map((m) => this.#o.networkOf?.(m.peer)),
+    );
+  }
+
   async #providers(target: FetchTarget, signal: AbortSignal): Promise<Provider[]> {
     const o = this.#o;
     const known = o.availability.known(target.narHashDigest);
@@ -176,7 +186,7 @@ export class P2pSources implements SourceFactory {
     const o = this.#o;
     const active = o.registry.get(hex);
     if (active) {
-      const first = active.members.filter((m) => m.verified).length;
+      const first = this.#independent(active.members);
       yield this.#source(
         target,
         url,
@@ -208,9 +218,10 @@ export class P2pSources implements SourceFactory {
           verified: m.manifest.verified === true,
         }));
         let download: Promise<SwarmDownload> | undefined;
-        // Corroborated: two first-hand sources and no dissent. Anything less is
-        // checked in full before a consumer that cannot rewind sees a byte.
-        const corroborated = origins(group) >= 2 && ranked.length === 1;
+        // Corroborated: first-hand sources on two different networks (PeerIds cost nothing)
+        // and no dissent. Anything less is checked in full before a consumer that cannot
+        // rewind (the gateway) sees a byte.
+        const corroborated = this.#independent(vouching) >= 2 && ranked.length === 1;
         yield this.#source(
           target,
           url,

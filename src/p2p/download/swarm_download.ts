@@ -20,7 +20,7 @@
  * @module
  */
 import { hexEncode } from "../../encoding/hex.ts";
-import type { CacheEntry } from "../deno_block_cache.ts";
+import type { CacheEntry } from "../store/deno_block_cache.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
 import { BlockScheduler } from "../scheduler/mod.ts";
@@ -348,6 +348,19 @@ export class SwarmDownload {
         () => {},
       )
         .finally(() => (this.#discovering = false));
+    }
+    // Peers that answer everything but the blocks still missing (or answer them too late,
+    // again and again) would hold the download forever: no new block for this long ends it.
+    const idleLimit = Math.max(3 * this.#o.stallTimeoutMs, 2 * this.#o.requestTimeoutMs);
+    if (!stuck && now - this.#lastProgress > idleLimit) {
+      this.#fail(
+        new Error(
+          `P2P download stalled: no new block for ${
+            Math.round(idleLimit / 1000)
+          } s (${this.#scheduler.remaining} missing)`,
+        ),
+      );
+      return;
     }
     if (stuck && now - this.#lastProgress > this.#o.stallTimeoutMs) {
       this.#fail(

@@ -1,6 +1,6 @@
 import { assertEquals, assertRejects } from "@std/assert";
-import type { CacheEntry } from "../deno_block_cache.ts";
-import { BlockHasher } from "../manifest.ts";
+import type { CacheEntry } from "../store/deno_block_cache.ts";
+import { BlockHasher } from "../wire/manifest.ts";
 import { PeerBook } from "../peer_book.ts";
 import { FairRateLimiter } from "../rate/mod.ts";
 import type { BlockChannel, ChannelHandlers } from "./channel.ts";

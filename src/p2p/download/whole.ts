@@ -18,7 +18,7 @@
  */
 import { hexEncode } from "../../encoding/hex.ts";
 import { sha256 } from "../../hash/sha256.ts";
-import type { BlockCache, CacheEntry } from "../deno_block_cache.ts";
+import type { BlockCache, CacheEntry } from "../store/deno_block_cache.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
 import { BlockHasher, decodeBlock, MAX_NARS, MAX_WHOLE_NAR } from "../wire/mod.ts";

@@ -18,7 +18,7 @@
 import type { Connection, Stream } from "@libp2p/interface";
 import { hexEncode } from "../../encoding/hex.ts";
 import { sendParts } from "../_channel.ts";
-import type { SeedRegistry, Servable } from "../deno_seeds.ts";
+import type { SeedRegistry, Servable } from "../store/deno_seeds.ts";
 import type { P2pNode } from "../node.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";

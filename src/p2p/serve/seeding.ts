@@ -14,8 +14,8 @@ import type { AutoSeed } from "../../config/schema.ts";
 import { hexEncode } from "../../encoding/hex.ts";
 import { formatNarHash, parseNarHash } from "../../hash/nar_hash.ts";
 import { storeItemPath } from "../../store/store_item.ts";
-import type { BlockCache } from "../deno_block_cache.ts";
-import type { SeedRegistry } from "../deno_seeds.ts";
+import type { BlockCache } from "../store/deno_block_cache.ts";
+import type { SeedRegistry } from "../store/deno_seeds.ts";
 import type { ProviderRecords } from "./provider.ts";
 
 /** Events of seeding. */

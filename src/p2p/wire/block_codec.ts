@@ -16,7 +16,7 @@
  * @module
  */
 import zlib from "node:zlib";
-import { MAX_BLOCK_SIZE } from "../manifest.ts";
+import { MAX_BLOCK_SIZE } from "./manifest.ts";
 import { inspectZstdFrame } from "./_zstd_frame.ts";
 import { BlockCodecError } from "./errors.ts";
 import type { BlockEncoding } from "./messages.ts";

@@ -22,14 +22,14 @@
  * ```
  * @module
  */
-import { Bitfield, byteLengthFor, trailingBitsIn } from "../bitfield.ts";
+import { Bitfield, byteLengthFor, trailingBitsIn } from "./bitfield.ts";
 import {
   blockCountFor,
   HASH_LENGTH,
   isValidBlockSize,
   type Manifest,
   MAX_BLOCK_SIZE,
-} from "../manifest.ts";
+} from "./manifest.ts";
 import { BodyReader } from "./_body_reader.ts";
 import { WireError } from "./errors.ts";
 import {

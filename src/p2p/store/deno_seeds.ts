@@ -18,15 +18,15 @@
  * ```
  * @module
  */
-import { hexEncode } from "../encoding/hex.ts";
-import { formatNarHash, parseNarHash } from "../hash/nar_hash.ts";
-import { dumpPath, narLayoutOfPath, readNarRangeOfPath } from "../fs/mod.ts";
-import type { NarLayout } from "../nar/mod.ts";
-import { storeItemPath } from "../store/store_item.ts";
-import { Bitfield } from "./bitfield.ts";
+import { hexEncode } from "../../encoding/hex.ts";
+import { formatNarHash, parseNarHash } from "../../hash/nar_hash.ts";
+import { dumpPath, narLayoutOfPath, readNarRangeOfPath } from "../../fs/mod.ts";
+import type { NarLayout } from "../../nar/mod.ts";
+import { storeItemPath } from "../../store/store_item.ts";
+import { Bitfield } from "../wire/bitfield.ts";
 import type { BlockCache, CacheEntry } from "./deno_block_cache.ts";
-import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
-import { BlockHasher, blockRange, type Manifest } from "./manifest.ts";
+import { readJsonFile, writeJsonFile } from "../deno_json_file.ts";
+import { BlockHasher, blockRange, type Manifest } from "../wire/manifest.ts";
 
 /** Why an item is seeded. */
 export type SeedOrigin = "explicit" | "config" | "auto";

@@ -16,10 +16,10 @@
  * ```
  * @module
  */
-import { base64Decode, base64Encode } from "../encoding/base64.ts";
-import { hexEncode } from "../encoding/hex.ts";
+import { base64Decode, base64Encode } from "../../encoding/base64.ts";
+import { hexEncode } from "../../encoding/hex.ts";
 import { bitBytes, countBits, setBit, testBit } from "./_bits.ts";
-import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
+import { readJsonFile, writeJsonFile } from "../deno_json_file.ts";
 
 /** What identifies an entry's layout. */
 export interface EntryLayout {
