@@ -33,7 +33,7 @@ export const AUTO_SEED = ["off", "p2p", "all"] as const;
 /** An auto-seed mode. */
 export type AutoSeed = typeof AUTO_SEED[number];
 
-/** When peers are asked for narinfos (docs/protocol.md §4.5). */
+/** When peers are asked for narinfos (docs/protocol.md §6.5). */
 export const NARINFO_PEERS = ["race", "fallback", "off"] as const;
 /** Which narinfos are served to peers. */
 export const NARINFO_SERVE = ["all", "seeded", "off"] as const;

@@ -1,6 +1,6 @@
 /**
  * The verified narinfos this daemon holds, as it serves them to peers
- * (docs/protocol.md §4.3): the texts in its narinfo cache — from its
+ * (docs/protocol.md §6.3): the texts in its narinfo cache — from its
  * servers, or from peers (`p2p://`) — that its current trust authorizes,
  * byte for byte as signed, whatever their age (a signature does not expire;
  * the asker applies its own TTLs). Only narinfos signed by one of the keys

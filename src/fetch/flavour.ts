@@ -126,7 +126,7 @@ export function createFlavour(init: FlavourInit): Flavour {
   return { resolver, planner, authorizer };
 }
 
-/** Most keys named in a narinfo request (docs/protocol.md §4.2). */
+/** Most keys named in a narinfo request (docs/protocol.md §6.2). */
 const MAX_REQUEST_KEYS = 16;
 const keysOf = new WeakMap<NarinfoAuthorizer, Uint8Array[]>();
 

@@ -1,6 +1,6 @@
 /**
  * How a batch of narinfo answers is put together from the servers and the
- * peers (docs/protocol.md §4.5), as a function over three ways to ask:
+ * peers (docs/protocol.md §6.5), as a function over three ways to ask:
  *
  * - `race`: what the caches already hold answers at once; the rest goes to
  *   the servers and to the connected peers at the same time. When the peers

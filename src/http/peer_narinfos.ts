@@ -3,7 +3,7 @@
  * swarm for the signed narinfos of a batch of store-path hash parts and hands
  * back, per hash part, the first one the caller's check accepts (the P2P
  * layer implements it and penalises peers whose narinfos the check refuses),
- * and the policy that says when it is asked (docs/protocol.md §4).
+ * and the policy that says when it is asked (docs/protocol.md §6).
  *
  * Narinfos from peers are cached like a server's, under the pseudo server
  * URL {@linkcode P2P_CACHE_URL}, and reported with it as their `cacheUrl`.

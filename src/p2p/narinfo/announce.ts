@@ -1,5 +1,5 @@
 /**
- * DHT provider records for narinfos (docs/protocol.md §4.4): for each item
+ * DHT provider records for narinfos (docs/protocol.md §6.4): for each item
  * this node seeds whose verified narinfo it holds, a record under the
  * narinfo key of its store path's hash part, so a node whose upstream is
  * unreachable finds holders of the narinfo beyond its connected peers.

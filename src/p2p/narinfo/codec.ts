@@ -1,5 +1,5 @@
 /**
- * The codec of the narinfo exchange (docs/protocol.md §4): frame encoder,
+ * The codec of the narinfo exchange (docs/protocol.md §6): frame encoder,
  * an incremental bounded decoder, a stream reader, and the packing of a
  * request's answers into frames within the limit. Pure: bytes in, values
  * out. Every violation is a {@linkcode WireError} naming the field, the

@@ -1,6 +1,6 @@
 /**
  * The narinfo exchange's codec: byte-exact vectors written by hand from
- * docs/protocol.md §4 (so another implementation can check itself against
+ * docs/protocol.md §6 (so another implementation can check itself against
  * the same bytes), round trips, and every violation a peer can commit.
  */
 import { assert, assertEquals, assertThrows } from "@std/assert";

@@ -1,5 +1,5 @@
 /**
- * The DHT key of a store path's narinfo (docs/protocol.md §4.4): CIDv1, codec
+ * The DHT key of a store path's narinfo (docs/protocol.md §6.4): CIDv1, codec
  * `raw` (0x55), sha2-256 multihash of `SHA-256("guix-p2p-narinfo:" + hash part)`.
  * The prefix keeps narinfo keys apart from NAR keys (§2.1), which hash NAR
  * bytes: a provider record under it says "I hold a signed narinfo of this

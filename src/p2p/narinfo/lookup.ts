@@ -1,5 +1,5 @@
 /**
- * Narinfo lookups in the swarm (docs/protocol.md §4.5), the P2P side of
+ * Narinfo lookups in the swarm (docs/protocol.md §6.5), the P2P side of
  * {@linkcode PeerNarinfoSource}: every connected peer that speaks the
  * narinfo protocol gets one request for the whole batch (in parallel); the
  * lookup returns as soon as every hash part has an accepted narinfo or every

@@ -40,7 +40,7 @@ export const HASH_PART_LENGTH = 32;
 /** Length of a public key in a request. */
 export const KEY_LENGTH = 32;
 
-/** Message type bytes (§4.2). */
+/** Message type bytes (§6.2). */
 export const NarinfoMessageType = {
   GET_NARINFOS: 1,
   NARINFOS: 2,

@@ -1,5 +1,5 @@
 /**
- * The narinfo exchange `/guix-p2p/narinfo/1.0.0` (docs/protocol.md §4):
+ * The narinfo exchange `/guix-p2p/narinfo/1.0.0` (docs/protocol.md §6):
  * signed narinfos travel between peers, looked up by store-path hash part
  * from connected peers and the DHT, verified by the asker like those from
  * HTTP. The codec (`codec.ts`, `messages.ts`) is pure.

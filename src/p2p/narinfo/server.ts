@@ -1,5 +1,5 @@
 /**
- * The responder side of the narinfo exchange (docs/protocol.md §4): answers
+ * The responder side of the narinfo exchange (docs/protocol.md §6): answers
  * each `GET_NARINFOS` with the signed narinfos this node holds — byte for
  * byte as signed, only those signed by one of the requester's keys — and an
  * explicit "not held" for the others, at once, from what the daemon holds
