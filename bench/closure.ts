@@ -297,7 +297,14 @@ try {
       const order = contenders.map((_, k) => contenders[(k + r) % contenders.length]!);
       for (const c of order) {
         loads.push(await loadAverage());
-        const sample = await run[c]!();
+        let sample: Sample;
+        try {
+          sample = await run[c]!();
+        } catch (e) {
+          // One failed run (a start-up wait timing out on a loaded machine) is reported, not fatal.
+          console.error(`  round ${r + 1} ${c}: FAILED: ${(e as Error).message}`);
+          continue;
+        }
         samples[key(c, rtt)]!.push(sample);
         console.error(
           `  ${rtt === undefined ? "" : `rtt ${rtt} ms `}round ${r + 1} ${c}: ${

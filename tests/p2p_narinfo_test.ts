@@ -80,16 +80,30 @@ Deno.test(
     const store = `${world.root}/store`;
     await Deno.mkdir(store, { recursive: true });
     const items = await closure(world, store, 4);
+    // n3 has no substitute server configured at all (an air-gapped site).
     await using swarm = await startSwarm(
       world.root,
-      3,
-      () => world.leecherSettings(store, "p2p-first"),
+      4,
+      (i) => ({
+        ...world.leecherSettings(store, "p2p-first"),
+        ...(i === 3 ? { substitute_urls: [] } : {}),
+      }),
     );
-    const [s1, s2, leecher] = swarm as unknown as [SwarmNode, SwarmNode, SwarmNode];
+    const [s1, s2, leecher, airgapped] = swarm as unknown as SwarmNode[] as [
+      SwarmNode,
+      SwarmNode,
+      SwarmNode,
+      SwarmNode,
+    ];
     await Promise.all([holdClosure(s1, items), holdClosure(s2, items)]);
     await world.server.close(); // upstream is gone
-    await waitForPeers(leecher, 2);
+    await waitForPeers(leecher, 3);
     const helperLog = await substituteAll(leecher, store, items);
+    await waitForPeers(airgapped, 3);
+    await using q = helperAgent("query", airgapped.daemon, store);
+    const paths = items.map((i) => i.storePath);
+    assertEquals(await q.have(paths), [...paths].sort(), "no upstream at all: have from peers");
+    assertEquals((await q.info(paths)).length, items.length);
     assert(
       helperLog.some((l) => l.startsWith("Downloading p2p://")),
       helperLog.join("\n"),

@@ -22,8 +22,7 @@
  */
 import { pooledMap } from "../std/async.ts";
 import { parseStorePath } from "../store/store_path.ts";
-import { httpGetSmall } from "./client.ts";
-import { HttpNetworkError, HttpTimeoutError } from "./errors.ts";
+import { fetchNarinfo } from "./_fetch_narinfo.ts";
 import type { CacheEntry, NarinfoCache } from "./narinfo_cache.ts";
 import { combineWithPeers } from "./_peer_race.ts";
 import { P2P_CACHE_URL, type ResolverPeers } from "./peer_narinfos.ts";
@@ -283,7 +282,7 @@ export class NarinfoResolver {
           );
           return;
         }
-        entry = await this.#fetch(url, hashPart, options.signal);
+        entry = await fetchNarinfo(url, hashPart, this.#settings, this.#now(), options.signal);
         if (entry.kind === "error" && !serverDown) {
           serverDown = entry.message;
           this.#events.onServerError?.(url, entry.message);
@@ -340,38 +339,6 @@ export class NarinfoResolver {
       }
     }
   }
-
-  async #fetch(
-    url: string,
-    hashPart: string,
-    signal: AbortSignal | undefined,
-  ): Promise<CacheEntry> {
-    const s = this.#settings;
-    const fetchedAt = this.#now();
-    const target = `${url}/${hashPart}.narinfo`;
-    try {
-      const res = await httpGetSmall(target, {
-        headerTimeoutMs: s.connectTimeout * 1000,
-        stallTimeoutMs: s.stallTimeout * 1000,
-        signal,
-        maxBytes: 1024 * 1024,
-      });
-      const maxAge = parseMaxAge(res.headers.get("cache-control"));
-      if (res.status === 200) {
-        return { kind: "found", text: res.text ?? "", fetchedAt, ttl: maxAge ?? s.narinfoTtl };
-      }
-      if (res.status === 404 || res.status === 410 || res.status === 202) {
-        return { kind: "missing", fetchedAt, ttl: maxAge ?? s.negativeTtl };
-      }
-      return { kind: "error", message: `HTTP ${res.status}`, fetchedAt, ttl: s.errorTtl };
-    } catch (e) {
-      if (signal?.aborted) throw e;
-      if (e instanceof HttpNetworkError || e instanceof HttpTimeoutError) {
-        return { kind: "error", message: e.message, fetchedAt, ttl: s.errorTtl };
-      }
-      throw e;
-    }
-  }
 }
 
 /** How items are named and checked in one resolution. */
@@ -383,9 +350,4 @@ interface ItemOptions {
   peers?: boolean;
   /** The reason given when there is no server at all. */
   noUrls: string;
-}
-
-function parseMaxAge(header: string | null): number | undefined {
-  const m = header ? /(?:^|,)\s*max-age=(\d+)/i.exec(header) : null;
-  return m ? Number(m[1]) : undefined;
 }
