@@ -21,7 +21,7 @@ import { directoryCacheStore } from "../http/deno_cache_store.ts";
 import { NarinfoCache } from "../http/narinfo_cache.ts";
 import { parseNixPublicKey } from "../trust/nix_key.ts";
 import { Gateway } from "../gateway/gateway.ts";
-import type { BlockCache } from "../p2p/store/deno_block_cache.ts";
+import type { LocalNars } from "../fetch/local.ts";
 import { VERSION } from "../version.ts";
 import { WatchedAcl } from "./deno_acl.ts";
 import { mapDaemonError } from "./error_map.ts";
@@ -55,8 +55,8 @@ export interface DaemonPlugins {
   ) => Promise<void>;
   /** The event bus to use (so plugins can emit on it). */
   bus?: EventBus<DaemonEvents>;
-  /** The P2P block cache (the gateway serves verified NARs from it). */
-  blockCache?: () => BlockCache | undefined;
+  /** Verified NARs held locally (the gateway serves them first). */
+  local?: LocalNars;
   /** Narinfos from peers (asked per `narinfo_peers`). */
   peerNarinfos?: PeerNarinfoSource;
   /** Whether a NarHash (hex) is seeded here (for `narinfo_serve = "seeded"`). */
@@ -153,12 +153,13 @@ export class Daemon {
   /** The Nix/Guix binary-cache gateway, when `gateway_listen` is set. */
   #gateway(): Gateway | undefined {
     if (this.config.gateway_listen === "") return undefined;
-    const { blockCache } = this.#plugins;
+    const { local } = this.#plugins;
     return new Gateway({
       config: this.config,
       nix: this.nix,
       guix: this.guix,
-      ...(blockCache ? { cache: blockCache } : {}),
+      ...(local ? { local } : {}),
+      ...(this.#plugins.peers ? { peers: this.#plugins.peers } : {}),
       emit: (type, payload) => this.bus.emit(type, payload as DaemonEvents[typeof type]),
     });
   }

@@ -99,6 +99,28 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
       e.narHash.slice(0, 16)
     }… to ${e.peer} (${e.bytes} bytes ${e.encoding})`,
   ],
+  "nar:served": (
+    e,
+  ) => [
+    "debug",
+    `served NAR ${e.narHash.slice(0, 16)}… whole to ${e.peer} (${e.bytes} bytes ${e.encoding})`,
+  ],
+  "download:whole": (
+    e,
+  ) => [
+    "debug",
+    `NAR ${
+      e.narHash.slice(0, 16)
+    }… whole from ${e.peer} (${e.bytes} bytes, ${e.wireBytes} on the wire)`,
+  ],
+  "prefetch:done": (
+    e,
+  ) => [
+    "info",
+    `prefetched ${e.fetched} of ${e.items} item(s) from peers (${e.bytes} bytes${
+      e.failed ? `, ${e.failed} failed` : ""
+    }) in ${e.ms} ms`,
+  ],
   "download:block": (
     e,
   ) => ["debug", `block ${e.index} of ${e.narHash.slice(0, 16)}… from ${e.peer}`],

@@ -64,7 +64,7 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
     admin: p2pAdmin(p2p),
     parts: [p2p],
     onSubstituted: (info) => p2p.seeding.substituted(info),
-    blockCache: () => p2p.cache,
+    local: p2p.local,
     peerNarinfos: p2p.narinfos,
     seeded: (hex) => p2p.seeds.isSeeded(hex),
   });

@@ -17,6 +17,7 @@
 import type { Config } from "../config/schema.ts";
 import { hexEncode } from "../encoding/hex.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
+import type { LocalNars } from "../fetch/local.ts";
 import type { PeerIndex, PeerIndexItem } from "../fetch/peers.ts";
 import { Sha256 } from "../hash/sha256.ts";
 import { BlockCache, type CacheEntry } from "./store/deno_block_cache.ts";
@@ -65,6 +66,8 @@ export class P2pService {
   readonly index: PeerIndex;
   /** Signed narinfos from and to peers (the resolver's peer source). */
   readonly narinfos: NarinfoPeers;
+  /** Verified NARs of the block cache, for the gateway. */
+  readonly local: LocalNars;
   readonly emit: P2pEmitter;
   #node: P2pNode | undefined;
   #server: BlockServer | undefined;
@@ -186,16 +189,52 @@ export class P2pService {
       peerBook: this.peerBook,
       emit: partEmitter(emit),
     });
+    this.local = this.#localNars();
     this.index = {
       providers: async (items, opts) => {
         if (!this.#running) return items.map(() => 0);
         const found = await this.availability.query(items, opts);
         return items.map((it) => found.get(hexEncode(it.narHash))?.length ?? 0);
       },
-      prefetch: (items: PeerIndexItem[]) => {
-        if (this.#running) this.prefetcher.prefetch(items);
-      },
+      prefetch: (items: PeerIndexItem[]) => this.#prefetchSoon(items),
       mismatch: (narHash) => this.registry.mismatch(hexEncode(narHash)),
+    };
+  }
+
+  #batch: PeerIndexItem[] = [];
+  #batchTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Prefetch requests made within 20 ms form one batch (a Nix client asks for
+   * a closure's narinfos one by one, in parallel): one `HAVE` per peer for all.
+   */
+  #prefetchSoon(items: PeerIndexItem[]): void {
+    if (!this.#running) return;
+    this.#batch.push(...items);
+    if (this.#batch.length >= 1024) return this.#flushPrefetch();
+    this.#batchTimer ??= setTimeout(() => this.#flushPrefetch(), 20);
+  }
+
+  #flushPrefetch(): void {
+    clearTimeout(this.#batchTimer);
+    this.#batchTimer = undefined;
+    // The same item is often asked for twice (HEAD then GET of its narinfo).
+    const batch = [...new Map(this.#batch.map((it) => [hexEncode(it.narHash), it])).values()];
+    this.#batch = [];
+    if (this.#running && batch.length > 0) this.prefetcher.prefetch(batch);
+  }
+
+  #localNars(): LocalNars {
+    return {
+      verified: (narHash) => {
+        const entry = this.cache.get(hexEncode(narHash));
+        if (!entry?.verified || !entry.complete) return undefined;
+        return {
+          narSize: entry.layout.narSize,
+          read: (offset, length) => entry.read(offset, length),
+          pin: () => entry.pin(),
+        };
+      },
     };
   }
 
@@ -287,6 +326,7 @@ export class P2pService {
     this.#running = false;
     this.#stopping.abort(new Error("stopping"));
     clearInterval(this.#pruneTimer);
+    clearTimeout(this.#batchTimer);
     this.records.stop();
     this.seeding.stop();
     this.registry.abortAll(new Error("daemon stopping"));

@@ -51,6 +51,8 @@ export interface AvailabilityInit {
   discoveryTimeout: number;
   /** Most providers kept per NAR. */
   maxProviders?: number;
+  /** Connected peers asked with `HAVE` per batch, best first. Default 32. */
+  maxAsked?: number;
   /** Concurrent DHT lookups. Default 16. */
   dhtConcurrency?: number;
   /** Bound on one `HAVE` round trip (a peer that misses it is skipped for a minute). Default 2000 ms. */
@@ -180,7 +182,10 @@ export class Availability {
       seen.add(peer);
       out.push(id);
     }
-    return out;
+    // A node with many connections asks its best ones (by score), not all of them.
+    const book = this.#o.peerBook;
+    return out.sort((a, b) => book.score(b.toString()) - book.score(a.toString()))
+      .slice(0, this.#o.maxAsked ?? 32);
   }
 
   async #askConnected(

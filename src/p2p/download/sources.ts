@@ -22,11 +22,12 @@
 import { hexEncode } from "../../encoding/hex.ts";
 import type { FetchTarget, FileNar, NarSource, SourceFactory } from "../../fetch/source.ts";
 import { narCid } from "../content_key.ts";
-import type { BlockCache, CacheEntry } from "../store/deno_block_cache.ts";
+import type { BlockCache } from "../store/deno_block_cache.ts";
 import { groupManifests, type Manifest, manifestKey, validateManifest } from "../wire/manifest.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
 import { MAX_WHOLE_NAR } from "../wire/mod.ts";
+import { cacheSource, entryFile, entryStream } from "./_entry_source.ts";
 import type { Availability, Provider } from "./availability.ts";
 import { type ChannelHandlers, LinkChannel } from "./channel.ts";
 import type { PeerLinks } from "./links.ts";
@@ -387,65 +388,4 @@ export class P2pSources implements SourceFactory {
       },
     };
   }
-}
-
-/** A source reading a verified cache entry. */
-function cacheSource(entry: CacheEntry, url: string): NarSource {
-  return {
-    kind: "p2p",
-    url,
-    size: null,
-    open(offset) {
-      return Promise.resolve(entryStream(entry, offset));
-    },
-    openFile() {
-      return Promise.resolve(entryFile(entry, 0));
-    },
-  };
-}
-
-/** A complete cache entry as a file (pinned until released). */
-function entryFile(entry: CacheEntry, wireBytes: number): FileNar {
-  const unpin = entry.pin();
-  const size = entry.layout.narSize;
-  return {
-    path: `${entry.dir}/data`,
-    available: () => size,
-    grown: () => Promise.resolve(size),
-    transferred: () => wireBytes,
-    release: unpin,
-  };
-}
-
-const CHUNK = 4 * 1024 * 1024;
-
-/** The entry's bytes from `offset`, in chunks of up to 4 MiB (pinned while read). */
-function entryStream(entry: CacheEntry, offset: number) {
-  const narSize = entry.layout.narSize;
-  let pos = offset;
-  let unpin: (() => void) | undefined = entry.pin();
-  const release = () => {
-    unpin?.();
-    unpin = undefined;
-  };
-  return {
-    stream: new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (pos >= narSize) {
-          release();
-          return controller.close();
-        }
-        const n = Math.min(CHUNK, narSize - pos);
-        try {
-          controller.enqueue(await entry.read(pos, n));
-        } catch (e) {
-          release();
-          throw e;
-        }
-        pos += n;
-      },
-      cancel: release,
-    }, { highWaterMark: 0 }),
-    transferred: () => 0,
-  };
 }

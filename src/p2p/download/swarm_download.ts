@@ -31,6 +31,7 @@ import {
   type Manifest,
   verifyBlock,
 } from "../wire/mod.ts";
+import { BlockProgress } from "./_progress.ts";
 import type { BlockChannel, ChannelHandlers } from "./channel.ts";
 
 /**
@@ -75,17 +76,15 @@ export class SwarmDownload {
   #channels = new Map<string, BlockChannel>();
   #requests = new Map<string, Map<number, number>>(); // peer → index → request id
   #faults = new Map<string, number>();
-  #changed: PromiseWithResolvers<void> = Promise.withResolvers();
   #done: PromiseWithResolvers<void> = Promise.withResolvers();
-  #failure: Error | undefined;
   #finished = false;
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastProgress = Date.now();
   #lastDiscovery = 0;
   #lastRefresh = 0;
   #discovering = false;
-  #consumers = 0;
   #unpin: () => void;
+  #progress: BlockProgress;
   #wireBytes = 0;
   #byPeer = new Map<string, number>();
 
@@ -104,6 +103,7 @@ export class SwarmDownload {
       if (options.entry.has(i)) this.#scheduler.markPresent(i);
     }
     this.#unpin = options.entry.pin();
+    this.#progress = new BlockProgress(options.entry, options.manifest);
     this.#done.promise.catch(() => {});
   }
 
@@ -374,9 +374,7 @@ export class SwarmDownload {
   }
 
   #signal(): void {
-    const old = this.#changed;
-    this.#changed = Promise.withResolvers();
-    old.resolve();
+    this.#progress.changed();
   }
 
   #finish(): void {
@@ -384,16 +382,15 @@ export class SwarmDownload {
     this.#finished = true;
     this.#cleanup();
     this.#done.resolve();
-    this.#signal();
+    this.#progress.end();
   }
 
   #fail(error: Error): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#failure = error;
     this.#cleanup();
     this.#done.reject(error);
-    this.#signal();
+    this.#progress.end(error);
   }
 
   #cleanup(): void {
@@ -406,30 +403,17 @@ export class SwarmDownload {
     this.#o.entry.persist().catch(() => {});
   }
 
-  #prefixBlocks = 0;
-
   /** NAR bytes of the contiguous prefix present from byte 0 (every block matches the manifest). */
   prefixLength(): number {
-    const { blockCount, blockSize, narSize } = this.#o.manifest;
-    while (this.#prefixBlocks < blockCount && this.#o.entry.has(this.#prefixBlocks)) {
-      this.#prefixBlocks++;
-    }
-    return Math.min(this.#prefixBlocks * blockSize, narSize);
+    return this.#progress.prefixLength();
   }
 
   /**
    * Resolves with {@linkcode prefixLength} once it exceeds `bytes` (or the
    * whole NAR is present); rejects when the download fails first.
    */
-  async grown(bytes: number, signal?: AbortSignal): Promise<number> {
-    for (;;) {
-      signal?.throwIfAborted();
-      const n = this.prefixLength();
-      if (n > bytes || n === this.#o.manifest.narSize) return n;
-      if (this.#failure) throw this.#failure;
-      if (this.#finished) throw new Error(`block missing after the download ended (byte ${n})`);
-      await abortable(this.#changed.promise, signal);
-    }
+  grown(bytes: number, signal?: AbortSignal): Promise<number> {
+    return this.#progress.grown(bytes, signal);
   }
 
   /**
@@ -437,52 +421,6 @@ export class SwarmDownload {
    * grows. Errors if the download fails before reaching the end.
    */
   prefix(offset: number): ReadableStream<Uint8Array> {
-    const { blockSize, narSize } = this.#o.manifest;
-    let pos = offset;
-    this.#consumers++;
-    const unpin = this.#o.entry.pin();
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        if (pos >= narSize) {
-          unpin();
-          return controller.close();
-        }
-        const index = Math.floor(pos / blockSize);
-        while (!this.#o.entry.has(index)) {
-          if (this.#failure) {
-            unpin();
-            throw this.#failure;
-          }
-          if (this.#finished) {
-            unpin();
-            throw new Error(`block ${index} missing after the download ended`);
-          }
-          await this.#changed.promise;
-        }
-        // Every contiguous block already present, up to PREFIX_CHUNK bytes, in one read.
-        let end = index + 1;
-        while (
-          end < this.#o.manifest.blockCount && (end - index + 1) * blockSize <= PREFIX_CHUNK &&
-          this.#o.entry.has(end)
-        ) end++;
-        const stop = Math.min(end * blockSize, narSize);
-        const bytes = await this.#o.entry.read(pos, stop - pos);
-        controller.enqueue(bytes);
-        pos = stop;
-      },
-      cancel: () => {
-        unpin();
-        this.#consumers--;
-      },
-    }, { highWaterMark: 0 });
+    return this.#progress.stream(offset, PREFIX_CHUNK);
   }
-}
-
-function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
