@@ -500,7 +500,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     key: "narinfo_peers",
     section: "Peer-to-peer",
     doc:
-      'Signed narinfos from peers (checked against the ACL or the Nix keys like those from servers): "race" (connected peers are asked together with the servers, the first valid answer wins), "fallback" (only for what the servers did not give), "off". Either way the DHT is searched for what no server could give because it was unreachable.',
+      'Signed narinfos from peers (checked against the ACL or the Nix keys like those from servers): "race" (connected peers are asked too when the servers have not answered within 50 ms; the first valid answer wins), "fallback" (only for what the servers did not give), "off". Either way the DHT is searched for what no server could give because it was unreachable.',
     defaultText: '"race"',
     default: () => "race" as const,
     parse: oneOf(NARINFO_PEERS),

@@ -3,10 +3,13 @@
  * peers (docs/protocol.md §6.5), as a function over three ways to ask:
  *
  * - `race`: what the caches already hold answers at once; the rest goes to
- *   the servers and to the connected peers at the same time. When the peers
- *   answered everything first, the server requests are aborted; when the
- *   servers did, the peers' answers are not waited for. Otherwise both are
- *   waited for, and the first valid answer per item wins.
+ *   the servers and, after a head start of `headStartMs` (default 50 ms, or
+ *   as soon as the servers end without every answer), to the connected peers
+ *   too. Servers that answer everything within the head start (a near server)
+ *   cost the peers nothing; when the peers answered everything first, the
+ *   server requests are aborted; when the servers did, the peers' answers are
+ *   not waited for. Otherwise both are waited for, and the first valid answer
+ *   per item wins.
  * - `fallback`: the servers first; the connected peers for what they did not
  *   give.
  *
@@ -36,6 +39,8 @@ export interface PeerRaceInit {
   /** What peers hold of `items` (found answers only); `dht` also walks the DHT. */
   peers(items: string[], dht: boolean): Promise<Map<string, Resolution>>;
   signal?: AbortSignal | undefined;
+  /** How long the servers have alone before the peers are asked too (race). Default 50 ms. */
+  headStartMs?: number;
 }
 
 /** Every item's answer, found or missing (see the module documentation). */
@@ -81,13 +86,20 @@ async function race(
 ): Promise<void> {
   const stop = new AbortController();
   const signal = init.signal ? AbortSignal.any([init.signal, stop.signal]) : stop.signal;
+  const complete = (r: Map<string, Resolution>) => items.every((i) => r.get(i)?.kind === "found");
   const servers = init.servers(items, signal).then((r) => ({ from: "servers" as const, r }));
-  const peers = init.peers(items, false).then(
+  // The peers start after the head start, or at once when the servers end without every answer.
+  const start = Promise.withResolvers<boolean>();
+  const timer = setTimeout(() => start.resolve(true), init.headStartMs ?? 50);
+  servers.then((s) => start.resolve(!complete(s.r)), () => start.resolve(false));
+  const peers = start.promise.then((ask) => {
+    clearTimeout(timer);
+    return ask ? init.peers(items, false) : new Map<string, Resolution>();
+  }).then(
     (r) => ({ from: "peers" as const, r }),
     () => ({ from: "peers" as const, r: new Map<string, Resolution>() }),
   );
   const first = await Promise.race([servers, peers]);
-  const complete = (r: Map<string, Resolution>) => items.every((i) => r.get(i)?.kind === "found");
   if (first.from === "peers") {
     merge(result, first.r);
     if (complete(first.r)) {

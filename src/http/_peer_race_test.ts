@@ -24,6 +24,7 @@ function recorder(init: Partial<PeerRaceInit>) {
   const full: PeerRaceInit = {
     mode: "race",
     noServers: false,
+    headStartMs: 5,
     cached: () => undefined,
     servers: () => never(),
     peers: () => never(),
@@ -63,7 +64,7 @@ Deno.test("race: peers that answer everything first end the batch and abort the 
   assertEquals(r.calls, ["servers a,b", "peers a,b"]);
 });
 
-Deno.test("race: servers that answer everything first do not wait for the peers", async () => {
+Deno.test("race: servers that answer everything within the head start cost the peers nothing", async () => {
   const r = recorder({
     servers: (items) => Promise.resolve(new Map(items.map((i) => [i, found(i, "https://s")]))),
     peers: () => never(), // peers that never answer
@@ -71,6 +72,22 @@ Deno.test("race: servers that answer everything first do not wait for the peers"
   const out = await combineWithPeers(["a"], r.init);
   const a = out.get("a")!;
   assertEquals(a.kind === "found" && a.cacheUrl, "https://s");
+  await new Promise((resolve) => setTimeout(resolve, 20)); // past the head start
+  assertEquals(r.calls, ["servers a"], "the peers were never asked");
+});
+
+Deno.test("race: servers that answer everything after the head start do not wait for the peers", async () => {
+  const r = recorder({
+    servers: (items) =>
+      new Promise((resolve) =>
+        setTimeout(() => resolve(new Map(items.map((i) => [i, found(i, "https://s")]))), 30)
+      ),
+    peers: () => never(), // asked, and never answer
+  });
+  const out = await combineWithPeers(["a"], r.init);
+  const a = out.get("a")!;
+  assertEquals(a.kind === "found" && a.cacheUrl, "https://s");
+  assertEquals(r.calls, ["servers a", "peers a"]);
 });
 
 Deno.test("race: each item takes the first valid answer; what the caches hold asks nobody", async () => {
