@@ -40,7 +40,13 @@ export async function substituteClosure(
   spawn: (mode: "query" | "substitute") => SubstituterAgent,
   paths: string[],
   refs: number[][],
-  options: { jobs: number; timeoutMs?: number; onAgentExit?: (pid: number) => Promise<void> },
+  options: {
+    jobs: number;
+    timeoutMs?: number;
+    onAgentExit?: (pid: number) => Promise<void>;
+    /** Where each item is restored (default: the store path itself; guix-daemon may use `<path>.tmp`). */
+    dest?: (path: string) => string;
+  },
 ): Promise<ClosureRun> {
   const timeoutMs = options.timeoutMs ?? 600_000;
   const t0 = performance.now();
@@ -76,7 +82,7 @@ export async function substituteClosure(
         }
         const a = agent;
         const s0 = performance.now();
-        a.substitute(paths[i]!, paths[i]!, timeoutMs).then((out) => {
+        a.substitute(paths[i]!, options.dest?.(paths[i]!) ?? paths[i]!, timeoutMs).then((out) => {
           if (!out.status.startsWith("success ")) {
             throw new Error(
               `${paths[i]}: status "${out.status}"; log:\n${a.log.slice(-20).join("\n")}`,

@@ -33,6 +33,11 @@ export const AUTO_SEED = ["off", "p2p", "all"] as const;
 /** An auto-seed mode. */
 export type AutoSeed = typeof AUTO_SEED[number];
 
+/** When peers are asked for narinfos (docs/protocol.md §6.5). */
+export const NARINFO_PEERS = ["race", "fallback", "off"] as const;
+/** Which narinfos are served to peers. */
+export const NARINFO_SERVE = ["all", "seeded", "off"] as const;
+
 /** Environment lookup used to compute defaults. */
 export interface Env {
   /** Returns the variable's value or undefined. */
@@ -81,6 +86,9 @@ export interface Config {
   max_download_rate: number;
   cache_size: number;
   prefetch_bytes: number;
+  narinfo_peers: typeof NARINFO_PEERS[number];
+  narinfo_serve: typeof NARINFO_SERVE[number];
+  narinfo_serve_rate: number;
   auto_seed: AutoSeed;
   seed_paths: string[];
   reprovide_interval: number;
@@ -500,6 +508,24 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     parse: bytes(0, 1024 ** 4),
   }),
   def({
+    key: "narinfo_peers",
+    section: "Peer-to-peer",
+    doc:
+      'Signed narinfos from peers (checked against the ACL or the Nix keys like those from servers): "race" (connected peers are asked too when the servers have not answered within 50 ms; the first valid answer wins), "fallback" (only for what the servers did not give), "off". Either way the DHT is searched for what no server could give because it was unreachable.',
+    defaultText: '"race"',
+    default: () => "race" as const,
+    parse: oneOf(NARINFO_PEERS),
+  }),
+  def({
+    key: "narinfo_serve",
+    section: "Peer-to-peer",
+    doc:
+      'Which verified narinfos peers may ask this node for: "all" it holds (what it looked up, substituted or seeds: peers learn which store paths were looked up here), "seeded" (only those of items it seeds), "off".',
+    defaultText: '"all"',
+    default: () => "all" as const,
+    parse: oneOf(NARINFO_SERVE),
+  }),
+  def({
     key: "auto_seed",
     section: "Peer-to-peer",
     doc:
@@ -789,6 +815,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: '"10m"',
     default: () => 600,
     parse: duration(),
+  }),
+  def({
+    key: "narinfo_serve_rate",
+    section: "Limits",
+    doc:
+      "Narinfos (hash parts asked) answered per second to one peer, on average, with bursts of 4096 or two seconds' worth; past it requests get a busy error.",
+    defaultText: "2000",
+    default: () => 2000,
+    parse: int(1, 1_000_000),
   }),
 ] as KeySpec[];
 

@@ -75,6 +75,7 @@ export class DaemonHandler {
     const resolved = await this.#o.guix.resolver.resolve(req.storePaths, urls, {
       signal: ctx.signal,
       storeDir,
+      peers: policy !== "http-only",
     });
     // The NARs of what was found: a closure's `have`/`info` comes before its substitutions,
     // so peers are asked about the whole batch at once and what they have is fetched ahead.

@@ -151,6 +151,21 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
       ? `UPnP port mapping: ${e.addresses.join(" ")}`
       : "UPnP: looking for a gateway (once a minute)",
   ],
+  "narinfo:served": (
+    e,
+  ) => [
+    "debug",
+    `served ${e.found}/${e.asked} ${e.flavour} narinfo(s) to ${e.peer} in ${e.ms.toFixed(1)} ms`,
+  ],
+  "narinfo:busy": (e) => ["info", `narinfo request of ${e.asked} from ${e.peer}: busy`],
+  "narinfo:from-peer": (e) => ["debug", `narinfo of ${e.hashPart} from ${e.peer} (${e.via})`],
+  "narinfo:refused": (
+    e,
+  ) => ["warn", `narinfo of ${e.hashPart} from ${e.peer} refused: ${e.reason}`],
+  "narinfo:announced": (e) =>
+    e.error
+      ? ["warn", `publishing the narinfo record of ${e.hashPart} failed: ${e.error}`]
+      : ["debug", `narinfo record of ${e.hashPart} published in ${e.ms} ms`],
 };
 
 /** Writes formatted events at or above `level`; returns a function that detaches. */

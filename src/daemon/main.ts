@@ -75,7 +75,10 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
     parts: [p2p],
     onSubstituted: (info) => p2p.seeding.substituted(info),
     local: p2p.local,
+    peerNarinfos: p2p.narinfos,
+    seeded: (hex) => p2p.seeds.isSeeded(hex),
   });
+  p2p.narinfos.serveFrom(daemon.held);
   // Records events from here on; serves once the daemon runs.
   const dashboard = daemonDashboard(config, bus, { daemon, p2p: p2pReports(p2p) });
   if (file) io.err(`guix-p2p: info: configuration from ${file}`);

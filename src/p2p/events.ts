@@ -14,6 +14,7 @@ import type { RegistryEvents } from "./download/registry.ts";
 import type { SourceEvents } from "./download/sources.ts";
 import type { WholeFetchEvents } from "./download/whole.ts";
 import type { NatEvents } from "./nat/mod.ts";
+import type { NarinfoEvents } from "./narinfo/mod.ts";
 import type { BlockServerEvents } from "./serve/block_server.ts";
 import type { ProviderEvents } from "./serve/provider.ts";
 import type { SeedingEvents } from "./serve/seeding.ts";
@@ -30,7 +31,8 @@ export interface P2pEvents
     ProviderEvents,
     SeedingEvents,
     UpkeepEvents,
-    NatEvents {
+    NatEvents,
+    NarinfoEvents {
   "p2p:started": { peerId: string; addresses: string[]; dhtMode: string };
   "dht:size": { peers: number };
 }

@@ -32,13 +32,14 @@ import { DownloadRegistry } from "./download/registry.ts";
 import { networkOf } from "./download/origins.ts";
 import { P2pSources } from "./download/sources.ts";
 import { WholeFetcher } from "./download/whole.ts";
-import { type P2pEmitter, partEmitter } from "./events.ts";
+import { type P2pEmitter, type P2pEvents, partEmitter } from "./events.ts";
 import { createNode, dhtServerMode, type P2pNode } from "./node.ts";
 import { PeerBook } from "./peer_book.ts";
 import { FairRateLimiter } from "./rate/mod.ts";
 import { BlockServer } from "./serve/block_server.ts";
 import { ProviderRecords } from "./serve/provider.ts";
 import { Seeding } from "./serve/seeding.ts";
+import { NarinfoPeers } from "./narinfo/mod.ts";
 import { PeerUpkeep } from "./upkeep.ts";
 import { CompressedBlockCache } from "./wire/mod.ts";
 
@@ -63,6 +64,8 @@ export class P2pService {
   readonly prefetcher: Prefetcher;
   /** What the daemon asks about whole batches (p2p-only `have`, prefetch). */
   readonly index: PeerIndex;
+  /** Signed narinfos from and to peers (the resolver's peer source). */
+  readonly narinfos: NarinfoPeers;
   /** Verified NARs of the block cache, for the gateway. */
   readonly local: LocalNars;
   readonly emit: P2pEmitter;
@@ -78,7 +81,14 @@ export class P2pService {
   constructor(config: Config, options: { emit?: P2pEmitter } = {}) {
     const c = config;
     this.config = c;
-    const emit: P2pEmitter = options.emit ?? (() => {});
+    const outer: P2pEmitter = options.emit ?? (() => {});
+    // A new seed's narinfo is announced in the DHT when this node holds it.
+    const emit: P2pEmitter = (type, payload) => {
+      outer(type, payload);
+      if (type === "seed:added") {
+        this.narinfos?.seeded([(payload as P2pEvents["seed:added"]).storePath]);
+      }
+    };
     this.emit = emit;
     const node = () => this.node;
     const running = () => this.#running;
@@ -186,6 +196,13 @@ export class P2pService {
           narSize: it.narSize,
           urls: [],
         }, signal ?? this.#stopping.signal),
+      emit: partEmitter(emit),
+    });
+    this.narinfos = new NarinfoPeers({
+      config: c,
+      node,
+      running,
+      peerBook: this.peerBook,
       emit: partEmitter(emit),
     });
     this.local = this.#localNars();
@@ -307,6 +324,7 @@ export class P2pService {
     table?.addEventListener("peer:add", onTable);
     table?.addEventListener("peer:remove", onTable);
     await this.#server.start();
+    await this.narinfos.start(node);
     this.#running = true;
     this.links.start();
     this.#pruneTimer = setInterval(() => this.availability.prune(), 60_000);
@@ -317,6 +335,7 @@ export class P2pService {
     });
     this.#upkeep.start();
     this.seeding.startUp();
+    this.narinfos.seeded(this.seeds.list().map((s) => s.storePath));
   }
 
   /** Stops everything (idempotent). */
@@ -330,6 +349,7 @@ export class P2pService {
     this.seeding.stop();
     this.registry.abortAll(new Error("daemon stopping"));
     this.links.stop();
+    await this.narinfos.stop();
     await this.#server?.stop();
     await this.#upkeep?.stop();
     await this.seeds.flush().catch(() => {});
