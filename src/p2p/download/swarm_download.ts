@@ -233,7 +233,14 @@ export class SwarmDownload {
       this.#scheduler.received(ch.peer, index, msg.data.length);
       return this.#pump(ch.peer);
     }
-    await this.#o.entry.writeBlock(index, raw);
+    try {
+      await this.#o.entry.writeBlock(index, raw);
+    } catch (e) {
+      // A full or failing disk is ours, not the peer's: the download ends and
+      // the caller falls back (HTTP), instead of an unhandled rejection.
+      return this.#fail(new Error(`writing block ${index} to the cache: ${(e as Error).message}`));
+    }
+    if (this.#finished) return;
     this.#wireBytes += msg.data.length;
     this.#byPeer.set(ch.peer, (this.#byPeer.get(ch.peer) ?? 0) + raw.length);
     this.#o.peerBook.traffic(ch.peer, "down", msg.data.length);

@@ -139,3 +139,57 @@ Deno.test({
     await download.done.catch(() => {});
   },
 });
+
+Deno.test({
+  name: "a block the cache cannot write ends the download with the disk's error, blaming no peer",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const data = new Uint8Array(4 * BLOCK).map((_, i) => (i * 11) & 255);
+    const manifest = new BlockHasher(BLOCK).update(data).finish();
+    let handlers: ChannelHandlers | undefined;
+    const channel = {
+      peer: "honest",
+      closed: false,
+      requestBlocks(_narHash: Uint8Array, indexes: number[]): number {
+        for (const index of indexes) {
+          const raw = data.subarray(index * BLOCK, (index + 1) * BLOCK);
+          queueMicrotask(() =>
+            handlers!.block(channel, {
+              kind: "block",
+              id: 1,
+              index,
+              encoding: "raw",
+              rawLength: raw.length,
+              data: raw,
+            })
+          );
+        }
+        return 1;
+      },
+      cancel() {},
+      close() {},
+    } as unknown as BlockChannel;
+    const entry = memoryEntry(manifest.blockCount);
+    entry.writeBlock = () => Promise.reject(new Error("No space left on device (os error 28)"));
+    const penalised: string[] = [];
+    const download = new SwarmDownload({
+      entry,
+      manifest,
+      peerBook: new PeerBook({ banThreshold: 3, banDurationMs: 60_000, maxPeers: 16 }),
+      limiter: new FairRateLimiter({ bytesPerSecond: 0 }),
+      requestTimeoutMs: 10_000,
+      stallTimeoutMs: 10_000,
+      emit: (type, payload) => {
+        if (type === "peer:penalised") penalised.push((payload as { peer: string }).peer);
+      },
+      channels: (h) => {
+        handlers = h;
+        return Promise.resolve([channel]);
+      },
+    });
+    await download.start();
+    await assertRejects(() => download.done, Error, "No space left on device");
+    assertEquals(penalised, []);
+  },
+});
