@@ -105,8 +105,9 @@ export class P2pSources implements SourceFactory {
       if (!running && providers.filter((p) => p.state === "complete").length < o.minProviders) {
         return;
       }
+      // Joins the running fetch if there is one (this caller's signal stops only its wait).
       const fetched = (signal: AbortSignal) =>
-        running ?? o.whole.fetch(
+        o.whole.fetch(
           { narHash: target.narHashDigest, narSize: target.narSize, storePath: target.storePath },
           providers,
           signal,

@@ -17,6 +17,7 @@
  * @module
  */
 import { hexEncode } from "../../encoding/hex.ts";
+import { abortable } from "../../std/async.ts";
 import { sha256 } from "../../hash/sha256.ts";
 import type { BlockCache, CacheEntry } from "../store/deno_block_cache.ts";
 import type { PeerBook } from "../peer_book.ts";
@@ -50,6 +51,12 @@ export interface WholeFetcherInit {
   blockSize: number;
   /** Give up on a peer that sends nothing for this long. Default 20 s. */
   stallMs?: number;
+  /**
+   * Time one NAR may take over all the peers asked, at least: then the
+   * fetch gives up (the caller falls back to HTTP) rather than try the next
+   * provider. It grows by a second per 64 KiB of NAR. Default 15 s.
+   */
+  budgetMs?: number;
   /** NAR bytes asked of one peer at once (more wait). Default 32 MiB. */
   maxInFlightPerPeer?: number;
   emit: <K extends keyof WholeFetchEvents>(type: K, payload: WholeFetchEvents[K]) => void;
@@ -108,6 +115,8 @@ export class WholeFetcher {
   /**
    * The verified cache entry of `target`, fetched from `providers` (complete
    * ones, best first) unless it is cached or already being fetched.
+   * Callers of the same NAR share one fetch: `signal` stops this caller's
+   * wait, not the fetch (it is bounded by its own time budget).
    */
   fetch(target: WholeTarget, providers: Provider[], signal?: AbortSignal): Promise<CacheEntry> {
     if (target.narSize > MAX_WHOLE_NAR) {
@@ -118,22 +127,19 @@ export class WholeFetcher {
     if (cached?.verified && cached.complete) return Promise.resolve(cached);
     let work = this.#running.get(hex);
     if (!work) {
-      work = this.#fetch(target, hex, providers, signal).finally(() => this.#running.delete(hex));
+      work = this.#fetch(target, hex, providers).finally(() => this.#running.delete(hex));
+      work.catch(() => {}); // every caller sees the error; none left unhandled
       this.#running.set(hex, work);
     }
-    return work;
+    return abortable(work, signal);
   }
 
-  async #fetch(
-    target: WholeTarget,
-    hex: string,
-    providers: Provider[],
-    signal?: AbortSignal,
-  ): Promise<CacheEntry> {
+  async #fetch(target: WholeTarget, hex: string, providers: Provider[]): Promise<CacheEntry> {
     const tried: string[] = [];
     const candidates = providers.filter((p) => p.state === "complete");
+    const budgetMs = (this.#o.budgetMs ?? 15_000) + Math.floor(target.narSize / 65_536) * 1000;
+    const deadline = AbortSignal.timeout(budgetMs);
     for (let attempt = 0; attempt < 4; attempt++) {
-      signal?.throwIfAborted();
       const left = candidates.filter((p) =>
         !tried.includes(p.peer) && !this.#o.peerBook.isBanned(p.peer)
       );
@@ -143,7 +149,16 @@ export class WholeFetcher {
         this.#load(p.peer) < this.#load(best.peer) ? p : best
       );
       tried.push(provider.peer);
-      const reply = await this.#ask(provider, target, hex);
+      let reply: NarReply;
+      try {
+        reply = await abortable(this.#ask(provider, target, hex), deadline);
+      } catch {
+        // Slow is not malicious: no fault, but this peer is not asked for it again soon.
+        this.#o.availability.forget(hex, provider.peer);
+        throw new WholeFetchError(
+          `no peer gave the NAR within ${budgetMs / 1000} s (asked ${tried.length})`,
+        );
+      }
       if (reply.kind === "not-found") {
         this.#o.availability.forget(hex, provider.peer);
         continue;
