@@ -218,7 +218,11 @@ export class Availability {
         try {
           link = await this.#o.links.get(peerId, signal);
         } catch {
-          return; // not reachable now: the DHT may still find others
+          // Connected but no stream opens (refused, or the open timed out): every
+          // batch would pay for it again, so skip it for a while like a silent one.
+          // The DHT may still find others.
+          if (!signal?.aborted) this.#unresponsive.set(peer, this.#now() + 60_000);
+          return;
         }
         for (let at = 0; at < ask.length; at += MAX_HAVE_HASHES) {
           const batch = ask.slice(at, at + MAX_HAVE_HASHES);
