@@ -41,7 +41,7 @@ import { ProviderRecords } from "./serve/provider.ts";
 import { Seeding } from "./serve/seeding.ts";
 import { NarinfoPeers } from "./narinfo/mod.ts";
 import { PeerUpkeep } from "./upkeep.ts";
-import { CompressedBlockCache } from "./wire/mod.ts";
+import { CompressedBlockCache, MAX_WHOLE_NAR } from "./wire/mod.ts";
 
 export type { P2pEmitter } from "./events.ts";
 
@@ -210,7 +210,13 @@ export class P2pService {
       providers: async (items, opts) => {
         if (!this.#running) return items.map(() => 0);
         const found = await this.availability.query(items, opts);
-        return items.map((it) => found.get(hexEncode(it.narHash))?.length ?? 0);
+        // A small NAR comes whole from a peer that has all of it: partial
+        // providers (relays still downloading) cannot serve it, so they do not count.
+        return items.map((it) =>
+          (found.get(hexEncode(it.narHash)) ?? []).filter((p) =>
+            it.narSize > MAX_WHOLE_NAR || p.state === "complete"
+          ).length
+        );
       },
       prefetch: (items: PeerIndexItem[]) => this.#prefetchSoon(items),
       mismatch: (narHash) => this.registry.mismatch(hexEncode(narHash)),
