@@ -35,7 +35,7 @@
  * Usage: `./dev bench closure [--items 150] [--seed 1] [--runs 3] [--jobs 4]
  * [--contenders pipeline,http,p2p1,p2p2,first-alone,first-empty,p2p2n,p2p2f] [--rtt 0,20,100]
  * [--dir /tmp] [--keep]
- * [--compression auto|always|never] [--log DIR --log-level debug] [--profile DIR [--profile-who leech,one]]` (`--log`: each leecher daemon's log into DIR;
+ * [--compression auto|always|never] [--set key=value,…] [--log DIR --log-level debug] [--profile DIR [--profile-who leech,one]]` (`--log`: each leecher daemon's log into DIR;
  * `--profile`: CPU profiles of the leecher daemons into DIR, summarised)
  *
  * @module
@@ -68,6 +68,7 @@ const { flags } = parseFlags(Deno.args, {
     "profile-who",
     "compression",
     "rtt",
+    "set",
   ],
   boolean: ["keep"],
 });
@@ -77,6 +78,18 @@ const runs = Number(flags.runs ?? "3");
 const jobs = Number(flags.jobs ?? "4");
 const contenders = (flags.contenders ?? "pipeline,http,p2p1,p2p2").split(",");
 const base = flags.dir ?? "/tmp";
+/** `--set key=value,…`: extra settings of every leecher daemon (values as JSON, else strings). */
+const leecherSet: Record<string, unknown> = Object.fromEntries(
+  (flags.set ?? "").split(",").filter(Boolean).map((kv) => {
+    const at = kv.indexOf("=");
+    const value = kv.slice(at + 1);
+    let parsed: unknown = value;
+    try {
+      parsed = JSON.parse(value);
+    } catch { /* a string */ }
+    return [kv.slice(0, at), parsed];
+  }),
+);
 const rtts = flags.rtt === undefined ? [undefined] : flags.rtt.split(",").map(Number);
 
 const root = await Deno.makeTempDir({ dir: base, prefix: "closure-bench-" });
@@ -215,6 +228,9 @@ async function pipeline(): Promise<Sample> {
   return { s, queryS: 0, leecherCpu: 0, leecherHwmMB: 0, helperCpu: 0, seederCpu: 0 };
 }
 
+/** When the current run's `have` request was sent (Date.now()). */
+let runStartedAt = 0;
+
 async function guixP2p(
   policy: string,
   bootstrap: SwarmNode | undefined,
@@ -231,6 +247,7 @@ async function guixP2p(
     narinfo_peers: narinfoPeers,
     ...(noPeers ? { listen: [] } : {}),
     ...(flags["log-level"] ? { log_level: flags["log-level"] } : {}),
+    ...leecherSet,
   }, bootstrap?.address);
   try {
     if (p2p && bootstrap) await waitForPeers(leecher, bootstrap === twoA ? 2 : 1);
@@ -241,6 +258,7 @@ async function guixP2p(
     const seeder0 = await Promise.all(seeders.map((s) => procStats(s.daemon.child.pid)));
     const before = await procStats(leecher.daemon.child.pid);
     let helperCpu = 0;
+    runStartedAt = Date.now();
     const run = await substituteClosure(
       (mode) => helperAgent(mode, leecher.daemon, store),
       paths,
@@ -254,6 +272,17 @@ async function guixP2p(
       },
     );
     const after = await procStats(leecher.daemon.child.pid);
+    if (flags.log) {
+      // When each item was substituted (ms from the `have` request), for reading beside the log.
+      await Deno.mkdir(flags.log, { recursive: true });
+      const lines = run.itemStartMs.map((start, i) =>
+        `${i}\t${items[i]!.narSize}\t${start.toFixed(0)}\t${(start + run.itemMs[i]!).toFixed(0)}`
+      );
+      await Deno.writeTextFile(
+        `${flags.log}/${policy}-${Date.now()}.timeline.tsv`,
+        `item\tnarSize\tstartMs\tendMs\n${lines.join("\n")}\n`,
+      );
+    }
     const seeder1 = await Promise.all(seeders.map((s) => procStats(s.daemon.child.pid)));
     return {
       s: run.totalMs / 1000,
@@ -269,7 +298,10 @@ async function guixP2p(
       await Deno.mkdir(flags.log, { recursive: true });
       await Deno.writeTextFile(
         `${flags.log}/${policy}-${Date.now()}.log`,
-        leecher.daemon.log.join("\n"),
+        // Each line with the ms since the `have` request (negative: before the run).
+        leecher.daemon.log.map((line, i) =>
+          `${String(leecher.daemon.logAt[i]! - runStartedAt).padStart(6)} ${line}`
+        ).join("\n"),
       );
     }
   }

@@ -44,6 +44,8 @@ export interface DaemonProcess extends AsyncDisposable {
   child: Deno.ChildProcess;
   /** Log lines so far. */
   log: string[];
+  /** When each line of {@linkcode log} arrived (Date.now()). */
+  logAt: number[];
   /**
    * Resolves with the first log line matching `re` from line `from` on (default
    * 0: the whole log); rejects after `timeoutMs`.
@@ -89,6 +91,7 @@ export async function startDaemon(
     stderr: "piped",
   }).spawn();
   const log: string[] = [];
+  const logAt: number[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     let buf = "";
@@ -99,6 +102,7 @@ export async function startDaemon(
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         log.push(line);
+        logAt.push(Date.now());
         if (Deno.env.get("GUIX_P2P_TEST_VERBOSE")) console.error(`[daemon ${dir}] ${line}`);
         for (const w of [...waiters]) {
           if (w.re.test(line)) {
@@ -172,6 +176,7 @@ export async function startDaemon(
     cacheDir,
     child,
     log,
+    logAt,
     waitForLog,
     stop,
     kill,
