@@ -18,11 +18,10 @@
  */
 import { hexEncode } from "../../encoding/hex.ts";
 import { abortable } from "../../std/async.ts";
-import { sha256 } from "../../hash/sha256.ts";
 import type { BlockCache, CacheEntry } from "../store/deno_block_cache.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
-import { BlockHasher, decodeBlock, MAX_NARS, MAX_WHOLE_NAR } from "../wire/mod.ts";
+import { BlockHasher, decodeBlock, type Manifest, MAX_NARS, MAX_WHOLE_NAR } from "../wire/mod.ts";
 import type { Availability, Provider } from "./availability.ts";
 import type { PeerLinks } from "./links.ts";
 import type { NarReply } from "./peer_link.ts";
@@ -166,12 +165,15 @@ export class WholeFetcher {
       if (reply.kind === "error") continue;
       const { message } = reply;
       let bytes: Uint8Array;
+      let manifest: Manifest;
       try {
         if (message.rawLength !== target.narSize) {
           throw new Error(`${message.rawLength} bytes, the signed NarSize is ${target.narSize}`);
         }
         bytes = decodeBlock(message.encoding, message.data, message.rawLength);
-        if (hexEncode(sha256(bytes)) !== hex) throw new Error("does not match its NarHash");
+        // One pass gives the block hashes (for the cache entry) and the NarHash checked here.
+        manifest = new BlockHasher(this.#o.blockSize).update(bytes).finish();
+        if (hexEncode(manifest.narHash) !== hex) throw new Error("does not match its NarHash");
       } catch (e) {
         const reason = `NAR ${hex.slice(0, 16)}…: ${(e as Error).message}`;
         const { banned } = this.#o.peerBook.fault(provider.peer, reason);
@@ -183,7 +185,7 @@ export class WholeFetcher {
       this.#wireOf.set(hex, message.data.length);
       if (this.#wireOf.size > 4096) this.#wireOf.delete(this.#wireOf.keys().next().value!);
       this.#o.peerBook.traffic(provider.peer, "down", message.data.length);
-      const entry = await this.#store(target, bytes);
+      const entry = await this.#store(target, manifest, bytes);
       this.#o.emit("download:whole", {
         narHash: hex,
         peer: provider.peer,
@@ -199,8 +201,7 @@ export class WholeFetcher {
     );
   }
 
-  async #store(target: WholeTarget, bytes: Uint8Array): Promise<CacheEntry> {
-    const manifest = new BlockHasher(this.#o.blockSize).update(bytes).finish();
+  async #store(target: WholeTarget, manifest: Manifest, bytes: Uint8Array): Promise<CacheEntry> {
     const entry = await this.#o.cache.open({
       narHash: manifest.narHash,
       narSize: manifest.narSize,
