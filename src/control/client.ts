@@ -165,12 +165,22 @@ export class ControlClient {
     }
   }
 
-  /** Tells the daemon a path was substituted (for auto-seeding). */
+  /**
+   * Tells the daemon a path was substituted (for auto-seeding). `onSent` is
+   * called once the message is written to the socket: from then on the
+   * daemon receives it even if this process is killed, so a caller need not
+   * wait for the reply before going on (it must still await this promise
+   * before the next request on this client).
+   */
   async substituted(
     info: { storePath: string; narHash: string; narSize: number; source: SourceKind },
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; onSent?: () => void } = {},
   ): Promise<void> {
-    const reply = await this.#request({ kind: "substituted", ...info }, options.signal);
+    const reply = await this.#request(
+      { kind: "substituted", ...info },
+      options.signal,
+      options.onSent,
+    );
     if (reply.kind !== "ok") throw unexpected(reply);
   }
 
@@ -210,10 +220,15 @@ export class ControlClient {
     return this.#nextId++;
   }
 
-  async #request(body: Record<string, unknown>, signal?: AbortSignal): Promise<Response> {
+  async #request(
+    body: Record<string, unknown>,
+    signal?: AbortSignal,
+    onSent?: () => void,
+  ): Promise<Response> {
     const id = this.#begin();
     try {
       await this.#conn.sendMessage({ ...body, id });
+      onSent?.();
       for (;;) {
         const frame = await this.#readFrame(signal);
         if (frame.kind === "data") {
