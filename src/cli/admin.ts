@@ -11,6 +11,7 @@
  * @module
  */
 import { UsageError } from "../std/cli.ts";
+import type { NatStatus } from "../p2p/nat/mod.ts";
 import { adminRequest, humanBytes } from "./_daemon.ts";
 import type { CliIo, Command } from "./command.ts";
 
@@ -51,6 +52,28 @@ function command(
 
 type Obj = Record<string, unknown>;
 
+/** The `nat` lines of `status` (docs/protocol.md, NAT traversal). */
+function natLines(n: NatStatus): string[] {
+  const reservations = n.relayClient.reservations.map((r) => r.relay);
+  const service = n.relayService;
+  return [
+    `reachability: ${n.reachability}${
+      n.publicAddresses.length ? ` at ${n.publicAddresses.join(" ")}` : ""
+    } (AutoNAT ${n.autonat ? "on" : "off"})`,
+    `relay reservations: ${reservations.join(" ") || "none"} (relay client ${n.relayClient.mode})`,
+    `relay service: ${
+      service.enabled
+        ? `on, ${service.reservations}/${service.maxReservations} reservation(s)`
+        : "off"
+    }; hole punching: ${
+      n.holePunching.enabled ? `on, ${n.holePunching.directUpgrades} direct upgrade(s)` : "off"
+    }; UPnP: ${n.upnp.state}${n.upnp.addresses.length ? ` ${n.upnp.addresses.join(" ")}` : ""}`,
+    `block bytes received: ${humanBytes(n.bytesIn.direct)} direct, ${
+      humanBytes(n.bytesIn.relayed)
+    } through relays`,
+  ];
+}
+
 /** `guix-p2p status`. */
 export const statusCommand: Command = command(
   "status",
@@ -75,6 +98,7 @@ export const statusCommand: Command = command(
           p.announcing ? `, ${p.announcing} announcement(s) waiting` : ""
         }, block cache: ${humanBytes(p.cacheBytes as number)}`,
       );
+      if (p.nat) { for (const line of natLines(p.nat as NatStatus)) io.out(line); }
       for (const d of (p.downloads as Obj[])) {
         io.out(
           `downloading ${d.narHash}: ${d.have}/${d.blocks} blocks from ${

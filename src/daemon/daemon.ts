@@ -28,6 +28,8 @@ import { mapDaemonError } from "./error_map.ts";
 import type { DaemonEvents } from "./events.ts";
 import type { PeerIndex } from "../fetch/peers.ts";
 import { type AdminExtension, DaemonHandler } from "./handler.ts";
+import { HeldNarinfos } from "./held_narinfos.ts";
+import type { PeerNarinfoSource } from "../http/peer_narinfos.ts";
 
 /** A component started and stopped with the daemon (the P2P node, the gateway). */
 export interface DaemonPart {
@@ -55,6 +57,10 @@ export interface DaemonPlugins {
   bus?: EventBus<DaemonEvents>;
   /** Verified NARs held locally (the gateway serves them first). */
   local?: LocalNars;
+  /** Narinfos from peers (asked per `narinfo_peers`). */
+  peerNarinfos?: PeerNarinfoSource;
+  /** Whether a NarHash (hex) is seeded here (for `narinfo_serve = "seeded"`). */
+  seeded?: (narHashHex: string) => boolean;
 }
 
 /** The daemon. */
@@ -67,6 +73,8 @@ export class Daemon {
   readonly nix: Flavour;
   readonly handler: DaemonHandler;
   readonly gateway: Gateway | undefined;
+  /** The verified narinfos this daemon holds, as served to peers. */
+  readonly held: HeldNarinfos;
   #acl: WatchedAcl;
   #server: ControlServer | undefined;
   #plugins: DaemonPlugins;
@@ -90,6 +98,13 @@ export class Daemon {
       flavour: "nix",
       storeDir: config.nix_store_dir,
       keys: config.nix_trusted_public_keys.map(parseNixPublicKey),
+    });
+    this.held = new HeldNarinfos({
+      cache,
+      config,
+      guix: this.guix,
+      nix: this.nix,
+      ...(plugins.seeded ? { seeded: plugins.seeded } : {}),
     });
     this.gateway = this.#gateway();
     this.handler = this.#handler();
@@ -127,6 +142,9 @@ export class Daemon {
         stallTimeout: config.http_stall_timeout,
       },
       p2p: this.#plugins.p2p,
+      peerNarinfos: this.#plugins.peerNarinfos && config.narinfo_peers !== "off"
+        ? { source: this.#plugins.peerNarinfos, mode: config.narinfo_peers }
+        : undefined,
       emit: (type, payload) => bus.emit(type, payload as DaemonEvents[typeof type]),
       onServerError: (url, message) => bus.emit("narinfo:server-error", { url, message }),
     });

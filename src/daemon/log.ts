@@ -139,6 +139,47 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
     e,
   ) => ["debug", `block ${e.index} of ${e.narHash.slice(0, 16)}… from ${e.peer}`],
   "stream:rejected": (e) => ["info", `refused a block stream from ${e.peer}: ${e.reason}`],
+  "nat:reachability": (
+    e,
+  ) => [
+    "info",
+    `reachability: ${e.reachability}${e.addresses.length ? ` (${e.addresses.join(" ")})` : ""}`,
+  ],
+  "relay:reserved": (
+    e,
+  ) => ["info", `relay reservation on ${e.relay}: reachable at ${e.addresses.join(" ")}`],
+  "relay:lost": (e) => ["info", `relay reservation on ${e.relay} lost`],
+  "relay:refused": (e) => ["info", `relay ${e.relay} refused a reservation: ${e.error}`],
+  "relay:circuit": (
+    e,
+  ) => [
+    "debug",
+    `${e.denied ? "refused to relay" : "relaying"} a connection from ${e.source} to ${e.target}`,
+  ],
+  "nat:direct": (e) => ["info", `direct connection to ${e.peer} (was relayed): ${e.address}`],
+  "nat:upnp": (
+    e,
+  ) => [
+    "info",
+    e.state === "mapped"
+      ? `UPnP port mapping: ${e.addresses.join(" ")}`
+      : "UPnP: looking for a gateway (once a minute)",
+  ],
+  "narinfo:served": (
+    e,
+  ) => [
+    "debug",
+    `served ${e.found}/${e.asked} ${e.flavour} narinfo(s) to ${e.peer} in ${e.ms.toFixed(1)} ms`,
+  ],
+  "narinfo:busy": (e) => ["info", `narinfo request of ${e.asked} from ${e.peer}: busy`],
+  "narinfo:from-peer": (e) => ["debug", `narinfo of ${e.hashPart} from ${e.peer} (${e.via})`],
+  "narinfo:refused": (
+    e,
+  ) => ["warn", `narinfo of ${e.hashPart} from ${e.peer} refused: ${e.reason}`],
+  "narinfo:announced": (e) =>
+    e.error
+      ? ["warn", `publishing the narinfo record of ${e.hashPart} failed: ${e.error}`]
+      : ["debug", `narinfo record of ${e.hashPart} published in ${e.ms} ms`],
 };
 
 /** Writes formatted events at or above `level`; returns a function that detaches. */

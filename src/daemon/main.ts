@@ -54,6 +54,16 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
   });
   const bus = new EventBus<DaemonEvents>();
   attachLogger(bus, config.log_level, (line) => io.err(line));
+  // Defence in depth: a rejection nobody handled (a bug; never what a peer sends) is logged,
+  // not allowed to end the daemon and every transfer with it.
+  const onUnhandled = (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    const reason = e.reason instanceof Error
+      ? e.reason.stack ?? e.reason.message
+      : String(e.reason);
+    bus.emit("daemon:warning", { message: `unhandled rejection (a bug): ${reason}` });
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
   const p2p = new P2pService(config, {
     emit: (type, payload) => bus.emit(type, payload as DaemonEvents[typeof type]),
   });
@@ -65,7 +75,10 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
     parts: [p2p],
     onSubstituted: (info) => p2p.seeding.substituted(info),
     local: p2p.local,
+    peerNarinfos: p2p.narinfos,
+    seeded: (hex) => p2p.seeds.isSeeded(hex),
   });
+  p2p.narinfos.serveFrom(daemon.held);
   // Records events from here on; serves once the daemon runs.
   const dashboard = daemonDashboard(config, bus, { daemon, p2p: p2pReports(p2p) });
   if (file) io.err(`guix-p2p: info: configuration from ${file}`);

@@ -10,6 +10,7 @@
  * @module
  */
 import type { AdminCommand } from "../control/messages.ts";
+import { natStatus } from "../p2p/nat/mod.ts";
 import { dhtServerMode, providerStats } from "../p2p/node.ts";
 import { type P2pService, routingTableSize } from "../p2p/service.ts";
 import { isShareableAddress, shareableAddresses } from "../p2p/share_info.ts";
@@ -125,6 +126,7 @@ export function statusReport(p2p: P2pService): Record<string, unknown> {
     // Provider records waiting for their turn (announcements are paced).
     announcing: p2p.seeding.pendingAnnouncements,
     cacheBytes: p2p.cache.totalBytes,
+    nat: natStatus(node, p2p.config, p2p.links.bytesByPath()),
     downloads: p2p.registry.entries().map(([hex, d]) => ({
       narHash: hex,
       peers: d.download.peers,

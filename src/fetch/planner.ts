@@ -187,8 +187,8 @@ export class FetchPlanner {
           });
         }
         if (sent === target.narSize && fromFile > 0) {
-          // Part came from a file the consumer read itself: it checks the whole NAR.
-          source.verified?.();
+          // Part came from a file the consumer read itself: it checks the whole NAR (and the
+          // P2P layer checks its own copy); nothing was hashed here, so nothing is vouched for.
           this.#emit("transfer:done", {
             transfer,
             storePath: target.storePath,
@@ -200,6 +200,10 @@ export class FetchPlanner {
           return sent;
         }
         if (sent === target.narSize) {
+          // Only a source that gave every byte from 0 is judged by the result: a NAR made of
+          // several sources' bytes proves nothing about any one of them (each P2P download
+          // is checked on its own when it completes).
+          const whole = before === 0;
           const digest = preverified ? target.narHashDigest : hash.digest();
           if (!equal(digest, target.narHashDigest)) {
             mismatch = new NarHashMismatchError(
@@ -207,7 +211,7 @@ export class FetchPlanner {
               target.narHash,
               formatNarHash(digest),
             );
-            source.rejected?.();
+            if (whole) source.rejected?.();
             failed(source, sent, mismatch.message);
             // The whole NAR was wrong. With a consumer that can rewind, start over
             // from byte 0 with the next source; otherwise fail now.
@@ -217,7 +221,7 @@ export class FetchPlanner {
             used.length = 0;
             continue;
           }
-          source.verified?.();
+          if (whole) source.verified?.();
           this.#emit("transfer:done", {
             transfer,
             storePath: target.storePath,

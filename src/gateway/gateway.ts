@@ -189,7 +189,10 @@ export class Gateway {
     // The trust of the moment (the Guix ACL may have changed): the resolver checks with it too.
     const authorizer = await side.authorizer();
     const urls = flavour === "nix" ? c.nix_upstream_urls : c.substitute_urls;
-    const r = await side.resolver.resolveHashPart(hashPart, urls, { signal });
+    const r = await side.resolver.resolveHashPart(hashPart, urls, {
+      signal,
+      peers: c.policy !== "http-only",
+    });
     if (r.kind === "missing") {
       return new Reply(r.transient ? 503 : 404, "not found\n", {}, r.reason);
     }

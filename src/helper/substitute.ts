@@ -98,6 +98,7 @@ async function fetchAndRestore(
   { digest: Uint8Array; size: number; clean: boolean; usedFile: boolean; source: SourceKind }
 > {
   const client = await session.daemon.client();
+  const fileDeadline = Date.now() + fetchDeadlineMs(narinfo.narSize, session.config);
   const feed = new NarFeed(
     withDeadline(
       client.fetch({
@@ -118,6 +119,7 @@ async function fetchAndRestore(
         openDaemonFile(path, {
           cacheDir: session.config.cache_dir,
           narHashHex: hexEncode(narinfo.narHashDigest),
+          deadline: fileDeadline,
         }),
     },
   );

@@ -1,7 +1,8 @@
 /**
  * The libp2p node: TCP + Noise + Yamux, identify, ping, a Kademlia DHT on
- * guix-p2p's own protocol id, optional mDNS, and connection limits, all from
- * the configuration. libp2p's connection monitor pings every connection
+ * guix-p2p's own protocol id, optional mDNS, connection limits, and NAT
+ * traversal (AutoNAT, circuit relay v2, DCUtR, UPnP: ./nat/), all from the
+ * configuration. libp2p's connection monitor pings every connection
  * every 10 s (`/ipfs/ping/1.0.0`, or the protocol negotiation alone with
  * peers that lack ping) and keeps the round trip in `connection.rtt`.
  *
@@ -36,6 +37,13 @@ import {
   responsibleFor,
 } from "./dht/mod.ts";
 import { applyDenoLibp2pPatches } from "./runtime_patches.ts";
+import {
+  type NatEvents,
+  type NatMonitor,
+  natServices,
+  natTransports,
+  relayGater,
+} from "./nat/mod.ts";
 
 /** The services our node runs. */
 export type NodeServices = {
@@ -48,6 +56,10 @@ export type NodeServices = {
    * from what the DHT finds (both end up as libp2p `peer:discovery`).
    */
   mdns?: PeerDiscovery;
+  /** NAT traversal state and policy (./nat/monitor.ts). */
+  nat: NatMonitor;
+  /** With relay_service: the relay (its `reservations` map). */
+  relay?: { reservations: { size: number } };
 };
 
 /** A guix-p2p libp2p node. */
@@ -62,6 +74,8 @@ export function dhtServerMode(config: Pick<Config, "dht_mode" | "listen">): bool
 export interface NodeHooks {
   /** Banned peers are neither dialled nor accepted. */
   isBanned?: (peer: PeerId) => boolean;
+  /** NAT traversal events (reachability, relay reservations, direct upgrades). */
+  emit?: <K extends keyof NatEvents>(type: K, payload: NatEvents[K]) => void;
   /** A peer abused the DHT (flooded provider records); it has been disconnected. */
   onAbuse?: (peer: string, reason: string) => void;
 }
@@ -102,7 +116,7 @@ export async function createNode(
       listen: config.listen,
       ...(config.announce.length > 0 ? { announce: config.announce } : {}),
     },
-    transports: [tcp()],
+    transports: [tcp(), ...natTransports()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: [],
@@ -112,6 +126,7 @@ export async function createNode(
       // Private LAN addresses are dialled; loopback and link-local ones only as
       // dial_policy.ts allows (a peer must not make us connect to our own host).
       denyDialMultiaddr: (ma) => deniedAddress(ma.toString()),
+      ...relayGater(config, banned, hooks.emit),
     },
     connectionManager: {
       maxConnections: config.max_connections,
@@ -131,6 +146,7 @@ export async function createNode(
           interval: Math.min(3600_000, reprovideMs),
         },
       }),
+      ...natServices(config, hooks.emit),
     },
   }) as P2pNode;
   const table = (node.services.dht as unknown as {

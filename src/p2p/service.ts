@@ -33,15 +33,16 @@ import { DownloadRegistry } from "./download/registry.ts";
 import { networkOf } from "./download/origins.ts";
 import { P2pSources } from "./download/sources.ts";
 import { WholeFetcher } from "./download/whole.ts";
-import { type P2pEmitter, partEmitter } from "./events.ts";
+import { type P2pEmitter, type P2pEvents, partEmitter } from "./events.ts";
 import { createNode, dhtServerMode, type P2pNode } from "./node.ts";
 import { PeerBook } from "./peer_book.ts";
 import { FairRateLimiter } from "./rate/mod.ts";
 import { BlockServer } from "./serve/block_server.ts";
 import { ProviderRecords } from "./serve/provider.ts";
 import { Seeding } from "./serve/seeding.ts";
+import { NarinfoPeers } from "./narinfo/mod.ts";
 import { PeerUpkeep } from "./upkeep.ts";
-import { CompressedBlockCache } from "./wire/mod.ts";
+import { CompressedBlockCache, MAX_WHOLE_NAR } from "./wire/mod.ts";
 
 export type { P2pEmitter } from "./events.ts";
 
@@ -64,10 +65,13 @@ export class P2pService {
   readonly prefetcher: Prefetcher;
   /** What the daemon asks about whole batches (p2p-only `have`, prefetch). */
   readonly index: PeerIndex;
+  /** Signed narinfos from and to peers (the resolver's peer source). */
+  readonly narinfos: NarinfoPeers;
   /** Verified NARs of the block cache, for the gateway. */
   readonly local: LocalNars;
   readonly emit: P2pEmitter;
   #node: P2pNode | undefined;
+  #compressed: CompressedBlockCache;
   #server: BlockServer | undefined;
   #upkeep: PeerUpkeep | undefined;
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
@@ -78,7 +82,14 @@ export class P2pService {
   constructor(config: Config, options: { emit?: P2pEmitter } = {}) {
     const c = config;
     this.config = c;
-    const emit: P2pEmitter = options.emit ?? (() => {});
+    const outer: P2pEmitter = options.emit ?? (() => {});
+    // A new seed's narinfo is announced in the DHT when this node holds it.
+    const emit: P2pEmitter = (type, payload) => {
+      outer(type, payload);
+      if (type === "seed:added") {
+        this.narinfos?.seeded([(payload as P2pEvents["seed:added"]).storePath]);
+      }
+    };
     this.emit = emit;
     const node = () => this.node;
     const running = () => this.#running;
@@ -87,7 +98,13 @@ export class P2pService {
       banDurationMs: c.ban_duration * 1000,
       maxPeers: Math.max(c.known_peers_max, 16),
     });
-    this.cache = new BlockCache(`${c.cache_dir}/blocks`, { maxBytes: c.cache_size });
+    // Compressed blocks served from an entry go when the entry goes (a rejected or replaced
+    // layout must never be served again from the cache).
+    this.#compressed = new CompressedBlockCache({ maxBytes: 64 * 1024 * 1024 });
+    this.cache = new BlockCache(`${c.cache_dir}/blocks`, {
+      maxBytes: c.cache_size,
+      onRemove: (hex) => this.#compressed.drop(hex),
+    });
     this.seeds = new SeedRegistry({
       cacheDir: c.cache_dir,
       cache: this.cache,
@@ -96,7 +113,15 @@ export class P2pService {
     });
     this.uploadLimiter = new FairRateLimiter({ bytesPerSecond: c.max_upload_rate });
     this.downloadLimiter = new FairRateLimiter({ bytesPerSecond: c.max_download_rate });
-    this.links = new PeerLinks({ node, maxMessageSize: c.max_message_size, timeoutMs: 10_000 });
+    this.links = new PeerLinks({
+      node,
+      maxMessageSize: c.max_message_size,
+      timeoutMs: 10_000,
+      onFault: (peer, error) => {
+        const reason = `protocol violation: ${error.message}`;
+        emit("peer:penalised", { peer, reason, ...this.peerBook.fault(peer, reason) });
+      },
+    });
     this.availability = new Availability({
       node,
       links: this.links,
@@ -139,6 +164,7 @@ export class P2pService {
       provideRate: Math.max(1, c.dht_provider_rate / 2),
       stores: denoSeedStores(c),
       settled: (hex) => this.registry.settled(hex),
+      onUnseed: (hex) => this.#compressed.drop(hex),
       emit: partEmitter(emit),
     });
     this.sources = new P2pSources({
@@ -178,12 +204,25 @@ export class P2pService {
         }, signal ?? this.#stopping.signal),
       emit: partEmitter(emit),
     });
+    this.narinfos = new NarinfoPeers({
+      config: c,
+      node,
+      running,
+      peerBook: this.peerBook,
+      emit: partEmitter(emit),
+    });
     this.local = this.#localNars();
     this.index = {
       providers: async (items, opts) => {
         if (!this.#running) return items.map(() => 0);
         const found = await this.availability.query(items, opts);
-        return items.map((it) => found.get(hexEncode(it.narHash))?.length ?? 0);
+        // A small NAR comes whole from a peer that has all of it: partial
+        // providers (relays still downloading) cannot serve it, so they do not count.
+        return items.map((it) =>
+          (found.get(hexEncode(it.narHash)) ?? []).filter((p) =>
+            it.narSize > MAX_WHOLE_NAR || p.state === "complete"
+          ).length
+        );
       },
       prefetch: (items: PeerIndexItem[]) => this.#prefetchSoon(items),
       mismatch: (narHash) => this.registry.mismatch(hexEncode(narHash)),
@@ -207,7 +246,8 @@ export class P2pService {
   #flushPrefetch(): void {
     clearTimeout(this.#batchTimer);
     this.#batchTimer = undefined;
-    const batch = this.#batch;
+    // The same item is often asked for twice (HEAD then GET of its narinfo).
+    const batch = [...new Map(this.#batch.map((it) => [hexEncode(it.narHash), it])).values()];
     this.#batch = [];
     if (this.#running && batch.length > 0) this.prefetcher.prefetch(batch);
   }
@@ -252,6 +292,7 @@ export class P2pService {
     const key = await loadOrCreateIdentity(c.cache_dir);
     const node = await createNode(c, key, {
       isBanned: (p) => this.peerBook.isBanned(p.toString()),
+      emit: partEmitter(this.emit),
       // A flood is reported only after ten refusals past a generous burst, which an honest
       // node (announcing a few records at a time) never causes: banned at once.
       onAbuse: (peer, reason) =>
@@ -267,6 +308,7 @@ export class P2pService {
       peerBook: this.peerBook,
       bootstrapPeers: c.bootstrap_peers,
       maxConnections: c.max_connections,
+      dhtProtocol: c.dht_protocol,
       save: () => writeJsonFile(`${c.cache_dir}/peers.json`, this.peerBook.snapshot()),
       onDisconnect: (peer) => {
         this.links.closePeer(peer);
@@ -279,7 +321,7 @@ export class P2pService {
       seeds: this.seeds,
       limiter: this.uploadLimiter,
       peerBook: this.peerBook,
-      compressed: new CompressedBlockCache({ maxBytes: 64 * 1024 * 1024 }),
+      compressed: this.#compressed,
       maxMessageSize: c.max_message_size,
       maxStreamsPerPeer: c.max_streams_per_peer,
       compress: (conn) =>
@@ -294,6 +336,7 @@ export class P2pService {
     table?.addEventListener("peer:add", onTable);
     table?.addEventListener("peer:remove", onTable);
     await this.#server.start();
+    await this.narinfos.start(node);
     this.#running = true;
     this.links.start();
     this.#pruneTimer = setInterval(() => this.availability.prune(), 60_000);
@@ -304,6 +347,7 @@ export class P2pService {
     });
     this.#upkeep.start();
     this.seeding.startUp();
+    this.narinfos.seeded(this.seeds.list().map((s) => s.storePath));
   }
 
   /** Stops everything (idempotent). */
@@ -317,6 +361,7 @@ export class P2pService {
     this.seeding.stop();
     this.registry.abortAll(new Error("daemon stopping"));
     this.links.stop();
+    await this.narinfos.stop();
     await this.#server?.stop();
     await this.#upkeep?.stop();
     await this.seeds.flush().catch(() => {});

@@ -3,8 +3,9 @@
  * and the round trip libp2p's connection monitor measures on each
  * connection, dials what mDNS discovers on the local network (and what the
  * DHT tells about, while connections are few), re-dials bootstrap and
- * remembered peers while few connections are open, and saves the peer book
- * now and then (so a restarted node finds its neighbours again).
+ * remembered peers while few connections are open, refreshes a DHT routing
+ * table that missed peers it knows of, and saves the peer book now and then
+ * (so a restarted node finds its neighbours again).
  *
  * Latency: libp2p pings every open connection every 10 s and keeps the round
  * trip in `connection.rtt` (with peers that do not speak ping, such as the
@@ -26,6 +27,12 @@ import { multiaddr } from "@multiformats/multiaddr";
 import type { PeerId } from "@libp2p/interface";
 import type { P2pNode } from "./node.ts";
 import type { PeerBook } from "./peer_book.ts";
+
+/** Kademlia's bucket size: a smaller routing table may be missing peers. */
+const DHT_K = 20;
+/** How often a small routing table is checked, and the longest back-off. */
+const DHT_REFRESH_MS = 30_000;
+const DHT_REFRESH_MAX_MS = 10 * 60_000;
 
 /** Events of peer upkeep. */
 export interface UpkeepEvents {
@@ -57,6 +64,8 @@ export interface PeerUpkeepInit {
   peerBook: PeerBook;
   bootstrapPeers: string[];
   maxConnections: number;
+  /** The DHT's protocol id (to count the DHT peers the node knows of). */
+  dhtProtocol?: string;
   /** Persists the peer book (called every 30 s when it changed). */
   save: () => Promise<void>;
   /** Called when a peer's connections are all gone. */
@@ -70,6 +79,9 @@ export class PeerUpkeep {
   #timers: ReturnType<typeof setInterval>[] = [];
   #running = false;
   #measured = new Set<string>();
+  #refreshing = false;
+  /** When the routing table may next be refreshed, the current back-off, its size then. */
+  #dht = { at: 0, delay: DHT_REFRESH_MS / 2, table: -1 };
 
   /** Creates the upkeep (call {@linkcode start} once the node is started). */
   constructor(init: PeerUpkeepInit) {
@@ -149,6 +161,7 @@ export class PeerUpkeep {
     this.#timers.push(setInterval(() => this.#save(), 30_000));
     this.#timers.push(setInterval(() => this.#connect(), 60_000));
     this.#timers.push(setInterval(() => this.sampleLatency(), LATENCY_SAMPLE_MS));
+    this.#timers.push(setInterval(() => void this.#refreshDht(), DHT_REFRESH_MS));
   }
 
   /** Stops the timers and saves the peer book. */
@@ -160,6 +173,40 @@ export class PeerUpkeep {
 
   async #save(): Promise<void> {
     if (this.#o.peerBook.dirty) await this.#o.save().catch(() => {});
+  }
+
+  /**
+   * A routing table that holds fewer than k peers while the node knows of
+   * more DHT peers means some dials of the last self-query failed (a busy
+   * host, a flaky link); kad-dht would retry only at its next self-query,
+   * minutes later. Refresh it now; while refreshes do not grow the table
+   * (peers reachable only through relays never enter it), back off up to
+   * 10 minutes.
+   */
+  async #refreshDht(): Promise<void> {
+    const { node, dhtProtocol } = this.#o;
+    const now = Date.now();
+    if (!this.#running || !dhtProtocol || this.#refreshing || now < this.#dht.at) return;
+    const table = (node.services.dht as unknown as { routingTable?: { size?: number } })
+      .routingTable?.size ?? 0;
+    if (table >= DHT_K) return;
+    this.#refreshing = true;
+    try {
+      const known = await node.peerStore.all({
+        filters: [(p) => p.protocols.includes(dhtProtocol)],
+      });
+      if (known.length <= table) return;
+      this.#dht.delay = table > this.#dht.table
+        ? DHT_REFRESH_MS
+        : Math.min(this.#dht.delay * 2, DHT_REFRESH_MAX_MS);
+      this.#dht.table = table;
+      this.#dht.at = now + this.#dht.delay - 1000;
+      await node.services.dht.refreshRoutingTable();
+    } catch {
+      // best effort; the next tick tries again
+    } finally {
+      this.#refreshing = false;
+    }
   }
 
   /** Dials bootstrap peers and remembered peers when few connections are open. */

@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { abortable } from "../../std/async.ts";
 import type { CacheEntry } from "../store/deno_block_cache.ts";
 import type { Manifest } from "../wire/mod.ts";
 
@@ -97,13 +98,4 @@ export class BlockProgress {
       cancel: unpin,
     }, { highWaterMark: 0 });
   }
-}
-
-function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

@@ -105,8 +105,9 @@ export class P2pSources implements SourceFactory {
       if (!running && providers.filter((p) => p.state === "complete").length < o.minProviders) {
         return;
       }
+      // Joins the running fetch if there is one (this caller's signal stops only its wait).
       const fetched = (signal: AbortSignal) =>
-        running ?? o.whole.fetch(
+        o.whole.fetch(
           { narHash: target.narHashDigest, narSize: target.narSize, storePath: target.storePath },
           providers,
           signal,
@@ -188,14 +189,7 @@ export class P2pSources implements SourceFactory {
     const active = o.registry.get(hex);
     if (active) {
       const first = this.#independent(active.members);
-      yield this.#source(
-        target,
-        url,
-        active.key,
-        active.members,
-        () => Promise.resolve(active.download),
-        first < 2,
-      );
+      yield this.#source(url, active.key, () => Promise.resolve(active.download), first < 2);
       return;
     }
     const providers = await this.#providers(target, signal);
@@ -224,10 +218,8 @@ export class P2pSources implements SourceFactory {
         // rewind (the gateway) sees a byte.
         const corroborated = this.#independent(vouching) >= 2 && ranked.length === 1;
         yield this.#source(
-          target,
           url,
           group.key,
-          vouching,
           () => download ??= this.#startDownload(target, group.manifest, members, vouching),
           !corroborated,
         );
@@ -281,7 +273,33 @@ export class P2pSources implements SourceFactory {
     return settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   }
 
-  async #startDownload(
+  /** Downloads being set up, by NarHash: a fetch and a prefetch of one item share one. */
+  #starting = new Map<string, Promise<SwarmDownload>>();
+
+  #startDownload(
+    target: FetchTarget,
+    manifest: Manifest,
+    members: Offer[],
+    vouching: Member[],
+  ): Promise<SwarmDownload> {
+    const hex = hexEncode(target.narHashDigest);
+    const active = this.#o.registry.get(hex);
+    if (active && manifestKey(active.download.manifest) === manifestKey(manifest)) {
+      for (const x of members) x.channel.close();
+      return Promise.resolve(active.download);
+    }
+    let starting = this.#starting.get(hex);
+    if (!starting) {
+      starting = this.#newDownload(target, manifest, members, vouching)
+        .finally(() => this.#starting.delete(hex));
+      this.#starting.set(hex, starting);
+    } else {
+      for (const x of members) x.channel.close();
+    }
+    return starting;
+  }
+
+  async #newDownload(
     target: FetchTarget,
     manifest: Manifest,
     members: Offer[],
@@ -346,15 +364,12 @@ export class P2pSources implements SourceFactory {
   }
 
   #source(
-    target: FetchTarget,
     url: string,
     key: string,
-    members: Member[],
     download: () => Promise<SwarmDownload>,
     verifyFirst = false,
   ): NarSource {
     const o = this.#o;
-    const hex = hexEncode(target.narHashDigest);
     let current: SwarmDownload | undefined;
     return {
       kind: "p2p",
@@ -381,10 +396,10 @@ export class P2pSources implements SourceFactory {
         };
       },
       verified() {
-        o.registry.verified(hex, target.storePath);
+        if (current) o.registry.verified(current);
       },
       rejected() {
-        o.registry.rejected(hex, members);
+        if (current) o.registry.rejected(current);
       },
     };
   }

@@ -31,6 +31,7 @@ import {
   type Manifest,
   verifyBlock,
 } from "../wire/mod.ts";
+import { manifestKey } from "../wire/manifest.ts";
 import { BlockProgress } from "./_progress.ts";
 import type { BlockChannel, ChannelHandlers } from "./channel.ts";
 
@@ -85,6 +86,7 @@ export class SwarmDownload {
   #discovering = false;
   #unpin: () => void;
   #progress: BlockProgress;
+  #key: string;
   #wireBytes = 0;
   #byPeer = new Map<string, number>();
 
@@ -104,12 +106,18 @@ export class SwarmDownload {
     }
     this.#unpin = options.entry.pin();
     this.#progress = new BlockProgress(options.entry, options.manifest);
+    this.#key = manifestKey(options.manifest);
     this.#done.promise.catch(() => {});
   }
 
   /** Resolves when every block is present (and matches the manifest); rejects when the download fails. */
   get done(): Promise<void> {
     return this.#done.promise;
+  }
+
+  /** The manifest the download follows. */
+  get manifest(): Manifest {
+    return this.#o.manifest;
   }
 
   /** The cache entry being filled. */
@@ -225,7 +233,14 @@ export class SwarmDownload {
       this.#scheduler.received(ch.peer, index, msg.data.length);
       return this.#pump(ch.peer);
     }
-    await this.#o.entry.writeBlock(index, raw);
+    try {
+      await this.#o.entry.writeBlock(index, raw);
+    } catch (e) {
+      // A full or failing disk is ours, not the peer's: the download ends and
+      // the caller falls back (HTTP), instead of an unhandled rejection.
+      return this.#fail(new Error(`writing block ${index} to the cache: ${(e as Error).message}`));
+    }
+    if (this.#finished) return;
     this.#wireBytes += msg.data.length;
     this.#byPeer.set(ch.peer, (this.#byPeer.get(ch.peer) ?? 0) + raw.length);
     this.#o.peerBook.traffic(ch.peer, "down", msg.data.length);
@@ -325,9 +340,16 @@ export class SwarmDownload {
       const ch = this.#channels.get(peer);
       if (!ch || have.isFull) continue;
       ch.manifest(this.#o.manifest.narHash, this.#o.requestTimeoutMs).then((m) => {
-        if (m !== "not-found") this.setHave(peer, m.have);
+        if (this.#finished || this.#channels.get(peer) !== ch) return;
+        if (m === "not-found") return this.#drop(peer, "no longer has the item");
+        // Only its availability may change: another layout or other hashes is another
+        // manifest (a peer switching sides), not a refresh.
+        if (manifestKey(m) !== this.#key || m.have.size !== this.#o.manifest.blockCount) {
+          return this.#drop(peer, "its manifest changed");
+        }
+        this.setHave(peer, m.have);
         this.#pump(peer);
-      }, () => {});
+      }).catch(() => {});
     }
   }
 

@@ -79,6 +79,8 @@ export interface SeedingInit {
    * profile or a store must not look like a flood.
    */
   provideRate?: number;
+  /** Called with the hex NarHash of what is no longer seeded (its compressed blocks go). */
+  onUnseed?: (hex: string) => void;
   /** Resolves once a download of this NarHash (hex) in progress has been checked. */
   settled?: (hex: string) => Promise<void>;
   emit: <K extends keyof SeedingEvents>(type: K, payload: SeedingEvents[K]) => void;
@@ -310,6 +312,7 @@ export class Seeding {
   async unseed(target: string): Promise<string | undefined> {
     const hex = await this.#o.seeds.unseed(target);
     if (hex) {
+      this.#o.onUnseed?.(hex);
       await this.#o.records.unprovide(
         new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16))),
       );

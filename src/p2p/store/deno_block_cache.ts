@@ -256,11 +256,16 @@ export class BlockCache {
   #dir: string;
   #maxBytes: number;
   #entries = new Map<string, CacheEntry>();
+  #onRemove: ((hex: string) => void) | undefined;
 
-  /** Creates a cache rooted at `dir`, capped at `maxBytes` of NAR data. */
-  constructor(dir: string, options: { maxBytes: number }) {
+  /**
+   * Creates a cache rooted at `dir`, capped at `maxBytes` of NAR data;
+   * `onRemove` hears of every entry removed (evicted, rejected, unseeded).
+   */
+  constructor(dir: string, options: { maxBytes: number; onRemove?: (hex: string) => void }) {
     this.#dir = dir;
     this.#maxBytes = options.maxBytes;
+    this.#onRemove = options.onRemove;
   }
 
   /** Total NAR bytes held. */
@@ -326,6 +331,7 @@ export class BlockCache {
     this.#entries.set(entry.hex, entry);
     entry.drop = async () => {
       if (this.#entries.get(entry.hex) === entry) this.#entries.delete(entry.hex);
+      this.#onRemove?.(entry.hex);
       await entry.destroy();
     };
   }
@@ -335,6 +341,7 @@ export class BlockCache {
     const e = this.#entries.get(hex);
     if (!e) return;
     this.#entries.delete(hex);
+    this.#onRemove?.(hex);
     await e.destroy();
   }
 

@@ -54,6 +54,8 @@ export interface Servable {
   readonly verified: boolean;
   /** NAR size. */
   readonly narSize: number;
+  /** Every block is present. */
+  readonly complete: boolean;
   /** The manifest to send (have-bitfield and `verified` flag included). */
   manifest(): Manifest;
   /** Whether block `i` can be served now. */
@@ -391,6 +393,7 @@ export class SeedRegistry {
       await readNarRangeOfPath(await this.#layout(seed), offset, length);
     return {
       verified: true,
+      complete: true,
       narSize: seed.narSize,
       manifest: () => manifest,
       has: (i) => i >= 0 && i < manifest.blockCount,
@@ -408,6 +411,9 @@ function cacheServable(entry: CacheEntry): Servable {
   return {
     get verified() {
       return entry.verified;
+    },
+    get complete() {
+      return entry.complete;
     },
     narSize: entry.layout.narSize,
     manifest: () => ({
