@@ -54,7 +54,11 @@ async function substituteClosure(
   });
   for (const item of closure) {
     const out = await s.substitute(item.storePath, item.storePath, 120_000);
-    assertEquals(out.status, `success ${item.narHash} ${item.narSize}`, s.log.join("\n"));
+    assertEquals(
+      out.status,
+      `success ${item.narHash} ${item.narSize}`,
+      [...s.log, "--- daemon log:", ...d.log.slice(-80)].join("\n"),
+    );
     await assertRestored(item.storePath, item.narHash);
   }
   return [...s.log];
