@@ -26,7 +26,7 @@ import {
   type Scenario,
 } from "../tests/support/scheduler_sim/scenarios.ts";
 import { FairRateLimiter, ManualClock } from "../src/p2p/rate/mod.ts";
-import { Bitfield } from "../src/p2p/bitfield.ts";
+import { Bitfield } from "../src/p2p/wire/bitfield.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

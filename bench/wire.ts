@@ -14,7 +14,7 @@
  */
 import zlib from "node:zlib";
 import { Sha256 } from "../src/hash/sha256.ts";
-import { BlockHasher, DEFAULT_BLOCK_SIZE, verifyBlock } from "../src/p2p/manifest.ts";
+import { BlockHasher, DEFAULT_BLOCK_SIZE, verifyBlock } from "../src/p2p/wire/manifest.ts";
 import {
   decodeBlock,
   encodeBlock,

@@ -75,9 +75,10 @@ async function setup(
     gatewayKey?: string;
     seeders?: number;
     settings?: Record<string, unknown>;
+    blobBytes?: number;
   } = {},
 ) {
-  const fx = await nixFixture(root, tag);
+  const fx = await nixFixture(root, tag, "zstd", options.blobBytes);
   const upstream = await startFileServer({ root: fx.cache });
   if (!options.nars) upstream.faults.push({ match: /\/nar\//, action: "status", status: 404 });
   const port = freePort();
@@ -125,7 +126,15 @@ Deno.test(
         0,
         "no NAR from upstream",
       );
-      await gw.daemon.waitForLog(/fetched \/nix\/store\/\S+-top: \d+ bytes .* from p2p/);
+      // Nix asked for the narinfos first: the gateway fetched ahead what the seeder has (both
+      // items); the NAR came from its verified cache, or from the fetch still running.
+      await gw.daemon.waitForLog(/prefetched 2 of 2 item\(s\) from peers/);
+      const top = fx.top.slice(11, 43);
+      await gw.daemon.waitForLog(
+        new RegExp(
+          `GET /nar/${top}/\\S+ 200 \\(nix\\): from cache|fetched /nix/store/${top}-\\S+: \\d+ bytes .* from p2p`,
+        ),
+      );
       // HEAD works (nix copy uses it), and the narinfo was rewritten to the gateway's uncompressed NAR.
       const hash = fx.top.slice(11, 43);
       const head = await fetch(`${gateway}/${hash}.narinfo`, { method: "HEAD" });
@@ -214,6 +223,46 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "two colluding identities with one lying manifest do not count as corroboration: every Nix copy succeeds",
+  T,
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "guix-p2p-nix-" });
+    // A 6 MB item: past the whole-NAR limit, so it goes block by block under a manifest.
+    const { fx, upstream, swarm, gw, gateway } = await setup(root, `sybil${Date.now()}`, {
+      nars: true,
+      seeders: 0,
+      blobBytes: 6_000_000,
+      settings: { gateway_verify_first: "uncorroborated" },
+    });
+    try {
+      const narDir = `${root}/tree`;
+      await new Deno.Command("cp", { args: ["-a", fx.top, narDir] }).output();
+      // Two PeerIds, the same lie, both claiming to have verified it, both next to the gateway.
+      await using a = await startEvilPeer("lying-manifest", swarm[0]!.address, narDir, 60_000, [
+        gw.address,
+      ]);
+      await using b = await startEvilPeer("lying-manifest", swarm[0]!.address, narDir, 60_000, [
+        gw.address,
+      ]);
+      await waitForDht(gw, 2);
+      const r = await copyFrom(gateway, fx, fx.publicKey, root);
+      assertEquals(r.code, 0, r.stderr);
+      const verify = await verifyCopy(r, fx);
+      assertEquals(verify.code, 0, verify.stderr);
+      // Nothing of the lie reached Nix: it was checked whole before the first byte.
+      assertEquals(/bad archive|hash mismatch|error/i.test(r.stderr), false, r.stderr);
+      for (const liar of [a, b]) {
+        await gw.daemon.waitForLog(new RegExp(`peer ${liar.peerId} penalised`));
+      }
+    } finally {
+      await swarm[Symbol.asyncDispose]();
+      await upstream.close();
+      await forceRemove(root);
+    }
+  },
+);
+
 Deno.test("upstream down: cached narinfos are still served", T, async () => {
   const root = await Deno.makeTempDir({ prefix: "guix-p2p-nix-" });
   const { fx, upstream, swarm, gateway } = await setup(root, `down${Date.now()}`, { nars: true });
@@ -287,6 +336,63 @@ Deno.test(
     } finally {
       await swarm[Symbol.asyncDispose]();
       await upstream.close();
+      await forceRemove(root);
+    }
+  },
+);
+
+Deno.test(
+  "upstream stopped: nix copy through the gateway gets a Nix closure, narinfos and NARs, from two peers that hold it",
+  T,
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "guix-p2p-nix-" });
+    const fx = await nixFixture(root, `swarm${Date.now()}`);
+    const upstream = await startFileServer({ root: fx.cache });
+    const ports = [freePort(), freePort(), freePort()];
+    // Every node relays the same upstream with the same key; n1 is the client's gateway,
+    // n2 and n3 hold the closure.
+    const swarm = await startSwarm(root, 4, (i) =>
+      i === 0 ? {} : {
+        gateway_listen: `127.0.0.1:${ports[i - 1]}`,
+        nix_upstream_urls: [upstream.url],
+        nix_trusted_public_keys: [fx.publicKey],
+        policy: "p2p-first",
+      });
+    try {
+      const [, gw, h1, h2] = swarm as unknown as SwarmNode[];
+      for (const [i, holder] of [[1, h1!], [2, h2!]] as const) {
+        // A holder verified the narinfos (a Nix client of its own asked for them) and seeds the items.
+        for (const p of [fx.top, fx.dep]) {
+          const res = await fetch(`http://127.0.0.1:${ports[i]}/${p.slice(11, 43)}.narinfo`);
+          assertEquals(res.status, 200, `${holder.name}: ${await res.text()}`);
+        }
+        await seed(holder, [fx.top, fx.dep]);
+      }
+      await upstream.close();
+      await waitForDht(gw!, 3);
+      const r = await copyFrom(`http://127.0.0.1:${ports[0]}`, fx, fx.publicKey, root);
+      assertEquals(r.code, 0, r.stderr);
+      const verify = await verifyCopy(r, fx, "--sigs-needed", "1");
+      assertEquals(verify.code, 0, verify.stderr);
+      for (const p of [fx.top, fx.dep]) {
+        await gw!.daemon.waitForLog(new RegExp(`narinfo of ${p.slice(11, 43)} from \\S+`), 1_000);
+      }
+      // The NAR came from the peers: fetched ahead into the verified cache, or fetched on request.
+      const top = fx.top.slice(11, 43);
+      await gw!.daemon.waitForLog(
+        new RegExp(
+          `GET /nar/${top}/\\S+ 200 \\(nix\\): from cache|fetched /nix/store/${top}-\\S+: \\d+ bytes .* from p2p`,
+        ),
+      );
+      for (const holder of [h1!, h2!]) {
+        assertEquals(
+          holder.daemon.log.some((l) => /served [1-9]\d*\/\d+ nix narinfo/.test(l)),
+          true,
+        );
+      }
+    } finally {
+      await swarm[Symbol.asyncDispose]();
+      await upstream.close().catch(() => {});
       await forceRemove(root);
     }
   },

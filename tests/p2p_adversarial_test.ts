@@ -9,7 +9,7 @@ import { helperAgent } from "./support/daemon_proc.ts";
 import { startEvilPeer } from "./support/evil.ts";
 import { p2pWorld } from "./support/p2p_world.ts";
 import { randomBytes } from "./support/random.ts";
-import { seedCopy, startSwarm, type SwarmNode, waitForDht } from "./support/swarm.ts";
+import { seedCopy, startNode, startSwarm, type SwarmNode, waitForDht } from "./support/swarm.ts";
 import { assertRestored } from "./support/tree_check.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
@@ -158,5 +158,59 @@ Deno.test(
     assertEquals(out.status, `success ${item.narHash} ${item.narSize}`);
     await assertRestored(item.storePath, item.narHash);
     assertMatch(leecher!.daemon.log.join("\n"), new RegExp(`dropped peer ${s1!.peerId}`));
+  },
+);
+
+Deno.test(
+  "a slow liar and an honest relay: only the liar is penalised, and every fetch completes",
+  T,
+  async () => {
+    await using fx = await fixture(1, { serveNars: true, size: 6 * 1024 * 1024 });
+    const { item, src, leecherStore } = fx;
+    const settings = fx.leecherSettings(leecherStore, "p2p-first");
+    await using swarm = await startSwarm(fx.root, 2, (i) => i === 1 ? settings : {});
+    const [n0, d1] = swarm as unknown as SwarmNode[];
+    // d2 substitutes the same narinfo (same store directory), into its own destination.
+    const d2 = await startNode(
+      "d2",
+      `${fx.root}/d2`,
+      { ...settings, store_dir: leecherStore },
+      d1!.address,
+    );
+    try {
+      // It serves a lying manifest, says it verified it, and holds its last block back 4 s.
+      await using liar = await startEvilPeer("slow-lying-manifest", n0!.address, src, 60_000, [
+        d1!.address,
+        d2.address,
+      ]);
+      await waitForDht(d1!, 2);
+      await waitForDht(d2, 2);
+      await using s1 = helperAgent("substitute", d1!.daemon, leecherStore);
+      const first = s1.substitute(item.storePath, item.storePath, 120_000);
+      // d1 relays the lie while it waits for the last block...
+      await d1!.daemon.waitForLog(new RegExp(`block \\d+ of \\S+ from ${liar.peerId}`));
+      const dest = `${item.storePath}.tmp`; // what guix-daemon uses when repairing
+      await using s2 = helperAgent("substitute", d2.daemon, leecherStore);
+      // ...and d2 asks both.
+      const second = await s2.substitute(item.storePath, dest, 120_000);
+      assertEquals((await first).status, `success ${item.narHash} ${item.narSize}`);
+      assertEquals(second.status, `success ${item.narHash} ${item.narSize}`);
+      await assertRestored(item.storePath, item.narHash);
+      await assertRestored(dest, item.narHash);
+      const rows = await d2.json<PeerRow[]>(["peers"]);
+      const relay = rows.find((p) => p.peerId === d1!.peerId);
+      assertGreater(
+        relay?.bytesDown ?? 0,
+        0,
+        `d2 got blocks from the relay: ${JSON.stringify(rows)}`,
+      );
+      assertEquals(relay?.faults, 0, `the honest relay is not penalised: ${JSON.stringify(relay)}`);
+      assertEquals(relay?.banned, false);
+      for (const node of [d1!, d2]) {
+        await node.daemon.waitForLog(new RegExp(`peer ${liar.peerId} penalised.*lying manifest`));
+      }
+    } finally {
+      await d2.daemon.stop();
+    }
   },
 );

@@ -252,9 +252,65 @@ Deno.test(
       await b.daemon.waitForLog(new RegExp(`peer ${a.peerId} connected`), 20_000);
       const peers = await b.json<PeerRow[]>(["peers"]);
       assertEquals(peers.find((p) => p.peerId === a.peerId)?.connected, true);
+      // Whichever found the other first dialled it, and says it was mDNS.
+      const local = [...a.daemon.log, ...b.daemon.log].filter((l) =>
+        new RegExp(`discovered peer (${a.peerId}|${b.peerId}) on the local network`).test(l)
+      );
+      assertGreater(local.length, 0, [...a.daemon.log, ...b.daemon.log].join("\n"));
     } finally {
       await a.daemon.stop();
       await b.daemon.stop();
+      await forceRemove(root);
+    }
+  },
+);
+
+Deno.test(
+  "garbage arriving while the server is busy serving blocks resets the stream, never the daemon",
+  T,
+  async () => {
+    const root = await Deno.makeTempDir({ prefix: "guix-p2p-node-" });
+    try {
+      const src = `${root}/src`;
+      await Deno.mkdir(src);
+      await Deno.writeFile(`${src}/blob`, randomBytes(8 * 1024 * 1024));
+      await using swarm = await startSwarm(root, 1);
+      const [n0] = swarm as unknown as SwarmNode[];
+      const item = `${n0!.store}/0a0b0c0d0f0g0h0i0j0k0l0m0n0p0q0r-busy-1.0`;
+      await new Deno.Command("cp", { args: ["-a", src, item] }).output();
+      assertEquals((await n0!.cli(["seed", item])).code, 0);
+      const [seed] = await n0!.json<{ narHash: string }[]>(["seeds"]);
+      const narHash = parseNarHash(seed!.narHash);
+      const config = resolveConfig({
+        env: { get: () => undefined },
+        overrides: [
+          { key: "listen", value: [], flag: "-" },
+          { key: "mdns", value: false, flag: "-" },
+          { key: "dial_loopback", value: "always", flag: "-" },
+        ],
+      });
+      const client = await createNode(config, await generateKeyPair("Ed25519"));
+      await client.start();
+      const bad = encodeFrame({ kind: "get-manifest", id: 2, narHash: new Uint8Array(32) });
+      bad[4] = 9; // unknown version: the reader fails while the answer loop reads the store
+      for (let round = 0; round < 5; round++) {
+        const stream = await client.dialProtocol(multiaddr(n0!.address), BLOCKS_PROTOCOL);
+        const request = encodeFrame({
+          kind: "get-blocks",
+          id: 1,
+          narHash,
+          indexes: Array.from({ length: 32 }, (_, i) => i),
+        });
+        stream.send(new Uint8Array([...request, ...bad]));
+        try {
+          for await (const _ of stream) { /* whatever comes before the reset */ }
+        } catch { /* reset */ }
+      }
+      // The daemon is alive and serving.
+      const status = await n0!.json<{ version?: string }>(["status"]);
+      assertEquals(typeof status.version, "string", JSON.stringify(status));
+      await client.stop();
+    } finally {
       await forceRemove(root);
     }
   },

@@ -10,8 +10,8 @@
  */
 import { concatBytes } from "../src/encoding/bytes.ts";
 import { assert, assertEquals, assertLessOrEqual, assertThrows } from "@std/assert";
-import { Bitfield } from "../src/p2p/bitfield.ts";
-import { BlockHasher, checkManifestLayout } from "../src/p2p/manifest.ts";
+import { Bitfield } from "../src/p2p/wire/bitfield.ts";
+import { BlockHasher, checkManifestLayout } from "../src/p2p/wire/manifest.ts";
 import {
   type Accept,
   encodeFrame,

@@ -21,6 +21,7 @@ const CORES = [
   "src/trust/mod.ts",
   "src/p2p/wire/mod.ts",
   "src/p2p/scheduler/mod.ts",
+  "src/p2p/narinfo/codec.ts",
 ];
 
 /** Packages a core may import: computation only, no file, process or network access. */

@@ -25,6 +25,8 @@ export interface ClosureRun {
   totalMs: number;
   /** Per-item substitution times (request to status), in item order. */
   itemMs: number[];
+  /** When each item's substitution started, from the `have` request. */
+  itemStartMs: number[];
   /** Substitute processes spawned. */
   agents: number;
   /** PIDs of every helper process (query first), for CPU accounting. */
@@ -40,7 +42,13 @@ export async function substituteClosure(
   spawn: (mode: "query" | "substitute") => SubstituterAgent,
   paths: string[],
   refs: number[][],
-  options: { jobs: number; timeoutMs?: number; onAgentExit?: (pid: number) => Promise<void> },
+  options: {
+    jobs: number;
+    timeoutMs?: number;
+    onAgentExit?: (pid: number) => Promise<void>;
+    /** Where each item is restored (default: the store path itself; guix-daemon may use `<path>.tmp`). */
+    dest?: (path: string) => string;
+  },
 ): Promise<ClosureRun> {
   const timeoutMs = options.timeoutMs ?? 600_000;
   const t0 = performance.now();
@@ -57,6 +65,7 @@ export async function substituteClosure(
     }
     const queryMs = performance.now() - t0;
     const itemMs = new Array<number>(paths.length).fill(0);
+    const itemStartMs = new Array<number>(paths.length).fill(0);
     const done = new Array<boolean>(paths.length).fill(false);
     const started = new Array<boolean>(paths.length).fill(false);
     const idle: SubstituterAgent[] = [];
@@ -76,7 +85,8 @@ export async function substituteClosure(
         }
         const a = agent;
         const s0 = performance.now();
-        a.substitute(paths[i]!, paths[i]!, timeoutMs).then((out) => {
+        itemStartMs[i] = s0 - t0;
+        a.substitute(paths[i]!, options.dest?.(paths[i]!) ?? paths[i]!, timeoutMs).then((out) => {
           if (!out.status.startsWith("success ")) {
             throw new Error(
               `${paths[i]}: status "${out.status}"; log:\n${a.log.slice(-20).join("\n")}`,
@@ -98,6 +108,7 @@ export async function substituteClosure(
       queryMs,
       totalMs: performance.now() - t0,
       itemMs,
+      itemStartMs,
       agents: agents.length - 1,
       pids: agents.map((a) => a.child.pid),
     };

@@ -33,6 +33,11 @@ export const AUTO_SEED = ["off", "p2p", "all"] as const;
 /** An auto-seed mode. */
 export type AutoSeed = typeof AUTO_SEED[number];
 
+/** When peers are asked for narinfos (docs/protocol.md §6.5). */
+export const NARINFO_PEERS = ["race", "fallback", "off"] as const;
+/** Which narinfos are served to peers. */
+export const NARINFO_SERVE = ["all", "seeded", "off"] as const;
+
 /** Environment lookup used to compute defaults. */
 export interface Env {
   /** Returns the variable's value or undefined. */
@@ -77,15 +82,31 @@ export interface Config {
   max_streams_per_peer: number;
   block_request_timeout: number;
   max_upload_rate: number;
+  block_compression: "auto" | "always" | "never";
   max_download_rate: number;
   cache_size: number;
   prefetch_bytes: number;
+  narinfo_peers: typeof NARINFO_PEERS[number];
+  narinfo_serve: typeof NARINFO_SERVE[number];
+  narinfo_serve_rate: number;
   auto_seed: AutoSeed;
   seed_paths: string[];
+  seed_profiles: string[];
+  seed_index_rate: number;
   reprovide_interval: number;
   ban_threshold: number;
   ban_duration: number;
   known_peers_max: number;
+
+  autonat: boolean;
+  hole_punching: boolean;
+  upnp: boolean;
+  relay_client: "auto" | "off";
+  relay_service: boolean;
+  relay_max_reservations: number;
+  relay_max_data: number;
+  relay_max_duration: number;
+  relay_circuit_rate: number;
 
   gateway_listen: string;
   nix_upstream_urls: string[];
@@ -117,6 +138,7 @@ export interface KeySpec<K extends keyof Config = keyof Config> {
     | "General"
     | "HTTP substitutes"
     | "Peer-to-peer"
+    | "NAT traversal"
     | "Nix gateway"
     | "Dashboard"
     | "Limits";
@@ -444,6 +466,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     parse: duration(600),
   }),
   def({
+    key: "block_compression",
+    section: "Peer-to-peer",
+    doc:
+      'Whether blocks are sent zstd-compressed (when that is smaller): "auto" compresses except to peers on this host (loopback), where it only costs CPU on both sides; "always"; "never".',
+    defaultText: '"auto"',
+    default: () => "auto" as const,
+    parse: oneOf(["auto", "always", "never"] as const),
+  }),
+  def({
     key: "max_upload_rate",
     section: "Peer-to-peer",
     doc:
@@ -479,12 +510,30 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     parse: bytes(0, 1024 ** 4),
   }),
   def({
+    key: "narinfo_peers",
+    section: "Peer-to-peer",
+    doc:
+      'Signed narinfos from peers (checked against the ACL or the Nix keys like those from servers): "race" (connected peers are asked too when the servers have not answered within 50 ms; the first valid answer wins), "fallback" (only for what the servers did not give), "off". Either way the DHT is searched for what no server could give because it was unreachable.',
+    defaultText: '"race"',
+    default: () => "race" as const,
+    parse: oneOf(NARINFO_PEERS),
+  }),
+  def({
+    key: "narinfo_serve",
+    section: "Peer-to-peer",
+    doc:
+      'Which verified narinfos peers may ask this node for: "all" it holds (what it looked up, substituted or seeds: peers learn which store paths were looked up here), "seeded" (only those of items it seeds), "off".',
+    defaultText: '"all"',
+    default: () => "all" as const,
+    parse: oneOf(NARINFO_SERVE),
+  }),
+  def({
     key: "auto_seed",
     section: "Peer-to-peer",
     doc:
-      'Seed what was substituted: "off", "p2p" (items that came from peers), "all" (also HTTP ones).',
-    defaultText: '"p2p"',
-    default: () => "p2p" as const,
+      'Seed what this machine substituted, from the store item itself: "all" (from peers and over HTTP, so that neighbours get from this machine what it downloaded, as the original guix-p2p does with auto_seed_downloads set to true), "p2p" (only what came from peers), "off".',
+    defaultText: '"all"',
+    default: () => "all" as const,
     parse: oneOf(AUTO_SEED),
   }),
   def({
@@ -494,6 +543,28 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: "[]",
     default: () => [],
     parse: list(absPath),
+  }),
+  def({
+    key: "seed_profiles",
+    section: "Peer-to-peer",
+    doc:
+      'Profiles whose whole closure is seeded, e.g. ["/run/current-system/profile", "/var/guix/profiles/per-user/alice/guix-profile"]; checked every 10 s and seeded again when they point to a new generation (docs/sharing.md).',
+    defaultText: "[]",
+    default: () => [],
+    parse: (v) => {
+      const profiles = list(absPath)(v);
+      if (profiles.length > 64) throw new Error(`at most 64 profiles, got ${profiles.length}`);
+      return profiles;
+    },
+  }),
+  def({
+    key: "seed_index_rate",
+    section: "Peer-to-peer",
+    doc:
+      'Read rate when indexing store items for seeding (profiles, closures, the store, HTTP substitutions), bytes per second ("64MiB/s"); 0 is unlimited. Items are indexed one at a time.',
+    defaultText: '"64MiB/s"',
+    default: () => 64 * 1024 * 1024,
+    parse: bytes(0, 1e12, true),
   }),
   def({
     key: "reprovide_interval",
@@ -526,6 +597,89 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: "200",
     default: () => 200,
     parse: int(0, 100000),
+  }),
+
+  def({
+    key: "autonat",
+    section: "NAT traversal",
+    doc:
+      "AutoNAT: ask peers to dial this node's public addresses back, and answer their requests. libp2p announces a public address only once a peer confirmed it; `status` shows the reachability (docs/protocol.md, NAT traversal).",
+    defaultText: "true",
+    default: () => true,
+    parse: bool,
+  }),
+  def({
+    key: "hole_punching",
+    section: "NAT traversal",
+    doc:
+      "DCUtR: turn a connection that came through a relay into a direct one when either side can be dialled.",
+    defaultText: "true",
+    default: () => true,
+    parse: bool,
+  }),
+  def({
+    key: "upnp",
+    section: "NAT traversal",
+    doc:
+      "While the node is not publicly reachable, ask the home router (UPnP IGD) to forward the listen port and announce the mapped address. Routers without UPnP are searched for once a minute, quietly.",
+    defaultText: "true",
+    default: () => true,
+    parse: bool,
+  }),
+  def({
+    key: "relay_client",
+    section: "NAT traversal",
+    doc:
+      '"auto": while the node is not publicly reachable, hold a reservation on up to two relays (peers with relay_service on) and announce the relayed addresses, so peers behind other NATs reach it. "off" never reserves.',
+    defaultText: '"auto"',
+    default: () => "auto" as const,
+    parse: oneOf(["auto", "off"] as const),
+  }),
+  def({
+    key: "relay_service",
+    section: "NAT traversal",
+    doc:
+      "Offer a circuit relay (v2) to peers behind NAT, within the limits below. Meant for nodes with a public address.",
+    defaultText: "false",
+    default: () => false,
+    parse: bool,
+  }),
+  def({
+    key: "relay_max_reservations",
+    section: "NAT traversal",
+    doc: "With relay_service: peers that may hold a reservation (a relayed address) at once.",
+    defaultText: "16",
+    default: () => 16,
+    parse: int(1, 4096),
+  }),
+  def({
+    key: "relay_max_data",
+    section: "NAT traversal",
+    doc:
+      "With relay_service: bytes (both directions) one relayed connection may carry before the relay closes it.",
+    defaultText: '"16MiB"',
+    default: () => 16 * 1024 * 1024,
+    parse: bytes(4096, 1024 ** 4),
+  }),
+  def({
+    key: "relay_max_duration",
+    section: "NAT traversal",
+    doc: "With relay_service: how long one relayed connection may stay open.",
+    defaultText: '"2m"',
+    default: () => 120,
+    parse: (v) => {
+      const seconds = duration(24 * 3600)(v);
+      if (seconds < 1) throw new Error(`expected at least 1s, got ${seconds}s`);
+      return seconds;
+    },
+  }),
+  def({
+    key: "relay_circuit_rate",
+    section: "NAT traversal",
+    doc: "With relay_service: relayed connections one peer may open through this node per minute.",
+    defaultText: "6",
+    default: () => 6,
+    parse: int(1, 10000),
   }),
 
   def({
@@ -685,6 +839,15 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: '"10m"',
     default: () => 600,
     parse: duration(),
+  }),
+  def({
+    key: "narinfo_serve_rate",
+    section: "Limits",
+    doc:
+      "Narinfos (hash parts asked) answered per second to one peer, on average, with bursts of 4096 or two seconds' worth; past it requests get a busy error.",
+    defaultText: "2000",
+    default: () => 2000,
+    parse: int(1, 1_000_000),
   }),
 ] as KeySpec[];
 

@@ -84,10 +84,13 @@ export class ControlClient {
     options: { signal?: AbortSignal } = {},
   ): AsyncGenerator<FetchEvent> {
     const id = this.#begin();
-    // A stall is no new byte (data, a new source, or progress with more bytes)
-    // for stallTimeoutMs: keep-alives repeating the same count do not count.
-    let lastProgress = Date.now();
+    // A stall is no new byte (data, a new source or file, more available, or progress with
+    // more bytes) for stallTimeoutMs of *waiting*: keep-alives repeating the same count do
+    // not count, and neither does the time the consumer spends between frames (restoring a
+    // large file it reads itself takes as long as it takes).
+    let silentMs = 0;
     let transferred = -1;
+    let available = -1;
     try {
       await this.#conn.sendMessage({ kind: "fetch", id, ...params });
       for (;;) {
@@ -95,31 +98,37 @@ export class ControlClient {
           new ControlConnectionError(
             `the daemon sent no NAR data for ${this.#stallTimeoutMs / 1000} s (only keep-alives)`,
           );
-        const left = this.#stallTimeoutMs - (Date.now() - lastProgress);
+        const left = this.#stallTimeoutMs - silentMs;
         if (left <= 0) throw stalled();
         let frame;
+        const waitStart = Date.now();
         try {
           frame = await this.#readFrame(options.signal, left);
         } catch (e) {
           // The read timed out at the end of the stall window.
-          const quiet = Date.now() - lastProgress >= this.#stallTimeoutMs;
+          const quiet = silentMs + (Date.now() - waitStart) >= this.#stallTimeoutMs;
           throw e instanceof ControlConnectionError && quiet && left < this.#stallTimeoutMs
             ? stalled()
             : e;
         }
+        silentMs += Date.now() - waitStart;
         if (frame.kind === "data") {
-          lastProgress = Date.now();
+          silentMs = 0;
           yield { kind: "data", bytes: frame.bytes };
           continue;
         }
         const msg = this.#check(parseResponse(frame.message), id);
-        if (msg.kind === "source") {
-          lastProgress = Date.now();
+        if (msg.kind === "source" || msg.kind === "file") {
+          silentMs = 0;
           transferred = -1; // a new source counts its bytes from its own start
         }
         if (msg.kind === "progress" && msg.transferred > transferred) {
           transferred = msg.transferred;
-          lastProgress = Date.now();
+          silentMs = 0;
+        }
+        if (msg.kind === "available" && msg.bytes > available) {
+          available = msg.bytes;
+          silentMs = 0;
         }
         switch (msg.kind) {
           case "source":
@@ -156,12 +165,22 @@ export class ControlClient {
     }
   }
 
-  /** Tells the daemon a path was substituted (for auto-seeding). */
+  /**
+   * Tells the daemon a path was substituted (for auto-seeding). `onSent` is
+   * called once the message is written to the socket: from then on the
+   * daemon receives it even if this process is killed, so a caller need not
+   * wait for the reply before going on (it must still await this promise
+   * before the next request on this client).
+   */
   async substituted(
     info: { storePath: string; narHash: string; narSize: number; source: SourceKind },
-    options: { signal?: AbortSignal } = {},
+    options: { signal?: AbortSignal; onSent?: () => void } = {},
   ): Promise<void> {
-    const reply = await this.#request({ kind: "substituted", ...info }, options.signal);
+    const reply = await this.#request(
+      { kind: "substituted", ...info },
+      options.signal,
+      options.onSent,
+    );
     if (reply.kind !== "ok") throw unexpected(reply);
   }
 
@@ -201,10 +220,15 @@ export class ControlClient {
     return this.#nextId++;
   }
 
-  async #request(body: Record<string, unknown>, signal?: AbortSignal): Promise<Response> {
+  async #request(
+    body: Record<string, unknown>,
+    signal?: AbortSignal,
+    onSent?: () => void,
+  ): Promise<Response> {
     const id = this.#begin();
     try {
       await this.#conn.sendMessage({ ...body, id });
+      onSent?.();
       for (;;) {
         const frame = await this.#readFrame(signal);
         if (frame.kind === "data") {

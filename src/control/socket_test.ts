@@ -160,3 +160,37 @@ Deno.test("a fetch that gets only keep-alives fails after the stall timeout (the
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a client busy with what it got (a file it reads itself) is not a daemon stall", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/control.sock`;
+  const quick: ControlHandler = {
+    ...handler,
+    async fetch(_req, sink) {
+      await sink.file!({ source: "p2p", url: "p2p://x", path: "/cache/blocks/x/data" });
+      await sink.available!(100);
+      return 100;
+    },
+  };
+  const server = new ControlServer(await listenControlSocket(path), quick, { mapError });
+  server.start();
+  try {
+    using client = new ControlClient(await connectControlSocket(path), { stallTimeoutMs: 300 });
+    const kinds: string[] = [];
+    for await (
+      const ev of client.fetch(
+        { storePath: "/s/a-yes", narHash: "sha256:x", narSize: 100, files: true },
+        { signal: AbortSignal.timeout(10_000) },
+      )
+    ) {
+      kinds.push(ev.kind);
+      // The consumer spends longer than the stall window on what it received (restoring a
+      // large file): the daemon said everything at once and is not silent.
+      if (ev.kind === "available") await new Promise((r) => setTimeout(r, 700));
+    }
+    assertEquals(kinds.filter((k) => k !== "progress"), ["file", "available", "done"]);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

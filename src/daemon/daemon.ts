@@ -21,13 +21,15 @@ import { directoryCacheStore } from "../http/deno_cache_store.ts";
 import { NarinfoCache } from "../http/narinfo_cache.ts";
 import { parseNixPublicKey } from "../trust/nix_key.ts";
 import { Gateway } from "../gateway/gateway.ts";
-import type { BlockCache } from "../p2p/deno_block_cache.ts";
+import type { LocalNars } from "../fetch/local.ts";
 import { VERSION } from "../version.ts";
 import { WatchedAcl } from "./deno_acl.ts";
 import { mapDaemonError } from "./error_map.ts";
 import type { DaemonEvents } from "./events.ts";
 import type { PeerIndex } from "../fetch/peers.ts";
 import { type AdminExtension, DaemonHandler } from "./handler.ts";
+import { HeldNarinfos } from "./held_narinfos.ts";
+import type { PeerNarinfoSource } from "../http/peer_narinfos.ts";
 
 /** A component started and stopped with the daemon (the P2P node, the gateway). */
 export interface DaemonPart {
@@ -53,8 +55,12 @@ export interface DaemonPlugins {
   ) => Promise<void>;
   /** The event bus to use (so plugins can emit on it). */
   bus?: EventBus<DaemonEvents>;
-  /** The P2P block cache (the gateway serves verified NARs from it). */
-  blockCache?: () => BlockCache | undefined;
+  /** Verified NARs held locally (the gateway serves them first). */
+  local?: LocalNars;
+  /** Narinfos from peers (asked per `narinfo_peers`). */
+  peerNarinfos?: PeerNarinfoSource;
+  /** Whether a NarHash (hex) is seeded here (for `narinfo_serve = "seeded"`). */
+  seeded?: (narHashHex: string) => boolean;
 }
 
 /** The daemon. */
@@ -67,6 +73,8 @@ export class Daemon {
   readonly nix: Flavour;
   readonly handler: DaemonHandler;
   readonly gateway: Gateway | undefined;
+  /** The verified narinfos this daemon holds, as served to peers. */
+  readonly held: HeldNarinfos;
   #acl: WatchedAcl;
   #server: ControlServer | undefined;
   #plugins: DaemonPlugins;
@@ -90,6 +98,13 @@ export class Daemon {
       flavour: "nix",
       storeDir: config.nix_store_dir,
       keys: config.nix_trusted_public_keys.map(parseNixPublicKey),
+    });
+    this.held = new HeldNarinfos({
+      cache,
+      config,
+      guix: this.guix,
+      nix: this.nix,
+      ...(plugins.seeded ? { seeded: plugins.seeded } : {}),
     });
     this.gateway = this.#gateway();
     this.handler = this.#handler();
@@ -127,6 +142,9 @@ export class Daemon {
         stallTimeout: config.http_stall_timeout,
       },
       p2p: this.#plugins.p2p,
+      peerNarinfos: this.#plugins.peerNarinfos && config.narinfo_peers !== "off"
+        ? { source: this.#plugins.peerNarinfos, mode: config.narinfo_peers }
+        : undefined,
       emit: (type, payload) => bus.emit(type, payload as DaemonEvents[typeof type]),
       onServerError: (url, message) => bus.emit("narinfo:server-error", { url, message }),
     });
@@ -135,12 +153,13 @@ export class Daemon {
   /** The Nix/Guix binary-cache gateway, when `gateway_listen` is set. */
   #gateway(): Gateway | undefined {
     if (this.config.gateway_listen === "") return undefined;
-    const { blockCache } = this.#plugins;
+    const { local } = this.#plugins;
     return new Gateway({
       config: this.config,
       nix: this.nix,
       guix: this.guix,
-      ...(blockCache ? { cache: blockCache } : {}),
+      ...(local ? { local } : {}),
+      ...(this.#plugins.peers ? { peers: this.#plugins.peers } : {}),
       emit: (type, payload) => this.bus.emit(type, payload as DaemonEvents[typeof type]),
     });
   }
@@ -176,8 +195,14 @@ export class Daemon {
       onConnectionError: (e) => this.bus.emit("control:error", { message: (e as Error).message }),
     });
     this.#server.start();
-    for (const part of this.#plugins.parts ?? []) await part.start();
-    await this.gateway?.start();
+    try {
+      for (const part of this.#plugins.parts ?? []) await part.start();
+      await this.gateway?.start();
+    } catch (e) {
+      // Leave no stale socket behind (doctor and the extension would find one).
+      await this.stop("start failed");
+      throw e;
+    }
     this.bus.emit("daemon:started", {
       socket: this.config.socket_path,
       version: VERSION,

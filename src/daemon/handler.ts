@@ -75,6 +75,7 @@ export class DaemonHandler {
     const resolved = await this.#o.guix.resolver.resolve(req.storePaths, urls, {
       signal: ctx.signal,
       storeDir,
+      peers: policy !== "http-only",
     });
     // The NARs of what was found: a closure's `have`/`info` comes before its substitutions,
     // so peers are asked about the whole batch at once and what they have is fetched ahead.
@@ -140,6 +141,10 @@ export class DaemonHandler {
     const policy: Policy = req.policy ?? config.policy;
     await this.#o.guix.authorizer();
     const { urls } = requestUrls(req.urls, config);
+    // The NarHash and NarSize a client names are checked against the signed narinfo the daemon
+    // itself holds for that path: peers are judged (and penalised) by them, so they must not
+    // be whatever a local client says.
+    await this.#assertSigned(req.storePath, req.narHash, req.narSize, urls, ctx.signal);
     const id = this.#nextId++;
     const entry = { storePath: req.storePath, started: Date.now(), bytes: 0, narSize: req.narSize };
     this.#active.set(id, entry);
@@ -203,9 +208,16 @@ export class DaemonHandler {
   }
 
   /** Records a finished substitution; the P2P layer seeds it per `auto_seed` (in the background). */
-  substituted(req: Extract<Request, { kind: "substituted" }>): Promise<void> {
+  async substituted(
+    req: Extract<Request, { kind: "substituted" }>,
+    ctx?: RequestContext,
+  ): Promise<void> {
     parseStorePath(req.storePath, this.#o.config.store_dir);
     parseNarHash(req.narHash);
+    // Seeding trusts the block hashes of a matching download: the report must name the signed
+    // NarHash of the path (a client cannot make us serve one item's bytes as another's).
+    const { urls } = requestUrls(undefined, this.#o.config);
+    await this.#assertSigned(req.storePath, req.narHash, req.narSize, urls, ctx?.signal);
     const info = {
       storePath: req.storePath,
       narHash: req.narHash,
@@ -218,7 +230,29 @@ export class DaemonHandler {
         message: `auto-seeding ${req.storePath}: ${(e as Error).message}`,
       })
     );
-    return Promise.resolve();
+  }
+
+  /** Throws unless the daemon holds a signed narinfo of `storePath` with this NarHash and size. */
+  async #assertSigned(
+    storePath: string,
+    narHash: string,
+    narSize: number,
+    urls: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await this.#o.guix.authorizer(); // the ACL, loaded (or reloaded) before judging
+    const r = (await this.#o.guix.resolver.resolve([storePath], urls, {
+      ...(signal ? { signal } : {}),
+      storeDir: this.#o.config.store_dir,
+    })).get(storePath);
+    if (r?.kind !== "found") {
+      throw new BadRequestError(`no signed narinfo for ${storePath} here`);
+    }
+    if (r.narHash !== narHash || r.narSize !== narSize) {
+      throw new BadRequestError(
+        `${storePath}: ${narHash} (${narSize} bytes) is not the NarHash and NarSize of its signed narinfo`,
+      );
+    }
   }
 
   /** Admin commands. */

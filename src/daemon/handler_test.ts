@@ -228,3 +228,40 @@ Deno.test("handler: a path outside the store is refused before anything is asked
   );
   assertEquals([peers.asked, peers.prefetched], [[], []]);
 });
+
+Deno.test("handler: a fetch or a report naming another NarHash or size than the signed narinfo is refused", async () => {
+  const { h } = await handler();
+  const sink = {
+    source: () => Promise.reject(new Error("must not start")),
+    progress: () => Promise.resolve(),
+    data: () => Promise.reject(new Error("must not send")),
+  } as FetchSink;
+  const other = formatNarHash(sha256(new Uint8Array([1, 2, 3])));
+  await assertRejects(
+    () => h.fetch({ ...fetchReq(), narHash: other }, sink, ctx()),
+    BadRequestError,
+    "is not the NarHash and NarSize of its signed narinfo",
+  );
+  await assertRejects(
+    () => h.fetch({ ...fetchReq(), narSize: NAR.length + 1 }, sink, ctx()),
+    BadRequestError,
+    "is not the NarHash and NarSize of its signed narinfo",
+  );
+  await assertRejects(
+    () =>
+      h.substituted({
+        kind: "substituted",
+        id: 9,
+        storePath: path(SIGNED),
+        narHash: other,
+        narSize: 3,
+        source: "p2p",
+      }),
+    BadRequestError,
+  );
+  await assertRejects(
+    () => h.fetch({ ...fetchReq(), storePath: path(UNSIGNED) }, sink, ctx()),
+    BadRequestError,
+    "no signed narinfo",
+  );
+});

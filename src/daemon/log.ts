@@ -58,9 +58,11 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
   ],
   "peer:connected": (e) => ["debug", `peer ${e.peer} connected from ${e.address}`],
   "peer:disconnected": (e) => ["debug", `peer ${e.peer} disconnected`],
-  "peer:discovered": (
-    e,
-  ) => ["info", `discovered peer ${e.peer} on the local network (${e.addresses.join(" ")})`],
+  "peer:discovered": (e) =>
+    e.via === "mdns"
+      ? ["info", `discovered peer ${e.peer} on the local network (${e.addresses.join(" ")})`]
+      : ["debug", `learned of peer ${e.peer} through the DHT (${e.addresses.join(" ")})`],
+  "peer:latency": (e) => ["debug", `peer ${e.peer} round trip ${e.ms} ms`],
   "dashboard:started": (e) => ["info", `dashboard on ${e.url} (read-only)`],
   "gateway:started": (e) => ["info", `binary-cache gateway on ${e.url} (Nix; Guix under /guix)`],
   "gateway:request": (
@@ -89,12 +91,20 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
       e.failedPeers > 0 ? `, ${e.failedPeers} peer(s) failed` : ""
     } in ${e.ms} ms`,
   ],
-  "prefetch:done": (e) => [
-    "debug",
-    `prefetched ${e.fetched} of ${e.items} item(s), ${e.bytes} bytes, ${e.failed} failed, in ${e.ms} ms`,
-  ],
   "seed:added": (e) => ["info", `seeding ${e.storePath ?? e.narHash} (${e.origin})`],
   "seed:removed": (e) => ["info", `no longer seeding ${e.narHash}`],
+  "seed:job": (e) => [
+    e.state === "failed" ? "warn" : "info",
+    `seeding ${e.what}: ${e.state}, ${e.seeded} newly seeded, ${e.already} already, ${e.failed} failed (${e.bytes} bytes read)${
+      e.errors.length ? `: ${e.errors.slice(0, 3).join("; ")}` : ""
+    }`,
+  ],
+  "seed:profile": (e) => [
+    "info",
+    `profile ${e.profile} is ${e.item}${
+      e.previous ? ` (was ${e.previous})` : ""
+    }: seeding its closure`,
+  ],
   "manifest:rejected": (
     e,
   ) => ["warn", `manifest from ${e.peer} for ${e.narHash.slice(0, 16)}… rejected: ${e.reason}`],
@@ -109,10 +119,73 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
       e.narHash.slice(0, 16)
     }… to ${e.peer} (${e.bytes} bytes ${e.encoding})`,
   ],
+  "nar:served": (
+    e,
+  ) => [
+    "debug",
+    `served NAR ${e.narHash.slice(0, 16)}… whole to ${e.peer} (${e.bytes} bytes ${e.encoding})`,
+  ],
+  "download:whole": (
+    e,
+  ) => [
+    "debug",
+    `NAR ${
+      e.narHash.slice(0, 16)
+    }… whole from ${e.peer} (${e.bytes} bytes, ${e.wireBytes} on the wire)`,
+  ],
+  "prefetch:done": (
+    e,
+  ) => [
+    "info",
+    `prefetched ${e.fetched} of ${e.items} item(s) from peers (${e.bytes} bytes${
+      e.failed ? `, ${e.failed} failed` : ""
+    }) in ${e.ms} ms`,
+  ],
   "download:block": (
     e,
   ) => ["debug", `block ${e.index} of ${e.narHash.slice(0, 16)}… from ${e.peer}`],
   "stream:rejected": (e) => ["info", `refused a block stream from ${e.peer}: ${e.reason}`],
+  "nat:reachability": (
+    e,
+  ) => [
+    "info",
+    `reachability: ${e.reachability}${e.addresses.length ? ` (${e.addresses.join(" ")})` : ""}`,
+  ],
+  "relay:reserved": (
+    e,
+  ) => ["info", `relay reservation on ${e.relay}: reachable at ${e.addresses.join(" ")}`],
+  "relay:lost": (e) => ["info", `relay reservation on ${e.relay} lost`],
+  "relay:refused": (e) => ["info", `relay ${e.relay} refused a reservation: ${e.error}`],
+  "relay:circuit": (
+    e,
+  ) => [
+    "debug",
+    `${e.denied ? "refused to relay" : "relaying"} a connection from ${e.source} to ${e.target}`,
+  ],
+  "nat:direct": (e) => ["info", `direct connection to ${e.peer} (was relayed): ${e.address}`],
+  "nat:upnp": (
+    e,
+  ) => [
+    "info",
+    e.state === "mapped"
+      ? `UPnP port mapping: ${e.addresses.join(" ")}`
+      : "UPnP: looking for a gateway (once a minute)",
+  ],
+  "narinfo:served": (
+    e,
+  ) => [
+    "debug",
+    `served ${e.found}/${e.asked} ${e.flavour} narinfo(s) to ${e.peer} in ${e.ms.toFixed(1)} ms`,
+  ],
+  "narinfo:busy": (e) => ["info", `narinfo request of ${e.asked} from ${e.peer}: busy`],
+  "narinfo:from-peer": (e) => ["debug", `narinfo of ${e.hashPart} from ${e.peer} (${e.via})`],
+  "narinfo:refused": (
+    e,
+  ) => ["warn", `narinfo of ${e.hashPart} from ${e.peer} refused: ${e.reason}`],
+  "narinfo:announced": (e) =>
+    e.error
+      ? ["warn", `publishing the narinfo record of ${e.hashPart} failed: ${e.error}`]
+      : ["debug", `narinfo record of ${e.hashPart} published in ${e.ms} ms`],
 };
 
 /** Writes formatted events at or above `level`; returns a function that detaches. */

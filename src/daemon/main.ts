@@ -47,13 +47,23 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
     positionals: false,
   });
   void positionals;
-  const { config, file } = await loadConfig({
+  const { config, file, warnings } = await loadConfig({
     configPath: flags.config,
     overrides: overridesFromFlags(flags as Record<string, string | string[] | undefined>),
     env: io.env,
   });
   const bus = new EventBus<DaemonEvents>();
   attachLogger(bus, config.log_level, (line) => io.err(line));
+  // Defence in depth: a rejection nobody handled (a bug; never what a peer sends) is logged,
+  // not allowed to end the daemon and every transfer with it.
+  const onUnhandled = (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    const reason = e.reason instanceof Error
+      ? e.reason.stack ?? e.reason.message
+      : String(e.reason);
+    bus.emit("daemon:warning", { message: `unhandled rejection (a bug): ${reason}` });
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
   const p2p = new P2pService(config, {
     emit: (type, payload) => bus.emit(type, payload as DaemonEvents[typeof type]),
   });
@@ -64,16 +74,34 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
     admin: p2pAdmin(p2p),
     parts: [p2p],
     onSubstituted: (info) => p2p.seeding.substituted(info),
-    blockCache: () => p2p.cache,
+    local: p2p.local,
+    peerNarinfos: p2p.narinfos,
+    seeded: (hex) => p2p.seeds.isSeeded(hex),
   });
+  p2p.narinfos.serveFrom(daemon.held);
   // Records events from here on; serves once the daemon runs.
   const dashboard = daemonDashboard(config, bus, { daemon, p2p: p2pReports(p2p) });
   if (file) io.err(`guix-p2p: info: configuration from ${file}`);
+  for (const w of warnings) io.err(`guix-p2p: warn: ${w}`);
   const stopped = Promise.withResolvers<string>();
   const onSignal = (name: Deno.Signal) => () => stopped.resolve(name);
   const handlers = (["SIGTERM", "SIGINT"] as const).map((s) => [s, onSignal(s)] as const);
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
-  await daemon.start();
+  try {
+    await daemon.start();
+  } catch (e) {
+    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    const m = /listen EADDRINUSE[^\n]*?(\S+:\d+)/.exec((e as Error).message);
+    if (!m) throw e;
+    io.err(
+      `guix-p2p: cannot listen on ${
+        m[1]
+      }: the port is in use (another program, or another guix-p2p daemon); stop it (\`ss -ltnp 'sport = :${
+        m[1]!.split(":").at(-1)
+      }'\` names it) or change listen`,
+    );
+    return 1;
+  }
   await dashboard?.start();
   const signal = await stopped.promise;
   for (const [s, h] of handlers) Deno.removeSignalListener(s, h);

@@ -18,6 +18,8 @@
 import { formatNarHash } from "../hash/nar_hash.ts";
 import type { NarinfoCache } from "../http/narinfo_cache.ts";
 import { NarinfoResolver, type ResolverSettings } from "../http/resolver.ts";
+import type { NarinfoPeersMode, PeerNarinfoSource } from "../http/peer_narinfos.ts";
+import { hexDecode } from "../encoding/hex.ts";
 import type { Acl } from "../trust/acl.ts";
 import { NarinfoAuthorizer } from "../trust/authorize.ts";
 import type { NixPublicKey } from "../trust/nix_key.ts";
@@ -46,6 +48,8 @@ export type FlavourInit = FlavourTrust & {
   http: Pick<HttpSourcesOptions, "preference" | "engine" | "connectTimeout" | "stallTimeout">;
   /** P2P sources, when the P2P layer runs. */
   p2p?: SourceFactory | undefined;
+  /** Narinfos from peers (`narinfo_peers`), when the P2P layer runs. */
+  peerNarinfos?: { source: PeerNarinfoSource; mode: NarinfoPeersMode } | undefined;
   /** Transfer events of the planner. */
   emit: TransferEmitter;
   /** A server could not be reached during a batch. */
@@ -108,6 +112,11 @@ export function createFlavour(init: FlavourInit): Flavour {
     },
     settings: init.settings,
     events: init.onServerError ? { onServerError: init.onServerError } : {},
+    peers: init.peerNarinfos && {
+      ...init.peerNarinfos,
+      flavour: init.flavour,
+      keys: () => trustedKeys(current),
+    },
   });
   const planner = new FetchPlanner({
     http: new HttpSources({ ...init.http, resolver, storeDir, flavour: init.flavour }),
@@ -115,4 +124,23 @@ export function createFlavour(init: FlavourInit): Flavour {
     emit: init.emit,
   });
   return { resolver, planner, authorizer };
+}
+
+/** Most keys named in a narinfo request (docs/protocol.md §6.2). */
+const MAX_REQUEST_KEYS = 16;
+const keysOf = new WeakMap<NarinfoAuthorizer, Uint8Array[]>();
+
+/** The 32-byte public keys an authorizer trusts (Guix ACL points or Nix keys), at most 16. */
+function trustedKeys(authorizer: NarinfoAuthorizer | undefined): Uint8Array[] {
+  if (!authorizer) return [];
+  let keys = keysOf.get(authorizer);
+  if (!keys) {
+    const trust = authorizer.trust;
+    keys = trust.flavour === "nix"
+      ? trust.keys.map((k) => k.key)
+      : trust.acl.entries.flatMap((e) => (e.key ? [hexDecode(e.key.hex)] : []));
+    keys = keys.slice(0, MAX_REQUEST_KEYS);
+    keysOf.set(authorizer, keys);
+  }
+  return keys;
 }

@@ -26,13 +26,12 @@ import { formatNarHash } from "../hash/nar_hash.ts";
 import { Sha256 } from "../hash/sha256.ts";
 import { NarHashMismatchError, NoSourceError, SourceFaultError } from "./errors.ts";
 import type { TransferEmitter, TransferEvents } from "./events.ts";
-import type { FetchTarget, FileNar, NarSource, SourceFactory } from "./source.ts";
+import type { FetchTarget, NarSource, SourceFactory } from "./source.ts";
+import { type FileTransferEvent, verifyWhole, viaFile } from "./_transfers.ts";
 import { concatBytes } from "../encoding/bytes.ts";
 
 const CHUNK = 256 * 1024;
 const PROGRESS_INTERVAL_MS = 200;
-/** A file reader is told of new bytes once this many accumulated (or 10 ms passed). */
-const AVAILABLE_STEP = 1 << 20;
 
 /** Plans and runs NAR transfers. */
 export class FetchPlanner {
@@ -96,7 +95,13 @@ export class FetchPlanner {
         if (sent === target.narSize && sent > 0) break;
         const before = sent;
         if (sent === 0 && options.rewind && sink.file && source.openFile) {
-          const r = await this.#viaFile(source, target, sink, transfer, options.signal);
+          const r = await viaFile(
+            source,
+            target,
+            sink,
+            options.signal,
+            (e) => this.#emitFile(transfer, e),
+          );
           if (r.sent > 0) {
             used.push({ source: source.kind, url: source.url, bytes: r.sent, transferred: 0 });
           }
@@ -123,7 +128,7 @@ export class FetchPlanner {
             source.verifyFirst && !options.rewind && options.verifyFirst !== false && sent === 0
           ) {
             // Download and check the whole NAR before sending any of it.
-            const check = await this.#verifyWhole(source, target, options.signal);
+            const check = await verifyWhole(source, target, options.signal);
             if (!check.ok) {
               // Only a NAR proven wrong is a lie; a stall or a lost peer is not.
               if (check.lie) source.rejected?.();
@@ -182,8 +187,8 @@ export class FetchPlanner {
           });
         }
         if (sent === target.narSize && fromFile > 0) {
-          // Part came from a file the consumer read itself: it checks the whole NAR.
-          source.verified?.();
+          // Part came from a file the consumer read itself: it checks the whole NAR (and the
+          // P2P layer checks its own copy); nothing was hashed here, so nothing is vouched for.
           this.#emit("transfer:done", {
             transfer,
             storePath: target.storePath,
@@ -195,6 +200,10 @@ export class FetchPlanner {
           return sent;
         }
         if (sent === target.narSize) {
+          // Only a source that gave every byte from 0 is judged by the result: a NAR made of
+          // several sources' bytes proves nothing about any one of them (each P2P download
+          // is checked on its own when it completes).
+          const whole = before === 0;
           const digest = preverified ? target.narHashDigest : hash.digest();
           if (!equal(digest, target.narHashDigest)) {
             mismatch = new NarHashMismatchError(
@@ -202,7 +211,7 @@ export class FetchPlanner {
               target.narHash,
               formatNarHash(digest),
             );
-            source.rejected?.();
+            if (whole) source.rejected?.();
             failed(source, sent, mismatch.message);
             // The whole NAR was wrong. With a consumer that can rewind, start over
             // from byte 0 with the next source; otherwise fail now.
@@ -212,7 +221,7 @@ export class FetchPlanner {
             used.length = 0;
             continue;
           }
-          source.verified?.();
+          if (whole) source.verified?.();
           this.#emit("transfer:done", {
             transfer,
             storePath: target.storePath,
@@ -289,96 +298,18 @@ export class FetchPlanner {
     }
   }
 
-  /** Hands the consumer a file and tells it how much it may read, until the end or a failure. */
-  async #viaFile(
-    source: NarSource,
-    target: FetchTarget,
-    sink: FetchSink,
-    transfer: number,
-    signal: AbortSignal,
-  ): Promise<{ sent: number; error?: string }> {
-    let file: FileNar;
-    try {
-      file = await source.openFile!({ signal });
-    } catch (e) {
-      if (signal.aborted) throw e;
-      return { sent: 0, error: (e as Error).message };
-    }
-    let sent = 0;
-    try {
-      await sink.file!({ source: source.kind, url: source.url, path: file.path });
+  #emitFile(transfer: number, e: FileTransferEvent): void {
+    if (e.kind === "source") {
       this.#emit("transfer:source", {
         transfer,
-        source: source.kind,
-        url: source.url,
+        source: e.source,
+        url: e.url,
         offset: 0,
         file: true,
       });
-      let lastProgress = 0;
-      let seen = 0;
-      let toldAt = 0;
-      while (sent < target.narSize) {
-        seen = await file.grown(seen, signal);
-        if (seen > target.narSize) throw new SourceFaultError(`more than NarSize bytes`);
-        const t = performance.now();
-        // One message per MiB or per 10 ms, not per block.
-        if (seen < target.narSize && seen - sent < AVAILABLE_STEP && t - toldAt < 10) continue;
-        sent = seen;
-        toldAt = t;
-        await sink.available!(sent);
-        if (t - lastProgress >= PROGRESS_INTERVAL_MS || sent === target.narSize) {
-          lastProgress = t;
-          await sink.progress(file.transferred(), null);
-          this.#emit("transfer:progress", {
-            transfer,
-            bytes: sent,
-            narSize: target.narSize,
-            source: source.kind,
-            transferred: file.transferred(),
-          });
-        }
-      }
-      return { sent };
-    } catch (e) {
-      if (signal.aborted) throw e;
-      return { sent, error: (e as Error).message };
-    } finally {
-      file.release();
+    } else {
+      this.#emit("transfer:progress", { transfer, ...e.progress });
     }
-  }
-
-  async #verifyWhole(
-    source: NarSource,
-    target: FetchTarget,
-    signal: AbortSignal,
-  ): Promise<{ ok: true } | { ok: false; reason: string; lie: boolean }> {
-    const h = new Sha256();
-    try {
-      const opened = await source.open(0, { signal });
-      for await (const chunk of opened.stream) {
-        h.update(chunk);
-        if (h.byteLength > target.narSize) {
-          return { ok: false, reason: `more than NarSize (${target.narSize}) bytes`, lie: true };
-        }
-      }
-    } catch (e) {
-      if (signal.aborted) throw e;
-      return { ok: false, reason: (e as Error).message, lie: false };
-    }
-    if (h.byteLength !== target.narSize) {
-      return {
-        ok: false,
-        reason: `${h.byteLength} bytes, NarSize is ${target.narSize}`,
-        lie: false,
-      };
-    }
-    const digest = h.digest();
-    return equal(digest, target.narHashDigest) ? { ok: true } : {
-      ok: false,
-      lie: true,
-      reason:
-        new NarHashMismatchError(target.storePath, target.narHash, formatNarHash(digest)).message,
-    };
   }
 
   async *#plan(

@@ -114,7 +114,23 @@ Deno.test("planner: a source failing midway is resumed by the next at the exact 
   assertEquals(c.bytes(), NAR);
   // Bytes go on in 256 KiB pieces: the next source resumes after the last piece handed on.
   assertEquals(b.opens, [524_288]);
-  assertEquals([a.rejectedCalls, b.verifiedCalls], [0, 1]);
+  // A NAR made of two sources' bytes vouches for neither: b gave only the tail.
+  assertEquals([a.rejectedCalls, a.verifiedCalls, b.verifiedCalls], [0, 0, 0]);
+});
+
+Deno.test("planner: a mixed NAR that fails its NarHash blames neither source", async () => {
+  const half = fake("liar-head", "p2p", lie, { failAt: 600_000 });
+  const tail = fake("honest-tail", "http", NAR);
+  const good = fake("good", "http", NAR);
+  const c = collector();
+  const planner = new FetchPlanner({ http: factory([tail, good]), p2p: factory([half]) });
+  await planner.fetch(target, c.sink, {
+    signal: new AbortController().signal,
+    policy: "p2p-first",
+    rewind: true,
+  });
+  assertEquals([half.rejectedCalls, tail.rejectedCalls], [0, 0]);
+  assertEquals(good.verifiedCalls, 1, "the source that gave the whole NAR is vouched for");
 });
 
 Deno.test("planner: a NAR that fails its NarHash rewinds to byte 0 with the next source (rewinding consumer)", async () => {

@@ -22,12 +22,12 @@
 import type { Config } from "../config/schema.ts";
 import { isNix32 } from "../encoding/nix32.ts";
 import { nix32Encode } from "../encoding/nix32.ts";
-import { hexEncode } from "../encoding/hex.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
 import type { Flavour } from "../fetch/flavour.ts";
 import { httpGet } from "../http/client.ts";
 import { type Narinfo, resolveNarUrl } from "../narinfo/mod.ts";
-import type { BlockCache } from "../p2p/deno_block_cache.ts";
+import type { LocalNars } from "../fetch/local.ts";
+import type { PeerIndex } from "../fetch/peers.ts";
 import { cachedNarBody, parseRange, plannedNarBody } from "./nar_body.ts";
 import { rewriteGuixNarinfo, rewriteNixNarinfo } from "./rewrite.ts";
 
@@ -50,8 +50,10 @@ export interface GatewayOptions {
   nix: Flavour;
   /** Guix items: `substitute_urls`, the store, the ACL. */
   guix: Flavour;
-  /** The block cache, when the P2P layer runs (verified NARs are served from it). */
-  cache?: () => BlockCache | undefined;
+  /** Verified NARs held locally (the P2P block cache), served first whatever the policy. */
+  local?: LocalNars;
+  /** The P2P layer's batch index: narinfo requests (which precede a client's NAR requests) prefetch. */
+  peers?: PeerIndex;
   emit: <K extends keyof GatewayEvents>(type: K, payload: GatewayEvents[K]) => void;
 }
 
@@ -187,7 +189,10 @@ export class Gateway {
     // The trust of the moment (the Guix ACL may have changed): the resolver checks with it too.
     const authorizer = await side.authorizer();
     const urls = flavour === "nix" ? c.nix_upstream_urls : c.substitute_urls;
-    const r = await side.resolver.resolveHashPart(hashPart, urls, { signal });
+    const r = await side.resolver.resolveHashPart(hashPart, urls, {
+      signal,
+      peers: c.policy !== "http-only",
+    });
     if (r.kind === "missing") {
       return new Reply(r.transient ? 503 : 404, "not found\n", {}, r.reason);
     }
@@ -198,6 +203,14 @@ export class Gateway {
 
   async #narinfo(hashPart: string, flavour: FlavourName, signal: AbortSignal): Promise<Reply> {
     const found = await this.#lookup(hashPart, flavour, signal);
+    if (!(found instanceof Reply) && this.#o.config.policy !== "http-only") {
+      // A client asks for a closure's narinfos before its NARs: fetch ahead what peers have.
+      this.#o.peers?.prefetch([{
+        storePath: found.narinfo.storePath,
+        narHash: found.narinfo.narHashDigest,
+        narSize: found.narinfo.narSize,
+      }]);
+    }
     if (found instanceof Reply) return found;
     const body = flavour === "nix"
       ? rewriteNixNarinfo(found.narinfo)
@@ -234,8 +247,8 @@ export class Gateway {
     if (range !== undefined) headers["content-range"] = `bytes ${offset}-${size - 1}/${size}`;
     const status = range !== undefined ? 206 : 200;
     if (req.method === "HEAD") return new Reply(status, null, headers);
-    const entry = this.#o.cache?.()?.get(hexEncode(narinfo.narHashDigest));
-    if (entry?.verified && entry.complete) {
+    const entry = this.#o.local?.verified(narinfo.narHashDigest);
+    if (entry) {
       return new Reply(status, cachedNarBody(entry, offset), headers, "from cache");
     }
     const side = this.#o[flavour];

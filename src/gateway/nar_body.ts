@@ -14,7 +14,7 @@
  * @module
  */
 import type { FetchSink } from "../fetch/types.ts";
-import type { CacheEntry } from "../p2p/deno_block_cache.ts";
+import type { LocalNar } from "../fetch/local.ts";
 
 /** Runs a fetch into a sink; resolves when the NAR was verified. */
 export type RunFetch = (sink: FetchSink, signal: AbortSignal) => Promise<unknown>;
@@ -78,10 +78,10 @@ export function plannedNarBody(
 }
 
 /** The NAR from byte `offset`, read from a complete, verified block-cache entry. */
-export function cachedNarBody(entry: CacheEntry, offset: number): ReadableStream<Uint8Array> {
+export function cachedNarBody(entry: LocalNar, offset: number): ReadableStream<Uint8Array> {
   const release = entry.pin();
   let position = offset;
-  const size = entry.layout.narSize;
+  const size = entry.narSize;
   return new ReadableStream<Uint8Array>({
     async pull(c) {
       if (position >= size) {

@@ -26,6 +26,14 @@ export class Rewind extends Error {
   }
 }
 
+/** A daemon-named file could not be opened or read (the daemon may have dropped a bad copy). */
+export class FileReadError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FileReadError";
+  }
+}
+
 /** Largest read from a daemon-named file at once. */
 const FILE_CHUNK = 1 << 20;
 
@@ -139,11 +147,16 @@ export class NarFeed {
   }
 
   async #readFile(file: { path: string; handle?: DaemonFile; available: number }) {
-    file.handle ??= await this.#o.openFile(file.path);
     const n = Math.min(FILE_CHUNK, file.available - this.#received);
-    const bytes = await file.handle.read(this.#received, n);
+    let bytes;
+    try {
+      file.handle ??= await this.#o.openFile(file.path);
+      bytes = await file.handle.read(this.#received, n);
+    } catch (e) {
+      throw new FileReadError(`${file.path}: ${(e as Error).message}`, { cause: e });
+    }
     if (bytes.length !== n) {
-      throw new Error(`${file.path} ends at byte ${this.#received + bytes.length}`);
+      throw new FileReadError(`${file.path} ends at byte ${this.#received + bytes.length}`);
     }
     this.#count(n);
     return bytes;

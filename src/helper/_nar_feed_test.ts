@@ -2,7 +2,7 @@ import { assertEquals, assertRejects } from "@std/assert";
 import type { FetchEvent } from "../control/client.ts";
 import { concatBytes } from "../encoding/bytes.ts";
 import type { DaemonFile } from "./deno_file_nar.ts";
-import { NarFeed, Rewind } from "./_nar_feed.ts";
+import { FileReadError, NarFeed, Rewind } from "./_nar_feed.ts";
 import type { ProgressReporter } from "./traces.ts";
 
 const reporter = {
@@ -87,4 +87,21 @@ Deno.test("a daemon that shrinks 'available' or resumes at the wrong byte is an 
     { dest: "/d", reporter, openFile: fileOf(new Uint8Array(0), []) },
   );
   await assertRejects(() => readAll(skip.attempt()), Error, "resumed at byte 9");
+});
+
+Deno.test("a daemon-named file that is gone is a FileReadError (the helper then retries through the daemon)", async () => {
+  const feed = new NarFeed(
+    events([
+      { kind: "file", source: "p2p", url: "p2p://x", path: "/c/blocks/h/data" },
+      { kind: "available", bytes: 10 },
+    ]),
+    {
+      dest: "/d",
+      reporter,
+      openFile: () => Promise.reject(new Deno.errors.NotFound("lstat '/c/blocks/h': gone")),
+    },
+  );
+  await assertRejects(() => readAll(feed.attempt()), FileReadError, "gone");
+  assertEquals(feed.fetchError instanceof FileReadError, true);
+  assertEquals(feed.usedFile, true);
 });

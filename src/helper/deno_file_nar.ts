@@ -4,8 +4,12 @@
  * root and trusts the daemon with nothing, so the name must be exactly
  * `<cache_dir>/blocks/<NarHash hex>/data` for the NarHash of the narinfo the
  * helper itself verified, no component may be a symbolic link, and the
- * opened file must be a regular file; every byte read is hashed and restored
- * like bytes from the socket (a wrong file only ever yields a hash mismatch).
+ * opened file must be the same regular file that was checked (device and
+ * inode, so a swap between the check and the open is caught), with one link,
+ * owned by whoever owns the cache directory (the daemon's user). Opening and
+ * every read are bounded by the fetch's deadline (a FIFO or a hung mount
+ * cannot hold the helper). Every byte read is hashed and restored like bytes
+ * from the socket: a wrong file only ever yields a hash mismatch.
  *
  * @example
  * ```ts
@@ -35,8 +39,9 @@ export interface DaemonFile {
 /** Opens the daemon's NAR file after checking its name, its path and its type. */
 export async function openDaemonFile(
   path: string,
-  expected: { cacheDir: string; narHashHex: string },
+  expected: { cacheDir: string; narHashHex: string; deadline?: number },
 ): Promise<DaemonFile> {
+  const bounded = <T>(p: Promise<T>, what: string) => withinDeadline(p, expected.deadline, what);
   const cacheDir = expected.cacheDir.replace(/\/+$/, "");
   const want = `${cacheDir}/blocks/${expected.narHashHex}/data`;
   if (path !== want) {
@@ -51,19 +56,32 @@ export async function openDaemonFile(
       throw new DaemonFileError(`${p} is not a ${p === want ? "regular file" : "directory"}`);
     }
   }
-  const file = await Deno.open(want, { read: true });
-  const st = await file.stat();
-  if (!st.isFile) {
+  const checked = await Deno.lstat(want);
+  const owner = (await Deno.lstat(cacheDir)).uid;
+  const file = await bounded(Deno.open(want, { read: true }), `opening ${want}`);
+  try {
+    const st = await bounded(file.stat(), `stat of ${want}`);
+    if (!st.isFile) throw new DaemonFileError(`${want} is not a regular file`);
+    if (st.dev !== checked.dev || st.ino !== checked.ino) {
+      throw new DaemonFileError(`${want} changed between its check and its opening`);
+    }
+    if (st.nlink !== 1) throw new DaemonFileError(`${want} has ${st.nlink} links, expected 1`);
+    if (st.uid !== owner) {
+      throw new DaemonFileError(
+        `${want} is owned by uid ${st.uid}, not the cache's owner ${owner}`,
+      );
+    }
+  } catch (e) {
     file.close();
-    throw new DaemonFileError(`${want} is not a regular file`);
+    throw e;
   }
   return {
     async read(offset, length) {
       const out = new Uint8Array(length);
-      await file.seek(offset, Deno.SeekMode.Start);
+      await bounded(file.seek(offset, Deno.SeekMode.Start), `seeking ${want}`);
       let got = 0;
       while (got < length) {
-        const n = await file.read(out.subarray(got));
+        const n = await bounded(file.read(out.subarray(got)), `reading ${want}`);
         if (n === null) break;
         got += n;
       }
@@ -77,4 +95,19 @@ export async function openDaemonFile(
       }
     },
   };
+}
+
+/** `promise`, or a {@linkcode DaemonFileError} once `deadline` (epoch ms) passes. */
+function withinDeadline<T>(promise: Promise<T>, deadline: number | undefined, what: string) {
+  if (deadline === undefined) return promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new DaemonFileError(`${what}: past the fetch's deadline`)),
+        Math.max(0, deadline - Date.now()),
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

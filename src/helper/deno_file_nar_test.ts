@@ -67,3 +67,26 @@ Deno.test("symbolic links and non-files in the daemon's path are refused", async
     for (const r of [link, fifo, dirLink]) await Deno.remove(r, { recursive: true });
   }
 });
+
+Deno.test("a hard link, or a file owned by someone else than the cache's owner, is refused", async () => {
+  const root = await cacheWith((d) => Deno.writeFile(`${d}/data`, new Uint8Array(4)));
+  try {
+    await Deno.link(`${root}/blocks/${HEX}/data`, `${root}/other-name`);
+    await assertRejects(
+      () => openDaemonFile(`${root}/blocks/${HEX}/data`, { cacheDir: root, narHashHex: HEX }),
+      DaemonFileError,
+      "2 links",
+    );
+    await Deno.remove(`${root}/other-name`);
+    if (Deno.uid() === 0) {
+      await Deno.chown(`${root}/blocks/${HEX}/data`, 65534, 65534);
+      await assertRejects(
+        () => openDaemonFile(`${root}/blocks/${HEX}/data`, { cacheDir: root, narHashHex: HEX }),
+        DaemonFileError,
+        "not the cache's owner",
+      );
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import type { SourceKind } from "../fetch/types.ts";
 import { ControlConnectionError } from "../control/errors.ts";
 import { BuiltinSubstituter, infoPaths } from "./builtin.ts";
 import { openReplyChannel, type ReplyChannel } from "./deno_fd4.ts";
@@ -176,30 +177,7 @@ async function substituteLoop(
     }
     try {
       const done = await substituteItem(request, session, reporter);
-      // Tell the daemon first (for auto-seeding): guix-daemon may kill this
-      // process as soon as it has read the status line. Bounded: it is only
-      // informational and must not hold the status back for long.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      try {
-        const client = await session.daemon.client();
-        await Promise.race([
-          client.substituted({
-            storePath: request.storePath,
-            narHash: done.narinfo.narHash,
-            narSize: done.narinfo.narSize,
-            source: done.source,
-          }),
-          new Promise((
-            _,
-            reject,
-          ) => (timer = setTimeout(() => reject(new Error("slow daemon")), 2000))),
-        ]);
-      } catch {
-        session.daemon.reset();
-      } finally {
-        clearTimeout(timer);
-      }
-      fd4.write(done.line);
+      await tellDaemon(session, request.storePath, done, () => fd4.write(done.line));
     } catch (e) {
       if (e instanceof ControlConnectionError && builtin && session.routing !== "builtin-first") {
         session.daemon.reset();
@@ -212,6 +190,50 @@ async function substituteLoop(
       stderr(`guix-p2p-substitute: ${(e as Error).message}\n`);
       fd4.write(statusFor(e));
     }
+  }
+}
+
+/**
+ * Tells the daemon about a substitution (for auto-seeding), then calls
+ * `reply`. guix-daemon may kill this process as soon as it has read the
+ * status line, so the message is written to the socket first — once written
+ * the daemon receives it even if this process dies — but the daemon's reply
+ * is awaited only after `reply` (a busy daemon does not hold the status
+ * back). Bounded: it is informational, 2 s at most.
+ */
+async function tellDaemon(
+  session: Session,
+  storePath: string,
+  done: { narinfo: { narHash: string; narSize: number }; source: SourceKind },
+  reply: () => void,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const slow = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("slow daemon")), 2000);
+  });
+  let replied = false;
+  try {
+    const client = await Promise.race([session.daemon.client(), slow]);
+    const sent = Promise.withResolvers<void>();
+    const ack = client.substituted(
+      {
+        storePath,
+        narHash: done.narinfo.narHash,
+        narSize: done.narinfo.narSize,
+        source: done.source,
+      },
+      { onSent: () => sent.resolve() },
+    );
+    ack.catch(() => {});
+    await Promise.race([sent.promise, ack, slow]);
+    replied = true;
+    reply();
+    await Promise.race([ack, slow]);
+  } catch {
+    session.daemon.reset();
+  } finally {
+    clearTimeout(timer);
+    if (!replied) reply();
   }
 }
 

@@ -25,7 +25,7 @@ import type { Narinfo } from "../narinfo/mod.ts";
 import { openDaemonFile } from "./deno_file_nar.ts";
 import { fetchDeadlineMs, withDeadline } from "./deadline.ts";
 import { HashMismatchError, NoSubstituteError } from "./errors.ts";
-import { NarFeed, Rewind } from "./_nar_feed.ts";
+import { FileReadError, NarFeed, Rewind } from "./_nar_feed.ts";
 import { authorizedNarinfos } from "./query.ts";
 import { successLine } from "./replies.ts";
 import type { Session } from "./session.ts";
@@ -98,6 +98,7 @@ async function fetchAndRestore(
   { digest: Uint8Array; size: number; clean: boolean; usedFile: boolean; source: SourceKind }
 > {
   const client = await session.daemon.client();
+  const fileDeadline = Date.now() + fetchDeadlineMs(narinfo.narSize, session.config);
   const feed = new NarFeed(
     withDeadline(
       client.fetch({
@@ -118,6 +119,7 @@ async function fetchAndRestore(
         openDaemonFile(path, {
           cacheDir: session.config.cache_dir,
           narHashHex: hexEncode(narinfo.narHashDigest),
+          deadline: fileDeadline,
         }),
     },
   );
@@ -152,11 +154,15 @@ async function fetchAndRestore(
       }
       reporter.abandon();
       await feed.close();
-      if (feed.fetchError !== undefined) session.daemon.reset();
+      const fileFailed = feed.fetchError instanceof FileReadError;
+      if (feed.fetchError !== undefined && !fileFailed) session.daemon.reset();
       if (
-        feed.usedFile && feed.fetchError === undefined && (e as Error).name === "NarFormatError"
+        feed.usedFile &&
+        (fileFailed || (feed.fetchError === undefined && (e as Error).name === "NarFormatError"))
       ) {
-        // A file that does not parse is a mismatch too: report it and try once more.
+        // A file that does not parse, or is gone (the daemon dropped a copy its own check
+        // found wrong), counts as a mismatch: report it and try once more through the daemon.
+        session.daemon.reset(); // the fetch was abandoned midway
         safeRemove(partial);
         return {
           digest: new Uint8Array(32),

@@ -9,6 +9,10 @@
  * the ACL, StorePath equal to the request); the resolver never trusts a
  * narinfo by itself.
  *
+ * With {@linkcode ResolverPeers}, narinfos also come from peers (racing the
+ * servers, or when they fail: `_peer_race.ts`), checked the same way and
+ * cached under {@linkcode P2P_CACHE_URL} with the same TTLs.
+ *
  * @example
  * ```ts
  * const resolver = new NarinfoResolver({ cache, check, settings });
@@ -18,9 +22,10 @@
  */
 import { pooledMap } from "../std/async.ts";
 import { parseStorePath } from "../store/store_path.ts";
-import { httpGetSmall } from "./client.ts";
-import { HttpNetworkError, HttpTimeoutError } from "./errors.ts";
+import { fetchNarinfo } from "./_fetch_narinfo.ts";
 import type { CacheEntry, NarinfoCache } from "./narinfo_cache.ts";
+import { combineWithPeers } from "./_peer_race.ts";
+import { P2P_CACHE_URL, type ResolverPeers } from "./peer_narinfos.ts";
 
 /** Verdict of the caller's narinfo check. */
 export type NarinfoCheck = (
@@ -69,86 +74,172 @@ export class NarinfoResolver {
   }
   #events: ResolverEvents;
   #now: () => number;
+  #peers: ResolverPeers | undefined;
 
-  /** Creates a resolver. */
+  /** Creates a resolver; with `peers`, narinfos also come from the swarm. */
   constructor(options: {
     cache: NarinfoCache;
     check: NarinfoCheck;
     settings: ResolverSettings;
     events?: ResolverEvents;
     now?: () => number;
+    peers?: ResolverPeers | undefined;
   }) {
     this.#cache = options.cache;
     this.#check = options.check;
     this.#settings = options.settings;
     this.#events = options.events ?? {};
     this.#now = options.now ?? (() => Date.now() / 1000);
+    this.#peers = options.peers;
   }
 
-  /** The first authorized narinfo for each path, trying `urls` in order. */
-  async resolve(
+  /**
+   * The first authorized narinfo for each path, trying `urls` in order (and
+   * peers, unless `peers` is false: see the module documentation).
+   */
+  resolve(
     storePaths: readonly string[],
     urls: readonly string[],
-    options: { signal?: AbortSignal | undefined; storeDir: string },
+    options: { signal?: AbortSignal | undefined; storeDir: string; peers?: boolean },
+  ): Promise<Map<string, Resolution>> {
+    return this.#resolveItems([...new Set(storePaths)], urls, {
+      ...options,
+      noUrls: "no substitute URLs configured",
+    });
+  }
+
+  /**
+   * The first narinfo, servers in order (and peers, unless `peers` is
+   * false), for a store-path hash part that passes the check (called with
+   * the hash part as its second argument; default: the resolver's). For
+   * clients that name items by hash part only (the binary-cache gateway).
+   */
+  async resolveHashPart(
+    hashPart: string,
+    urls: readonly string[],
+    options: { signal?: AbortSignal | undefined; check?: NarinfoCheck; peers?: boolean } = {},
+  ): Promise<Resolution> {
+    const answers = await this.#resolveItems([hashPart], urls, {
+      ...options,
+      byHashPart: true,
+      noUrls: "no upstream URLs",
+    });
+    return answers.get(hashPart)!;
+  }
+
+  #resolveItems(items: string[], urls: readonly string[], options: ItemOptions) {
+    const peers = this.#peers;
+    if (!peers || peers.mode === "off" || options.peers === false || items.length === 0) {
+      return this.#fromServers(items, urls, options);
+    }
+    return combineWithPeers(items, {
+      mode: peers.mode,
+      noServers: urls.length === 0,
+      signal: options.signal,
+      cached: (item) => this.#cached(item, urls, options),
+      servers: (list, signal) => this.#fromServers(list, urls, { ...options, signal }),
+      peers: (list, dht) => this.#fromPeers(peers, list, dht, options),
+    });
+  }
+
+  /** Servers in order, each asked only for what has no authorized answer yet. */
+  async #fromServers(
+    items: string[],
+    urls: readonly string[],
+    options: ItemOptions,
   ): Promise<Map<string, Resolution>> {
     const result = new Map<string, Resolution>();
     const reasons = new Map<string, string[]>();
-    let pending = [...new Set(storePaths)];
+    const transient = new Set<string>();
+    let pending = items;
     for (const url of urls) {
       if (pending.length === 0) break;
       const answers = await this.#askServer(url, pending, options);
       const still: string[] = [];
-      for (const path of pending) {
-        const a = answers.get(path);
-        if (a?.kind === "found") result.set(path, a);
+      for (const item of pending) {
+        const a = answers.get(item);
+        if (a?.kind === "found") result.set(item, a);
         else {
-          still.push(path);
-          const list = reasons.get(path) ?? [];
+          still.push(item);
+          if (a?.transient) transient.add(item);
+          const list = reasons.get(item) ?? [];
           list.push(`${url}: ${a?.reason ?? "no answer"}`);
-          reasons.set(path, list);
+          reasons.set(item, list);
         }
       }
       pending = still;
     }
-    for (const path of pending) {
-      result.set(path, {
+    for (const item of pending) {
+      result.set(item, {
         kind: "missing",
-        storePath: path,
-        reason: urls.length === 0
-          ? "no substitute URLs configured"
-          : (reasons.get(path) ?? []).join("; "),
+        storePath: item,
+        reason: urls.length === 0 ? options.noUrls : (reasons.get(item) ?? []).join("; "),
+        ...(transient.has(item) ? { transient: true } : {}),
       });
     }
     return result;
   }
 
-  /**
-   * The first narinfo, servers in order, for a store-path hash part that
-   * passes the check (called with the hash part as its second argument;
-   * default: the resolver's). For clients that name items by hash part only
-   * (the binary-cache gateway).
-   */
-  async resolveHashPart(
-    hashPart: string,
-    urls: readonly string[],
-    options: { signal?: AbortSignal | undefined; check?: NarinfoCheck } = {},
-  ): Promise<Resolution> {
-    const reasons: string[] = [];
-    let transient = false;
-    for (const url of urls) {
-      const answer = (await this.#askServer(url, [hashPart], { ...options, byHashPart: true })).get(
-        hashPart,
-      );
-      if (answer?.kind === "found") return answer;
-      if (answer?.transient) transient = true;
-      reasons.push(`${url}: ${answer?.reason ?? "no answer"}`);
+  /** An authorized answer already in memory (servers in order, then peers), or undefined. */
+  #cached(item: string, urls: readonly string[], options: ItemOptions): Resolution | undefined {
+    const hashPart = this.#hashPart(item, options);
+    for (const url of [...urls, P2P_CACHE_URL]) {
+      const entry = this.#cache.peek(url, hashPart);
+      if (entry?.kind !== "found") continue;
+      const r = this.#judge(entry, item, url, options.check);
+      if (r.kind === "found") return r;
     }
-    return {
-      kind: "missing",
-      storePath: hashPart,
-      reason: urls.length ? reasons.join("; ") : "no upstream URLs",
-      ...(transient ? { transient } : {}),
-    };
+    return undefined;
+  }
+
+  /** Authorized narinfos peers hold for `items` (cached ones first); found answers only. */
+  async #fromPeers(
+    peers: ResolverPeers,
+    items: string[],
+    dht: boolean,
+    options: ItemOptions,
+  ): Promise<Map<string, Resolution>> {
+    const out = new Map<string, Resolution>();
+    const itemOf = new Map<string, string>();
+    for (const item of items) {
+      const hashPart = this.#hashPart(item, options);
+      const entry = await this.#cache.get(P2P_CACHE_URL, hashPart);
+      if (entry?.kind === "found") {
+        const r = this.#judge(entry, item, P2P_CACHE_URL, options.check);
+        if (r.kind === "found") {
+          out.set(item, r);
+          continue;
+        }
+      }
+      if (!itemOf.has(hashPart)) itemOf.set(hashPart, item);
+    }
+    const keys = peers.keys();
+    if (itemOf.size === 0 || keys.length === 0) return out;
+    const check = options.check ?? this.#check;
+    const texts = await peers.source.lookup({
+      flavour: peers.flavour,
+      hashParts: [...itemOf.keys()],
+      keys,
+      judge: (hashPart, text) => {
+        const v = check(text, itemOf.get(hashPart)!, P2P_CACHE_URL);
+        if (v.ok) return { ok: true };
+        return { ok: false, reason: v.reason, foreign: inOtherStore(text, options.storeDir) };
+      },
+    }, { dht, signal: options.signal });
+    const fetchedAt = this.#now();
+    for (const [hashPart, text] of texts) {
+      const item = itemOf.get(hashPart);
+      if (item === undefined) continue;
+      const entry: CacheEntry = { kind: "found", text, fetchedAt, ttl: this.#settings.narinfoTtl };
+      await this.#cache.put(P2P_CACHE_URL, hashPart, entry);
+      const r = this.#judge(entry, item, P2P_CACHE_URL, options.check);
+      if (r.kind === "found") out.set(item, r);
+    }
+    return out;
+  }
+
+  #hashPart(item: string, options: ItemOptions): string {
+    return options.byHashPart ? item : parseStorePath(item, options.storeDir!).hashPart;
   }
 
   /** Every server's authorized narinfo for one path whose NarHash equals `narHash` (NAR download alternatives). */
@@ -192,7 +283,7 @@ export class NarinfoResolver {
           );
           return;
         }
-        entry = await this.#fetch(url, hashPart, options.signal);
+        entry = await fetchNarinfo(url, hashPart, this.#settings, this.#now(), options.signal);
         if (entry.kind === "error" && !serverDown) {
           serverDown = entry.message;
           this.#events.onServerError?.(url, entry.message);
@@ -249,41 +340,22 @@ export class NarinfoResolver {
       }
     }
   }
-
-  async #fetch(
-    url: string,
-    hashPart: string,
-    signal: AbortSignal | undefined,
-  ): Promise<CacheEntry> {
-    const s = this.#settings;
-    const fetchedAt = this.#now();
-    const target = `${url}/${hashPart}.narinfo`;
-    try {
-      const res = await httpGetSmall(target, {
-        headerTimeoutMs: s.connectTimeout * 1000,
-        stallTimeoutMs: s.stallTimeout * 1000,
-        signal,
-        maxBytes: 1024 * 1024,
-      });
-      const maxAge = parseMaxAge(res.headers.get("cache-control"));
-      if (res.status === 200) {
-        return { kind: "found", text: res.text ?? "", fetchedAt, ttl: maxAge ?? s.narinfoTtl };
-      }
-      if (res.status === 404 || res.status === 410 || res.status === 202) {
-        return { kind: "missing", fetchedAt, ttl: maxAge ?? s.negativeTtl };
-      }
-      return { kind: "error", message: `HTTP ${res.status}`, fetchedAt, ttl: s.errorTtl };
-    } catch (e) {
-      if (signal?.aborted) throw e;
-      if (e instanceof HttpNetworkError || e instanceof HttpTimeoutError) {
-        return { kind: "error", message: e.message, fetchedAt, ttl: s.errorTtl };
-      }
-      throw e;
-    }
-  }
 }
 
-function parseMaxAge(header: string | null): number | undefined {
-  const m = header ? /(?:^|,)\s*max-age=(\d+)/i.exec(header) : null;
-  return m ? Number(m[1]) : undefined;
+/** How items are named and checked in one resolution. */
+interface ItemOptions {
+  signal?: AbortSignal | undefined;
+  storeDir?: string;
+  check?: NarinfoCheck;
+  byHashPart?: boolean;
+  peers?: boolean;
+  /** The reason given when there is no server at all. */
+  noUrls: string;
+}
+
+/** Whether a narinfo's StorePath lies outside `storeDir` (unknown: false). */
+function inOtherStore(text: string, storeDir: string | undefined): boolean {
+  if (storeDir === undefined) return false;
+  const path = /^StorePath: (\S+)$/m.exec(text)?.[1];
+  return path !== undefined && !path.startsWith(`${storeDir.replace(/\/+$/, "")}/`);
 }

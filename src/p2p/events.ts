@@ -13,6 +13,8 @@ import type { PrefetchEvents } from "./download/prefetch.ts";
 import type { RegistryEvents } from "./download/registry.ts";
 import type { SourceEvents } from "./download/sources.ts";
 import type { WholeFetchEvents } from "./download/whole.ts";
+import type { NatEvents } from "./nat/mod.ts";
+import type { NarinfoEvents } from "./narinfo/mod.ts";
 import type { BlockServerEvents } from "./serve/block_server.ts";
 import type { ProviderEvents } from "./serve/sweep_provider.ts";
 import type { SeedingEvents } from "./serve/seeding.ts";
@@ -28,7 +30,9 @@ export interface P2pEvents
     PrefetchEvents,
     ProviderEvents,
     SeedingEvents,
-    UpkeepEvents {
+    UpkeepEvents,
+    NatEvents,
+    NarinfoEvents {
   "p2p:started": { peerId: string; addresses: string[]; dhtMode: string };
   "dht:size": { peers: number };
 }

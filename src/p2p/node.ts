@@ -1,7 +1,10 @@
 /**
  * The libp2p node: TCP + Noise + Yamux, identify, ping, a Kademlia DHT on
- * guix-p2p's own protocol id, optional mDNS, and connection limits, all from
- * the configuration.
+ * guix-p2p's own protocol id, optional mDNS, connection limits, and NAT
+ * traversal (AutoNAT, circuit relay v2, DCUtR, UPnP: ./nat/), all from the
+ * configuration. libp2p's connection monitor pings every connection
+ * every 10 s (`/ipfs/ping/1.0.0`, or the protocol negotiation alone with
+ * peers that lack ping) and keeps the round trip in `connection.rtt`.
  *
  * Under Deno, {@linkcode createNode} first applies the runtime patches of
  * `./runtime_patches.ts` (without them the process would not exit after
@@ -17,7 +20,7 @@
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { identify } from "@libp2p/identify";
-import type { PeerId, PrivateKey } from "@libp2p/interface";
+import type { PeerDiscovery, PeerId, PrivateKey } from "@libp2p/interface";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
 import { mdns } from "@libp2p/mdns";
 import { ping } from "@libp2p/ping";
@@ -34,12 +37,29 @@ import {
   responsibleFor,
 } from "./dht/mod.ts";
 import { applyDenoLibp2pPatches } from "./runtime_patches.ts";
+import {
+  type NatEvents,
+  type NatMonitor,
+  natServices,
+  natTransports,
+  relayGater,
+} from "./nat/mod.ts";
 
 /** The services our node runs. */
 export type NodeServices = {
   identify: ReturnType<ReturnType<typeof identify>>;
   ping: ReturnType<ReturnType<typeof ping>>;
   dht: KadDHT;
+  /**
+   * mDNS (when `mdns = true`): a service rather than a plain peer-discovery
+   * module, so that what it finds on the local network can be told apart
+   * from what the DHT finds (both end up as libp2p `peer:discovery`).
+   */
+  mdns?: PeerDiscovery;
+  /** NAT traversal state and policy (./nat/monitor.ts). */
+  nat: NatMonitor;
+  /** With relay_service: the relay (its `reservations` map). */
+  relay?: { reservations: { size: number } };
 };
 
 /** A guix-p2p libp2p node. */
@@ -54,6 +74,8 @@ export function dhtServerMode(config: Pick<Config, "dht_mode" | "listen">): bool
 export interface NodeHooks {
   /** Banned peers are neither dialled nor accepted. */
   isBanned?: (peer: PeerId) => boolean;
+  /** NAT traversal events (reachability, relay reservations, direct upgrades). */
+  emit?: <K extends keyof NatEvents>(type: K, payload: NatEvents[K]) => void;
   /** A peer abused the DHT (flooded provider records); it has been disconnected. */
   onAbuse?: (peer: string, reason: string) => void;
 }
@@ -98,16 +120,17 @@ export async function createNode(
       listen: config.listen,
       ...(config.announce.length > 0 ? { announce: config.announce } : {}),
     },
-    transports: [tcp()],
+    transports: [tcp(), ...natTransports()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    peerDiscovery: config.mdns ? [mdns()] : [],
+    peerDiscovery: [],
     connectionGater: {
       denyDialPeer: (peer) => banned(peer),
       denyInboundEncryptedConnection: (peer) => banned(peer),
       // Private LAN addresses are dialled; loopback and link-local ones only as
       // dial_policy.ts allows (a peer must not make us connect to our own host).
       denyDialMultiaddr: (ma) => deniedAddress(ma.toString()),
+      ...relayGater(config, banned, hooks.emit),
     },
     connectionManager: {
       maxConnections: config.max_connections,
@@ -116,6 +139,7 @@ export async function createNode(
     services: {
       identify: identify(),
       ping: ping(),
+      ...(config.mdns ? { mdns: mdns() } : {}),
       dht: kadDHT({
         protocol: config.dht_protocol,
         clientMode: !dhtServerMode(config),
@@ -126,6 +150,7 @@ export async function createNode(
         // hourly pass still drops other peers' expired records.
         reprovide: { validity: validityMs, threshold: 0, interval: 3600_000 },
       }),
+      ...natServices(config, hooks.emit),
     },
   }) as P2pNode;
   const table = (node.services.dht as unknown as {

@@ -17,20 +17,23 @@
 import type { Config } from "../config/schema.ts";
 import { hexEncode } from "../encoding/hex.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
+import type { LocalNars } from "../fetch/local.ts";
 import type { PeerIndex, PeerIndexItem } from "../fetch/peers.ts";
 import { Sha256 } from "../hash/sha256.ts";
-import { BlockCache, type CacheEntry } from "./deno_block_cache.ts";
+import { BlockCache, type CacheEntry } from "./store/deno_block_cache.ts";
 import { loadOrCreateIdentity } from "./deno_identity.ts";
 import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
-import { SeedRegistry } from "./deno_seeds.ts";
+import { SeedRegistry } from "./store/deno_seeds.ts";
+import { denoSeedStores } from "./store/deno_catalog.ts";
 import { hashFile } from "./store/deno_hash_file.ts";
 import { Availability } from "./download/availability.ts";
 import { PeerLinks } from "./download/links.ts";
 import { Prefetcher } from "./download/prefetch.ts";
 import { DownloadRegistry } from "./download/registry.ts";
+import { networkOf } from "./download/origins.ts";
 import { P2pSources } from "./download/sources.ts";
 import { WholeFetcher } from "./download/whole.ts";
-import { type P2pEmitter, partEmitter } from "./events.ts";
+import { type P2pEmitter, type P2pEvents, partEmitter } from "./events.ts";
 import { createNode, dhtServerMode, type P2pNode } from "./node.ts";
 import { PeerBook } from "./peer_book.ts";
 import { FairRateLimiter } from "./rate/mod.ts";
@@ -38,8 +41,9 @@ import { BlockServer } from "./serve/block_server.ts";
 import { libp2pSweepDht } from "./serve/libp2p_sweep_dht.ts";
 import { SweepProvider } from "./serve/sweep_provider.ts";
 import { Seeding } from "./serve/seeding.ts";
+import { NarinfoPeers } from "./narinfo/mod.ts";
 import { PeerUpkeep } from "./upkeep.ts";
-import { CompressedBlockCache } from "./wire/mod.ts";
+import { CompressedBlockCache, MAX_WHOLE_NAR } from "./wire/mod.ts";
 
 export type { P2pEmitter } from "./events.ts";
 
@@ -63,8 +67,13 @@ export class P2pService {
   readonly prefetcher: Prefetcher;
   /** What the daemon asks about whole batches (p2p-only `have`, prefetch). */
   readonly index: PeerIndex;
+  /** Signed narinfos from and to peers (the resolver's peer source). */
+  readonly narinfos: NarinfoPeers;
+  /** Verified NARs of the block cache, for the gateway. */
+  readonly local: LocalNars;
   readonly emit: P2pEmitter;
   #node: P2pNode | undefined;
+  #compressed: CompressedBlockCache;
   #server: BlockServer | undefined;
   #upkeep: PeerUpkeep | undefined;
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
@@ -75,7 +84,14 @@ export class P2pService {
   constructor(config: Config, options: { emit?: P2pEmitter } = {}) {
     const c = config;
     this.config = c;
-    const emit: P2pEmitter = options.emit ?? (() => {});
+    const outer: P2pEmitter = options.emit ?? (() => {});
+    // A new seed's narinfo is announced in the DHT when this node holds it.
+    const emit: P2pEmitter = (type, payload) => {
+      outer(type, payload);
+      if (type === "seed:added") {
+        this.narinfos?.seeded([(payload as P2pEvents["seed:added"]).storePath]);
+      }
+    };
     this.emit = emit;
     const node = () => this.node;
     const running = () => this.#running;
@@ -84,8 +100,12 @@ export class P2pService {
       banDurationMs: c.ban_duration * 1000,
       maxPeers: Math.max(c.known_peers_max, 16),
     });
+    // Compressed blocks served from an entry go when the entry goes (a rejected or replaced
+    // layout must never be served again from the cache).
+    this.#compressed = new CompressedBlockCache({ maxBytes: 64 * 1024 * 1024 });
     this.cache = new BlockCache(`${c.cache_dir}/blocks`, {
       maxBytes: c.cache_size,
+      onRemove: (hex) => this.#compressed.drop(hex),
       // An entry evicted to make room is no longer served: stop announcing it (unless seeded).
       onEvict: (e) => {
         if (!this.seeds.isSeeded(e.hex)) void this.records.unprovide(e.layout.narHash);
@@ -99,7 +119,15 @@ export class P2pService {
     });
     this.uploadLimiter = new FairRateLimiter({ bytesPerSecond: c.max_upload_rate });
     this.downloadLimiter = new FairRateLimiter({ bytesPerSecond: c.max_download_rate });
-    this.links = new PeerLinks({ node, maxMessageSize: c.max_message_size, timeoutMs: 10_000 });
+    this.links = new PeerLinks({
+      node,
+      maxMessageSize: c.max_message_size,
+      timeoutMs: 10_000,
+      onFault: (peer, error) => {
+        const reason = `protocol violation: ${error.message}`;
+        emit("peer:penalised", { peer, reason, ...this.peerBook.fault(peer, reason) });
+      },
+    });
     this.availability = new Availability({
       node,
       links: this.links,
@@ -134,6 +162,7 @@ export class P2pService {
       keep: () => c.auto_seed !== "off",
       unprovide: (h) => this.records.unprovide(h),
       check: (entry) => checkEntry(entry),
+      forget: (hex, peer) => this.availability.forget(hex, peer),
       emit: partEmitter(emit),
     });
     this.seeding = new Seeding({
@@ -143,7 +172,11 @@ export class P2pService {
       storeDirs: [c.store_dir, c.nix_store_dir],
       autoSeed: c.auto_seed,
       seedPaths: c.seed_paths,
+      seedProfiles: c.seed_profiles,
+      indexRate: c.seed_index_rate,
+      stores: denoSeedStores(c),
       settled: (hex) => this.registry.settled(hex),
+      onUnseed: (hex) => this.#compressed.drop(hex),
       emit: partEmitter(emit),
     });
     this.sources = new P2pSources({
@@ -159,7 +192,11 @@ export class P2pService {
       maxPeersPerDownload: c.max_peers_per_download,
       blockRequestTimeout: c.block_request_timeout,
       announce: () => c.auto_seed !== "off",
-      provide: (h) => this.records.provide(h),
+      provide: (h) => this.records.provide(h, { later: true }),
+      networkOf: (peer) => {
+        const conn = this.#node?.getConnections().find((c) => c.remotePeer.toString() === peer);
+        return conn ? networkOf(conn.remoteAddr.toString()) : undefined;
+      },
       emit: partEmitter(emit),
     });
     this.prefetcher = new Prefetcher({
@@ -179,16 +216,65 @@ export class P2pService {
         }, signal ?? this.#stopping.signal),
       emit: partEmitter(emit),
     });
+    this.narinfos = new NarinfoPeers({
+      config: c,
+      node,
+      running,
+      peerBook: this.peerBook,
+      emit: partEmitter(emit),
+    });
+    this.local = this.#localNars();
     this.index = {
       providers: async (items, opts) => {
         if (!this.#running) return items.map(() => 0);
         const found = await this.availability.query(items, opts);
-        return items.map((it) => found.get(hexEncode(it.narHash))?.length ?? 0);
+        // A small NAR comes whole from a peer that has all of it: partial
+        // providers (relays still downloading) cannot serve it, so they do not count.
+        return items.map((it) =>
+          (found.get(hexEncode(it.narHash)) ?? []).filter((p) =>
+            it.narSize > MAX_WHOLE_NAR || p.state === "complete"
+          ).length
+        );
       },
-      prefetch: (items: PeerIndexItem[]) => {
-        if (this.#running) this.prefetcher.prefetch(items);
-      },
+      prefetch: (items: PeerIndexItem[]) => this.#prefetchSoon(items),
       mismatch: (narHash) => this.registry.mismatch(hexEncode(narHash)),
+    };
+  }
+
+  #batch: PeerIndexItem[] = [];
+  #batchTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Prefetch requests made within 20 ms form one batch (a Nix client asks for
+   * a closure's narinfos one by one, in parallel): one `HAVE` per peer for all.
+   */
+  #prefetchSoon(items: PeerIndexItem[]): void {
+    if (!this.#running) return;
+    this.#batch.push(...items);
+    if (this.#batch.length >= 1024) return this.#flushPrefetch();
+    this.#batchTimer ??= setTimeout(() => this.#flushPrefetch(), 20);
+  }
+
+  #flushPrefetch(): void {
+    clearTimeout(this.#batchTimer);
+    this.#batchTimer = undefined;
+    // The same item is often asked for twice (HEAD then GET of its narinfo).
+    const batch = [...new Map(this.#batch.map((it) => [hexEncode(it.narHash), it])).values()];
+    this.#batch = [];
+    if (this.#running && batch.length > 0) this.prefetcher.prefetch(batch);
+  }
+
+  #localNars(): LocalNars {
+    return {
+      verified: (narHash) => {
+        const entry = this.cache.get(hexEncode(narHash));
+        if (!entry?.verified || !entry.complete) return undefined;
+        return {
+          narSize: entry.layout.narSize,
+          read: (offset, length) => entry.read(offset, length),
+          pin: () => entry.pin(),
+        };
+      },
     };
   }
 
@@ -218,6 +304,7 @@ export class P2pService {
     const key = await loadOrCreateIdentity(c.cache_dir);
     const node = await createNode(c, key, {
       isBanned: (p) => this.peerBook.isBanned(p.toString()),
+      emit: partEmitter(this.emit),
       // A flood is reported only after ten refusals past a generous burst, which an honest
       // node (announcing a few records at a time) never causes: banned at once.
       onAbuse: (peer, reason) =>
@@ -233,6 +320,7 @@ export class P2pService {
       peerBook: this.peerBook,
       bootstrapPeers: c.bootstrap_peers,
       maxConnections: c.max_connections,
+      dhtProtocol: c.dht_protocol,
       save: () => writeJsonFile(`${c.cache_dir}/peers.json`, this.peerBook.snapshot()),
       onDisconnect: (peer) => {
         this.links.closePeer(peer);
@@ -245,9 +333,12 @@ export class P2pService {
       seeds: this.seeds,
       limiter: this.uploadLimiter,
       peerBook: this.peerBook,
-      compressed: new CompressedBlockCache({ maxBytes: 64 * 1024 * 1024 }),
+      compressed: this.#compressed,
       maxMessageSize: c.max_message_size,
       maxStreamsPerPeer: c.max_streams_per_peer,
+      compress: (conn) =>
+        c.block_compression === "always" ||
+        (c.block_compression === "auto" && !onThisHost(conn.remoteAddr.toString())),
       stallTimeoutMs: c.block_stream_stall_timeout * 1000,
       emit: (type, payload) => this.emit(type, payload as never),
     });
@@ -257,6 +348,7 @@ export class P2pService {
     table?.addEventListener("peer:add", onTable);
     table?.addEventListener("peer:remove", onTable);
     await this.#server.start();
+    await this.narinfos.start(node);
     this.#running = true;
     this.links.start();
     this.#pruneTimer = setInterval(() => this.availability.prune(), 60_000);
@@ -268,6 +360,7 @@ export class P2pService {
     this.#upkeep.start();
     this.records.start();
     this.seeding.startUp();
+    this.narinfos.seeded(this.seeds.list().map((s) => s.storePath));
   }
 
   /** Stops everything (idempotent). */
@@ -276,10 +369,12 @@ export class P2pService {
     this.#running = false;
     this.#stopping.abort(new Error("stopping"));
     clearInterval(this.#pruneTimer);
+    clearTimeout(this.#batchTimer);
     await this.records.stop();
     this.seeding.stop();
     this.registry.abortAll(new Error("daemon stopping"));
     this.links.stop();
+    await this.narinfos.stop();
     await this.#server?.stop();
     await this.#upkeep?.stop();
     await this.seeds.flush().catch(() => {});
@@ -313,4 +408,9 @@ async function checkEntry(entry: CacheEntry): Promise<boolean> {
     hash.update(await entry.read(at, Math.min(4 << 20, size - at)));
   }
   return hexEncode(hash.digest()) === entry.hex;
+}
+
+/** Whether a multiaddr is a loopback address (a peer on this host). */
+function onThisHost(address: string): boolean {
+  return /^\/ip4\/127\.|^\/ip6\/::1\//.test(address);
 }

@@ -67,6 +67,25 @@ export function delay(
   });
 }
 
+/**
+ * `promise`, or a rejection with the signal's reason as soon as `signal`
+ * aborts (the promise itself goes on; only this caller stops waiting).
+ *
+ * @example
+ * ```ts
+ * const reply = await abortable(fetchSomething(), AbortSignal.timeout(1000));
+ * ```
+ */
+export function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 /** A counting semaphore. */
 export class Semaphore {
   #free: number;

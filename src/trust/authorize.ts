@@ -24,6 +24,7 @@
  * ```
  * @module
  */
+import { hexDecode } from "../encoding/hex.ts";
 import { type Narinfo, NarinfoError, parseNarinfo } from "../narinfo/mod.ts";
 import { findToken } from "../sexp/mod.ts";
 import type { Acl } from "./acl.ts";
@@ -62,6 +63,8 @@ export type Authorization =
     narinfo: Narinfo;
     /** Guix: `7D6029…E34F (host)` or `unauthenticated`; Nix: the key name. */
     signer: string;
+    /** The signing key's 32-byte Ed25519 public key (none when unauthenticated). */
+    signerKey?: Uint8Array;
   }
   | { kind: "malformed"; reason: string }
   | { kind: "other-item"; narinfo: Narinfo; reason: string }
@@ -119,7 +122,15 @@ export function authorizeNarinfo(
   }
   if (trust.flavour === "nix") {
     const verdict = verifyNixNarinfo(narinfo, trust.keys, trust.storeDir);
-    if (verdict.kind === "valid") return { kind: "authorized", narinfo, signer: verdict.keyName };
+    if (verdict.kind === "valid") {
+      const key = trust.keys.find((k) => k.name === verdict.keyName)?.key;
+      return {
+        kind: "authorized",
+        narinfo,
+        signer: verdict.keyName,
+        ...(key ? { signerKey: key } : {}),
+      };
+    }
     const reason = describeVerdict({ flavour: "nix", verdict });
     return { kind: "untrusted", narinfo, reason, flavour: "nix", verdict };
   }
@@ -127,7 +138,12 @@ export function authorizeNarinfo(
   const verdict = verifyGuixNarinfo(narinfo, trust.acl);
   if (verdict.kind === "valid") {
     const host = verdict.host ? ` (${verdict.host})` : "";
-    return { kind: "authorized", narinfo, signer: `${verdict.key.shortHex}${host}` };
+    return {
+      kind: "authorized",
+      narinfo,
+      signer: `${verdict.key.shortHex}${host}`,
+      signerKey: hexDecode(verdict.key.hex),
+    };
   }
   const reason = describeVerdict({ flavour: "guix", verdict });
   return { kind: "untrusted", narinfo, reason, flavour: "guix", verdict };

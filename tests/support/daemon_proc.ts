@@ -44,6 +44,8 @@ export interface DaemonProcess extends AsyncDisposable {
   child: Deno.ChildProcess;
   /** Log lines so far. */
   log: string[];
+  /** When each line of {@linkcode log} arrived (Date.now()). */
+  logAt: number[];
   /**
    * Resolves with the first log line matching `re` from line `from` on (default
    * 0: the whole log); rejects after `timeoutMs`.
@@ -59,7 +61,12 @@ export interface DaemonProcess extends AsyncDisposable {
 export async function startDaemon(
   dir: string,
   settings: Record<string, unknown>,
-  options: { env?: Record<string, string>; readyTimeoutMs?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    readyTimeoutMs?: number;
+    /** Runs the daemon through this command prefix (e.g. `ip netns exec NS`, tests/support/netns.ts). */
+    wrap?: (args: string[]) => string[];
+  } = {},
 ): Promise<DaemonProcess> {
   await Deno.mkdir(dir, { recursive: true });
   const cacheDir = (settings.cache_dir as string | undefined) ?? `${dir}/cache`;
@@ -75,14 +82,16 @@ export async function startDaemon(
   };
   const configPath = `${dir}/config.toml`;
   await Deno.writeTextFile(configPath, stringify(config));
-  const child = new Deno.Command(LAUNCHER, {
-    args: ["--daemon", "--config", configPath],
+  const argv = (options.wrap ?? ((a) => a))([LAUNCHER, "--daemon", "--config", configPath]);
+  const child = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
     env: { NO_COLOR: "1", ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const log: string[] = [];
+  const logAt: number[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     let buf = "";
@@ -93,6 +102,7 @@ export async function startDaemon(
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         log.push(line);
+        logAt.push(Date.now());
         if (Deno.env.get("GUIX_P2P_TEST_VERBOSE")) console.error(`[daemon ${dir}] ${line}`);
         for (const w of [...waiters]) {
           if (w.re.test(line)) {
@@ -166,6 +176,7 @@ export async function startDaemon(
     cacheDir,
     child,
     log,
+    logAt,
     waitForLog,
     stop,
     kill,

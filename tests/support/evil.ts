@@ -14,6 +14,7 @@ export interface EvilPeer extends AsyncDisposable {
 /**
  * Starts an evil peer in `mode` serving `tree`, bootstrapped on `bootstrap`;
  * it also connects directly to `neighbours` (as a LAN neighbour would).
+ * The `narinfo-*` modes take the item's genuine narinfo file as `narinfo`.
  */
 export async function startEvilPeer(
   mode: string,
@@ -21,6 +22,7 @@ export async function startEvilPeer(
   tree: string,
   timeoutMs = 60_000,
   neighbours: string[] = [],
+  narinfo?: string,
 ): Promise<EvilPeer> {
   const deno = Deno.execPath();
   const child = new Deno.Command(deno, {
@@ -34,6 +36,7 @@ export async function startEvilPeer(
       bootstrap,
       tree,
       neighbours.join(","),
+      ...(narinfo ? [narinfo] : []),
     ],
     stdout: "piped",
     stderr: "piped",

@@ -7,10 +7,19 @@
  *
  * MODE:
  * - `bad-blocks`: honest manifest, every block's content flipped;
+ * - `slow-lying-manifest`: the same lie, with the last block held back 4 s (so that an
+ *   honest node downloading from it relays the lie for a while);
  * - `lying-manifest`: a manifest whose block hashes describe a different NAR
  *   of the same size, and blocks that match that lie (so only the final
  *   NarHash check can catch it);
- * - `garbage`: announces the item, then answers every stream with random bytes.
+ * - `garbage`: announces the item, then answers every stream with random bytes;
+ * - `narinfo-unknown-key`: serves the item's NAR honestly, and its narinfo (the
+ *   genuine one given as NARINFO) re-signed by a key nobody trusts;
+ * - `narinfo-tampered`: serves a different NAR of the same size (the lie), and
+ *   the genuine narinfo with its NarHash changed to the lie's (the signature
+ *   no longer matches), so only the narinfo check stands between it and the store.
+ *
+ *   deno run -A evil_peer.ts MODE BOOTSTRAP TREE [NEIGHBOUR,...] [NARINFO]
  *
  * It prints `READY <peerId>` once the provider record is published.
  * @module
@@ -21,8 +30,18 @@ import { resolveConfig } from "../../src/config/load.ts";
 import { hexEncode } from "../../src/encoding/hex.ts";
 import { dumpPath } from "../../src/fs/mod.ts";
 import { narCid } from "../../src/p2p/content_key.ts";
-import { BlockHasher, blockRange, type Manifest } from "../../src/p2p/manifest.ts";
+import { BlockHasher, blockRange, type Manifest } from "../../src/p2p/wire/manifest.ts";
 import { createNode } from "../../src/p2p/node.ts";
+import { formatNarHash } from "../../src/hash/nar_hash.ts";
+import { sha256 } from "../../src/hash/sha256.ts";
+import { parseNarinfo } from "../../src/narinfo/mod.ts";
+import {
+  encodeNarinfoFrame,
+  NARINFO_PROTOCOL,
+  packNarinfos,
+  readNarinfoFrames,
+} from "../../src/p2p/narinfo/mod.ts";
+import { generateGuixKey, signGuixNarinfo } from "../../src/trust/mod.ts";
 import {
   BLOCKS_PROTOCOL,
   encodeFrame,
@@ -30,7 +49,7 @@ import {
   readFrames,
 } from "../../src/p2p/wire/mod.ts";
 
-const [mode, bootstrap, tree, neighbours] = Deno.args;
+const [mode, bootstrap, tree, neighbours, narinfoFile] = Deno.args;
 if (!mode || !bootstrap || !tree) {
   throw new Error("usage: evil_peer.ts MODE BOOTSTRAP TREE [NEIGHBOUR,...]");
 }
@@ -47,9 +66,16 @@ const honest = new BlockHasher(256 * 1024).update(nar).finish();
 // The lie: the same NAR with every byte after the magic inverted.
 const fake = nar.map((b, i) => (i < 16 ? b : b ^ 0xff));
 const lie = new BlockHasher(256 * 1024).update(fake).finish();
-const manifest: Manifest = mode === "lying-manifest" ? { ...lie, narHash: honest.narHash } : honest;
+const lying = mode === "lying-manifest" || mode === "slow-lying-manifest";
+const manifest: Manifest = lying
+  ? { ...lie, narHash: honest.narHash }
+  : mode === "narinfo-tampered"
+  ? lie
+  : honest;
 manifest.verified = true; // a liar says it checked
-const served = mode === "lying-manifest" || mode === "bad-blocks" ? fake : nar;
+const served = lying || mode === "bad-blocks" || mode === "narinfo-tampered" ? fake : nar;
+// The item as announced and served: the lie's NarHash when the narinfo is tampered to match it.
+const announced = mode === "narinfo-tampered" ? lie.narHash : honest.narHash;
 
 const config = resolveConfig({
   env: { get: () => undefined },
@@ -73,7 +99,7 @@ await node.handle(BLOCKS_PROTOCOL, async (stream) => {
       }
       // It claims to have verified its item, and serves it whole like any peer (its lie included).
       if (msg.kind === "have") {
-        const mine = hexEncode(honest.narHash);
+        const mine = hexEncode(announced);
         const states = msg.narHashes.map((h) =>
           hexEncode(h) === mine ? "complete" as const : "none" as const
         );
@@ -81,7 +107,7 @@ await node.handle(BLOCKS_PROTOCOL, async (stream) => {
       }
       if (msg.kind === "get-nars") {
         for (const h of msg.narHashes) {
-          const parts = hexEncode(h) === hexEncode(honest.narHash) && served.length <= 4 << 20
+          const parts = hexEncode(h) === hexEncode(announced) && served.length <= 4 << 20
             ? encodeFrameParts({
               kind: "nar",
               id: msg.id,
@@ -97,6 +123,9 @@ await node.handle(BLOCKS_PROTOCOL, async (stream) => {
       if (msg.kind === "get-blocks") {
         for (const index of msg.indexes) {
           const { offset, length } = blockRange(manifest, index);
+          if (mode === "slow-lying-manifest" && index === manifest.blockCount - 1) {
+            await new Promise((r) => setTimeout(r, 4000));
+          }
           for (
             const p of encodeFrameParts({
               kind: "block",
@@ -110,6 +139,34 @@ await node.handle(BLOCKS_PROTOCOL, async (stream) => {
             if (!stream.send(p)) await stream.onDrain();
           }
         }
+      }
+    }
+    await stream.close();
+  } catch {
+    stream.abort(new Error("evil peer done"));
+  }
+});
+// The bad narinfo of the item, whatever keys the asker trusts.
+const badNarinfo = (() => {
+  if (!narinfoFile) return undefined;
+  const genuine = Deno.readTextFileSync(narinfoFile);
+  const info = parseNarinfo(genuine);
+  if (mode === "narinfo-unknown-key") {
+    return signGuixNarinfo(info, generateGuixKey(), "evil-host", "publish");
+  }
+  const digest = sha256(fake);
+  return genuine.replace(/^NarHash: .*$/m, `NarHash: ${formatNarHash(digest)}`);
+})();
+const badHashPart = badNarinfo
+  ? /\/([0-9a-z]{32})-/.exec(parseNarinfo(badNarinfo).storePath)?.[1]
+  : "";
+await node.handle(NARINFO_PROTOCOL, async (stream) => {
+  try {
+    for await (const msg of readNarinfoFrames(stream, { accept: "requests" })) {
+      if (msg.kind !== "get-narinfos") continue;
+      const entries = msg.hashParts.map((h) => (h === badHashPart ? badNarinfo! : null));
+      for (const m of packNarinfos(msg.id, entries)) {
+        if (!stream.send(encodeNarinfoFrame(m))) await stream.onDrain();
       }
     }
     await stream.close();
@@ -132,7 +189,7 @@ for (
   await new Promise((r) => setTimeout(r, 50));
 }
 for await (
-  const _ of node.services.dht.provide(narCid(honest.narHash), {
+  const _ of node.services.dht.provide(narCid(announced), {
     signal: AbortSignal.timeout(30_000),
   })
 ) { /* */ }

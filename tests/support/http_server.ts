@@ -46,6 +46,10 @@ export interface FileServerOptions {
   noContentLength?: boolean;
   /** Content-Type by file extension. */
   contentTypes?: Record<string, string>;
+  /** Address to listen on. Default 127.0.0.1. */
+  hostname?: string;
+  /** Port. Default 0 (ephemeral). */
+  port?: number;
 }
 
 /** A running server. */
@@ -83,8 +87,8 @@ export function startFileServer(options: FileServerOptions): Promise<FileServer>
   };
 
   const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 0,
     signal: abort.signal,
     onListen: ({ port }) => ready.resolve(port),
   }, async (req) => {
@@ -181,7 +185,7 @@ export function startFileServer(options: FileServerOptions): Promise<FileServer>
       await server.finished;
     };
     return {
-      url: `http://127.0.0.1:${port}`,
+      url: `http://${options.hostname ?? "127.0.0.1"}:${port}`,
       port,
       log,
       faults,

@@ -54,11 +54,15 @@ export interface NixFixture {
   otherPublicKey: string;
 }
 
-/** Builds `top` (3 MB random blob, a reference to `dep`) and a signed file:// cache of it. */
+/**
+ * Builds `top` (a random blob of `blobBytes`, default 3 MB, and a reference to
+ * `dep`) and a signed file:// cache of it.
+ */
 export async function nixFixture(
   dir: string,
   tag: string,
   compression = "zstd",
+  blobBytes = 3_000_000,
 ): Promise<NixFixture> {
   const xdg = `${dir}/xdg-build`;
   await Deno.writeTextFile(
@@ -67,7 +71,7 @@ export async function nixFixture(
   system = builtins.currentSystem;
   dep = derivation { name = "gp2p-${tag}-dep"; inherit system; builder = "/bin/sh"; args = [ "-c" "echo ${tag} > $out" ]; };
 in derivation { name = "gp2p-${tag}-top"; inherit system; builder = "/bin/sh"; PATH = "/usr/bin:/bin";
-  args = [ "-c" "mkdir $out; echo \${dep} > $out/refs; head -c 3000000 /dev/urandom > $out/blob; echo ${tag} > $out/tag" ]; }
+  args = [ "-c" "mkdir $out; echo \${dep} > $out/refs; head -c ${blobBytes} /dev/urandom > $out/blob; echo ${tag} > $out/tag" ]; }
 `,
   );
   const build = await nix(["nix-build", "--no-out-link", `${dir}/top.nix`], { xdg, cwd: dir });

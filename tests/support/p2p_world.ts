@@ -45,7 +45,7 @@ export interface P2pWorld extends AsyncDisposable {
     source: string,
     name: string,
     storeDir: string,
-    options?: { compressions?: FixtureCompression[] },
+    options?: { compressions?: FixtureCompression[]; references?: string[] },
   ): Promise<FixtureItem>;
 }
 
@@ -72,7 +72,11 @@ export async function p2pWorld(
       policy,
     }),
     async item(source, name, storeDir, itemOptions = {}) {
-      const item = await makeItem(source, { storeDir, name });
+      const item = await makeItem(source, {
+        storeDir,
+        name,
+        ...(itemOptions.references ? { references: itemOptions.references } : {}),
+      });
       if (itemOptions.compressions) {
         await publishItem(`${root}/cache`, item, {
           key: key.key,
@@ -85,7 +89,7 @@ export async function p2pWorld(
           storePath: item.storePath,
           narHash: item.narHash,
           narSize: item.narSize,
-          references: [],
+          references: item.references,
           entries: [{ url: `nar/zstd/${item.baseName}`, compression: "zstd" }],
         },
         key.key,

@@ -6,6 +6,7 @@
  */
 import { ControlClient } from "../../src/control/client.ts";
 import { connectControlSocket } from "../../src/control/deno_socket.ts";
+import { narHashHex, parseNarHash } from "../../src/hash/nar_hash.ts";
 import { type DaemonProcess, LAUNCHER, startDaemon } from "./daemon_proc.ts";
 
 /** One member of the swarm. */
@@ -32,12 +33,27 @@ export const SWARM_DEFAULTS: Record<string, unknown> = {
   block_request_timeout: "5s",
 };
 
+/** Options of {@linkcode startNode}. */
+export interface StartNodeOptions {
+  /** Runs the daemon through this command prefix (a network namespace: tests/support/netns.ts). */
+  wrap?: (args: string[]) => string[];
+  /**
+   * The node's dialable address without /p2p (default: the first address it
+   * logs). Needed for public addresses, which libp2p announces only once
+   * AutoNAT has confirmed them.
+   */
+  address?: string;
+  /** Bound on the daemon's start-up (default 30 s). */
+  readyTimeoutMs?: number;
+}
+
 /** Starts a node in `dir`; `bootstrap` is a `/ip4/…/p2p/…` address. */
 export async function startNode(
   name: string,
   dir: string,
   settings: Record<string, unknown>,
   bootstrap?: string,
+  options: StartNodeOptions = {},
 ): Promise<SwarmNode> {
   const store = (settings.store_dir as string | undefined) ?? `${dir}/store`;
   await Deno.mkdir(store, { recursive: true });
@@ -46,9 +62,13 @@ export async function startNode(
     store_dir: store,
     ...(bootstrap ? { bootstrap_peers: [bootstrap] } : {}),
     ...settings,
+  }, {
+    ...(options.wrap ? { wrap: options.wrap } : {}),
+    ...(options.readyTimeoutMs ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
   });
   const line = await daemon.waitForLog(/P2P node (\S+) \(DHT \w+\) on (\S+)/);
-  const [, peerId, address] = /P2P node (\S+) \(DHT \w+\) on (\S+)/.exec(line)!;
+  const [, peerId, logged] = /P2P node (\S+) \(DHT \w+\) on (\S+)/.exec(line)!;
+  const address = options.address ?? logged!;
   const cli = async (args: string[]) => {
     const out = await new Deno.Command(LAUNCHER, {
       args: [...args, "--config", daemon.configPath],
@@ -68,7 +88,7 @@ export async function startNode(
     store,
     daemon,
     peerId: peerId!,
-    address: address!.includes("/p2p/") ? address! : `${address}/p2p/${peerId}`,
+    address: address.includes("/p2p/") ? address : `${address}/p2p/${peerId}`,
     cli,
     async json<T>(args: string[]): Promise<T> {
       const r = await cli([...args, "--json"]);
@@ -142,6 +162,30 @@ export async function seedCopy(
     await node.daemon.waitForLog(/announced /, options.timeoutMs ?? 30_000, before);
   }
   return dest;
+}
+
+/**
+ * Copies several items into `node`'s store, seeds them with one CLI call,
+ * and waits (bounded) until each one's provider record is announced.
+ */
+export async function seedItems(
+  node: SwarmNode,
+  items: { source: string; baseName: string; narHash: string }[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  const dests = [];
+  for (const item of items) {
+    const dest = `${node.store}/${item.baseName}`;
+    const cp = await new Deno.Command("cp", { args: ["-a", item.source, dest] }).output();
+    if (!cp.success) throw new Error(`cp ${item.source}: ${new TextDecoder().decode(cp.stderr)}`);
+    dests.push(dest);
+  }
+  const r = await node.cli(["seed", ...dests]);
+  if (r.code !== 0) throw new Error(`guix-p2p seed: ${r.stderr}`);
+  await Promise.all(items.map((item) => {
+    const hex = narHashHex(parseNarHash(item.narHash)).slice(0, 16);
+    return node.daemon.waitForLog(new RegExp(`announced ${hex}`), timeoutMs);
+  }));
 }
 
 /**

@@ -51,6 +51,8 @@ export interface AvailabilityInit {
   discoveryTimeout: number;
   /** Most providers kept per NAR. */
   maxProviders?: number;
+  /** Connected peers asked with `HAVE` per batch, best first. Default 32. */
+  maxAsked?: number;
   /** Concurrent DHT lookups. Default 16. */
   dhtConcurrency?: number;
   /** Bound on one `HAVE` round trip (a peer that misses it is skipped for a minute). Default 2000 ms. */
@@ -180,7 +182,10 @@ export class Availability {
       seen.add(peer);
       out.push(id);
     }
-    return out;
+    // A node with many connections asks its best ones (by score), not all of them.
+    const book = this.#o.peerBook;
+    return out.sort((a, b) => book.score(b.toString()) - book.score(a.toString()))
+      .slice(0, this.#o.maxAsked ?? 32);
   }
 
   async #askConnected(
@@ -213,7 +218,11 @@ export class Availability {
         try {
           link = await this.#o.links.get(peerId, signal);
         } catch {
-          return; // not reachable now: the DHT may still find others
+          // Connected but no stream opens (refused, or the open timed out): every
+          // batch would pay for it again, so skip it for a while like a silent one.
+          // The DHT may still find others.
+          if (!signal?.aborted) this.#unresponsive.set(peer, this.#now() + 60_000);
+          return;
         }
         for (let at = 0; at < ask.length; at += MAX_HAVE_HASHES) {
           const batch = ask.slice(at, at + MAX_HAVE_HASHES);

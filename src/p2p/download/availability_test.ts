@@ -19,8 +19,10 @@ function world(options: {
   dht?: Record<number, string[]>;
   dhtPeers?: number;
   silent?: string[];
+  refusing?: string[];
 }) {
   const haves: { peer: string; count: number }[] = [];
+  const opens: string[] = [];
   const dhtAsked: number[] = [];
   const node = {
     peerId: id("self"),
@@ -39,8 +41,12 @@ function world(options: {
     },
   } as unknown as P2pNode;
   const links = {
-    get: (peerId: PeerId) =>
-      Promise.resolve({
+    get: (peerId: PeerId) => {
+      opens.push(peerId.toString());
+      if (options.refusing?.includes(peerId.toString())) {
+        return Promise.reject(new Error("protocol selection failed"));
+      }
+      return Promise.resolve({
         have(narHashes: Uint8Array[], timeoutMs: number): Promise<HaveState[]> {
           const peer = peerId.toString();
           haves.push({ peer, count: narHashes.length });
@@ -53,7 +59,8 @@ function world(options: {
             narHashes.map((h) => (options.holds[peer] ?? []).includes(h[0]!) ? "complete" : "none"),
           );
         },
-      }),
+      });
+    },
   } as unknown as PeerLinks;
   let now = 1_000_000;
   const availability = new Availability({
@@ -65,7 +72,7 @@ function world(options: {
     haveTimeoutMs: 50,
     now: () => now,
   });
-  return { availability, haves, dhtAsked, advance: (ms: number) => (now += ms) };
+  return { availability, haves, opens, dhtAsked, advance: (ms: number) => (now += ms) };
 }
 
 const targets = (...ns: number[]) => ns.map((n) => ({ narHash: hash(n), narSize: 1000 }));
@@ -120,4 +127,15 @@ Deno.test("a disconnected peer's answers are forgotten; forget() drops one provi
   assertEquals(w.availability.known(hash(1)).map((p) => p.peer), ["b"]);
   w.availability.forget(hash(1), "b");
   assertEquals(w.availability.known(hash(1)), []);
+});
+
+Deno.test("a connected peer whose stream cannot be opened is skipped for a while too", async () => {
+  const w = world({ connected: ["refuses", "a"], holds: { a: [1, 2] }, refusing: ["refuses"] });
+  assertEquals(peersOf(await w.availability.query(targets(1), { dht: false }), 1), ["a"]);
+  assertEquals(peersOf(await w.availability.query(targets(2), { dht: false }), 2), ["a"]);
+  assertEquals(w.opens.filter((p) => p === "refuses").length, 1);
+  w.advance(61_000);
+  w.availability.prune();
+  await w.availability.query(targets(3), { dht: false });
+  assertEquals(w.opens.filter((p) => p === "refuses").length, 2);
 });

@@ -57,7 +57,9 @@ export class LinkChannel implements BlockChannel {
     this.peer = link.peer;
     this.peerId = link.peerId;
     this.#handlers = handlers;
-    this.#unlisten = link.onClose((error, fault) => this.close(error, fault));
+    // A protocol fault on the shared link is penalised once, by the link pool, not once per
+    // download that had a channel on it.
+    this.#unlisten = link.onClose((error) => this.close(error, false));
   }
 
   /** True once closed (or the link closed). */

@@ -24,6 +24,8 @@ export interface PeerLinksInit {
   timeoutMs: number;
   /** A link with no request for this long closes. Default 60 s. */
   idleMs?: number;
+  /** A peer broke the protocol on its link (called once per link). */
+  onFault?: (peer: string, error: Error) => void;
 }
 
 /** The pool. */
@@ -32,6 +34,7 @@ export class PeerLinks {
   #links = new Map<string, PeerLink>();
   #opening = new Map<string, Promise<PeerLink>>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #closedBytes = { direct: 0, relayed: 0 };
 
   /** Creates the pool (call {@linkcode start} for idle clean-up). */
   constructor(init: PeerLinksInit) {
@@ -76,14 +79,25 @@ export class PeerLinks {
         signal,
       }).then((link) => {
         this.#links.set(peer, link);
-        link.onClose(() => {
+        link.onClose((error, fault) => {
+          this.#closedBytes[link.relayed ? "relayed" : "direct"] += link.bytesIn;
           if (this.#links.get(peer) === link) this.#links.delete(peer);
+          if (fault && error) this.#o.onFault?.(peer, error);
         });
         return link;
       }).finally(() => this.#opening.delete(peer));
       this.#opening.set(peer, opening);
     }
     return opening;
+  }
+
+  /** Bytes received over links so far, by path (direct, or through a relay). */
+  bytesByPath(): { direct: number; relayed: number } {
+    const out = { ...this.#closedBytes };
+    for (const link of this.#links.values()) {
+      if (!link.closed) out[link.relayed ? "relayed" : "direct"] += link.bytesIn;
+    }
+    return out;
   }
 
   /** Closes the link to `peer` (its connection closed). */

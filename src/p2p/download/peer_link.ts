@@ -18,6 +18,7 @@
 import type { PeerId, Stream } from "@libp2p/interface";
 import { hexEncode } from "../../encoding/hex.ts";
 import { sendParts } from "../_channel.ts";
+import { openPreferDirect } from "../nat/prefer_direct.ts";
 import type { P2pNode } from "../node.ts";
 import {
   type BlockMessage,
@@ -72,7 +73,13 @@ type Pending =
     reject: (e: Error) => void;
     touch: () => void;
   }
-  | { kind: "blocks"; outstanding: number[]; cancelled?: Set<number>; handlers: BlockHandlers };
+  | {
+    kind: "blocks";
+    outstanding: number[];
+    /** Every index the request named (a late or cancelled one is not a fault). */
+    all: Set<number>;
+    handlers: BlockHandlers;
+  };
 
 /** Options of {@linkcode PeerLink.open}. */
 export interface PeerLinkOptions {
@@ -87,6 +94,10 @@ export interface PeerLinkOptions {
 export class PeerLink {
   readonly peer: string;
   readonly peerId: PeerId;
+  /** The remote address of the connection the stream runs on. */
+  readonly address: string;
+  /** True when that connection goes through a relay. */
+  readonly relayed: boolean;
   #stream: Stream;
   #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -95,9 +106,11 @@ export class PeerLink {
   #lastUsed = Date.now();
   #closeListeners = new Set<(error?: Error, fault?: boolean) => void>();
 
-  private constructor(peerId: PeerId, stream: Stream, maxMessageSize: number) {
+  private constructor(peerId: PeerId, stream: Stream, maxMessageSize: number, address: string) {
     this.peerId = peerId;
     this.peer = peerId.toString();
+    this.address = address;
+    this.relayed = address.includes("/p2p-circuit");
     this.#stream = stream;
     this.#read(maxMessageSize);
   }
@@ -108,8 +121,11 @@ export class PeerLink {
       AbortSignal.timeout(options.timeoutMs),
       ...(options.signal ? [options.signal] : []),
     ]);
-    const stream = await node.dialProtocol(peerId, BLOCKS_PROTOCOL, { signal });
-    return new PeerLink(peerId, stream, options.maxMessageSize);
+    // A direct connection if there is or soon will be one (DCUtR), else the relayed one.
+    const { stream, connection } = await openPreferDirect(node, peerId, BLOCKS_PROTOCOL, {
+      signal,
+    });
+    return new PeerLink(peerId, stream, options.maxMessageSize, connection.remoteAddr.toString());
   }
 
   /** Bytes received on this stream. */
@@ -211,7 +227,12 @@ export class PeerLink {
   /** Asks for blocks of `narHash`; responses go to `handlers`. Returns the request id. */
   requestBlocks(narHash: Uint8Array, indexes: number[], handlers: BlockHandlers): number {
     const id = this.#nextId++;
-    this.#pending.set(id, { kind: "blocks", outstanding: [...indexes], handlers });
+    this.#pending.set(id, {
+      kind: "blocks",
+      outstanding: [...indexes],
+      all: new Set(indexes),
+      handlers,
+    });
     this.#send(encodeFrame({ kind: "get-blocks", id, narHash, indexes })).catch((e) =>
       this.close(e)
     );
@@ -226,8 +247,6 @@ export class PeerLink {
     const p = this.#pending.get(id);
     if (p?.kind !== "blocks") return;
     p.outstanding = p.outstanding.filter((i) => !indexes.includes(i));
-    p.cancelled ??= new Set();
-    for (const i of indexes) p.cancelled.add(i);
     if (p.outstanding.length === 0) this.#pending.delete(id);
     if (this.#closed) return;
     this.#send(encodeFrame({ kind: "cancel", id, indexes })).catch(() => {});
@@ -237,12 +256,10 @@ export class PeerLink {
   forget(id: number): void {
     const p = this.#pending.get(id);
     if (p?.kind !== "blocks") return;
+    // Late replies to it are recognised by their id (issued before) and dropped.
+    this.#pending.delete(id);
     if (p.outstanding.length > 0 && !this.#closed) {
       const indexes = p.outstanding;
-      p.cancelled ??= new Set();
-      for (const i of indexes) p.cancelled.add(i);
-      p.outstanding = [];
-      p.handlers = { block: () => {}, error: () => {} };
       for (let at = 0; at < indexes.length; at += 256) {
         this.#send(encodeFrame({ kind: "cancel", id, indexes: indexes.slice(at, at + 256) }))
           .catch(() => {});
@@ -307,9 +324,10 @@ export class PeerLink {
         this.#lastUsed = Date.now();
         const p = this.#pending.get(msg.id);
         if (!p) {
-          // A late block or NAR for a request we cancelled or timed out is harmless.
-          if (msg.kind === "block" || msg.kind === "nar" || msg.kind === "not-found") continue;
-          throw new PeerFaultError(`${this.peer}: reply to unknown request ${msg.id}`);
+          // A late reply to a request we timed out, cancelled or forgot is harmless (on a
+          // stream shared by every item, a small answer may wait behind megabytes of blocks).
+          if (msg.id > 0 && msg.id < this.#nextId) continue;
+          throw new PeerFaultError(`${this.peer}: reply to request ${msg.id}, never sent`);
         }
         switch (p.kind) {
           case "manifest":
@@ -336,9 +354,13 @@ export class PeerLink {
         }
       }
       this.close();
-    })().catch((e) =>
-      this.close(e as Error, e instanceof PeerFaultError || (e as Error).name === "WireError")
-    );
+    })().catch((e) => {
+      const err = e as Error;
+      // A relay cuts a circuit at its data or time limit, often inside a frame: not the peer's fault.
+      const cut = this.relayed && err.name === "WireError" &&
+        err.message.startsWith("stream ended inside a frame");
+      this.close(err, !cut && (e instanceof PeerFaultError || err.name === "WireError"));
+    });
   }
 
   #onNarReply(m: WireMessage, p: Extract<Pending, { kind: "nars" }>): void {
@@ -373,13 +395,15 @@ export class PeerLink {
   ): Promise<void> {
     if (msg.kind === "block") {
       const at = p.outstanding.indexOf(msg.index);
-      if (at < 0 && p.cancelled?.delete(msg.index)) return; // cancelled, sent anyway
       if (at < 0) {
+        if (p.all.has(msg.index)) return; // cancelled (or credited to an ERROR), sent anyway
         throw new PeerFaultError(`${this.peer}: block ${msg.index} was not requested in ${msg.id}`);
       }
       p.outstanding.splice(at, 1);
       if (p.outstanding.length === 0) this.#pending.delete(msg.id);
-      await p.handlers.block(msg);
+      // The consumer's failure (its download ended, its entry went) is not the peer's fault
+      // and must not reset a stream other items share.
+      await Promise.resolve(p.handlers.block(msg)).catch(() => {});
     } else if (msg.kind === "error") {
       const index = p.outstanding.shift();
       if (p.outstanding.length === 0) this.#pending.delete(msg.id);

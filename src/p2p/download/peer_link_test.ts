@@ -51,7 +51,12 @@ function fakeStream() {
 function setup() {
   const fake = fakeStream();
   const peerId = { toString: () => "peer-a" } as unknown as PeerId;
-  const node = { dialProtocol: () => Promise.resolve(fake.stream) } as unknown as P2pNode;
+  const connection = {
+    status: "open",
+    remoteAddr: { toString: () => "/ip4/10.0.0.2/tcp/1/p2p/peer-a" },
+    newStream: () => Promise.resolve(fake.stream),
+  };
+  const node = { getConnections: () => [connection] } as unknown as P2pNode;
   return {
     fake,
     open: () => PeerLink.open(node, peerId, { maxMessageSize: 1 << 20, timeoutMs: 1000 }),
@@ -107,7 +112,9 @@ Deno.test("a cancelled block that was already on its way is dropped, not a proto
   const requests = await fake.requests();
   assertEquals(requests.map((r) => r.kind), ["get-blocks", "cancel"]);
   // A block that was neither requested nor cancelled is still a fault: the link resets
-  // and every channel on it hears of it.
+  // (a fault, penalised once by the link pool) and every channel on it hears of it.
+  const linkFaults: boolean[] = [];
+  link.onClose((_e, fault) => linkFaults.push(fault === true));
   const faulted = Promise.withResolvers<void>();
   handlers.closed = (_ch, error, fault) => {
     closed.push({ ...(error ? { error } : {}), ...(fault !== undefined ? { fault } : {}) });
@@ -117,9 +124,34 @@ Deno.test("a cancelled block that was already on its way is dropped, not a proto
   fake.push({ ...block(9), id: other });
   await within(faulted.promise, 5000, "the fault");
   assertEquals(closed.length, 1);
-  assertEquals(closed[0]!.fault, true);
+  assertEquals(closed[0]!.fault, false, "the download does not penalise: the pool does, once");
   assertEquals(/block 9 was not requested/.test(closed[0]!.error!.message), true);
   assertEquals(link.closed, true);
+  assertEquals(linkFaults, [true]);
+});
+
+Deno.test("late answers to requests that timed out are dropped, not faults; unknown ids are", async () => {
+  const { fake, open } = setup();
+  const link = await open();
+  const a = new Uint8Array(32).fill(1);
+  // The answers wait behind other items' blocks on the shared stream, past their timeouts.
+  await assertRejects(() => link.have([a], 20), Error, "no have reply");
+  await assertRejects(() => link.manifest(a, 20), Error, "no manifest reply");
+  const [have, manifest] = await fake.requests();
+  fake.push({ kind: "have-reply", id: have!.id, states: ["complete"] });
+  fake.push({ kind: "not-found", id: manifest!.id, narHash: a });
+  fake.push({ kind: "error", id: manifest!.id, code: "busy", message: "late" });
+  // Still usable: a fresh request gets its answer.
+  const again = link.have([a], 5000);
+  const requests = await fake.requests();
+  fake.push({ kind: "have-reply", id: requests.at(-1)!.id, states: ["none"] });
+  assertEquals(await within(again, 5000, "have"), ["none"]);
+  assertEquals(link.closed, false);
+  // A reply to an id never sent is a fault.
+  const closed = Promise.withResolvers<boolean>();
+  link.onClose((_e, fault) => closed.resolve(fault === true));
+  fake.push({ kind: "have-reply", id: 999, states: ["none"] });
+  assertEquals(await within(closed.promise, 5000, "the reset"), true);
 });
 
 Deno.test("one link carries several items: have, whole NARs and blocks, routed by request id", async () => {

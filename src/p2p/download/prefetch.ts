@@ -16,7 +16,7 @@
  * @module
  */
 import { hexEncode } from "../../encoding/hex.ts";
-import type { BlockCache } from "../deno_block_cache.ts";
+import type { BlockCache } from "../store/deno_block_cache.ts";
 import { MAX_WHOLE_NAR } from "../wire/mod.ts";
 import type { Availability } from "./availability.ts";
 import type { WholeFetcher } from "./whole.ts";

@@ -11,12 +11,12 @@
  * ```ts
  * const registry = new DownloadRegistry({ cache, peerBook, emit, keep: () => true, unprovide, check });
  * registry.set(hex, { key, members, download });
- * registry.verified(hex, "/gnu/store/…");
+ * registry.verified(download); // a consumer hashed all of its NAR
  * ```
  * @module
  */
 import { formatNarHash } from "../../hash/nar_hash.ts";
-import type { BlockCache, CacheEntry } from "../deno_block_cache.ts";
+import type { BlockCache, CacheEntry } from "../store/deno_block_cache.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { SwarmDownload } from "./swarm_download.ts";
 
@@ -51,6 +51,8 @@ export interface DownloadRegistryInit {
   keep: () => boolean;
   /** Stops announcing a NAR. */
   unprovide: (narHash: Uint8Array) => Promise<void>;
+  /** Stops offering `peer` as a provider of `hex` (after a lie it took part in). */
+  forget?: (hex: string, peer: string) => void;
   /** Whether a complete entry hashes to its NarHash (undefined: could not tell). */
   check: (entry: CacheEntry) => Promise<boolean | undefined>;
   emit: <K extends keyof RegistryEvents>(type: K, payload: RegistryEvents[K]) => void;
@@ -81,8 +83,8 @@ export class DownloadRegistry {
   async #check(hex: string, active: ActiveDownload): Promise<void> {
     const good = await this.#o.check(active.download.entry).catch(() => undefined);
     if (this.#active.get(hex) !== active || good === undefined) return; // decided already
-    if (good) this.verified(hex, active.storePath);
-    else this.rejected(hex, active.members);
+    if (good) this.#verified(hex, active);
+    else this.#rejected(hex, active);
   }
 
   /**
@@ -95,8 +97,8 @@ export class DownloadRegistry {
     if (!entry || !entry.complete) return false;
     const good = await this.#o.check(entry).catch(() => undefined);
     if (good !== false) return false;
-    this.rejected(hex, active?.members ?? []);
-    if (entry.verified) await this.#o.cache.remove(hex).catch(() => {});
+    this.#rejected(hex, this.#active.get(hex) === active ? active : undefined, active?.members);
+    if (this.#o.cache.get(hex) === entry) await this.#o.cache.remove(hex).catch(() => {});
     return true;
   }
 
@@ -125,17 +127,35 @@ export class DownloadRegistry {
     for (const d of this.#active.values()) d.download.abort(reason);
   }
 
-  /** The consumer checked the whole NAR: it matches the NarHash. */
-  verified(hex: string, storePath?: string): void {
-    const active = this.#active.get(hex);
-    const entry = active?.download.entry ?? this.#o.cache.get(hex);
-    if (!entry || entry.verified) return this.#forget(hex);
+  /** A consumer hashed all of `download`'s NAR itself: it matches the NarHash. */
+  verified(download: SwarmDownload): void {
+    const found = this.#find(download);
+    if (found && download.entry.complete) this.#verified(found.hex, found.active);
+  }
+
+  /** A consumer hashed all of `download`'s NAR itself: it does not match the NarHash. */
+  rejected(download: SwarmDownload): void {
+    const found = this.#find(download);
+    if (found) this.#rejected(found.hex, found.active);
+  }
+
+  #find(download: SwarmDownload): { hex: string; active: ActiveDownload } | undefined {
+    for (const [hex, active] of this.#active) {
+      if (active.download === download) return { hex, active };
+    }
+    return undefined;
+  }
+
+  #verified(hex: string, active: ActiveDownload): void {
+    if (this.#active.get(hex) !== active) return;
+    const entry = active.download.entry;
+    if (entry.verified) return this.#forget(hex, active);
     void (async () => {
-      await entry.markVerified(storePath);
-      this.#forget(hex);
+      await entry.markVerified(active.storePath);
+      this.#forget(hex, active);
       if (!this.#o.keep()) {
         await this.#o.unprovide(entry.layout.narHash);
-        await this.#o.cache.remove(hex).catch(() => {});
+        if (!entry.pinned) await this.#o.cache.remove(hex).catch(() => {});
       } else {
         // Seeded from the block cache by NarHash until the helper reports the store item.
         this.#o.emit("seed:added", {
@@ -149,17 +169,29 @@ export class DownloadRegistry {
 
   /**
    * The whole NAR did not match its NarHash: the manifest lied. Penalises the
-   * members that vouched for it first-hand; relays are not at fault.
+   * members that vouched for it first-hand (relays are not at fault), stops
+   * the download if it still runs, and drops its entry.
    */
-  rejected(hex: string, members: Member[]): void {
-    const active = this.#active.get(hex);
-    this.#forget(hex);
-    const origins = members.filter((m) => m.verified);
-    for (const { peer } of origins) {
+  #rejected(
+    hex: string,
+    active: ActiveDownload | undefined,
+    members = active?.members ?? [],
+  ): void {
+    if (active) {
+      this.#forget(hex, active);
+      active.download.abort(new Error("its manifest did not hash to the NarHash"));
+    }
+    // Nobody who took part is asked for this NAR again; relays (which could not know) are
+    // not penalised, first-hand sources are.
+    for (const { peer } of members) this.#o.forget?.(hex, peer);
+    for (const { peer } of members.filter((m) => m.verified)) {
       const { banned } = this.#o.peerBook.fault(peer, "manifest did not hash to the NarHash");
       this.#o.emit("peer:penalised", { peer, reason: "lying manifest", banned });
     }
     const entry = active?.download.entry ?? this.#o.cache.get(hex);
-    if (entry && !entry.verified) void this.#o.cache.remove(hex).catch(() => {});
+    // Only this download's own entry (a newer download of the hash may have its own).
+    if (entry && this.#o.cache.get(hex) === entry) {
+      void this.#o.cache.remove(hex).catch(() => {});
+    }
   }
 }

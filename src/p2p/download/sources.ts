@@ -22,14 +22,16 @@
 import { hexEncode } from "../../encoding/hex.ts";
 import type { FetchTarget, FileNar, NarSource, SourceFactory } from "../../fetch/source.ts";
 import { narCid } from "../content_key.ts";
-import type { BlockCache, CacheEntry } from "../deno_block_cache.ts";
-import { groupManifests, type Manifest, manifestKey, validateManifest } from "../manifest.ts";
+import type { BlockCache } from "../store/deno_block_cache.ts";
+import { groupManifests, type Manifest, manifestKey, validateManifest } from "../wire/manifest.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
 import { MAX_WHOLE_NAR } from "../wire/mod.ts";
+import { cacheSource, entryFile, entryStream } from "./_entry_source.ts";
 import type { Availability, Provider } from "./availability.ts";
 import { type ChannelHandlers, LinkChannel } from "./channel.ts";
 import type { PeerLinks } from "./links.ts";
+import { independentOrigins } from "./origins.ts";
 import type { DownloadRegistry, Member } from "./registry.ts";
 import { type DownloadEvents, SwarmDownload } from "./swarm_download.ts";
 import type { WholeFetcher } from "./whole.ts";
@@ -57,6 +59,8 @@ export interface P2pSourcesInit {
   /** Whether downloads are announced to the DHT as they start (auto-seeding on). */
   announce: () => boolean;
   provide: (narHash: Uint8Array) => void;
+  /** The network a connected peer is on (`origins.ts`), for corroboration; undefined: unknown. */
+  networkOf?: (peer: string) => string | undefined;
   emit: <K extends keyof SourceEvents>(type: K, payload: SourceEvents[K]) => void;
 }
 
@@ -101,8 +105,9 @@ export class P2pSources implements SourceFactory {
       if (!running && providers.filter((p) => p.state === "complete").length < o.minProviders) {
         return;
       }
+      // Joins the running fetch if there is one (this caller's signal stops only its wait).
       const fetched = (signal: AbortSignal) =>
-        running ?? o.whole.fetch(
+        o.whole.fetch(
           { narHash: target.narHashDigest, narSize: target.narSize, storePath: target.storePath },
           providers,
           signal,
@@ -149,6 +154,13 @@ export class P2pSources implements SourceFactory {
     return false;
   }
 
+  /** First-hand sources among `members` on distinct networks (docs/protocol.md §3.4). */
+  #independent(members: Member[]): number {
+    return independentOrigins(
+      members.filter((m) => m.verified).map((m) => this.#o.networkOf?.(m.peer)),
+    );
+  }
+
   async #providers(target: FetchTarget, signal: AbortSignal): Promise<Provider[]> {
     const o = this.#o;
     const known = o.availability.known(target.narHashDigest);
@@ -176,15 +188,8 @@ export class P2pSources implements SourceFactory {
     const o = this.#o;
     const active = o.registry.get(hex);
     if (active) {
-      const first = active.members.filter((m) => m.verified).length;
-      yield this.#source(
-        target,
-        url,
-        active.key,
-        active.members,
-        () => Promise.resolve(active.download),
-        first < 2,
-      );
+      const first = this.#independent(active.members);
+      yield this.#source(url, active.key, () => Promise.resolve(active.download), first < 2);
       return;
     }
     const providers = await this.#providers(target, signal);
@@ -208,14 +213,13 @@ export class P2pSources implements SourceFactory {
           verified: m.manifest.verified === true,
         }));
         let download: Promise<SwarmDownload> | undefined;
-        // Corroborated: two first-hand sources and no dissent. Anything less is
-        // checked in full before a consumer that cannot rewind sees a byte.
-        const corroborated = origins(group) >= 2 && ranked.length === 1;
+        // Corroborated: first-hand sources on two different networks (PeerIds cost nothing)
+        // and no dissent. Anything less is checked in full before a consumer that cannot
+        // rewind (the gateway) sees a byte.
+        const corroborated = this.#independent(vouching) >= 2 && ranked.length === 1;
         yield this.#source(
-          target,
           url,
           group.key,
-          vouching,
           () => download ??= this.#startDownload(target, group.manifest, members, vouching),
           !corroborated,
         );
@@ -269,7 +273,33 @@ export class P2pSources implements SourceFactory {
     return settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   }
 
-  async #startDownload(
+  /** Downloads being set up, by NarHash: a fetch and a prefetch of one item share one. */
+  #starting = new Map<string, Promise<SwarmDownload>>();
+
+  #startDownload(
+    target: FetchTarget,
+    manifest: Manifest,
+    members: Offer[],
+    vouching: Member[],
+  ): Promise<SwarmDownload> {
+    const hex = hexEncode(target.narHashDigest);
+    const active = this.#o.registry.get(hex);
+    if (active && manifestKey(active.download.manifest) === manifestKey(manifest)) {
+      for (const x of members) x.channel.close();
+      return Promise.resolve(active.download);
+    }
+    let starting = this.#starting.get(hex);
+    if (!starting) {
+      starting = this.#newDownload(target, manifest, members, vouching)
+        .finally(() => this.#starting.delete(hex));
+      this.#starting.set(hex, starting);
+    } else {
+      for (const x of members) x.channel.close();
+    }
+    return starting;
+  }
+
+  async #newDownload(
     target: FetchTarget,
     manifest: Manifest,
     members: Offer[],
@@ -334,15 +364,12 @@ export class P2pSources implements SourceFactory {
   }
 
   #source(
-    target: FetchTarget,
     url: string,
     key: string,
-    members: Member[],
     download: () => Promise<SwarmDownload>,
     verifyFirst = false,
   ): NarSource {
     const o = this.#o;
-    const hex = hexEncode(target.narHashDigest);
     let current: SwarmDownload | undefined;
     return {
       kind: "p2p",
@@ -369,72 +396,11 @@ export class P2pSources implements SourceFactory {
         };
       },
       verified() {
-        o.registry.verified(hex, target.storePath);
+        if (current) o.registry.verified(current);
       },
       rejected() {
-        o.registry.rejected(hex, members);
+        if (current) o.registry.rejected(current);
       },
     };
   }
-}
-
-/** A source reading a verified cache entry. */
-function cacheSource(entry: CacheEntry, url: string): NarSource {
-  return {
-    kind: "p2p",
-    url,
-    size: null,
-    open(offset) {
-      return Promise.resolve(entryStream(entry, offset));
-    },
-    openFile() {
-      return Promise.resolve(entryFile(entry, 0));
-    },
-  };
-}
-
-/** A complete cache entry as a file (pinned until released). */
-function entryFile(entry: CacheEntry, wireBytes: number): FileNar {
-  const unpin = entry.pin();
-  const size = entry.layout.narSize;
-  return {
-    path: `${entry.dir}/data`,
-    available: () => size,
-    grown: () => Promise.resolve(size),
-    transferred: () => wireBytes,
-    release: unpin,
-  };
-}
-
-const CHUNK = 4 * 1024 * 1024;
-
-/** The entry's bytes from `offset`, in chunks of up to 4 MiB (pinned while read). */
-function entryStream(entry: CacheEntry, offset: number) {
-  const narSize = entry.layout.narSize;
-  let pos = offset;
-  let unpin: (() => void) | undefined = entry.pin();
-  const release = () => {
-    unpin?.();
-    unpin = undefined;
-  };
-  return {
-    stream: new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (pos >= narSize) {
-          release();
-          return controller.close();
-        }
-        const n = Math.min(CHUNK, narSize - pos);
-        try {
-          controller.enqueue(await entry.read(pos, n));
-        } catch (e) {
-          release();
-          throw e;
-        }
-        pos += n;
-      },
-      cancel: release,
-    }, { highWaterMark: 0 }),
-    transferred: () => 0,
-  };
 }

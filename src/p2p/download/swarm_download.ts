@@ -20,7 +20,7 @@
  * @module
  */
 import { hexEncode } from "../../encoding/hex.ts";
-import type { CacheEntry } from "../deno_block_cache.ts";
+import type { CacheEntry } from "../store/deno_block_cache.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
 import { BlockScheduler } from "../scheduler/mod.ts";
@@ -31,6 +31,8 @@ import {
   type Manifest,
   verifyBlock,
 } from "../wire/mod.ts";
+import { manifestKey } from "../wire/manifest.ts";
+import { BlockProgress } from "./_progress.ts";
 import type { BlockChannel, ChannelHandlers } from "./channel.ts";
 
 /**
@@ -75,17 +77,16 @@ export class SwarmDownload {
   #channels = new Map<string, BlockChannel>();
   #requests = new Map<string, Map<number, number>>(); // peer → index → request id
   #faults = new Map<string, number>();
-  #changed: PromiseWithResolvers<void> = Promise.withResolvers();
   #done: PromiseWithResolvers<void> = Promise.withResolvers();
-  #failure: Error | undefined;
   #finished = false;
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastProgress = Date.now();
   #lastDiscovery = 0;
   #lastRefresh = 0;
   #discovering = false;
-  #consumers = 0;
   #unpin: () => void;
+  #progress: BlockProgress;
+  #key: string;
   #wireBytes = 0;
   #byPeer = new Map<string, number>();
 
@@ -104,12 +105,19 @@ export class SwarmDownload {
       if (options.entry.has(i)) this.#scheduler.markPresent(i);
     }
     this.#unpin = options.entry.pin();
+    this.#progress = new BlockProgress(options.entry, options.manifest);
+    this.#key = manifestKey(options.manifest);
     this.#done.promise.catch(() => {});
   }
 
   /** Resolves when every block is present (and matches the manifest); rejects when the download fails. */
   get done(): Promise<void> {
     return this.#done.promise;
+  }
+
+  /** The manifest the download follows. */
+  get manifest(): Manifest {
+    return this.#o.manifest;
   }
 
   /** The cache entry being filled. */
@@ -225,7 +233,14 @@ export class SwarmDownload {
       this.#scheduler.received(ch.peer, index, msg.data.length);
       return this.#pump(ch.peer);
     }
-    await this.#o.entry.writeBlock(index, raw);
+    try {
+      await this.#o.entry.writeBlock(index, raw);
+    } catch (e) {
+      // A full or failing disk is ours, not the peer's: the download ends and
+      // the caller falls back (HTTP), instead of an unhandled rejection.
+      return this.#fail(new Error(`writing block ${index} to the cache: ${(e as Error).message}`));
+    }
+    if (this.#finished) return;
     this.#wireBytes += msg.data.length;
     this.#byPeer.set(ch.peer, (this.#byPeer.get(ch.peer) ?? 0) + raw.length);
     this.#o.peerBook.traffic(ch.peer, "down", msg.data.length);
@@ -325,9 +340,16 @@ export class SwarmDownload {
       const ch = this.#channels.get(peer);
       if (!ch || have.isFull) continue;
       ch.manifest(this.#o.manifest.narHash, this.#o.requestTimeoutMs).then((m) => {
-        if (m !== "not-found") this.setHave(peer, m.have);
+        if (this.#finished || this.#channels.get(peer) !== ch) return;
+        if (m === "not-found") return this.#drop(peer, "no longer has the item");
+        // Only its availability may change: another layout or other hashes is another
+        // manifest (a peer switching sides), not a refresh.
+        if (manifestKey(m) !== this.#key || m.have.size !== this.#o.manifest.blockCount) {
+          return this.#drop(peer, "its manifest changed");
+        }
+        this.setHave(peer, m.have);
         this.#pump(peer);
-      }, () => {});
+      }).catch(() => {});
     }
   }
 
@@ -349,6 +371,19 @@ export class SwarmDownload {
       )
         .finally(() => (this.#discovering = false));
     }
+    // Peers that answer everything but the blocks still missing (or answer them too late,
+    // again and again) would hold the download forever: no new block for this long ends it.
+    const idleLimit = Math.max(3 * this.#o.stallTimeoutMs, 2 * this.#o.requestTimeoutMs);
+    if (!stuck && now - this.#lastProgress > idleLimit) {
+      this.#fail(
+        new Error(
+          `P2P download stalled: no new block for ${
+            Math.round(idleLimit / 1000)
+          } s (${this.#scheduler.remaining} missing)`,
+        ),
+      );
+      return;
+    }
     if (stuck && now - this.#lastProgress > this.#o.stallTimeoutMs) {
       this.#fail(
         new Error(
@@ -361,9 +396,7 @@ export class SwarmDownload {
   }
 
   #signal(): void {
-    const old = this.#changed;
-    this.#changed = Promise.withResolvers();
-    old.resolve();
+    this.#progress.changed();
   }
 
   #finish(): void {
@@ -371,16 +404,15 @@ export class SwarmDownload {
     this.#finished = true;
     this.#cleanup();
     this.#done.resolve();
-    this.#signal();
+    this.#progress.end();
   }
 
   #fail(error: Error): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#failure = error;
     this.#cleanup();
     this.#done.reject(error);
-    this.#signal();
+    this.#progress.end(error);
   }
 
   #cleanup(): void {
@@ -393,30 +425,17 @@ export class SwarmDownload {
     this.#o.entry.persist().catch(() => {});
   }
 
-  #prefixBlocks = 0;
-
   /** NAR bytes of the contiguous prefix present from byte 0 (every block matches the manifest). */
   prefixLength(): number {
-    const { blockCount, blockSize, narSize } = this.#o.manifest;
-    while (this.#prefixBlocks < blockCount && this.#o.entry.has(this.#prefixBlocks)) {
-      this.#prefixBlocks++;
-    }
-    return Math.min(this.#prefixBlocks * blockSize, narSize);
+    return this.#progress.prefixLength();
   }
 
   /**
    * Resolves with {@linkcode prefixLength} once it exceeds `bytes` (or the
    * whole NAR is present); rejects when the download fails first.
    */
-  async grown(bytes: number, signal?: AbortSignal): Promise<number> {
-    for (;;) {
-      signal?.throwIfAborted();
-      const n = this.prefixLength();
-      if (n > bytes || n === this.#o.manifest.narSize) return n;
-      if (this.#failure) throw this.#failure;
-      if (this.#finished) throw new Error(`block missing after the download ended (byte ${n})`);
-      await abortable(this.#changed.promise, signal);
-    }
+  grown(bytes: number, signal?: AbortSignal): Promise<number> {
+    return this.#progress.grown(bytes, signal);
   }
 
   /**
@@ -424,52 +443,6 @@ export class SwarmDownload {
    * grows. Errors if the download fails before reaching the end.
    */
   prefix(offset: number): ReadableStream<Uint8Array> {
-    const { blockSize, narSize } = this.#o.manifest;
-    let pos = offset;
-    this.#consumers++;
-    const unpin = this.#o.entry.pin();
-    return new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        if (pos >= narSize) {
-          unpin();
-          return controller.close();
-        }
-        const index = Math.floor(pos / blockSize);
-        while (!this.#o.entry.has(index)) {
-          if (this.#failure) {
-            unpin();
-            throw this.#failure;
-          }
-          if (this.#finished) {
-            unpin();
-            throw new Error(`block ${index} missing after the download ended`);
-          }
-          await this.#changed.promise;
-        }
-        // Every contiguous block already present, up to PREFIX_CHUNK bytes, in one read.
-        let end = index + 1;
-        while (
-          end < this.#o.manifest.blockCount && (end - index + 1) * blockSize <= PREFIX_CHUNK &&
-          this.#o.entry.has(end)
-        ) end++;
-        const stop = Math.min(end * blockSize, narSize);
-        const bytes = await this.#o.entry.read(pos, stop - pos);
-        controller.enqueue(bytes);
-        pos = stop;
-      },
-      cancel: () => {
-        unpin();
-        this.#consumers--;
-      },
-    }, { highWaterMark: 0 });
+    return this.#progress.stream(offset, PREFIX_CHUNK);
   }
-}
-
-function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }

@@ -1,6 +1,7 @@
 import { assertEquals, assertRejects } from "@std/assert";
-import type { CacheEntry } from "../deno_block_cache.ts";
-import { BlockHasher } from "../manifest.ts";
+import type { CacheEntry } from "../store/deno_block_cache.ts";
+import { Bitfield } from "../wire/bitfield.ts";
+import { BlockHasher } from "../wire/manifest.ts";
 import { PeerBook } from "../peer_book.ts";
 import { FairRateLimiter } from "../rate/mod.ts";
 import type { BlockChannel, ChannelHandlers } from "./channel.ts";
@@ -90,5 +91,105 @@ Deno.test({
     assertEquals(dropped.length, 1, dropped.join("; "));
     assertEquals(/timeouts in a row/.test(dropped[0]!), true, dropped[0]);
     assertEquals(sent.length > 16, true, `the window grew past 4: ${sent.length} requests`);
+  },
+});
+
+Deno.test({
+  name: "a partial peer whose refreshed manifest has another layout is dropped, not a crash",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const data = new Uint8Array(4 * BLOCK).map((_, i) => (i * 13) & 255);
+    const manifest = new BlockHasher(BLOCK).update(data).finish();
+    // The same NAR under another block size: a valid manifest, but not this download's.
+    const other = new BlockHasher(2 * BLOCK).update(data).finish();
+    const partial = new Bitfield(manifest.blockCount);
+    partial.set(0);
+    const channel = {
+      peer: "relay",
+      closed: false,
+      requestBlocks: () => 1, // never answers: only its refresh matters here
+      cancel() {},
+      close() {},
+      manifest: () => Promise.resolve(other),
+    } as unknown as BlockChannel;
+    const dropped = Promise.withResolvers<string>();
+    const download: SwarmDownload = new SwarmDownload({
+      entry: memoryEntry(manifest.blockCount),
+      manifest,
+      peerBook: new PeerBook({ banThreshold: 3, banDurationMs: 60_000, maxPeers: 16 }),
+      limiter: new FairRateLimiter({ bytesPerSecond: 0 }),
+      requestTimeoutMs: 10_000,
+      stallTimeoutMs: 10_000,
+      emit: (type, payload) => {
+        if (type === "download:peer-dropped") {
+          dropped.resolve((payload as { reason: string }).reason);
+        }
+      },
+      channels: () => {
+        download.setHave("relay", partial);
+        return Promise.resolve([channel]);
+      },
+    });
+    await download.start();
+    const timer = setTimeout(() => dropped.reject(new Error("not dropped within 8 s")), 8000);
+    const reason = await dropped.promise.finally(() => clearTimeout(timer));
+    assertEquals(reason, "its manifest changed");
+    download.abort(new Error("done"));
+    await download.done.catch(() => {});
+  },
+});
+
+Deno.test({
+  name: "a block the cache cannot write ends the download with the disk's error, blaming no peer",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const data = new Uint8Array(4 * BLOCK).map((_, i) => (i * 11) & 255);
+    const manifest = new BlockHasher(BLOCK).update(data).finish();
+    let handlers: ChannelHandlers | undefined;
+    const channel = {
+      peer: "honest",
+      closed: false,
+      requestBlocks(_narHash: Uint8Array, indexes: number[]): number {
+        for (const index of indexes) {
+          const raw = data.subarray(index * BLOCK, (index + 1) * BLOCK);
+          queueMicrotask(() =>
+            handlers!.block(channel, {
+              kind: "block",
+              id: 1,
+              index,
+              encoding: "raw",
+              rawLength: raw.length,
+              data: raw,
+            })
+          );
+        }
+        return 1;
+      },
+      cancel() {},
+      close() {},
+    } as unknown as BlockChannel;
+    const entry = memoryEntry(manifest.blockCount);
+    entry.writeBlock = () => Promise.reject(new Error("No space left on device (os error 28)"));
+    const penalised: string[] = [];
+    const download = new SwarmDownload({
+      entry,
+      manifest,
+      peerBook: new PeerBook({ banThreshold: 3, banDurationMs: 60_000, maxPeers: 16 }),
+      limiter: new FairRateLimiter({ bytesPerSecond: 0 }),
+      requestTimeoutMs: 10_000,
+      stallTimeoutMs: 10_000,
+      emit: (type, payload) => {
+        if (type === "peer:penalised") penalised.push((payload as { peer: string }).peer);
+      },
+      channels: (h) => {
+        handlers = h;
+        return Promise.resolve([channel]);
+      },
+    });
+    await download.start();
+    await assertRejects(() => download.done, Error, "No space left on device");
+    assertEquals(penalised, []);
   },
 });

@@ -17,11 +17,11 @@
  * @module
  */
 import { hexEncode } from "../../encoding/hex.ts";
-import { sha256 } from "../../hash/sha256.ts";
-import type { BlockCache, CacheEntry } from "../deno_block_cache.ts";
+import { abortable } from "../../std/async.ts";
+import type { BlockCache, CacheEntry } from "../store/deno_block_cache.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
-import { BlockHasher, decodeBlock, MAX_NARS, MAX_WHOLE_NAR } from "../wire/mod.ts";
+import { BlockHasher, decodeBlock, type Manifest, MAX_NARS, MAX_WHOLE_NAR } from "../wire/mod.ts";
 import type { Availability, Provider } from "./availability.ts";
 import type { PeerLinks } from "./links.ts";
 import type { NarReply } from "./peer_link.ts";
@@ -50,6 +50,12 @@ export interface WholeFetcherInit {
   blockSize: number;
   /** Give up on a peer that sends nothing for this long. Default 20 s. */
   stallMs?: number;
+  /**
+   * Time one NAR may take over all the peers asked, at least: then the
+   * fetch gives up (the caller falls back to HTTP) rather than try the next
+   * provider. It grows by a second per 64 KiB of NAR. Default 15 s.
+   */
+  budgetMs?: number;
   /** NAR bytes asked of one peer at once (more wait). Default 32 MiB. */
   maxInFlightPerPeer?: number;
   emit: <K extends keyof WholeFetchEvents>(type: K, payload: WholeFetchEvents[K]) => void;
@@ -108,6 +114,8 @@ export class WholeFetcher {
   /**
    * The verified cache entry of `target`, fetched from `providers` (complete
    * ones, best first) unless it is cached or already being fetched.
+   * Callers of the same NAR share one fetch: `signal` stops this caller's
+   * wait, not the fetch (it is bounded by its own time budget).
    */
   fetch(target: WholeTarget, providers: Provider[], signal?: AbortSignal): Promise<CacheEntry> {
     if (target.narSize > MAX_WHOLE_NAR) {
@@ -118,22 +126,19 @@ export class WholeFetcher {
     if (cached?.verified && cached.complete) return Promise.resolve(cached);
     let work = this.#running.get(hex);
     if (!work) {
-      work = this.#fetch(target, hex, providers, signal).finally(() => this.#running.delete(hex));
+      work = this.#fetch(target, hex, providers).finally(() => this.#running.delete(hex));
+      work.catch(() => {}); // every caller sees the error; none left unhandled
       this.#running.set(hex, work);
     }
-    return work;
+    return abortable(work, signal);
   }
 
-  async #fetch(
-    target: WholeTarget,
-    hex: string,
-    providers: Provider[],
-    signal?: AbortSignal,
-  ): Promise<CacheEntry> {
+  async #fetch(target: WholeTarget, hex: string, providers: Provider[]): Promise<CacheEntry> {
     const tried: string[] = [];
     const candidates = providers.filter((p) => p.state === "complete");
+    const budgetMs = (this.#o.budgetMs ?? 15_000) + Math.floor(target.narSize / 65_536) * 1000;
+    const deadline = AbortSignal.timeout(budgetMs);
     for (let attempt = 0; attempt < 4; attempt++) {
-      signal?.throwIfAborted();
       const left = candidates.filter((p) =>
         !tried.includes(p.peer) && !this.#o.peerBook.isBanned(p.peer)
       );
@@ -143,7 +148,16 @@ export class WholeFetcher {
         this.#load(p.peer) < this.#load(best.peer) ? p : best
       );
       tried.push(provider.peer);
-      const reply = await this.#ask(provider, target, hex);
+      let reply: NarReply;
+      try {
+        reply = await abortable(this.#ask(provider, target, hex), deadline);
+      } catch {
+        // Slow is not malicious: no fault, but this peer is not asked for it again soon.
+        this.#o.availability.forget(hex, provider.peer);
+        throw new WholeFetchError(
+          `no peer gave the NAR within ${budgetMs / 1000} s (asked ${tried.length})`,
+        );
+      }
       if (reply.kind === "not-found") {
         this.#o.availability.forget(hex, provider.peer);
         continue;
@@ -151,12 +165,15 @@ export class WholeFetcher {
       if (reply.kind === "error") continue;
       const { message } = reply;
       let bytes: Uint8Array;
+      let manifest: Manifest;
       try {
         if (message.rawLength !== target.narSize) {
           throw new Error(`${message.rawLength} bytes, the signed NarSize is ${target.narSize}`);
         }
         bytes = decodeBlock(message.encoding, message.data, message.rawLength);
-        if (hexEncode(sha256(bytes)) !== hex) throw new Error("does not match its NarHash");
+        // One pass gives the block hashes (for the cache entry) and the NarHash checked here.
+        manifest = new BlockHasher(this.#o.blockSize).update(bytes).finish();
+        if (hexEncode(manifest.narHash) !== hex) throw new Error("does not match its NarHash");
       } catch (e) {
         const reason = `NAR ${hex.slice(0, 16)}…: ${(e as Error).message}`;
         const { banned } = this.#o.peerBook.fault(provider.peer, reason);
@@ -168,7 +185,7 @@ export class WholeFetcher {
       this.#wireOf.set(hex, message.data.length);
       if (this.#wireOf.size > 4096) this.#wireOf.delete(this.#wireOf.keys().next().value!);
       this.#o.peerBook.traffic(provider.peer, "down", message.data.length);
-      const entry = await this.#store(target, bytes);
+      const entry = await this.#store(target, manifest, bytes);
       this.#o.emit("download:whole", {
         narHash: hex,
         peer: provider.peer,
@@ -184,8 +201,7 @@ export class WholeFetcher {
     );
   }
 
-  async #store(target: WholeTarget, bytes: Uint8Array): Promise<CacheEntry> {
-    const manifest = new BlockHasher(this.#o.blockSize).update(bytes).finish();
+  async #store(target: WholeTarget, manifest: Manifest, bytes: Uint8Array): Promise<CacheEntry> {
     const entry = await this.#o.cache.open({
       narHash: manifest.narHash,
       narSize: manifest.narSize,

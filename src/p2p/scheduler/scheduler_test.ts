@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { Bitfield } from "../bitfield.ts";
+import { Bitfield } from "../wire/bitfield.ts";
 import {
   BlockScheduler,
   type BlockSchedulerOptions,

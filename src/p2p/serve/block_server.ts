@@ -1,12 +1,16 @@
 /**
  * The responder side of the block exchange (docs/protocol.md §3): answers
- * manifests and blocks of what this node seeds — or is still downloading —
- * with explicit NOT_FOUND and ERROR replies, zstd-compressed blocks when
- * smaller, a fair upload rate limit, and bounds on messages and streams; a
- * stream whose reader stops taking data is reset after `stallTimeoutMs`
- * (slowloris), which frees its window, its slot and its pinned item.
- * Malformed input resets the stream; nothing a peer sends can crash the node
- * or make it buffer without bound.
+ * `HAVE`, manifests, whole small NARs and blocks of what this node seeds — or
+ * is still downloading — with explicit NOT_FOUND and ERROR replies,
+ * zstd-compressed data when smaller, a fair upload rate limit, and bounds on
+ * messages, queued requests and streams. `HAVE` and `GET_MANIFEST` are
+ * answered at once, ahead of queued block data (one stream carries every item
+ * a peer wants from us, so a small question must not wait behind megabytes);
+ * `GET_BLOCKS`/`GET_NARS` are answered in order, and a `CANCEL` also trims the
+ * request being answered. Every send is bounded: a stream whose reader stops
+ * taking data is reset after `stallTimeoutMs` (slowloris), which frees its
+ * window, its slot and its pinned item. Malformed input resets the stream;
+ * nothing a peer sends can crash the node or make it buffer without bound.
  *
  * @example
  * ```ts
@@ -18,7 +22,7 @@
 import type { Connection, Stream } from "@libp2p/interface";
 import { hexEncode } from "../../encoding/hex.ts";
 import { sendParts } from "../_channel.ts";
-import type { SeedRegistry, Servable } from "../deno_seeds.ts";
+import type { SeedRegistry, Servable } from "../store/deno_seeds.ts";
 import type { P2pNode } from "../node.ts";
 import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
@@ -27,6 +31,7 @@ import {
   type CompressedBlockCache,
   encodeFrame,
   encodeFrameParts,
+  type ErrorCode,
   type GetBlocksMessage,
   type GetNarsMessage,
   type HaveState,
@@ -53,10 +58,27 @@ export interface BlockServerOptions {
   maxStreamsPerPeer: number;
   /** A stream whose reader takes nothing for this long is reset (default 30 s). */
   stallTimeoutMs?: number;
+  /** Whether blocks sent on this connection are zstd-compressed when smaller (default: always). */
+  compress?: (connection: Connection) => boolean;
   emit: <K extends keyof BlockServerEvents>(type: K, payload: BlockServerEvents[K]) => void;
 }
 
-/** Serves `/guix-p2p/blocks/1.0.0`. */
+/** Requests queued on one stream at most; more reset it. */
+const MAX_QUEUED = 1024;
+
+/** One stream being served. */
+interface Serving {
+  stream: Stream;
+  peer: string;
+  signal: AbortSignal;
+  compress: boolean;
+  /** Sends one message's frame parts, never interleaved with another message's. */
+  send(parts: Uint8Array[]): Promise<void>;
+  /** Indexes cancelled in the `GET_BLOCKS` being answered, by request id. */
+  cancelled: Map<number, Set<number>>;
+}
+
+/** Serves `/guix-p2p/blocks/2.0.0`. */
 export class BlockServer {
   #o: BlockServerOptions;
   #streams = new Map<string, number>();
@@ -78,6 +100,8 @@ export class BlockServer {
       (stream, connection) => this.#serve(stream, connection),
       {
         maxInboundStreams: this.#o.maxStreamsPerPeer,
+        // Peers behind NAT may reach us only through a relay (docs/protocol.md, NAT traversal).
+        runOnLimitedConnection: true,
       },
     );
   }
@@ -101,38 +125,66 @@ export class BlockServer {
     }
     this.#streams.set(peer, open);
     const signal = AbortSignal.any([this.#abort.signal]);
-    // Requests queue here; a second loop sends replies so a CANCEL can overtake queued blocks.
+    let writing: Promise<void> = Promise.resolve();
+    const s: Serving = {
+      stream,
+      peer,
+      signal,
+      compress: this.#o.compress?.(connection) ?? true,
+      send: (parts) => {
+        const next = writing.then(() => sendParts(stream, parts, signal, this.#stallMs));
+        writing = next.catch(() => {});
+        return next;
+      },
+      cancelled: new Map(),
+    };
+    // Requests queue here; the loop below answers them. The reader's failure is kept (never an
+    // unhandled rejection: a peer must not be able to crash the node by timing its garbage).
     const queue: WireMessage[] = [];
     let wake: (() => void) | undefined;
     let readerDone = false;
+    let readerError: unknown;
+    let control: Promise<void> = Promise.resolve();
     const reader = (async () => {
-      try {
-        for await (
-          const msg of readFrames(stream, {
-            maxMessageSize: this.#o.maxMessageSize,
-            accept: "requests",
-            signal,
-          })
-        ) {
-          if (msg.kind === "cancel") {
-            for (const q of queue) {
-              if (q.kind === "get-blocks" && q.id === msg.id) {
-                q.indexes = q.indexes.filter((i) => !msg.indexes.includes(i));
-              }
+      for await (
+        const msg of readFrames(stream, {
+          maxMessageSize: this.#o.maxMessageSize,
+          accept: "requests",
+          signal,
+        })
+      ) {
+        if (this.#o.peerBook.isBanned(peer)) throw new Error("banned");
+        if (msg.kind === "cancel") {
+          for (const q of queue) {
+            if (q.kind === "get-blocks" && q.id === msg.id) {
+              q.indexes = q.indexes.filter((i) => !msg.indexes.includes(i));
             }
-            continue;
           }
-          queue.push(msg);
-          if (queue.length > 1024) throw new Error("too many queued requests");
-          wake?.();
+          const current = s.cancelled.get(msg.id);
+          for (const i of msg.indexes) current?.add(i);
+          continue;
         }
-      } finally {
-        readerDone = true;
+        if (msg.kind === "have" || msg.kind === "get-manifest") {
+          // Cheap answers go ahead of queued block data.
+          control = control.then(() => this.#answerControl(msg, s)).catch((e) => {
+            readerError ??= e;
+            stream.abort(e as Error);
+          });
+          continue;
+        }
+        queue.push(msg);
+        if (queue.length > MAX_QUEUED) throw new Error("too many queued requests");
         wake?.();
       }
-    })();
+    })().catch((e) => {
+      readerError = e;
+    }).finally(() => {
+      readerDone = true;
+      wake?.();
+    });
     try {
       for (;;) {
+        if (readerError !== undefined) throw readerError;
         if (queue.length === 0) {
           if (readerDone) break;
           await new Promise<void>((r) => (wake = r));
@@ -140,10 +192,15 @@ export class BlockServer {
           continue;
         }
         const msg = queue.shift()!;
-        await this.#answer(msg, stream, peer, signal);
+        if (msg.kind === "get-blocks") await this.#blocks(msg, s);
+        else if (msg.kind === "get-nars") await this.#nars(msg, s);
       }
-      await reader;
-      await stream.close().catch(() => {});
+      await control;
+      if (readerError !== undefined) throw readerError;
+      await Promise.race([
+        stream.close(),
+        new Promise((r) => setTimeout(r, this.#stallMs)),
+      ]).catch(() => {});
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       if (!signal.aborted) {
@@ -153,100 +210,91 @@ export class BlockServer {
         });
       }
       stream.abort(error);
-      await reader.catch(() => {});
     } finally {
+      await reader;
       const n = (this.#streams.get(peer) ?? 1) - 1;
       if (n <= 0) this.#streams.delete(peer);
       else this.#streams.set(peer, n);
     }
   }
 
-  async #answer(
-    msg: WireMessage,
-    stream: Stream,
-    peer: string,
-    signal: AbortSignal,
-  ): Promise<void> {
+  /** A block or whole NAR as it goes out: compressed (through the cache) or raw. */
+  async #encode(
+    compress: boolean,
+    key: string,
+    index: number,
+    load: () => Promise<Uint8Array>,
+  ): Promise<{ encoding: "raw" | "zstd"; data: Uint8Array }> {
+    if (!compress) return { encoding: "raw", data: await load() };
+    return await this.#o.compressed.encoded(key, index, load);
+  }
+
+  #error(id: number, code: ErrorCode, message: string): Uint8Array[] {
+    return [encodeFrame({ kind: "error", id, code, message: message.slice(0, 500) })];
+  }
+
+  async #answerControl(msg: WireMessage, s: Serving): Promise<void> {
     if (msg.kind === "get-manifest") {
       const servable = this.#o.seeds.servable(hexEncode(msg.narHash));
-      const reply = servable
-        ? encodeFrame({ kind: "manifest", id: msg.id, manifest: servable.manifest() })
-        : encodeFrame({ kind: "not-found", id: msg.id, narHash: msg.narHash });
-      await sendParts(stream, [reply], signal, this.#stallMs);
-      return;
-    }
-    if (msg.kind === "get-blocks") await this.#blocks(msg, stream, peer, signal);
-    else if (msg.kind === "get-nars") await this.#nars(msg, stream, peer, signal);
-    else if (msg.kind === "have") {
+      await s.send([
+        servable
+          ? encodeFrame({ kind: "manifest", id: msg.id, manifest: servable.manifest() })
+          : encodeFrame({ kind: "not-found", id: msg.id, narHash: msg.narHash }),
+      ]);
+    } else if (msg.kind === "have") {
       const states = msg.narHashes.map((h): HaveState => {
         const servable = this.#o.seeds.servable(hexEncode(h));
-        return !servable ? "none" : servable.verified ? "complete" : "partial";
+        return !servable ? "none" : servable.verified && servable.complete ? "complete" : "partial";
       });
-      await sendParts(stream, [encodeFrame({ kind: "have-reply", id: msg.id, states })], signal);
+      await s.send([encodeFrame({ kind: "have-reply", id: msg.id, states })]);
     }
   }
 
-  /** Whole small NARs: only ones this node verified itself (never a relayed download). */
-  async #nars(
-    msg: GetNarsMessage,
-    stream: Stream,
-    peer: string,
-    signal: AbortSignal,
-  ): Promise<void> {
+  /** Whole small NARs: only complete ones this node verified itself (never a relayed download). */
+  async #nars(msg: GetNarsMessage, s: Serving): Promise<void> {
     for (const narHash of msg.narHashes) {
       const hex = hexEncode(narHash);
       const servable = this.#o.seeds.servable(hex);
-      if (!servable || !servable.verified) {
-        await sendParts(stream, [encodeFrame({ kind: "not-found", id: msg.id, narHash })], signal);
+      if (!servable || !servable.verified || !servable.complete) {
+        await s.send([encodeFrame({ kind: "not-found", id: msg.id, narHash })]);
         continue;
       }
       if (servable.narSize > MAX_WHOLE_NAR) {
-        await sendParts(stream, [
-          encodeFrame({
-            kind: "error",
-            id: msg.id,
-            code: "bad-request",
-            message: `NAR of ${servable.narSize} bytes is too large to send whole`,
-          }),
-        ], signal);
+        await s.send(
+          this.#error(
+            msg.id,
+            "bad-request",
+            `NAR of ${servable.narSize} bytes is too large to send whole`,
+          ),
+        );
         continue;
       }
       const unpin = servable.pin();
       try {
         let encoded;
         try {
-          encoded = await this.#o.compressed.encoded(
-            narHash,
-            -1,
+          encoded = await this.#encode(
+            s.compress,
+            `${hex}/whole`,
+            0,
             () => servable.read(0, servable.narSize),
           );
         } catch (e) {
-          await sendParts(stream, [
-            encodeFrame({
-              kind: "error",
-              id: msg.id,
-              code: "internal",
-              message: String((e as Error).message).slice(0, 500),
-            }),
-          ], signal);
+          await s.send(this.#error(msg.id, "internal", String((e as Error).message)));
           continue;
         }
-        await this.#o.limiter.acquire(peer, encoded.data.length, { signal });
-        await sendParts(
-          stream,
-          encodeFrameParts({
-            kind: "nar",
-            id: msg.id,
-            narHash,
-            encoding: encoded.encoding,
-            rawLength: servable.narSize,
-            data: encoded.data,
-          }),
-          signal,
-        );
-        this.#o.peerBook.traffic(peer, "up", encoded.data.length);
+        await this.#o.limiter.acquire(s.peer, encoded.data.length, { signal: s.signal });
+        await s.send(encodeFrameParts({
+          kind: "nar",
+          id: msg.id,
+          narHash,
+          encoding: encoded.encoding,
+          rawLength: servable.narSize,
+          data: encoded.data,
+        }));
+        this.#o.peerBook.traffic(s.peer, "up", encoded.data.length);
         this.#o.emit("nar:served", {
-          peer,
+          peer: s.peer,
           narHash: hex,
           bytes: encoded.data.length,
           encoding: encoded.encoding,
@@ -257,102 +305,52 @@ export class BlockServer {
     }
   }
 
-  async #blocks(
-    msg: GetBlocksMessage,
-    stream: Stream,
-    peer: string,
-    signal: AbortSignal,
-  ): Promise<void> {
+  async #blocks(msg: GetBlocksMessage, s: Serving): Promise<void> {
     const hex = hexEncode(msg.narHash);
     const servable: Servable | undefined = this.#o.seeds.servable(hex);
     if (!servable) {
-      await sendParts(
-        stream,
-        [
-          encodeFrame({ kind: "not-found", id: msg.id, narHash: msg.narHash }),
-        ],
-        signal,
-        this.#stallMs,
-      );
+      await s.send([encodeFrame({ kind: "not-found", id: msg.id, narHash: msg.narHash })]);
       return;
     }
+    const cancelled = new Set<number>();
+    s.cancelled.set(msg.id, cancelled);
     const unpin = servable.pin();
     try {
       const { blockCount, blockSize, narSize } = servable.manifest();
+      // The layout is part of the cache key: the same NarHash may be served under another
+      // block size (a store seed after a download), and a rejected layout is dropped by key.
+      const key = `${hex}/${blockSize}`;
       for (const index of msg.indexes) {
+        if (cancelled.has(index)) continue;
         if (index >= blockCount) {
-          await sendParts(
-            stream,
-            [
-              encodeFrame({
-                kind: "error",
-                id: msg.id,
-                code: "bad-request",
-                message: `block ${index} >= ${blockCount}`,
-              }),
-            ],
-            signal,
-            this.#stallMs,
-          );
+          await s.send(this.#error(msg.id, "bad-request", `block ${index} >= ${blockCount}`));
           continue;
         }
         if (!servable.has(index)) {
-          await sendParts(
-            stream,
-            [
-              encodeFrame({
-                kind: "error",
-                id: msg.id,
-                code: "not-available",
-                message: `block ${index} not here yet`,
-              }),
-            ],
-            signal,
-            this.#stallMs,
-          );
+          await s.send(this.#error(msg.id, "not-available", `block ${index} not here yet`));
           continue;
         }
         let encoded;
         try {
-          encoded = await this.#o.compressed.encoded(
-            msg.narHash,
-            index,
-            () => servable.readBlock(index),
-          );
+          encoded = await this.#encode(s.compress, key, index, () => servable.readBlock(index));
         } catch (e) {
-          await sendParts(
-            stream,
-            [
-              encodeFrame({
-                kind: "error",
-                id: msg.id,
-                code: "internal",
-                message: String((e as Error).message).slice(0, 500),
-              }),
-            ],
-            signal,
-            this.#stallMs,
-          );
+          await s.send(this.#error(msg.id, "internal", String((e as Error).message)));
           continue;
         }
-        await this.#o.limiter.acquire(peer, encoded.data.length, { signal });
+        await this.#o.limiter.acquire(s.peer, encoded.data.length, { signal: s.signal });
+        if (cancelled.has(index)) continue;
         const rawLength = Math.min(blockSize, narSize - index * blockSize);
-        await sendParts(
-          stream,
-          encodeFrameParts({
-            kind: "block",
-            id: msg.id,
-            index,
-            encoding: encoded.encoding,
-            rawLength,
-            data: encoded.data,
-          }),
-          signal,
-          this.#stallMs,
-        );
-        this.#o.peerBook.traffic(peer, "up", encoded.data.length);
+        await s.send(encodeFrameParts({
+          kind: "block",
+          id: msg.id,
+          index,
+          encoding: encoded.encoding,
+          rawLength,
+          data: encoded.data,
+        }));
+        this.#o.peerBook.traffic(s.peer, "up", encoded.data.length);
         this.#o.emit("block:served", {
-          peer,
+          peer: s.peer,
           narHash: hex,
           index,
           bytes: encoded.data.length,
@@ -360,6 +358,7 @@ export class BlockServer {
         });
       }
     } finally {
+      s.cancelled.delete(msg.id);
       unpin();
     }
   }

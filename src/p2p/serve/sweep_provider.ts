@@ -33,6 +33,7 @@
  */
 import { hexEncode } from "../../encoding/hex.ts";
 import { systemClock } from "../rate/clock.ts";
+import { BatchTimer } from "./_batch_timer.ts";
 import { Pacer } from "./_pacer.ts";
 import {
   assignPeers,
@@ -79,7 +80,9 @@ export class SweepProvider {
   #queue: Batch[] = [];
   #working: Promise<void> | undefined;
   #cancelTick: (() => void) | undefined;
-  #cancelFresh: (() => void) | undefined;
+  #fresh: BatchTimer;
+  /** Keys (hex) not yet taken by any peer since they were provided. */
+  #pending = new Set<string>();
   #pacer: Pacer;
   /** Recent network-size estimates (from lookups). */
   #sizes: number[] = [];
@@ -98,6 +101,8 @@ export class SweepProvider {
       sendConcurrency: 10,
       regionConcurrency: 4,
       debounceMs: 1000,
+      laterQuietMs: 5000,
+      laterMaxMs: 30_000,
       timeoutMs: 60_000,
       ...init,
       intervalMs: Math.max(1000, init.intervalMs),
@@ -107,6 +112,16 @@ export class SweepProvider {
       rate: this.#o.peerRate,
       burst: this.#o.peerBurst,
       stop: () => this.#stopping.signal,
+    });
+    this.#fresh = new BatchTimer({
+      clock: this.#o.clock,
+      soonMs: this.#o.debounceMs,
+      quietMs: this.#o.laterQuietMs,
+      maxMs: this.#o.laterMaxMs,
+      fire: () => {
+        const keys = this.#schedule.takeFresh();
+        if (keys.length > 0) this.#enqueue({ reason: "new", keys });
+      },
     });
     this.#schedule = new SweepSchedule({
       intervalMs: this.#o.intervalMs,
@@ -121,7 +136,7 @@ export class SweepProvider {
     this.#stopping = new AbortController();
     this.#scheduleTick();
     this.#schedule.markAllFresh();
-    if (this.#schedule.size > 0) this.#freshSoon();
+    if (this.#schedule.size > 0) this.#fresh.soon();
   }
 
   /** Stops sending (keys are kept; a later start announces them again). */
@@ -129,8 +144,7 @@ export class SweepProvider {
     this.#running = false;
     this.#stopping.abort(new Error("stopping"));
     this.#cancelTick?.();
-    this.#cancelFresh?.();
-    this.#cancelFresh = undefined;
+    this.#fresh.cancel();
     for (const cancel of this.#retryTimers) cancel();
     this.#retryTimers.clear();
     this.#queue = [];
@@ -142,10 +156,22 @@ export class SweepProvider {
     await this.stop();
   }
 
-  /** Provides `narHash` (32 bytes): announced within `debounceMs`, then every interval. */
-  provide(narHash: Uint8Array): void {
-    if (!this.#schedule.add(narHash)) return;
-    if (this.#running) this.#freshSoon();
+  /**
+   * Provides `narHash` (32 bytes): announced within `debounceMs` (with
+   * `later`, after the quiet period `laterQuietMs`), then every interval.
+   */
+  provide(narHash: Uint8Array, options: { later?: boolean } = {}): void {
+    const key = this.#schedule.add(narHash);
+    if (!key) return;
+    this.#pending.add(key.hex);
+    if (!this.#running) return;
+    if (options.later) this.#fresh.later();
+    else this.#fresh.soon();
+  }
+
+  /** Keys provided that no peer has taken yet (their first announcement is to come). */
+  get pending(): number {
+    return this.#pending.size;
   }
 
   /** Stops providing `narHash`: no refresh any more, our own record dropped. */
@@ -153,6 +179,7 @@ export class SweepProvider {
     const hex = hexEncode(narHash);
     const key = this.#schedule.get(hex);
     this.#retries.delete(hex);
+    this.#pending.delete(hex);
     if (key && this.#schedule.remove(hex)) this.#o.dht.keepSelf(key.multihash, false);
     return Promise.resolve();
   }
@@ -185,15 +212,6 @@ export class SweepProvider {
     return regionBits(this.networkSize(), this.#o.replication * REGION_SHARE);
   }
 
-  #freshSoon(): void {
-    if (this.#cancelFresh) return;
-    this.#cancelFresh = this.#o.clock.setTimer(() => {
-      this.#cancelFresh = undefined;
-      const keys = this.#schedule.takeFresh();
-      if (keys.length > 0) this.#enqueue({ reason: "new", keys });
-    }, this.#o.debounceMs);
-  }
-
   /** A new key no peer took: announced again after 30 s, 1 min, 2 min, … (at most 30 min). */
   #retryLater(k: ProvidedKey): void {
     const attempt = (this.#retries.get(k.hex) ?? 0) + 1;
@@ -203,7 +221,7 @@ export class SweepProvider {
       this.#retryTimers.delete(cancel);
       if (!this.#running || !this.#schedule.has(k.hex)) return;
       this.#schedule.markFresh(k.hex);
-      this.#freshSoon();
+      this.#fresh.soon();
     }, ms);
     this.#retryTimers.add(cancel);
   }
@@ -245,6 +263,7 @@ export class SweepProvider {
     await Promise.all(Array.from({ length: this.#o.regionConcurrency }, worker));
     const now = this.#o.clock.now();
     this.#schedule.markSent(sent, now);
+    for (const k of sent) this.#pending.delete(k.hex);
     this.#stats.batches++;
     if (batch.reason === "new") {
       for (const k of batch.keys) {

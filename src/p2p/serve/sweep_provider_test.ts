@@ -262,3 +262,27 @@ Deno.test("SweepProvider: a new key no peer took is reported and announced again
   for (const h of w.hashes) assertEquals(got.get(keyHex(h))?.size, 20);
   await w.sweep.stop();
 });
+
+Deno.test("SweepProvider: keys provided `later` wait for a quiet period, then go out together; `pending` counts keys no peer took yet", async () => {
+  const w = world({ size: 200, keys: 3 });
+  const [a, b, c] = w.hashes as [Uint8Array, Uint8Array, Uint8Array];
+  w.sweep.start();
+  w.sweep.provide(a, { later: true });
+  w.clock.advance(3000);
+  w.sweep.provide(b, { later: true });
+  w.clock.advance(4000);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(w.batches().length, 0, "still within 5 s of the last deferred key");
+  assertEquals(w.sweep.pending, 2);
+  await w.drive(() => w.batches().length === 1);
+  assertEquals(w.clock.now(), 8000, "5 s after the last deferred key");
+  assertEquals(w.batches()[0]!.keys, 2);
+  assertEquals(w.sweep.pending, 0);
+  // A key provided now goes within a second, and takes deferred ones with it.
+  w.sweep.provide(c, { later: true });
+  w.sweep.provide(w.hashes[0]!.map((x) => x ^ 1));
+  await w.drive(() => w.batches().length === 2);
+  assertEquals(w.clock.now(), 9000);
+  assertEquals(w.batches()[1]!.keys, 2);
+  await w.sweep.stop();
+});

@@ -66,6 +66,12 @@ export interface SweepProviderInit {
   regionConcurrency?: number;
   /** New keys wait this long for others to batch with (default 1000 ms). */
   debounceMs?: number;
+  /**
+   * Keys provided `later` (auto-seeded after a substitution) wait until none
+   * was for this long (default 5 s), at most `laterMaxMs` (default 30 s).
+   */
+  laterQuietMs?: number;
+  laterMaxMs?: number;
   /** Bound on one lookup (default 60 s) and one peer's stream (default 60 s). */
   timeoutMs?: number;
   emit?: <K extends keyof ProviderEvents>(type: K, payload: ProviderEvents[K]) => void;

@@ -128,9 +128,12 @@ export class CompressedBlockCache {
     }
   }
 
-  /** Forgets every block of one item (it is no longer seeded). Returns how many were dropped. */
+  /**
+   * Forgets every block of one item, under any key that starts with its hex
+   * NarHash (every layout of it). Returns how many were dropped.
+   */
   drop(narHash: Uint8Array | string): number {
-    const prefix = `${typeof narHash === "string" ? narHash.toLowerCase() : hexEncode(narHash)}:`;
+    const prefix = typeof narHash === "string" ? narHash.toLowerCase() : hexEncode(narHash);
     let dropped = 0;
     for (const [key, entry] of this.#entries) {
       if (!key.startsWith(prefix)) continue;

@@ -16,7 +16,7 @@
  * @module
  */
 import zlib from "node:zlib";
-import { MAX_BLOCK_SIZE } from "../manifest.ts";
+import { MAX_BLOCK_SIZE } from "./manifest.ts";
 import { inspectZstdFrame } from "./_zstd_frame.ts";
 import { BlockCodecError } from "./errors.ts";
 import type { BlockEncoding } from "./messages.ts";
@@ -67,6 +67,11 @@ export function encodeBlock(raw: Uint8Array, options: EncodeBlockOptions = {}): 
   const level = options.level ?? DEFAULT_ZSTD_LEVEL;
   const minSavings = options.minSavings ?? DEFAULT_MIN_SAVINGS;
   if (raw.length === 0) return { encoding: "raw", data: raw };
+  // Three 4 KiB samples first: incompressible data (already compressed files, random
+  // bytes) is sent raw without paying for a whole-block compression attempt.
+  if (raw.length >= PROBE_MIN && !compressible(raw, level, minSavings)) {
+    return { encoding: "raw", data: raw };
+  }
   const out = zlib.zstdCompressSync(raw, {
     params: {
       [ZSTD_c_compressionLevel]: level,
@@ -93,6 +98,22 @@ export function encodeBlock(raw: Uint8Array, options: EncodeBlockOptions = {}): 
     ? new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)
     : new Uint8Array(frame);
   return { encoding: "zstd", data };
+}
+
+/** Blocks at least this large are probed before being compressed. */
+const PROBE_MIN = 64 * 1024;
+const PROBE_SIZE = 4 * 1024;
+
+/** Whether any of three samples (start, middle, end) of `raw` compresses by `minSavings`. */
+function compressible(raw: Uint8Array, level: number, minSavings: number): boolean {
+  for (const at of [0, (raw.length - PROBE_SIZE) >> 1, raw.length - PROBE_SIZE]) {
+    const sample = raw.subarray(at, at + PROBE_SIZE);
+    const out = zlib.zstdCompressSync(sample, {
+      params: { [ZSTD_c_compressionLevel]: level, [ZSTD_c_checksumFlag]: 0 },
+    } as zlib.ZstdOptions);
+    if (out.length <= PROBE_SIZE - PROBE_SIZE * minSavings) return true;
+  }
+  return false;
 }
 
 /** An empty single-segment zstd frame: magic, header 0x20, content size 0, last raw block of 0. */

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { randomBytes } from "../../../tests/support/random.ts";
-import { Bitfield } from "../bitfield.ts";
-import { BlockHasher, type Manifest } from "../manifest.ts";
+import { Bitfield } from "./bitfield.ts";
+import { BlockHasher, type Manifest } from "./manifest.ts";
 import {
   BLOCK_HEADER_SIZE,
   decodeFrame,

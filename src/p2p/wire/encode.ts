@@ -12,8 +12,8 @@
  * @module
  */
 import { concatBytes } from "../../encoding/bytes.ts";
-import { byteLengthFor } from "../bitfield.ts";
-import { checkManifestLayout, HASH_LENGTH, type Manifest, MAX_BLOCK_SIZE } from "../manifest.ts";
+import { byteLengthFor } from "./bitfield.ts";
+import { checkManifestLayout, HASH_LENGTH, type Manifest, MAX_BLOCK_SIZE } from "./manifest.ts";
 import { WireError } from "./errors.ts";
 import {
   type BlockMessage,

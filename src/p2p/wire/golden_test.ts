@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { hexDecode } from "../../encoding/hex.ts";
-import { Bitfield } from "../bitfield.ts";
+import { Bitfield } from "./bitfield.ts";
 import { decodeBlock, decodeFrame, encodeFrame, type WireMessage } from "./mod.ts";
 
 const hex = (spaced: string) => hexDecode(spaced.replace(/\s+/g, ""));

@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import type { Manifest } from "../manifest.ts";
+import type { Manifest } from "./manifest.ts";
 
 /** The libp2p protocol id of the block exchange. */
 export const BLOCKS_PROTOCOL = "/guix-p2p/blocks/2.0.0";

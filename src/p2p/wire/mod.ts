@@ -78,7 +78,7 @@ export {
   type CompressedBlockCacheOptions,
   ENTRY_OVERHEAD,
 } from "./block_cache.ts";
-export { Bitfield } from "../bitfield.ts";
+export { Bitfield } from "./bitfield.ts";
 export {
   BlockHasher,
   blockRange,
@@ -88,4 +88,4 @@ export {
   MIN_BLOCK_SIZE,
   validateManifest,
   verifyBlock,
-} from "../manifest.ts";
+} from "./manifest.ts";

@@ -15,8 +15,8 @@
  * ```
  * @module
  */
-import { hexEncode } from "../encoding/hex.ts";
-import { Sha256, sha256 } from "../hash/sha256.ts";
+import { hexEncode } from "../../encoding/hex.ts";
+import { Sha256, sha256 } from "../../hash/sha256.ts";
 import { Bitfield } from "./bitfield.ts";
 
 /** Smallest allowed block size: 16 KiB. */

@@ -16,10 +16,10 @@
  * ```
  * @module
  */
-import { base64Decode, base64Encode } from "../encoding/base64.ts";
-import { hexEncode } from "../encoding/hex.ts";
+import { base64Decode, base64Encode } from "../../encoding/base64.ts";
+import { hexEncode } from "../../encoding/hex.ts";
 import { bitBytes, countBits, setBit, testBit } from "./_bits.ts";
-import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
+import { readJsonFile, writeJsonFile } from "../deno_json_file.ts";
 
 /** What identifies an entry's layout. */
 export interface EntryLayout {
@@ -183,10 +183,13 @@ export class CacheEntry {
   }
 
   /** Records that the whole NAR matched the NarHash. */
-  async markVerified(storePath?: string): Promise<void> {
+  markVerified(storePath?: string): Promise<void> {
     this.#verified = true;
     if (storePath) this.#storePath = storePath;
-    await this.persist();
+    // Written with the next scheduled persist: an entry consumed and removed within a second
+    // (a prefetched item, once substituted, is served from the store) costs no state write.
+    this.#schedulePersist();
+    return Promise.resolve();
   }
 
   /**
@@ -253,16 +256,26 @@ export class BlockCache {
   #dir: string;
   #maxBytes: number;
   #entries = new Map<string, CacheEntry>();
+  #onRemove: ((hex: string) => void) | undefined;
   #onEvict: (entry: CacheEntry) => void;
 
   /**
    * Creates a cache rooted at `dir`, capped at `maxBytes` of NAR data;
+   * `onRemove` hears of every entry removed (evicted, rejected, unseeded);
    * `onEvict` is told of every entry evicted to make room (e.g. to stop
    * announcing it).
    */
-  constructor(dir: string, options: { maxBytes: number; onEvict?: (entry: CacheEntry) => void }) {
+  constructor(
+    dir: string,
+    options: {
+      maxBytes: number;
+      onRemove?: (hex: string) => void;
+      onEvict?: (entry: CacheEntry) => void;
+    },
+  ) {
     this.#dir = dir;
     this.#maxBytes = options.maxBytes;
+    this.#onRemove = options.onRemove;
     this.#onEvict = options.onEvict ?? (() => {});
   }
 
@@ -329,6 +342,7 @@ export class BlockCache {
     this.#entries.set(entry.hex, entry);
     entry.drop = async () => {
       if (this.#entries.get(entry.hex) === entry) this.#entries.delete(entry.hex);
+      this.#onRemove?.(entry.hex);
       await entry.destroy();
     };
   }
@@ -338,6 +352,7 @@ export class BlockCache {
     const e = this.#entries.get(hex);
     if (!e) return;
     this.#entries.delete(hex);
+    this.#onRemove?.(hex);
     await e.destroy();
   }
 

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { createHash } from "node:crypto";
-import { hexEncode } from "../encoding/hex.ts";
-import { randomBytes } from "../../tests/support/random.ts";
+import { hexEncode } from "../../encoding/hex.ts";
+import { randomBytes } from "../../../tests/support/random.ts";
 import { Bitfield } from "./bitfield.ts";
 import {
   blockCountFor,
