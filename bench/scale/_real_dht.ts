@@ -66,6 +66,11 @@ export interface RealDhtOptions {
    * filling (what makes 10,000 nodes affordable).
    */
   maintenance: boolean;
+  /**
+   * kad-dht's `prefixLength` (default 6, as production): the table holds up
+   * to 2^prefixLength buckets of 20 peers.
+   */
+  prefixLength?: number;
 }
 
 /** One simulated node running the real kad-dht. */
@@ -135,7 +140,7 @@ export class RealDht {
 
   /**
    * Fills node `i`'s routing table as a long-running network leaves it: for
-   * every 6-bit prefix (kad-dht's deepest bucket), up to 25 random peers of
+   * every `prefixLength`-bit prefix (kad-dht's deepest bucket), up to 25 random peers of
    * that prefix (`usable` ones only) are offered, interleaved, to kad-dht's
    * own k-bucket insertion (`_add`, which splits buckets and refuses peers
    * when a bucket is full), as contacts pinged recently.
@@ -172,8 +177,12 @@ export class RealDht {
   #prefixes: SimPeer[][] | undefined;
   #byPrefix(): SimPeer[][] {
     if (!this.#prefixes) {
-      this.#prefixes = Array.from({ length: 64 }, () => []);
-      for (const p of this.#o.peers) this.#prefixes[p.kadId[0]! >> 2]!.push(p);
+      const bits = this.#o.prefixLength ?? 6;
+      this.#prefixes = Array.from({ length: 2 ** bits }, () => []);
+      for (const p of this.#o.peers) {
+        const top = (p.kadId[0]! << 8) | p.kadId[1]!;
+        this.#prefixes[top >> (16 - bits)]!.push(p);
+      }
     }
     return this.#prefixes;
   }
@@ -233,6 +242,7 @@ export class RealDht {
     const dht: Any = kadDHT({
       protocol: o.protocol,
       clientMode: false,
+      ...(o.prefixLength === undefined ? {} : { prefixLength: o.prefixLength }),
       peerInfoMapper: (x: unknown) => x as never,
       // As src/p2p/node.ts: our records are refreshed by the sweep, not by kad-dht.
       reprovide: { validity: STORE_LIMITS.validityMs, threshold: 0, interval: 3600_000 },

@@ -25,7 +25,7 @@
  * [--upkeep-nodes 3] [--baseline-keys 500] [--latency 50] [--uplink-mbit 10]
  * [--max-connections 64] [--dial-rtts 4] [--leave 0.2] [--join oracle|organic]
  * [--maintenance off|on] [--heal oracle|maintenance] [--heal-minutes 30]
- * [--phases upkeep,lookup,churn] [--seed 1] [--json FILE]`
+ * [--phases upkeep,lookup,churn] [--prefix-length 6] [--seed 1] [--json FILE]`
  *
  * @module
  */
@@ -64,6 +64,7 @@ const { flags } = parseFlags(Deno.args, {
     "interval-hours",
     "settle-minutes",
     "background",
+    "prefix-length",
   ],
 });
 const N = Number(flags.nodes ?? 1000);
@@ -86,6 +87,10 @@ const BACKGROUND = Number(flags.background ?? 12);
 const PHASES = new Set((flags.phases ?? "upkeep,lookup,churn").split(","));
 const SEED = Number(flags.seed ?? 1);
 const INTERVAL = Number(flags["interval-hours"] ?? 12) * 3600_000;
+/** kad-dht's routing-table depth (production: its default, 6). */
+const PREFIX_LENGTH = flags["prefix-length"] === undefined
+  ? undefined
+  : Number(flags["prefix-length"]);
 const PROTOCOL = "/guix-p2p/kad/1.0.0";
 const BUDGET = 30_000;
 
@@ -99,6 +104,7 @@ const report: Record<string, unknown> = {
   join: JOIN,
   maintenance: MAINTENANCE,
   seed: SEED,
+  prefixLength: PREFIX_LENGTH ?? 6,
   loadBefore: loadavg(),
 };
 const log = (msg: string) =>
@@ -115,7 +121,14 @@ const net = new SimNetwork(clock, {
   maxConnections: MAX_CONN,
   dialRtts: DIAL_RTTS,
 }, rand);
-const world = RealDht.create({ clock, net, peers, protocol: PROTOCOL, maintenance: MAINTENANCE });
+const world = RealDht.create({
+  clock,
+  net,
+  peers,
+  protocol: PROTOCOL,
+  maintenance: MAINTENANCE,
+  ...(PREFIX_LENGTH === undefined ? {} : { prefixLength: PREFIX_LENGTH }),
+});
 const heap0 = Deno.memoryUsage().heapUsed;
 const sent = (t: Traffic) => [...t.sent.values()].reduce((a, b) => a + b, 0);
 
