@@ -71,6 +71,9 @@ export interface RealDhtOptions {
    * to 2^prefixLength buckets of 20 peers.
    */
   prefixLength?: number;
+  /** kad-dht's `alpha` and `disjointPaths` (default 10 and 10, as production). */
+  alpha?: number;
+  disjointPaths?: number;
 }
 
 /** One simulated node running the real kad-dht. */
@@ -243,6 +246,8 @@ export class RealDht {
       protocol: o.protocol,
       clientMode: false,
       ...(o.prefixLength === undefined ? {} : { prefixLength: o.prefixLength }),
+      ...(o.alpha === undefined ? {} : { alpha: o.alpha }),
+      ...(o.disjointPaths === undefined ? {} : { disjointPaths: o.disjointPaths }),
       peerInfoMapper: (x: unknown) => x as never,
       // As src/p2p/node.ts: our records are refreshed by the sweep, not by kad-dht.
       reprovide: { validity: STORE_LIMITS.validityMs, threshold: 0, interval: 3600_000 },

@@ -25,7 +25,7 @@
  * [--upkeep-nodes 3] [--baseline-keys 500] [--latency 50] [--uplink-mbit 10]
  * [--max-connections 64] [--dial-rtts 4] [--leave 0.2] [--join oracle|organic]
  * [--maintenance off|on] [--heal oracle|maintenance] [--heal-minutes 30]
- * [--phases upkeep,lookup,churn] [--prefix-length 6] [--seed 1] [--json FILE]`
+ * [--phases upkeep,lookup,churn] [--prefix-length 6] [--alpha 10] [--disjoint-paths 10] [--seed 1] [--json FILE]`
  *
  * @module
  */
@@ -65,6 +65,8 @@ const { flags } = parseFlags(Deno.args, {
     "settle-minutes",
     "background",
     "prefix-length",
+    "alpha",
+    "disjoint-paths",
   ],
 });
 const N = Number(flags.nodes ?? 1000);
@@ -91,6 +93,9 @@ const INTERVAL = Number(flags["interval-hours"] ?? 12) * 3600_000;
 const PREFIX_LENGTH = flags["prefix-length"] === undefined
   ? undefined
   : Number(flags["prefix-length"]);
+/** kad-dht's query concurrency per path and number of paths (production: 10 and 10). */
+const ALPHA = flags.alpha === undefined ? undefined : Number(flags.alpha);
+const PATHS = flags["disjoint-paths"] === undefined ? undefined : Number(flags["disjoint-paths"]);
 const PROTOCOL = "/guix-p2p/kad/1.0.0";
 const BUDGET = 30_000;
 
@@ -105,6 +110,8 @@ const report: Record<string, unknown> = {
   maintenance: MAINTENANCE,
   seed: SEED,
   prefixLength: PREFIX_LENGTH ?? 6,
+  alpha: ALPHA ?? 10,
+  disjointPaths: PATHS ?? ALPHA ?? 10,
   loadBefore: loadavg(),
 };
 const log = (msg: string) =>
@@ -128,6 +135,8 @@ const world = RealDht.create({
   protocol: PROTOCOL,
   maintenance: MAINTENANCE,
   ...(PREFIX_LENGTH === undefined ? {} : { prefixLength: PREFIX_LENGTH }),
+  ...(ALPHA === undefined ? {} : { alpha: ALPHA }),
+  ...(PATHS === undefined ? {} : { disjointPaths: PATHS }),
 });
 const heap0 = Deno.memoryUsage().heapUsed;
 const sent = (t: Traffic) => [...t.sent.values()].reduce((a, b) => a + b, 0);
