@@ -67,8 +67,8 @@ export interface RealDhtOptions {
    */
   maintenance: boolean;
   /**
-   * kad-dht's `prefixLength` (default 6, as production): the table holds up
-   * to 2^prefixLength buckets of 20 peers.
+   * kad-dht's `prefixLength` (kad-dht's default 6; production sets
+   * `DHT_PREFIX_LENGTH`): the table holds up to 2^prefixLength buckets of 20.
    */
   prefixLength?: number;
   /** kad-dht's `alpha` and `disjointPaths` (default 10 and 10, as production). */

@@ -25,12 +25,13 @@
  * [--upkeep-nodes 3] [--baseline-keys 500] [--latency 50] [--uplink-mbit 10]
  * [--max-connections 64] [--dial-rtts 4] [--leave 0.2] [--join oracle|organic]
  * [--maintenance off|on] [--heal oracle|maintenance] [--heal-minutes 30]
- * [--phases upkeep,lookup,churn] [--prefix-length 6] [--alpha 10] [--disjoint-paths 10] [--seed 1] [--json FILE]`
+ * [--phases upkeep,lookup,churn] [--prefix-length 7] [--alpha 10] [--disjoint-paths 10] [--seed 1] [--json FILE]`
  *
  * @module
  */
 import { base32 } from "multiformats/bases/base32";
 import { narCid } from "../../src/p2p/content_key.ts";
+import { DHT_PREFIX_LENGTH } from "../../src/p2p/node.ts";
 import { SweepProvider } from "../../src/p2p/serve/sweep_provider.ts";
 import { parseFlags } from "../../src/std/cli.ts";
 import { mulberry32 } from "../../tests/support/random.ts";
@@ -89,10 +90,8 @@ const BACKGROUND = Number(flags.background ?? 12);
 const PHASES = new Set((flags.phases ?? "upkeep,lookup,churn").split(","));
 const SEED = Number(flags.seed ?? 1);
 const INTERVAL = Number(flags["interval-hours"] ?? 12) * 3600_000;
-/** kad-dht's routing-table depth (production: its default, 6). */
-const PREFIX_LENGTH = flags["prefix-length"] === undefined
-  ? undefined
-  : Number(flags["prefix-length"]);
+/** kad-dht's routing-table depth (default: production's, src/p2p/node.ts). */
+const PREFIX_LENGTH = Number(flags["prefix-length"] ?? DHT_PREFIX_LENGTH);
 /** kad-dht's query concurrency per path and number of paths (production: 10 and 10). */
 const ALPHA = flags.alpha === undefined ? undefined : Number(flags.alpha);
 const PATHS = flags["disjoint-paths"] === undefined ? undefined : Number(flags["disjoint-paths"]);
@@ -109,7 +108,7 @@ const report: Record<string, unknown> = {
   join: JOIN,
   maintenance: MAINTENANCE,
   seed: SEED,
-  prefixLength: PREFIX_LENGTH ?? 6,
+  prefixLength: PREFIX_LENGTH,
   alpha: ALPHA ?? 10,
   disjointPaths: PATHS ?? ALPHA ?? 10,
   loadBefore: loadavg(),
@@ -134,7 +133,7 @@ const world = RealDht.create({
   peers,
   protocol: PROTOCOL,
   maintenance: MAINTENANCE,
-  ...(PREFIX_LENGTH === undefined ? {} : { prefixLength: PREFIX_LENGTH }),
+  prefixLength: PREFIX_LENGTH,
   ...(ALPHA === undefined ? {} : { alpha: ALPHA }),
   ...(PATHS === undefined ? {} : { disjointPaths: PATHS }),
 });
