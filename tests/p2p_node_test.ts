@@ -252,6 +252,11 @@ Deno.test(
       await b.daemon.waitForLog(new RegExp(`peer ${a.peerId} connected`), 20_000);
       const peers = await b.json<PeerRow[]>(["peers"]);
       assertEquals(peers.find((p) => p.peerId === a.peerId)?.connected, true);
+      // Whichever found the other first dialled it, and says it was mDNS.
+      const local = [...a.daemon.log, ...b.daemon.log].filter((l) =>
+        new RegExp(`discovered peer (${a.peerId}|${b.peerId}) on the local network`).test(l)
+      );
+      assertGreater(local.length, 0, [...a.daemon.log, ...b.daemon.log].join("\n"));
     } finally {
       await a.daemon.stop();
       await b.daemon.stop();

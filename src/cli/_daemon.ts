@@ -3,12 +3,34 @@
  * (`--config`, `--socket`, `--json`), connecting, and one admin request.
  * @module
  */
-import { CONFIG_FLAG_NAMES, loadConfig, overridesFromFlags } from "../config/mod.ts";
+import { CONFIG_FLAG_NAMES, overridesFromFlags } from "../config/mod.ts";
 import { ControlClient } from "../control/client.ts";
-import { connectControlSocket } from "../control/deno_socket.ts";
 import type { AdminCommand } from "../control/messages.ts";
 import { parseFlags } from "../std/cli.ts";
 import type { CliIo } from "./command.ts";
+import { describeCandidate, locateDaemon, type LocatedDaemon, noDaemonError } from "./_locate.ts";
+
+/**
+ * Finds the daemon (see `_locate.ts`) and connects to it; when the socket
+ * was searched for rather than named, says on stderr which daemon answered.
+ * @throws {ControlConnectionError} naming every socket tried.
+ */
+export async function connectDaemon(
+  flags: { config?: string | undefined } & Record<string, unknown>,
+  io: CliIo,
+): Promise<{ client: ControlClient; located: LocatedDaemon }> {
+  const located = await locateDaemon({
+    configFlag: flags.config,
+    overrides: overridesFromFlags(flags as Record<string, string | string[] | undefined>),
+    env: io.env,
+  });
+  if (!located.connection) throw noDaemonError(located);
+  if (located.candidate.origin !== "explicit") {
+    io.err(`guix-p2p: using the daemon at ${describeCandidate(located.candidate)}`);
+  }
+  const client = new ControlClient(located.connection, { stallTimeoutMs: 600_000 });
+  return { client, located };
+}
 
 /** Parses the common flags and runs `command` on the daemon. */
 export async function adminRequest(
@@ -23,14 +45,8 @@ export async function adminRequest(
     collect: ["set"],
     positionals: options.positionals ?? false,
   });
-  const { config } = await loadConfig({
-    configPath: flags.config,
-    overrides: overridesFromFlags(flags as Record<string, string | string[] | undefined>),
-    env: io.env,
-  });
-  using client = new ControlClient(await connectControlSocket(config.socket_path), {
-    stallTimeoutMs: 600_000,
-  });
+  const { client } = await connectDaemon(flags, io);
+  using _ = client;
   const value = await client.admin(command, positionals);
   return { value, json: flags.json, positionals };
 }

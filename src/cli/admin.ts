@@ -1,5 +1,5 @@
 /**
- * `guix-p2p status`, `peers`, `seeds`, `seed PATH…`, `unseed PATH|HASH…`:
+ * `guix-p2p status`, `peers`, `seeds`, `unseed PATH|HASH…` (`seed` is in seed.ts):
  * ask the running daemon over its control socket; `--json` prints the raw
  * answer.
  *
@@ -18,7 +18,7 @@ import type { CliIo, Command } from "./command.ts";
 const COMMON = `Options: --json (machine-readable), --config FILE, --socket PATH.`;
 
 function command(
-  name: "status" | "peers" | "seeds" | "seed" | "unseed",
+  name: "status" | "peers" | "seeds" | "unseed",
   summary: string,
   usage: string,
   print: (value: unknown, io: CliIo) => number,
@@ -93,7 +93,11 @@ export const statusCommand: Command = command(
       io.out(
         `shareable addresses: ${(p.shareable as string[]).join(" ") || "none (loopback only)"}`,
       );
-      io.out(`seeds: ${p.seeds}, block cache: ${humanBytes(p.cacheBytes as number)}`);
+      io.out(
+        `seeds: ${p.seeds}${p.indexing ? ` (${p.indexing} item(s) waiting to be indexed)` : ""}${
+          p.announcing ? `, ${p.announcing} announcement(s) waiting` : ""
+        }, block cache: ${humanBytes(p.cacheBytes as number)}`,
+      );
       if (p.nat) { for (const line of natLines(p.nat as NatStatus)) io.out(line); }
       for (const d of (p.downloads as Obj[])) {
         io.out(
@@ -151,25 +155,6 @@ export const seedsCommand: Command = command(
     }
     return 0;
   },
-);
-
-/** `guix-p2p seed PATH…`. */
-export const seedCommand: Command = command(
-  "seed",
-  "seed store items (read from the store, never copied)",
-  "seed PATH... [--json]",
-  (v, io) => {
-    let status = 0;
-    for (const r of v as Obj[]) {
-      if (r.ok) io.out(`seeding ${r.storePath} (${r.narHash}, ${humanBytes(r.narSize as number)})`);
-      else {
-        io.err(`guix-p2p: cannot seed ${r.path}: ${r.error}`);
-        status = 1;
-      }
-    }
-    return status;
-  },
-  true,
 );
 
 /** `guix-p2p unseed PATH|HASH…`. */

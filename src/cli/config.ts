@@ -21,9 +21,11 @@ import {
   starterFile,
 } from "../config/mod.ts";
 import { type CliIo, type Command, pickSubcommand } from "./command.ts";
+import { migrateConfigText } from "./_migrate.ts";
 
 const USAGE = `usage: guix-p2p config check [FILE] [--json] [--set KEY=VALUE]... [flags]
        guix-p2p config init [FILE]
+       guix-p2p config migrate FILE [--output NEW]
 
 check  Validate the configuration (FILE, else --config, $GUIX_P2P_CONFIG or
        ~/.config/guix-p2p/config.toml) and print the effective values as TOML,
@@ -31,6 +33,14 @@ check  Validate the configuration (FILE, else --config, $GUIX_P2P_CONFIG or
        (file, line, key) and exits 1.
 init   Write a commented starter file (default: the per-user path). Refuses to
        overwrite an existing file.
+migrate
+       Rewrite a configuration of the original guix-p2p (listen_addr,
+       substitute_policy, auto_seed_downloads, comma-separated lists, KiB/s
+       rates, ...) in this guix-p2p's keys, each with a comment saying what it
+       was; keys without an equivalent are listed as comments. Prints the new
+       file, or writes NEW (never overwriting). Exits 1 if the result is not
+       a valid configuration. (The daemon also reads the original keys, with
+       a warning naming the new ones.)
 
 Keys and defaults: docs/configuration.md.`;
 
@@ -43,9 +53,10 @@ export const configCommand: Command = {
     const picked = pickSubcommand(args, io, {
       name: "config",
       usage: USAGE,
-      subcommands: { check: USAGE, init: USAGE },
+      subcommands: { check: USAGE, init: USAGE, migrate: USAGE },
     });
     if (typeof picked === "number") return picked;
+    if (picked.sub === "migrate") return await migrate(picked.args, io);
     return picked.sub === "check" ? await check(picked.args, io) : await init(picked.args, io);
   },
 };
@@ -59,11 +70,12 @@ async function check(args: string[], io: CliIo): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`config check takes at most one FILE`);
   const configPath = positionals[0] ?? flags.config;
   try {
-    const { config, file } = await loadConfig({
+    const { config, file, warnings } = await loadConfig({
       configPath,
       overrides: overridesFromFlags(flags as Record<string, string | string[] | undefined>),
       env: io.env,
     });
+    for (const w of warnings) io.err(`guix-p2p: warning: ${w}`);
     if (flags.json) io.out(configToJson(config));
     else {
       io.out(`# effective configuration (${file ? `from ${file}` : "no config file: defaults"})`);
@@ -99,5 +111,49 @@ async function init(args: string[], io: CliIo): Promise<number> {
     throw e;
   }
   io.out(`wrote ${path}`);
+  return 0;
+}
+
+async function migrate(args: string[], io: CliIo): Promise<number> {
+  const { flags, positionals } = parseFlags(args, { string: ["output"] });
+  if (positionals.length !== 1) throw new UsageError(`config migrate takes one FILE`);
+  const path = positionals[0]!;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    io.err(`guix-p2p: cannot read ${path}: ${(e as Error).message}`);
+    return 1;
+  }
+  let result;
+  try {
+    result = migrateConfigText(path, text, io.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.err(`guix-p2p: cannot migrate: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  for (const w of result.warnings) io.err(`guix-p2p: ${w}`);
+  if (flags.output === undefined || flags.output === "-") {
+    io.out(result.text.trimEnd());
+    return 0;
+  }
+  try {
+    const file = await Deno.open(flags.output, { write: true, createNew: true, mode: 0o644 });
+    try {
+      await file.write(new TextEncoder().encode(result.text));
+    } finally {
+      file.close();
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) {
+      io.err(`guix-p2p: ${flags.output} already exists; not overwriting it`);
+      return 1;
+    }
+    throw e;
+  }
+  io.out(`wrote ${flags.output}`);
   return 0;
 }

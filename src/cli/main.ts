@@ -56,13 +56,18 @@ const COMMANDS: readonly Entry[] = [
   },
   {
     name: "seed",
-    summary: "seed store items (never copied)",
-    load: async () => (await import("./admin.ts")).seedCommand,
+    summary: "seed store items, closures, profiles or the store (never copied)",
+    load: async () => (await import("./seed.ts")).seedCommand,
   },
   {
     name: "unseed",
     summary: "stop seeding items",
     load: async () => (await import("./admin.ts")).unseedCommand,
+  },
+  {
+    name: "doctor",
+    summary: "check that substitution and sharing work",
+    load: async () => (await import("./doctor.ts")).doctorCommand,
   },
   {
     name: "share-info",
@@ -96,9 +101,17 @@ export async function cliMain(args: string[], io: CliIo = denoIo()): Promise<num
       return 0;
     }
     if (
-      ["--daemon", "config", "status", "peers", "seeds", "seed", "unseed", "share-info"].includes(
-        first,
-      )
+      [
+        "--daemon",
+        "config",
+        "status",
+        "peers",
+        "seeds",
+        "seed",
+        "unseed",
+        "share-info",
+        "doctor",
+      ].includes(first)
     ) {
       // The admin CLI and the daemon validate multiaddrs with the libp2p library itself.
       const { useMultiaddrLibrary } = await import("../config/multiaddr_check.ts");

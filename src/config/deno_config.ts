@@ -23,6 +23,8 @@ export interface LoadedConfig {
   config: Config;
   /** The file read, or undefined when none exists (all defaults). */
   file: string | undefined;
+  /** Original guix-p2p keys read from the file, each naming the new key (`FILE:LINE: …`). */
+  warnings: string[];
 }
 
 /** The per-user config file path (where `config init` writes by default). */
@@ -51,10 +53,12 @@ export async function loadConfig(options: {
       });
     }
   }
+  const warnings: string[] = [];
   const config: Config = resolveConfig({
     env,
     ...(text !== undefined ? { file: { path, text } } : {}),
     overrides: options.overrides ?? [],
+    onWarning: (w) => warnings.push(w),
   });
-  return { config, file: text !== undefined ? path : undefined };
+  return { config, file: text !== undefined ? path : undefined, warnings };
 }

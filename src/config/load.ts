@@ -20,6 +20,7 @@
  */
 import { parse as parseToml } from "@std/toml";
 import { ConfigError, type ConfigOrigin } from "./errors.ts";
+import { translateLegacy } from "./legacy.ts";
 import { type Config, CONFIG_KEYS, type Env, keySpec } from "./schema.ts";
 
 /** A value given on the command line for a key. */
@@ -40,11 +41,19 @@ export interface ResolveOptions {
   file?: { path: string; text: string };
   /** Command-line values (they win over the file). */
   overrides?: readonly ConfigOverride[];
+  /**
+   * Called for each original guix-p2p key read from the file (translated or
+   * dropped), with a message naming the new key: `FILE:LINE: …`.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** Validates and merges configuration sources. @throws {ConfigError} */
 export function resolveConfig(options: ResolveOptions): Config {
-  const fileValues = options.file ? parseFile(options.file.path, options.file.text) : {};
+  const legacyOf = new Map<string, string>();
+  const fileValues = options.file
+    ? parseFile(options.file.path, options.file.text, legacyOf, options.onWarning)
+    : {};
   const overrides = new Map<string, ConfigOverride>();
   for (const o of options.overrides ?? []) {
     if (!keySpec(o.key)) {
@@ -66,10 +75,12 @@ export function resolveConfig(options: ResolveOptions): Config {
       origin = { kind: "flag", flag: override.flag };
     } else if (Object.hasOwn(fileValues, spec.key) && options.file) {
       raw = fileValues[spec.key];
+      const legacy = legacyOf.get(spec.key);
       origin = {
         kind: "file",
         file: options.file.path,
-        line: findKeyLine(options.file.text, spec.key),
+        line: findKeyLine(options.file.text, spec.key) ??
+          (legacy ? findKeyLine(options.file.text, legacy) : undefined),
       };
     }
     if (origin === undefined) {
@@ -79,7 +90,9 @@ export function resolveConfig(options: ResolveOptions): Config {
     try {
       out[spec.key] = spec.parse(raw);
     } catch (e) {
-      throw new ConfigError((e as Error).message, { key: spec.key, origin });
+      const legacy = legacyOf.get(spec.key);
+      const from = legacy && origin.kind === "file" ? ` (from "${legacy}")` : "";
+      throw new ConfigError(`${(e as Error).message}${from}`, { key: spec.key, origin });
     }
   }
   const full = config as Config;
@@ -87,7 +100,12 @@ export function resolveConfig(options: ResolveOptions): Config {
   return full;
 }
 
-function parseFile(path: string, text: string): Record<string, unknown> {
+function parseFile(
+  path: string,
+  text: string,
+  legacyOf: Map<string, string>,
+  onWarning: ((message: string) => void) | undefined,
+): Record<string, unknown> {
   let values: Record<string, unknown>;
   try {
     values = parseToml(text) as Record<string, unknown>;
@@ -98,6 +116,25 @@ function parseFile(path: string, text: string): Record<string, unknown> {
       origin: { kind: "file", file: path, ...(err.line ? { line: err.line } : {}) },
     });
   }
+  // The original guix-p2p's keys (and its comma-separated lists) become ours.
+  const legacy = translateLegacy(values);
+  for (const e of legacy.errors) {
+    const line = findKeyLine(text, e.key);
+    throw new ConfigError(e.message, {
+      key: e.key,
+      origin: { kind: "file", file: path, ...(line ? { line } : {}) },
+    });
+  }
+  for (const w of legacy.warnings) {
+    for (const k of w.newKeys) if (k !== w.key) legacyOf.set(k, w.key);
+    const line = findKeyLine(text, w.key);
+    onWarning?.(
+      `${path}${
+        line ? `:${line}` : ""
+      }: ${w.message}; \`guix-p2p config migrate ${path}\` writes the file in the new keys`,
+    );
+  }
+  values = legacy.values;
   for (const key of Object.keys(values)) {
     if (!keySpec(key)) {
       const line = findKeyLine(text, key);

@@ -62,7 +62,12 @@ Deno.test("every kind of invalid value names file, line and key", () => {
     ],
     ["mdns = 1\n", 'config.toml:1: key "mdns": expected true or false, got 1'],
     ['substitute_urls = ["ftp://x"]\n', "URL scheme must be http or https or file"],
-    ['substitute_urls = "https://x"\n', "expected an array"],
+    ["substitute_urls = 3\n", "expected an array"],
+    [
+      'listen_addr = "/ip4/1.2.3/tcp/1"\n',
+      'key "listen": element 0: not a valid multiaddr: "/ip4/1.2.3/tcp/1"',
+    ],
+    ['listen_addr = "/ip4/1.2.3/tcp/1"\n', '(from "listen_addr")'],
     [
       '# x\nlisten = ["/ip4/1.2.3/tcp/1"]\n',
       'config.toml:2: key "listen": element 0: not a valid multiaddr',

@@ -14,4 +14,5 @@ export * from "./load.ts";
 export * from "./flags.ts";
 export * from "./render.ts";
 export * from "./deno_config.ts";
+export * from "./legacy.ts";
 export { checkMultiaddr, useMultiaddrLibrary } from "./multiaddr_check.ts";

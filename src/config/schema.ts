@@ -91,6 +91,8 @@ export interface Config {
   narinfo_serve_rate: number;
   auto_seed: AutoSeed;
   seed_paths: string[];
+  seed_profiles: string[];
+  seed_index_rate: number;
   reprovide_interval: number;
   ban_threshold: number;
   ban_duration: number;
@@ -529,9 +531,9 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     key: "auto_seed",
     section: "Peer-to-peer",
     doc:
-      'Seed what was substituted: "off", "p2p" (items that came from peers), "all" (also HTTP ones).',
-    defaultText: '"p2p"',
-    default: () => "p2p" as const,
+      'Seed what this machine substituted, from the store item itself: "all" (from peers and over HTTP, so that neighbours get from this machine what it downloaded, as the original guix-p2p does with auto_seed_downloads set to true), "p2p" (only what came from peers), "off".',
+    defaultText: '"all"',
+    default: () => "all" as const,
     parse: oneOf(AUTO_SEED),
   }),
   def({
@@ -541,6 +543,28 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: "[]",
     default: () => [],
     parse: list(absPath),
+  }),
+  def({
+    key: "seed_profiles",
+    section: "Peer-to-peer",
+    doc:
+      'Profiles whose whole closure is seeded, e.g. ["/run/current-system/profile", "/var/guix/profiles/per-user/alice/guix-profile"]; checked every 10 s and seeded again when they point to a new generation (docs/sharing.md).',
+    defaultText: "[]",
+    default: () => [],
+    parse: (v) => {
+      const profiles = list(absPath)(v);
+      if (profiles.length > 64) throw new Error(`at most 64 profiles, got ${profiles.length}`);
+      return profiles;
+    },
+  }),
+  def({
+    key: "seed_index_rate",
+    section: "Peer-to-peer",
+    doc:
+      'Read rate when indexing store items for seeding (profiles, closures, the store, HTTP substitutions), bytes per second ("64MiB/s"); 0 is unlimited. Items are indexed one at a time.',
+    defaultText: '"64MiB/s"',
+    default: () => 64 * 1024 * 1024,
+    parse: bytes(0, 1e12, true),
   }),
   def({
     key: "reprovide_interval",

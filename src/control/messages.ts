@@ -67,7 +67,17 @@ export type Request =
   | { kind: "admin"; id: number; command: AdminCommand; args: string[] };
 
 /** Admin commands carried by `admin` requests. */
-export const ADMIN_COMMANDS = ["status", "peers", "seeds", "seed", "unseed", "transfers"] as const;
+export const ADMIN_COMMANDS = [
+  "status",
+  "peers",
+  "seeds",
+  "seed",
+  "unseed",
+  "transfers",
+  "seed-closure",
+  "seed-store",
+  "seed-jobs",
+] as const;
 /** An admin command. */
 export type AdminCommand = typeof ADMIN_COMMANDS[number];
 

@@ -195,8 +195,14 @@ export class Daemon {
       onConnectionError: (e) => this.bus.emit("control:error", { message: (e as Error).message }),
     });
     this.#server.start();
-    for (const part of this.#plugins.parts ?? []) await part.start();
-    await this.gateway?.start();
+    try {
+      for (const part of this.#plugins.parts ?? []) await part.start();
+      await this.gateway?.start();
+    } catch (e) {
+      // Leave no stale socket behind (doctor and the extension would find one).
+      await this.stop("start failed");
+      throw e;
+    }
     this.bus.emit("daemon:started", {
       socket: this.config.socket_path,
       version: VERSION,

@@ -58,9 +58,11 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
   ],
   "peer:connected": (e) => ["debug", `peer ${e.peer} connected from ${e.address}`],
   "peer:disconnected": (e) => ["debug", `peer ${e.peer} disconnected`],
-  "peer:discovered": (
-    e,
-  ) => ["info", `discovered peer ${e.peer} (${e.addresses.join(" ")})`],
+  "peer:discovered": (e) =>
+    e.via === "mdns"
+      ? ["info", `discovered peer ${e.peer} on the local network (${e.addresses.join(" ")})`]
+      : ["debug", `learned of peer ${e.peer} through the DHT (${e.addresses.join(" ")})`],
+  "peer:latency": (e) => ["debug", `peer ${e.peer} round trip ${e.ms} ms`],
   "dashboard:started": (e) => ["info", `dashboard on ${e.url} (read-only)`],
   "gateway:started": (e) => ["info", `binary-cache gateway on ${e.url} (Nix; Guix under /guix)`],
   "gateway:request": (
@@ -85,6 +87,18 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
       : ["debug", `announced ${e.narHash.slice(0, 16)}… in ${e.ms} ms`],
   "seed:added": (e) => ["info", `seeding ${e.storePath ?? e.narHash} (${e.origin})`],
   "seed:removed": (e) => ["info", `no longer seeding ${e.narHash}`],
+  "seed:job": (e) => [
+    e.state === "failed" ? "warn" : "info",
+    `seeding ${e.what}: ${e.state}, ${e.seeded} newly seeded, ${e.already} already, ${e.failed} failed (${e.bytes} bytes read)${
+      e.errors.length ? `: ${e.errors.slice(0, 3).join("; ")}` : ""
+    }`,
+  ],
+  "seed:profile": (e) => [
+    "info",
+    `profile ${e.profile} is ${e.item}${
+      e.previous ? ` (was ${e.previous})` : ""
+    }: seeding its closure`,
+  ],
   "manifest:rejected": (
     e,
   ) => ["warn", `manifest from ${e.peer} for ${e.narHash.slice(0, 16)}… rejected: ${e.reason}`],

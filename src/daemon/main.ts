@@ -47,7 +47,7 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
     positionals: false,
   });
   void positionals;
-  const { config, file } = await loadConfig({
+  const { config, file, warnings } = await loadConfig({
     configPath: flags.config,
     overrides: overridesFromFlags(flags as Record<string, string | string[] | undefined>),
     env: io.env,
@@ -82,11 +82,26 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
   // Records events from here on; serves once the daemon runs.
   const dashboard = daemonDashboard(config, bus, { daemon, p2p: p2pReports(p2p) });
   if (file) io.err(`guix-p2p: info: configuration from ${file}`);
+  for (const w of warnings) io.err(`guix-p2p: warn: ${w}`);
   const stopped = Promise.withResolvers<string>();
   const onSignal = (name: Deno.Signal) => () => stopped.resolve(name);
   const handlers = (["SIGTERM", "SIGINT"] as const).map((s) => [s, onSignal(s)] as const);
   for (const [s, h] of handlers) Deno.addSignalListener(s, h);
-  await daemon.start();
+  try {
+    await daemon.start();
+  } catch (e) {
+    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    const m = /listen EADDRINUSE[^\n]*?(\S+:\d+)/.exec((e as Error).message);
+    if (!m) throw e;
+    io.err(
+      `guix-p2p: cannot listen on ${
+        m[1]
+      }: the port is in use (another program, or another guix-p2p daemon); stop it (\`ss -ltnp 'sport = :${
+        m[1]!.split(":").at(-1)
+      }'\` names it) or change listen`,
+    );
+    return 1;
+  }
   await dashboard?.start();
   const signal = await stopped.promise;
   for (const [s, h] of handlers) Deno.removeSignalListener(s, h);

@@ -13,7 +13,9 @@ import type { AdminCommand } from "../control/messages.ts";
 import { natStatus } from "../p2p/nat/mod.ts";
 import { dhtServerMode, providerStats } from "../p2p/node.ts";
 import { type P2pService, routingTableSize } from "../p2p/service.ts";
-import { shareableAddresses } from "../p2p/share_info.ts";
+import { isShareableAddress, shareableAddresses } from "../p2p/share_info.ts";
+import { connectionsRtt } from "../p2p/upkeep.ts";
+import { BadRequestError } from "./error_map.ts";
 import type { AdminExtension } from "./handler.ts";
 
 /** The admin extension for `p2p`. */
@@ -45,6 +47,19 @@ export function p2pAdmin(p2p: P2pService): AdminExtension {
           }
           return out;
         })();
+      case "seed-closure":
+        return Promise.resolve().then(() => {
+          if (args.length === 0) throw new BadRequestError("seed-closure needs store items");
+          try {
+            return p2p.seeding.seedClosure(args, "explicit");
+          } catch (e) {
+            throw new BadRequestError((e as Error).message);
+          }
+        });
+      case "seed-store":
+        return Promise.resolve().then(() => p2p.seeding.seedStore("explicit"));
+      case "seed-jobs":
+        return Promise.resolve(p2p.seeding.jobs());
       case "status":
         return Promise.resolve(statusReport(p2p));
       default:
@@ -58,9 +73,11 @@ export function peersReport(p2p: P2pService): Record<string, unknown>[] {
   const node = p2p.nodeIfRunning;
   const book = p2p.peerBook;
   const connected = new Map<string, string[]>();
+  const rtts = new Map<string, { rtt?: number }[]>();
   for (const conn of node?.getConnections() ?? []) {
     const id = conn.remotePeer.toString();
     connected.set(id, [...(connected.get(id) ?? []), conn.remoteAddr.toString()]);
+    rtts.set(id, [...(rtts.get(id) ?? []), conn]);
   }
   const ids = new Set([...connected.keys(), ...book.list().map((p) => p.id)]);
   return [...ids].map((id) => {
@@ -70,7 +87,8 @@ export function peersReport(p2p: P2pService): Record<string, unknown>[] {
       connected: connected.has(id),
       addresses: connected.get(id) ?? r?.addresses ?? [],
       agent: r?.agent ?? null,
-      latencyMs: r?.latencyMs ?? null,
+      // Live from the connection monitor while connected; the last known value otherwise.
+      latencyMs: connectionsRtt(rtts.get(id) ?? []) ?? r?.latencyMs ?? null,
       bytesUp: r?.bytesUp ?? 0,
       bytesDown: r?.bytesDown ?? 0,
       blocksUp: r?.blocksUp ?? 0,
@@ -97,7 +115,16 @@ export function statusReport(p2p: P2pService): Record<string, unknown> {
     dhtPeers: routingTableSize(node),
     dhtProviderRecords: node ? providerStats(node) ?? null : null,
     connections: node?.getConnections().length ?? 0,
+    // Peers that dialled this node from the network (not loopback): evidence it is reachable.
+    inbound:
+      (node?.getConnections() ?? []).filter((c) =>
+        c.direction === "inbound" && isShareableAddress(c.remoteAddr.toString())
+      ).length,
     seeds: p2p.seeds.list().length,
+    // Store items waiting to be read for seeding (seed --closure/--profile/--store, seed_profiles).
+    indexing: p2p.seeding.pendingItems,
+    // Provider records waiting for their turn (announcements are paced).
+    announcing: p2p.seeding.pendingAnnouncements,
     cacheBytes: p2p.cache.totalBytes,
     nat: natStatus(node, p2p.config, p2p.links.bytesByPath()),
     downloads: p2p.registry.entries().map(([hex, d]) => ({

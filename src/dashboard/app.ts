@@ -55,6 +55,7 @@ const AGGREGATED = new Set([
   "download:whole",
   "block:served",
   "nar:served",
+  "peer:latency", // shown in the peers panel
 ]);
 
 /** Whether an event goes into the recent-events list. */

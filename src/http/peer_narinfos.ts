@@ -26,11 +26,16 @@ export const P2P_CACHE_URL = "p2p://";
  */
 export type NarinfoPeersMode = "race" | "fallback" | "off";
 
-/** The caller's check of a narinfo a peer sent for a hash part. */
+/**
+ * The caller's check of a narinfo a peer sent for a hash part. `foreign`: the
+ * narinfo names the item in another store directory — a peer whose store is
+ * elsewhere (only a test puts the same hash part in two stores), unusable
+ * here but no lie, so not a fault.
+ */
 export type PeerNarinfoJudge = (
   hashPart: string,
   text: string,
-) => { ok: true } | { ok: false; reason: string };
+) => { ok: true } | { ok: false; reason: string; foreign?: boolean };
 
 /** A batch question to the swarm. */
 export interface PeerNarinfoQuery {

@@ -222,7 +222,8 @@ export class NarinfoResolver {
       keys,
       judge: (hashPart, text) => {
         const v = check(text, itemOf.get(hashPart)!, P2P_CACHE_URL);
-        return v.ok ? { ok: true } : { ok: false, reason: v.reason };
+        if (v.ok) return { ok: true };
+        return { ok: false, reason: v.reason, foreign: inOtherStore(text, options.storeDir) };
       },
     }, { dht, signal: options.signal });
     const fetchedAt = this.#now();
@@ -350,4 +351,11 @@ interface ItemOptions {
   peers?: boolean;
   /** The reason given when there is no server at all. */
   noUrls: string;
+}
+
+/** Whether a narinfo's StorePath lies outside `storeDir` (unknown: false). */
+function inOtherStore(text: string, storeDir: string | undefined): boolean {
+  if (storeDir === undefined) return false;
+  const path = /^StorePath: (\S+)$/m.exec(text)?.[1];
+  return path !== undefined && !path.startsWith(`${storeDir.replace(/\/+$/, "")}/`);
 }

@@ -2,7 +2,9 @@
  * The libp2p node: TCP + Noise + Yamux, identify, ping, a Kademlia DHT on
  * guix-p2p's own protocol id, optional mDNS, connection limits, and NAT
  * traversal (AutoNAT, circuit relay v2, DCUtR, UPnP: ./nat/), all from the
- * configuration.
+ * configuration. libp2p's connection monitor pings every connection
+ * every 10 s (`/ipfs/ping/1.0.0`, or the protocol negotiation alone with
+ * peers that lack ping) and keeps the round trip in `connection.rtt`.
  *
  * Under Deno, {@linkcode createNode} first applies the runtime patches of
  * `./runtime_patches.ts` (without them the process would not exit after
@@ -18,7 +20,7 @@
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { identify } from "@libp2p/identify";
-import type { PeerId, PrivateKey } from "@libp2p/interface";
+import type { PeerDiscovery, PeerId, PrivateKey } from "@libp2p/interface";
 import { type KadDHT, kadDHT, passthroughMapper } from "@libp2p/kad-dht";
 import { mdns } from "@libp2p/mdns";
 import { ping } from "@libp2p/ping";
@@ -48,6 +50,12 @@ export type NodeServices = {
   identify: ReturnType<ReturnType<typeof identify>>;
   ping: ReturnType<ReturnType<typeof ping>>;
   dht: KadDHT;
+  /**
+   * mDNS (when `mdns = true`): a service rather than a plain peer-discovery
+   * module, so that what it finds on the local network can be told apart
+   * from what the DHT finds (both end up as libp2p `peer:discovery`).
+   */
+  mdns?: PeerDiscovery;
   /** NAT traversal state and policy (./nat/monitor.ts). */
   nat: NatMonitor;
   /** With relay_service: the relay (its `reservations` map). */
@@ -111,7 +119,7 @@ export async function createNode(
     transports: [tcp(), ...natTransports()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    peerDiscovery: config.mdns ? [mdns()] : [],
+    peerDiscovery: [],
     connectionGater: {
       denyDialPeer: (peer) => banned(peer),
       denyInboundEncryptedConnection: (peer) => banned(peer),
@@ -127,6 +135,7 @@ export async function createNode(
     services: {
       identify: identify(),
       ping: ping(),
+      ...(config.mdns ? { mdns: mdns() } : {}),
       dht: kadDHT({
         protocol: config.dht_protocol,
         clientMode: !dhtServerMode(config),

@@ -24,6 +24,7 @@ import { BlockCache, type CacheEntry } from "./store/deno_block_cache.ts";
 import { loadOrCreateIdentity } from "./deno_identity.ts";
 import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
 import { SeedRegistry } from "./store/deno_seeds.ts";
+import { denoSeedStores } from "./store/deno_catalog.ts";
 import { hashFile } from "./store/deno_hash_file.ts";
 import { Availability } from "./download/availability.ts";
 import { PeerLinks } from "./download/links.ts";
@@ -157,6 +158,11 @@ export class P2pService {
       storeDirs: [c.store_dir, c.nix_store_dir],
       autoSeed: c.auto_seed,
       seedPaths: c.seed_paths,
+      seedProfiles: c.seed_profiles,
+      indexRate: c.seed_index_rate,
+      // Half of what we accept from one peer (neighbours run the same defaults).
+      provideRate: Math.max(1, c.dht_provider_rate / 2),
+      stores: denoSeedStores(c),
       settled: (hex) => this.registry.settled(hex),
       onUnseed: (hex) => this.#compressed.drop(hex),
       emit: partEmitter(emit),

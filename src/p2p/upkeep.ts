@@ -1,9 +1,19 @@
 /**
  * Keeping in touch with peers: records what identify says about each peer
- * and measures its latency, dials what mDNS discovers on the local network,
- * re-dials bootstrap and remembered peers while few connections are open,
- * refreshes a DHT routing table that missed peers it knows of, and saves the
- * peer book now and then (so a restarted node finds its neighbours again).
+ * and the round trip libp2p's connection monitor measures on each
+ * connection, dials what mDNS discovers on the local network (and what the
+ * DHT tells about, while connections are few), re-dials bootstrap and
+ * remembered peers while few connections are open, refreshes a DHT routing
+ * table that missed peers it knows of, and saves the peer book now and then
+ * (so a restarted node finds its neighbours again).
+ *
+ * Latency: libp2p pings every open connection every 10 s and keeps the round
+ * trip in `connection.rtt` (with peers that do not speak ping, such as the
+ * original Rust guix-p2p, it times the protocol negotiation instead). A ping
+ * of our own once after identify is not used: it failed for those peers and,
+ * sharing ping's single outbound stream per connection with the monitor, it
+ * could make the monitor's ping fail and abort the connection; once failed,
+ * the latency stayed unknown for good.
  *
  * @example
  * ```ts
@@ -14,6 +24,7 @@
  * @module
  */
 import { multiaddr } from "@multiformats/multiaddr";
+import type { PeerId } from "@libp2p/interface";
 import type { P2pNode } from "./node.ts";
 import type { PeerBook } from "./peer_book.ts";
 
@@ -27,8 +38,25 @@ const DHT_REFRESH_MAX_MS = 10 * 60_000;
 export interface UpkeepEvents {
   "peer:connected": { peer: string; address: string };
   "peer:disconnected": { peer: string };
-  "peer:discovered": { peer: string; addresses: string[] };
+  /** A peer found by mDNS (`via: "mdns"`, on the local network) or learned through the DHT. */
+  "peer:discovered": { peer: string; addresses: string[]; via: "mdns" | "dht" };
+  /** The first round trip measured to a peer since it connected. */
+  "peer:latency": { peer: string; ms: number };
 }
+
+/** The smallest round trip among `connections` (ms), if any was measured. */
+export function connectionsRtt(connections: readonly { rtt?: number }[]): number | undefined {
+  let best: number | undefined;
+  for (const c of connections) {
+    if (typeof c.rtt === "number" && Number.isFinite(c.rtt) && c.rtt >= 0) {
+      best = best === undefined ? c.rtt : Math.min(best, c.rtt);
+    }
+  }
+  return best === undefined ? undefined : Math.round(best);
+}
+
+/** How often connection round trips are copied into the peer book. */
+const LATENCY_SAMPLE_MS = 2000;
 
 /** Options of {@linkcode PeerUpkeep}. */
 export interface PeerUpkeepInit {
@@ -50,6 +78,7 @@ export class PeerUpkeep {
   #o: PeerUpkeepInit;
   #timers: ReturnType<typeof setInterval>[] = [];
   #running = false;
+  #measured = new Set<string>();
   #refreshing = false;
   /** When the routing table may next be refreshed, the current back-off, its size then. */
   #dht = { at: 0, delay: DHT_REFRESH_MS / 2, table: -1 };
@@ -61,14 +90,6 @@ export class PeerUpkeep {
     node.addEventListener("peer:identify", (ev) => {
       const d = ev.detail;
       peerBook.seen(d.peerId.toString(), d.listenAddrs.map(String), d.agentVersion);
-      // Measured a little later: pinging during identify keeps kad-dht from
-      // adding the peer to its routing table (observed with kad-dht 16.4.5).
-      const timer = setTimeout(() => {
-        if (!this.#running) return;
-        node.services.ping.ping(d.peerId, { signal: AbortSignal.timeout(5000) })
-          .then((ms) => peerBook.latency(d.peerId.toString(), ms), () => {});
-      }, 3000);
-      (timer as unknown as { unref?: () => void }).unref?.();
     });
     node.addEventListener("connection:open", (ev) => {
       init.emit("peer:connected", {
@@ -78,21 +99,59 @@ export class PeerUpkeep {
     });
     node.addEventListener("peer:disconnect", (ev) => {
       const peer = ev.detail.toString();
+      this.#measured.delete(peer);
       init.onDisconnect?.(peer);
       init.emit("peer:disconnected", { peer });
     });
-    // libp2p no longer dials discovered peers by itself: connect to what mDNS (or the DHT) finds.
-    node.addEventListener("peer:discovery", (ev) => {
-      const id = ev.detail.id;
-      const peer = id.toString();
-      if (!this.#running || peerBook.isBanned(peer) || id.equals(node.peerId)) return;
-      if (
-        node.getConnections(id).length > 0 ||
-        node.getConnections().length >= init.maxConnections
-      ) return;
-      init.emit("peer:discovered", { peer, addresses: ev.detail.multiaddrs.map(String) });
-      node.dial(id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
+    // libp2p no longer dials discovered peers by itself. mDNS finds peers on
+    // the local network; everything else in `peer:discovery` (a peer new to
+    // the peer store) comes from the DHT's queries.
+    const local = new Set<string>();
+    node.services.mdns?.addEventListener("peer", (ev) => {
+      const peer = ev.detail.id.toString();
+      local.add(peer);
+      if (local.size > 1024) local.delete(local.values().next().value!);
+      this.#discovered(ev.detail.id, ev.detail.multiaddrs.map(String), "mdns");
     });
+    node.addEventListener("peer:discovery", (ev) => {
+      if (local.has(ev.detail.id.toString())) return; // handled as mDNS above
+      this.#discovered(ev.detail.id, ev.detail.multiaddrs.map(String), "dht");
+    });
+  }
+
+  #discovered(id: PeerId, addresses: string[], via: "mdns" | "dht"): void {
+    const { node, peerBook } = this.#o;
+    const peer = id.toString();
+    if (!this.#running || peerBook.isBanned(peer) || id.equals(node.peerId)) return;
+    if (
+      node.getConnections(id).length > 0 ||
+      node.getConnections().length >= this.#o.maxConnections
+    ) return;
+    this.#o.emit("peer:discovered", { peer, addresses, via });
+    node.dial(id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
+  }
+
+  /**
+   * Copies each connected peer's round trip (libp2p's connection monitor
+   * measures it every 10 s) into the peer book; the first one for a
+   * connection is an event.
+   */
+  sampleLatency(): void {
+    const { node, peerBook } = this.#o;
+    const byPeer = new Map<string, { rtt?: number }[]>();
+    for (const c of node.getConnections()) {
+      const id = c.remotePeer.toString();
+      byPeer.set(id, [...(byPeer.get(id) ?? []), c]);
+    }
+    for (const [peer, conns] of byPeer) {
+      const ms = connectionsRtt(conns);
+      if (ms === undefined) continue;
+      peerBook.latency(peer, ms);
+      if (!this.#measured.has(peer)) {
+        this.#measured.add(peer);
+        this.#o.emit("peer:latency", { peer, ms });
+      }
+    }
   }
 
   /** Dials the bootstrap and remembered peers, and keeps doing so while few are connected. */
@@ -101,6 +160,7 @@ export class PeerUpkeep {
     this.#connect();
     this.#timers.push(setInterval(() => this.#save(), 30_000));
     this.#timers.push(setInterval(() => this.#connect(), 60_000));
+    this.#timers.push(setInterval(() => this.sampleLatency(), LATENCY_SAMPLE_MS));
     this.#timers.push(setInterval(() => void this.#refreshDht(), DHT_REFRESH_MS));
   }
 

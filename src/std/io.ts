@@ -23,6 +23,11 @@ export interface CliIo {
   stdin: ReadableStream<Uint8Array>;
   /** Environment lookup. */
   env: { get(name: string): string | undefined };
+  /**
+   * Redraws a one-line progress display on standard error; present only when
+   * standard error is a terminal (commands print nothing in between otherwise).
+   */
+  progress?: (line: string) => void;
 }
 
 const encoder = new TextEncoder();
@@ -44,5 +49,11 @@ export function denoIo(): CliIo {
       return Deno.stdin.readable;
     },
     env: Deno.env,
+    ...(Deno.stderr.isTerminal()
+      ? {
+        progress: (line: string) =>
+          writeAllSync(Deno.stderr, encoder.encode(line === "" ? "\r\x1b[K" : `\r${line}\x1b[K`)),
+      }
+      : {}),
   };
 }

@@ -10,7 +10,8 @@
  * signature by a trusted key, StorePath, signed fields) before it is
  * accepted; since the request names the keys the caller trusts, an honest
  * peer never sends one the judge refuses, so a refusal penalises the peer
- * (`PeerBook.fault`). A peer's "not held" is remembered for 30 s; a peer
+ * (`PeerBook.fault`) — unless the narinfo is of another store directory
+ * (`foreign`: unusable here, no lie). A peer's "not held" is remembered for 30 s; a peer
  * that lets a request time out is skipped for a minute.
  *
  * @example
@@ -171,6 +172,7 @@ export class NarinfoSwarm implements PeerNarinfoSource {
         }
         this.#remember(key(h), until);
         this.#o.emit("narinfo:refused", { peer, hashPart: h, reason: verdict.reason });
+        if (verdict.foreign) return; // another store directory: no lie, not a fault
         const reason = `narinfo of ${h}: ${verdict.reason}`;
         const { banned } = this.#o.peerBook.fault(peer, reason);
         this.#o.emit("peer:penalised", { peer, reason, banned });

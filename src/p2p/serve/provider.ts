@@ -65,6 +65,11 @@ export class ProviderRecords {
     return this.#later.size;
   }
 
+  /** Announcements started and not finished (running, or waiting for one of the 8 slots). */
+  get pending(): number {
+    return this.#providing.size;
+  }
+
   /**
    * Publishes a provider record for `narHash` (not awaited; errors become
    * events). With `later`, after a quiet period (peers on the LAN find the

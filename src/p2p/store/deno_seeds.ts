@@ -111,6 +111,8 @@ export class SeedRegistry {
   #cache: BlockCache;
   #blockSize: number;
   #seeds = new Map<string, StoreSeed>();
+  /** Store path → NarHash hex (a node may seed a whole store: no linear scans). */
+  #byPath = new Map<string, string>();
   #layouts = new Map<string, Promise<NarLayout>>();
   #maxLayouts: number;
   #storeDirs: readonly string[] | undefined;
@@ -155,6 +157,7 @@ export class SeedRegistry {
         this.#storeDirs &&
         !(await checkStoreItem(this.#storeDirs, s.storePath).then(() => true, () => false))
       ) continue;
+      this.#byPath.set(s.storePath, s.hex);
       this.#seeds.set(s.hex, {
         kind: "store",
         hex: s.hex,
@@ -173,16 +176,18 @@ export class SeedRegistry {
   #saving: Promise<void> | undefined;
 
   /**
-   * Persists the index soon: saves within a second are coalesced (auto-seeding
-   * a closure adds hundreds of seeds in a few seconds; each save rewrites the
-   * whole index).
+   * Persists the index soon: saves are coalesced over a second, plus a
+   * millisecond per seed up to 30 s (auto-seeding a closure adds hundreds of
+   * seeds in a few seconds, seeding a store thousands; each save rewrites
+   * the whole index, ~150 bytes per seed).
    */
   #saveSoon(): void {
     if (this.#saveTimer !== undefined) return;
+    const delay = Math.min(30_000, 1000 + this.#seeds.size);
     this.#saveTimer = setTimeout(() => {
       this.#saveTimer = undefined;
       this.#saving = this.#save().catch(() => {}).finally(() => (this.#saving = undefined));
-    }, 1000);
+    }, delay);
   }
 
   /** Writes pending index changes now. */
@@ -240,8 +245,23 @@ export class SeedRegistry {
 
   /** The seed of a store path, if seeded. */
   byStorePath(storePath: string): StoreSeed | undefined {
-    for (const s of this.#seeds.values()) if (s.storePath === storePath) return s;
-    return undefined;
+    const hex = this.#byPath.get(storePath);
+    return hex === undefined ? undefined : this.#seeds.get(hex);
+  }
+
+  /** Number of store seeds. */
+  get storeSeedCount(): number {
+    return this.#seeds.size;
+  }
+
+  /** Stops seeding store items that are gone (collected); returns their NarHash hex. */
+  async prune(): Promise<string[]> {
+    const gone: string[] = [];
+    for (const s of [...this.#seeds.values()]) {
+      if (!(await exists(s.storePath))) gone.push(s.hex);
+    }
+    for (const hex of gone) await this.unseed(hex);
+    return gone;
   }
 
   /** True when `hex` is seeded (store or verified cache). */
@@ -262,6 +282,8 @@ export class SeedRegistry {
       expectedNarHash?: Uint8Array;
       known?: { narSize: number; blockSize: number; hashes: Uint8Array };
       signal?: AbortSignal;
+      /** Called with each chunk's size while the NAR is read (a rate limit waits here). */
+      throttle?: (bytes: number) => Promise<void> | void;
     },
   ): Promise<StoreSeed> {
     if (this.#storeDirs) await checkStoreItem(this.#storeDirs, storePath);
@@ -273,6 +295,7 @@ export class SeedRegistry {
       const hasher = new BlockHasher(this.#blockSize);
       for await (const chunk of dumpPath(storePath, { signal: options.signal })) {
         hasher.update(chunk);
+        await options.throttle?.(chunk.length);
       }
       const m = hasher.finish();
       ({ narHash, narSize, blockSize, hashes } = m);
@@ -297,6 +320,9 @@ export class SeedRegistry {
       addedAt: Date.now(),
     };
     await Deno.writeFile(`${this.#dir}/${hex}.hashes`, hashes, { mode: 0o600 });
+    const previous = this.#seeds.get(hex);
+    if (previous && previous.storePath !== storePath) this.#byPath.delete(previous.storePath);
+    this.#byPath.set(storePath, hex);
     this.#seeds.set(hex, seed);
     this.#saveSoon();
     return seed;
@@ -310,6 +336,8 @@ export class SeedRegistry {
     else {hex = this.byStorePath(target.replace(/\/+$/, ""))?.hex ??
         this.#cache.entries().find((e) => e.storePath === target)?.hex;}
     if (!hex) return undefined;
+    const was = this.#seeds.get(hex);
+    if (was) this.#byPath.delete(was.storePath);
     const had = this.#seeds.delete(hex);
     this.#layouts.delete(hex);
     await Deno.remove(`${this.#dir}/${hex}.hashes`).catch(() => {});
