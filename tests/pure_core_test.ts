@@ -21,7 +21,8 @@ const CORES = [
   "src/trust/mod.ts",
   "src/p2p/wire/mod.ts",
   "src/p2p/scheduler/mod.ts",
-  "src/p2p/narinfo/codec.ts",
+  "src/p2p/narinfo/encode.ts",
+  "src/p2p/narinfo/decode.ts",
 ];
 
 /** Packages a core may import: computation only, no file, process or network access. */

@@ -20,8 +20,14 @@ import type { FrameConnection } from "./connection.ts";
 import { ControlConnectionError, ControlProtocolError, ControlRemoteError } from "./errors.ts";
 import { type AdminCommand, type LookupItem, parseResponse, type Response } from "./messages.ts";
 
-/** An event of a NAR fetch, in order: `source`, then `data`/`progress`, possibly another `source` (resume at an offset), then `done`. */
+/**
+ * An event of a NAR fetch, in order: for a fetch by store path, first
+ * `narinfo` (the last event when the item is missing); then `source`,
+ * `data`/`progress`, possibly another `source` (resume at an offset), then
+ * `done`.
+ */
 export type FetchEvent =
+  | { kind: "narinfo"; item: LookupItem }
   | { kind: "source"; source: SourceKind; url: string; offset: number; size: number | null }
   | { kind: "progress"; transferred: number; total: number | null }
   | { kind: "file"; source: SourceKind; url: string; path: string }
@@ -33,10 +39,14 @@ export type FetchEvent =
 export interface FetchParams {
   /** The store path being substituted. */
   storePath: string;
-  /** Its signed NarHash (`sha256:<nix32>`). */
-  narHash: string;
-  /** Its signed NarSize. */
-  narSize: number;
+  /**
+   * Its signed NarHash (`sha256:<nix32>`) and NarSize, both or neither:
+   * without them the daemon resolves the path and the first event is its
+   * `narinfo` (one round trip instead of a `lookup` and a `fetch`).
+   */
+  narHash?: string;
+  /** Its signed NarSize (with `narHash`). */
+  narSize?: number;
   /** Substitute URLs to use (from guix-daemon's options), if any. */
   urls?: string[];
   /** Policy override (from the extension's routing). */
@@ -131,6 +141,17 @@ export class ControlClient {
           silentMs = 0;
         }
         switch (msg.kind) {
+          case "lookup-result": {
+            const item = msg.items[0];
+            if (
+              params.narHash !== undefined || msg.items.length !== 1 ||
+              item!.storePath !== params.storePath
+            ) throw unexpected(msg);
+            silentMs = 0;
+            yield { kind: "narinfo", item: item! };
+            if (item!.kind !== "found") return; // nothing follows
+            break;
+          }
           case "source":
             yield {
               kind: "source",

@@ -41,8 +41,13 @@ export type Request =
     kind: "fetch";
     id: number;
     storePath: string;
-    narHash: string;
-    narSize: number;
+    /**
+     * The signed NarHash and NarSize (both or neither). Without them the
+     * daemon resolves `storePath` first and answers with a `lookup-result`
+     * of that one item before the NAR (one round trip per substitution).
+     */
+    narHash?: string;
+    narSize?: number;
     urls?: string[];
     policy?: Policy;
     /** The client can read a NAR from a file the daemon names (it hashes it itself). */
@@ -200,12 +205,15 @@ export function parseRequest(raw: unknown): Request {
         ...optional(o, "policy", policy),
       } as Request;
     case "fetch":
+      if ((o.narHash === undefined) !== (o.narSize === undefined)) {
+        fail(`"fetch" needs both narHash and narSize, or neither`, o.narHash ?? o.narSize);
+      }
       return {
         kind: "fetch",
         id,
         storePath: text(o, "storePath"),
-        narHash: text(o, "narHash", 128),
-        narSize: nat(o, "narSize"),
+        ...optional(o, "narHash", (x, f) => text(x, f, 128)),
+        ...optional(o, "narSize", nat),
         ...optional(o, "urls", (x, f) => texts(x, f, 64)),
         ...optional(o, "policy", policy),
         ...optional(o, "files", boolean),

@@ -15,6 +15,7 @@
  * @module
  */
 import type { FetchSink } from "../fetch/types.ts";
+import { parseNarinfo } from "../narinfo/mod.ts";
 import { SendBudget, SendQueue } from "./_send_queue.ts";
 import { type ByteDuplex, FrameConnection } from "./connection.ts";
 import { ControlProtocolError } from "./errors.ts";
@@ -32,13 +33,19 @@ export interface RequestContext {
   signal: AbortSignal;
 }
 
+/** A `fetch` naming its NarHash and NarSize (a fetch by store path, once resolved). */
+export type SignedFetch = Extract<Request, { kind: "fetch" }> & {
+  narHash: string;
+  narSize: number;
+};
+
 /** What the daemon implements. */
 export interface ControlHandler {
   /** Resolves narinfos. */
   lookup(req: Extract<Request, { kind: "lookup" }>, ctx: RequestContext): Promise<LookupItem[]>;
   /** Streams a NAR into `sink`; resolves with the number of NAR bytes sent. */
   fetch(
-    req: Extract<Request, { kind: "fetch" }>,
+    req: SignedFetch,
     sink: FetchSink,
     ctx: RequestContext,
   ): Promise<number>;
@@ -211,6 +218,23 @@ export class ControlServer {
           break;
         }
         case "fetch": {
+          let fetch: SignedFetch;
+          if (request.narHash !== undefined && request.narSize !== undefined) {
+            fetch = { ...request, narHash: request.narHash, narSize: request.narSize };
+          } else {
+            // Fetch by store path: the narinfo first (the client checks it), then its NAR.
+            const [item] = await this.#handler.lookup({
+              kind: "lookup",
+              id,
+              storePaths: [request.storePath],
+              ...(request.urls ? { urls: request.urls } : {}),
+              ...(request.policy ? { policy: request.policy } : {}),
+            }, ctx);
+            await conn.sendMessage({ kind: "lookup-result", id, items: [item!] });
+            if (item?.kind !== "found") break;
+            const signed = parseNarinfo(item.narinfo);
+            fetch = { ...request, narHash: signed.narHash, narSize: signed.narSize };
+          }
           const queue = new SendQueue(conn, {
             perQueue: this.#options.sendAhead.perFetch,
             minAhead: 256 << 10,
@@ -232,7 +256,7 @@ export class ControlServer {
           };
           let bytes: number;
           try {
-            bytes = await this.#handler.fetch(request, sink, ctx);
+            bytes = await this.#handler.fetch(fetch, sink, ctx);
           } finally {
             await queue.drain().catch(() => {}); // nothing may follow queued frames out of order
           }

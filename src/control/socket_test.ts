@@ -194,3 +194,61 @@ Deno.test("a client busy with what it got (a file it reads itself) is not a daem
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("fetch by store path: the narinfo first, then the NAR it names; a missing one ends there", async () => {
+  const path = `/gnu/store/${"0a0b0c0d0f0g0h0i0j0k0l0m0n0p0q0r"}-hello`;
+  const narHash = `sha256:${"1".repeat(52)}`;
+  const narinfo =
+    `StorePath: ${path}\nURL: nar/hello\nCompression: none\nNarHash: ${narHash}\nNarSize: 70000\nReferences: \n`;
+  const asked: { narHash: string; narSize: number }[] = [];
+  const byPath: ControlHandler = {
+    ...handler,
+    lookup: (req) =>
+      Promise.resolve(
+        req.storePaths.map((p) =>
+          p === path
+            ? { kind: "found" as const, storePath: p, narinfo, cacheUrl: "http://c" }
+            : { kind: "missing" as const, storePath: p, reason: "not on any server" }
+        ),
+      ),
+    fetch: (req, sink, ctx) => {
+      asked.push({ narHash: req.narHash, narSize: req.narSize });
+      return handler.fetch(req, sink, ctx);
+    },
+  };
+  const dir = await Deno.makeTempDir();
+  const server = new ControlServer(await listenControlSocket(`${dir}/c.sock`), byPath, {
+    mapError,
+  });
+  server.start();
+  try {
+    using client = new ControlClient(await connectControlSocket(`${dir}/c.sock`));
+    const kinds: string[] = [];
+    let bytes = 0;
+    for await (const ev of client.fetch({ storePath: path })) {
+      if (ev.kind === "data") bytes += ev.bytes.length;
+      else kinds.push(ev.kind === "narinfo" ? `narinfo:${ev.item.kind}` : ev.kind);
+    }
+    assertEquals(kinds[0], "narinfo:found");
+    assertEquals(kinds.at(-1), "done");
+    assertEquals(bytes, 70000);
+    // The daemon fetched the NAR its own narinfo names.
+    assertEquals(asked, [{ narHash, narSize: 70000 }]);
+    const missing = [];
+    for await (const ev of client.fetch({ storePath: "/gnu/store/x-gone" })) missing.push(ev);
+    assertEquals(missing.map((e) => e.kind === "narinfo" && e.item.kind), ["missing"]);
+    // The connection is still usable.
+    assertEquals((await client.lookup([path]))[0]?.kind, "found");
+    // NarHash without NarSize is refused.
+    await assertRejects(
+      async () => {
+        for await (const _ of client.fetch({ storePath: path, narHash })) { /* nothing */ }
+      },
+      ControlRemoteError,
+      "both narHash and narSize",
+    );
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -12,7 +12,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import type { AdminCommand, LookupItem, Request } from "../control/messages.ts";
-import type { RequestContext } from "../control/server.ts";
+import type { RequestContext, SignedFetch } from "../control/server.ts";
 import type { FetchSink, Policy } from "../fetch/types.ts";
 import type { EventBus } from "../events/bus.ts";
 import type { Flavour } from "../fetch/flavour.ts";
@@ -131,7 +131,7 @@ export class DaemonHandler {
 
   /** Streams a NAR. */
   async fetch(
-    req: Extract<Request, { kind: "fetch" }>,
+    req: SignedFetch,
     sink: FetchSink,
     ctx: RequestContext,
   ): Promise<number> {

@@ -6,6 +6,7 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { resolveConfig } from "../config/load.ts";
 import type { Request } from "../control/messages.ts";
+import type { SignedFetch } from "../control/server.ts";
 import { concatBytes } from "../encoding/bytes.ts";
 import { EventBus } from "../events/bus.ts";
 import { memoryFlavour } from "../fetch/_testing.ts";
@@ -106,7 +107,7 @@ const lookup = (
   storePaths,
   ...(policy ? { policy } : {}),
 });
-const fetchReq = (): Extract<Request, { kind: "fetch" }> => ({
+const fetchReq = (): SignedFetch => ({
   kind: "fetch",
   id: 2,
   storePath: path(SIGNED),

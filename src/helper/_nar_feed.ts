@@ -103,6 +103,8 @@ export class NarFeed {
   #onEvent(ev: FetchEvent, controller: ReadableStreamDefaultController<Uint8Array>): boolean {
     const reporter = this.#o.reporter;
     switch (ev.kind) {
+      case "narinfo":
+        throw new Error("daemon sent a narinfo in the middle of a NAR");
       case "data":
         this.#count(ev.bytes.length);
         controller.enqueue(ev.bytes);

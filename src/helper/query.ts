@@ -12,6 +12,7 @@
  */
 import { orderEntries } from "../fetch/order.ts";
 import { KeyTables } from "./_key_tables.ts";
+import type { LookupItem } from "../control/messages.ts";
 import type { Narinfo } from "../narinfo/mod.ts";
 import { haveReply, type InfoRecord, infoReply } from "./replies.ts";
 import type { QueryRequest } from "./requests.ts";
@@ -36,24 +37,38 @@ export async function authorizedNarinfos(
     ...(session.policy ? { policy: session.policy } : {}),
   });
   const requested = new Set(paths);
-  if (!items.some((i) => i.kind === "found")) return out;
-  const authorizer = await session.authorizer();
   let upcoming = items.filter((i) => i.kind === "found").length;
   for (const item of items) {
     if (item.kind !== "found") continue;
     upcoming--;
     if (!requested.has(item.storePath) || out.has(item.storePath)) continue;
-    const verdict = authorizer.check(item.narinfo, item.storePath);
-    if (verdict.kind === "authorized") {
-      out.set(item.storePath, verdict.narinfo);
-      if (authorizer.trust.flavour === "guix") {
-        keyTables.noteUse(authorizer.trust.acl, verdict.signer, upcoming);
-      }
-    } else {session.log(
-        `guix-p2p-substitute: ignoring narinfo for ${item.storePath}: ${verdict.reason}\n`,
-      );}
+    const narinfo = await authorizeItem(item, session, upcoming);
+    if (narinfo) out.set(item.storePath, narinfo);
   }
   return out;
+}
+
+/**
+ * The narinfo of one `lookup` answer if this process authorizes it
+ * (signature against the ACL, StorePath equal to the item's); a refusal is
+ * logged. `upcoming`: how many more checks follow (for the key tables).
+ */
+export async function authorizeItem(
+  item: LookupItem,
+  session: Session,
+  upcoming = 0,
+): Promise<Narinfo | undefined> {
+  if (item.kind !== "found") return undefined;
+  const authorizer = await session.authorizer();
+  const verdict = authorizer.check(item.narinfo, item.storePath);
+  if (verdict.kind === "authorized") {
+    if (authorizer.trust.flavour === "guix") {
+      keyTables.noteUse(authorizer.trust.acl, verdict.signer, upcoming);
+    }
+    return verdict.narinfo;
+  }
+  session.log(`guix-p2p-substitute: ignoring narinfo for ${item.storePath}: ${verdict.reason}\n`);
+  return undefined;
 }
 
 /** The `info` record of an authorized narinfo. */

@@ -16,6 +16,8 @@
  * ```
  * @module
  */
+import type { FetchEvent } from "../control/client.ts";
+import { ControlProtocolError } from "../control/errors.ts";
 import type { SourceKind } from "../fetch/types.ts";
 import { hexEncode } from "../encoding/hex.ts";
 import { nix32Encode } from "../encoding/nix32.ts";
@@ -26,7 +28,7 @@ import { openDaemonFile } from "./deno_file_nar.ts";
 import { fetchDeadlineMs, withDeadline } from "./deadline.ts";
 import { HashMismatchError, NoSubstituteError } from "./errors.ts";
 import { FileReadError, NarFeed, Rewind } from "./_nar_feed.ts";
-import { authorizedNarinfos } from "./query.ts";
+import { authorizeItem } from "./query.ts";
 import { successLine } from "./replies.ts";
 import type { Session } from "./session.ts";
 import type { ProgressReporter } from "./traces.ts";
@@ -50,16 +52,25 @@ export async function substituteItem(
   reporter: ProgressReporter,
 ): Promise<Substituted> {
   const { storePath, dest } = request;
-  const narinfo = (await authorizedNarinfos([storePath], session)).get(storePath);
-  if (!narinfo) throw new NoSubstituteError(`no valid substitute for '${storePath}'`);
-  await assertAbsent(dest, "destination already exists; guix-daemon should have removed it");
-  const expected = nix32Encode(narinfo.narHashDigest);
+  let narinfo: Narinfo | undefined;
   for (let attempt = 0;; attempt++) {
-    // First attempt: files when the daemon offers them. After a mismatch in one, once more
-    // with every byte through the daemon (which hashes what it sends and can rewind).
+    // First attempt: by store path (the narinfo comes first, then its NAR: one round trip),
+    // reading files when the daemon offers them. After a mismatch in one, once more with
+    // every byte through the daemon (which hashes what it sends and can rewind).
     const files = attempt === 0;
+    const fetch = await openFetch(storePath, narinfo, session, files);
+    narinfo = fetch.narinfo;
+    if (attempt === 0) {
+      try {
+        await assertAbsent(dest, "destination already exists; guix-daemon should have removed it");
+      } catch (e) {
+        session.daemon.reset(); // the NAR is on its way
+        throw e;
+      }
+    }
+    const expected = nix32Encode(narinfo.narHashDigest);
     const partial = `${dest}.guix-p2p-${hexEncode(crypto.getRandomValues(new Uint8Array(6)))}`;
-    const got = await fetchAndRestore(narinfo, storePath, dest, partial, session, reporter, files);
+    const got = await fetchAndRestore(fetch, storePath, dest, partial, session, reporter);
     const actual = nix32Encode(got.digest);
     if (got.clean && got.size === narinfo.narSize && actual === expected) {
       await moveIntoPlace(partial, dest);
@@ -85,33 +96,65 @@ export async function substituteItem(
   }
 }
 
+/** A fetch under way: the authorized narinfo and the NAR's events. */
+interface OpenFetch {
+  narinfo: Narinfo;
+  events: AsyncGenerator<FetchEvent>;
+}
+
+/**
+ * Starts the fetch of `storePath`. Without a `known` narinfo the daemon
+ * resolves the path and sends its narinfo first, which this process
+ * authorizes itself before reading a byte of the NAR.
+ */
+async function openFetch(
+  storePath: string,
+  known: Narinfo | undefined,
+  session: Session,
+  files: boolean,
+): Promise<OpenFetch> {
+  const client = await session.daemon.client();
+  const events = client.fetch({
+    storePath,
+    ...(known ? { narHash: known.narHash, narSize: known.narSize } : {}),
+    ...(session.urls ? { urls: session.urls } : {}),
+    ...(session.policy ? { policy: session.policy } : {}),
+    ...(files ? { files: true } : {}),
+  });
+  if (known) return { narinfo: known, events };
+  for (;;) {
+    const next = await events.next();
+    if (next.done) throw new ControlProtocolError(`the daemon sent no narinfo for ${storePath}`);
+    const event = next.value;
+    if (event.kind === "progress") continue; // keep-alives while the daemon resolves the path
+    if (event.kind !== "narinfo") {
+      session.daemon.reset();
+      throw new ControlProtocolError(`the daemon sent "${event.kind}" before the narinfo`);
+    }
+    const narinfo = await authorizeItem(event.item, session);
+    if (narinfo) return { narinfo, events };
+    if (event.item.kind === "found") session.daemon.reset(); // its NAR is on its way
+    else await events.return(undefined); // the request is over
+    throw new NoSubstituteError(`no valid substitute for '${storePath}'`);
+  }
+}
+
 /** One fetch restored into `partial` (which exists afterwards unless it throws). */
 async function fetchAndRestore(
-  narinfo: Narinfo,
+  fetch: OpenFetch,
   storePath: string,
   dest: string,
   partial: string,
   session: Session,
   reporter: ProgressReporter,
-  files: boolean,
 ): Promise<
   { digest: Uint8Array; size: number; clean: boolean; usedFile: boolean; source: SourceKind }
 > {
-  const client = await session.daemon.client();
-  const fileDeadline = Date.now() + fetchDeadlineMs(narinfo.narSize, session.config);
+  const { narinfo } = fetch;
+  const deadlineMs = fetchDeadlineMs(narinfo.narSize, session.config);
+  const fileDeadline = Date.now() + deadlineMs;
   const feed = new NarFeed(
-    withDeadline(
-      client.fetch({
-        storePath,
-        narHash: narinfo.narHash,
-        narSize: narinfo.narSize,
-        ...(session.urls ? { urls: session.urls } : {}),
-        ...(session.policy ? { policy: session.policy } : {}),
-        ...(files ? { files: true } : {}),
-      }),
-      fetchDeadlineMs(narinfo.narSize, session.config),
-      storePath,
-    ),
+    withDeadline(fetch.events, deadlineMs, storePath),
     {
       dest,
       reporter,

@@ -21,65 +21,24 @@ import { sendParts } from "../_channel.ts";
 import { openPreferDirect } from "../nat/prefer_direct.ts";
 import type { P2pNode } from "../node.ts";
 import {
-  type BlockMessage,
+  answerBlocks,
+  answerRequest,
+  type BlockHandlers,
+  type NarReply,
+  PeerFaultError,
+  type Pending,
+} from "./_replies.ts";
+import {
   BLOCKS_PROTOCOL,
   encodeFrame,
-  type ErrorCode,
   type HaveState,
   type Manifest,
   MAX_HAVE_HASHES,
   MAX_NARS,
-  type NarMessage,
   readFrames,
-  type WireMessage,
 } from "../wire/mod.ts";
 
-/** Where the responses to one `get-blocks` go. */
-export interface BlockHandlers {
-  /** A requested block arrived (not yet verified). */
-  block(message: BlockMessage): Promise<void> | void;
-  /** A requested block could not be served. */
-  error(index: number, code: ErrorCode | "not-found"): void;
-}
-
-/** One answer of a `get-nars`. */
-export type NarReply =
-  | { kind: "nar"; message: NarMessage }
-  | { kind: "not-found" }
-  | { kind: "error"; code: ErrorCode; message: string };
-
-/** Raised for a peer's protocol violation. */
-export class PeerFaultError extends Error {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "PeerFaultError";
-  }
-}
-
-type Pending =
-  | {
-    kind: "manifest";
-    resolve: (m: Manifest | "not-found") => void;
-    reject: (e: Error) => void;
-  }
-  | { kind: "have"; count: number; resolve: (s: HaveState[]) => void; reject: (e: Error) => void }
-  | {
-    kind: "nars";
-    hashes: string[];
-    next: number;
-    onReply: (index: number, reply: NarReply) => void;
-    resolve: () => void;
-    reject: (e: Error) => void;
-    touch: () => void;
-  }
-  | {
-    kind: "blocks";
-    outstanding: number[];
-    /** Every index the request named (a late or cancelled one is not a fault). */
-    all: Set<number>;
-    handlers: BlockHandlers;
-  };
+export { type BlockHandlers, type NarReply, PeerFaultError } from "./_replies.ts";
 
 /** Options of {@linkcode PeerLink.open}. */
 export interface PeerLinkOptions {
@@ -329,29 +288,8 @@ export class PeerLink {
           if (msg.id > 0 && msg.id < this.#nextId) continue;
           throw new PeerFaultError(`${this.peer}: reply to request ${msg.id}, never sent`);
         }
-        switch (p.kind) {
-          case "manifest":
-            this.#pending.delete(msg.id);
-            if (msg.kind === "manifest") p.resolve(msg.manifest);
-            else if (msg.kind === "not-found") p.resolve("not-found");
-            else if (msg.kind === "error") {
-              p.reject(new Error(`${this.peer}: ${msg.code}: ${msg.message}`));
-            } else throw new PeerFaultError(`${this.peer}: ${msg.kind} in reply to get-manifest`);
-            break;
-          case "have":
-            this.#pending.delete(msg.id);
-            if (msg.kind === "have-reply" && msg.states.length === p.count) p.resolve(msg.states);
-            else if (msg.kind === "error") {
-              p.reject(new Error(`${this.peer}: ${msg.code}: ${msg.message}`));
-            } else throw new PeerFaultError(`${this.peer}: bad reply to have (${msg.kind})`);
-            break;
-          case "nars":
-            this.#onNarReply(msg, p);
-            break;
-          case "blocks":
-            await this.#onBlockReply(msg, p);
-            break;
-        }
+        if (p.kind === "blocks") await answerBlocks(this.peer, msg, p, this.#pending);
+        else answerRequest(this.peer, msg, p, this.#pending);
       }
       this.close();
     })().catch((e) => {
@@ -361,59 +299,6 @@ export class PeerLink {
         err.message.startsWith("stream ended inside a frame");
       this.close(err, !cut && (e instanceof PeerFaultError || err.name === "WireError"));
     });
-  }
-
-  #onNarReply(m: WireMessage, p: Extract<Pending, { kind: "nars" }>): void {
-    const index = p.next++;
-    const hex = p.hashes[index]!;
-    let reply: NarReply;
-    if (m.kind === "nar") {
-      if (hexEncode(m.narHash) !== hex) {
-        throw new PeerFaultError(`${this.peer}: NAR ${hexEncode(m.narHash)} was not asked for`);
-      }
-      reply = { kind: "nar", message: m };
-    } else if (m.kind === "not-found") {
-      if (hexEncode(m.narHash) !== hex) {
-        throw new PeerFaultError(`${this.peer}: not-found for a hash that was not asked for`);
-      }
-      reply = { kind: "not-found" };
-    } else if (m.kind === "error") reply = { kind: "error", code: m.code, message: m.message };
-    else throw new PeerFaultError(`${this.peer}: ${m.kind} in reply to get-nars`);
-    if (p.next === p.hashes.length) {
-      this.#pending.delete(m.id);
-      p.onReply(index, reply);
-      p.resolve();
-    } else {
-      p.touch();
-      p.onReply(index, reply);
-    }
-  }
-
-  async #onBlockReply(
-    msg: WireMessage,
-    p: Extract<Pending, { kind: "blocks" }>,
-  ): Promise<void> {
-    if (msg.kind === "block") {
-      const at = p.outstanding.indexOf(msg.index);
-      if (at < 0) {
-        if (p.all.has(msg.index)) return; // cancelled (or credited to an ERROR), sent anyway
-        throw new PeerFaultError(`${this.peer}: block ${msg.index} was not requested in ${msg.id}`);
-      }
-      p.outstanding.splice(at, 1);
-      if (p.outstanding.length === 0) this.#pending.delete(msg.id);
-      // The consumer's failure (its download ended, its entry went) is not the peer's fault
-      // and must not reset a stream other items share.
-      await Promise.resolve(p.handlers.block(msg)).catch(() => {});
-    } else if (msg.kind === "error") {
-      const index = p.outstanding.shift();
-      if (p.outstanding.length === 0) this.#pending.delete(msg.id);
-      if (index !== undefined) p.handlers.error(index, msg.code);
-    } else if (msg.kind === "not-found") {
-      this.#pending.delete(msg.id);
-      for (const index of p.outstanding) p.handlers.error(index, "not-found");
-    } else {
-      throw new PeerFaultError(`${this.peer}: ${msg.kind} in reply to get-blocks`);
-    }
   }
 }
 

@@ -33,6 +33,7 @@ import {
 } from "../wire/mod.ts";
 import { manifestKey } from "../wire/manifest.ts";
 import { BlockProgress } from "./_progress.ts";
+import { DownloadWatchdog } from "./_watchdog.ts";
 import type { BlockChannel, ChannelHandlers } from "./channel.ts";
 
 /**
@@ -41,8 +42,6 @@ import type { BlockChannel, ChannelHandlers } from "./channel.ts";
  * control socket, the helper) handles fewer, larger chunks.
  */
 const PREFIX_CHUNK = 4 * 1024 * 1024;
-/** How often a download looks for more providers while it uses fewer than `maxPeers`. */
-const DISCOVER_EVERY_MS = 3000;
 
 /** Events of a download. */
 export interface DownloadEvents {
@@ -79,11 +78,7 @@ export class SwarmDownload {
   #faults = new Map<string, number>();
   #done: PromiseWithResolvers<void> = Promise.withResolvers();
   #finished = false;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #lastProgress = Date.now();
-  #lastDiscovery = 0;
-  #lastRefresh = 0;
-  #discovering = false;
+  #watchdog: DownloadWatchdog;
   #unpin: () => void;
   #progress: BlockProgress;
   #key: string;
@@ -108,6 +103,16 @@ export class SwarmDownload {
     this.#progress = new BlockProgress(options.entry, options.manifest);
     this.#key = manifestKey(options.manifest);
     this.#done.promise.catch(() => {});
+    this.#watchdog = new DownloadWatchdog({
+      scheduler: this.#scheduler,
+      finished: () => this.#finished,
+      peers: () => new Set(this.#channels.keys()),
+      drop: (peer, reason) => this.#drop(peer, reason),
+      refreshPartialPeers: () => this.#refreshPartialPeers(),
+      addChannels: (channels) => this.addChannels(channels),
+      fail: (error) => this.#fail(error),
+      pumpAll: () => this.#pumpAll(),
+    }, options);
   }
 
   /** Resolves when every block is present (and matches the manifest); rejects when the download fails. */
@@ -149,9 +154,9 @@ export class SwarmDownload {
     };
     this.#handlers = handlers;
     for (const ch of await this.#o.channels(handlers)) this.#add(ch);
-    this.#lastDiscovery = Date.now(); // the providers were just looked up
+    this.#watchdog.discovered(); // the providers were just looked up
     if (this.#scheduler.done) return this.#finish();
-    this.#timer = setInterval(() => this.#tick(), 200);
+    this.#watchdog.start();
     this.#pumpAll();
   }
 
@@ -253,7 +258,7 @@ export class SwarmDownload {
       }
       this.#pump(other);
     }
-    this.#lastProgress = Date.now();
+    this.#watchdog.progressed();
     this.#o.emit("download:block", {
       narHash: this.#hex,
       peer: ch.peer,
@@ -312,27 +317,7 @@ export class SwarmDownload {
     ch.close();
     this.#o.emit("download:peer-dropped", { narHash: this.#hex, peer, reason });
     this.#pumpAll();
-    if (this.#channels.size === 0 && !this.#finished) this.#maybeStuck(true);
-  }
-
-  #tick(): void {
-    if (this.#finished) return;
-    for (const { peer, index } of this.#scheduler.expired()) {
-      // An earlier entry of this batch may have dropped the peer (4 timeouts in a row).
-      if (!this.#scheduler.hasPeer(peer)) continue;
-      this.#scheduler.failed(peer, index, "timeout");
-      const st = this.#scheduler.peerStats(peer);
-      if (st.consecutiveTimeouts >= 4) {
-        this.#drop(peer, `${st.consecutiveTimeouts} timeouts in a row`);
-      }
-    }
-    const now = Date.now();
-    if (now - this.#lastRefresh > 2000) {
-      this.#lastRefresh = now;
-      this.#refreshPartialPeers();
-    }
-    this.#maybeStuck(false);
-    this.#pumpAll();
+    if (this.#channels.size === 0 && !this.#finished) this.#watchdog.check(true);
   }
 
   #refreshPartialPeers(): void {
@@ -350,48 +335,6 @@ export class SwarmDownload {
         this.setHave(peer, m.have);
         this.#pump(peer);
       }).catch(() => {});
-    }
-  }
-
-  #maybeStuck(noPeers: boolean): void {
-    const now = Date.now();
-    const stuck = noPeers || this.#scheduler.stuck;
-    // Peers that started the same download later announce themselves: use them (flash crowds).
-    const periodic = this.#channels.size < (this.#o.maxPeers ?? 0) &&
-      now - this.#lastDiscovery > DISCOVER_EVERY_MS;
-    if (
-      (stuck || periodic) && this.#o.discover && !this.#discovering &&
-      now - this.#lastDiscovery > 1000
-    ) {
-      this.#discovering = true;
-      this.#lastDiscovery = now;
-      this.#o.discover(new Set(this.#channels.keys())).then(
-        (more) => this.addChannels(more),
-        () => {},
-      )
-        .finally(() => (this.#discovering = false));
-    }
-    // Peers that answer everything but the blocks still missing (or answer them too late,
-    // again and again) would hold the download forever: no new block for this long ends it.
-    const idleLimit = Math.max(3 * this.#o.stallTimeoutMs, 2 * this.#o.requestTimeoutMs);
-    if (!stuck && now - this.#lastProgress > idleLimit) {
-      this.#fail(
-        new Error(
-          `P2P download stalled: no new block for ${
-            Math.round(idleLimit / 1000)
-          } s (${this.#scheduler.remaining} missing)`,
-        ),
-      );
-      return;
-    }
-    if (stuck && now - this.#lastProgress > this.#o.stallTimeoutMs) {
-      this.#fail(
-        new Error(
-          `P2P download stalled: ${this.#scheduler.remaining} block(s) missing and ${
-            this.#channels.size === 0 ? "no peer left" : "no peer has them"
-          }`,
-        ),
-      );
     }
   }
 
@@ -416,7 +359,7 @@ export class SwarmDownload {
   }
 
   #cleanup(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#watchdog.stop();
     // Detach first: a finished download's channels closing is not a peer being dropped.
     const channels = [...this.#channels.values()];
     this.#channels.clear();

@@ -6,12 +6,8 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { hexDecode } from "../../encoding/hex.ts";
 import { WireError } from "../wire/errors.ts";
-import {
-  encodeNarinfoFrame,
-  NarinfoFrameDecoder,
-  packNarinfos,
-  readNarinfoFrames,
-} from "./codec.ts";
+import { NarinfoFrameDecoder, readNarinfoFrames } from "./decode.ts";
+import { encodeNarinfoFrame, packNarinfos } from "./encode.ts";
 import {
   MAX_HASH_PARTS,
   MAX_NARINFO_TEXT,

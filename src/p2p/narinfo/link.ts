@@ -18,7 +18,8 @@
 import type { PeerId, Stream } from "@libp2p/interface";
 import { sendParts } from "../_channel.ts";
 import type { P2pNode } from "../node.ts";
-import { encodeNarinfoFrame, readNarinfoFrames } from "./codec.ts";
+import { readNarinfoFrames } from "./decode.ts";
+import { encodeNarinfoFrame } from "./encode.ts";
 import { MAX_HASH_PARTS, NARINFO_PROTOCOL, type NarinfoFlavour } from "./messages.ts";
 
 /** A peer broke the narinfo protocol. */

@@ -2,7 +2,7 @@
  * The narinfo exchange `/guix-p2p/narinfo/1.0.0` (docs/protocol.md §6):
  * signed narinfos travel between peers, looked up by store-path hash part
  * from connected peers and the DHT, verified by the asker like those from
- * HTTP. The codec (`codec.ts`, `messages.ts`) is pure.
+ * HTTP. The codec (`encode.ts`, `decode.ts`, `messages.ts`) is pure.
  *
  * @example
  * ```ts
@@ -11,13 +11,8 @@
  * ```
  * @module
  */
-export {
-  encodeNarinfoFrame,
-  type NarinfoDecodeOptions,
-  NarinfoFrameDecoder,
-  packNarinfos,
-  readNarinfoFrames,
-} from "./codec.ts";
+export { encodeNarinfoFrame, packNarinfos } from "./encode.ts";
+export { type NarinfoDecodeOptions, NarinfoFrameDecoder, readNarinfoFrames } from "./decode.ts";
 export * from "./messages.ts";
 export { NARINFO_KEY_PREFIX, narinfoCid } from "./key.ts";
 export { type NarinfoEvents, NarinfoPeers, type NarinfoPeersInit } from "./narinfo_peers.ts";

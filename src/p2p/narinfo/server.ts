@@ -21,7 +21,8 @@ import { sendParts } from "../_channel.ts";
 import type { P2pNode } from "../node.ts";
 import type { PeerBook } from "../peer_book.ts";
 import { TokenBucket } from "../rate/mod.ts";
-import { encodeNarinfoFrame, packNarinfos, readNarinfoFrames } from "./codec.ts";
+import { readNarinfoFrames } from "./decode.ts";
+import { encodeNarinfoFrame, packNarinfos } from "./encode.ts";
 import {
   MAX_NARINFO_MESSAGE,
   MAX_NARINFO_REQUEST,

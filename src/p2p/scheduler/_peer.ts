@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import type { PeerStats } from "./types.ts";
+import type { FailureReason, PeerStats } from "./types.ts";
 import { AimdWindow } from "./_window.ts";
 
 /**
@@ -158,6 +158,65 @@ export class PeerState {
       ? Math.max(minMs, unmeasuredMs)
       : Math.max(minMs, 8 * (this.gapMs || 0), 2 * this.srttMs);
     return silent > limit;
+  }
+
+  /**
+   * Stall guard: whether the peer is {@linkcode PeerState.stalled}; flags it
+   * (window back to 1) the first time.
+   */
+  stallGuard(now: number, minMs: number, unmeasuredMs: number): boolean {
+    if (!this.stalled(now, minMs, unmeasuredMs)) return false;
+    if (!this.stallFlag) {
+      this.stallFlag = true;
+      this.stalls++;
+      this.window.collapse();
+    }
+    return true;
+  }
+
+  /**
+   * A block arrived at `now` carrying `bytes`; `sentAt` is when it was
+   * requested if that request was still in flight here, which measures the
+   * round trip and grows the window (capped by `maxQueueDelayMs`).
+   */
+  arrived(sentAt: number | undefined, bytes: number, now: number, maxQueueDelayMs: number): void {
+    this.bytes += bytes;
+    this.consecutiveTimeouts = 0;
+    this.heard(now);
+    if (sentAt !== undefined) {
+      this.sample(sentAt, now);
+      this.window.increase(this.queueCap(maxQueueDelayMs));
+    }
+  }
+
+  /**
+   * Counts a failed request (`inFlight`: it still was): `timeout` and `busy`
+   * of a request in flight halve the window. Returns true for `not-available`
+   * and `error`, when the block is to be marked lacking at this peer.
+   */
+  countFailure(reason: FailureReason, inFlight: boolean, now: number): boolean {
+    if (reason !== "timeout") this.heard(now);
+    switch (reason) {
+      case "timeout":
+        if (inFlight) {
+          this.timeouts++;
+          this.consecutiveTimeouts++;
+          this.window.decrease();
+        }
+        return false;
+      case "busy":
+        if (inFlight) {
+          this.busy++;
+          this.window.decrease();
+        }
+        return false;
+      case "not-available":
+        this.notAvailable++;
+        return true;
+      case "error":
+        this.errors++;
+        return true;
+    }
   }
 
   /** Records an answer to a request sent at `sentAt`, arriving at `now`. */

@@ -67,8 +67,10 @@ import {
   checkReason,
   schedulerSettings,
 } from "./_checks.ts";
-import { type BlockAvailability, type Copy, PeerState } from "./_peer.ts";
-import { type DupContext, endgame, lookAhead, rescueHead, rescueStalled } from "./_duplicates.ts";
+import type { DupContext } from "./_duplicates.ts";
+import { Flights } from "./_flight.ts";
+import { type BlockAvailability, PeerState } from "./_peer.ts";
+import { selectBlocks } from "./_select.ts";
 import type {
   BlockSchedulerOptions,
   ExpiredRequest,
@@ -116,12 +118,10 @@ export class BlockScheduler {
   readonly #stallMinMs: number;
   /** Presence, availability, requests in flight and the order of the wanted blocks. */
   readonly #blocks: BlockBook;
-  /** Every copy in flight, oldest first (for timeouts). */
-  readonly #timeline = new Set<Copy>();
+  /** Every copy in flight, oldest first (for timeouts), and the request counters. */
+  readonly #flights: Flights;
   readonly #peers = new Map<string, PeerState>();
   #lastNow = -Infinity;
-  #requests = 0;
-  #duplicateRequests = 0;
   #duplicateArrivals = 0;
   #rescues = 0;
 
@@ -142,6 +142,7 @@ export class BlockScheduler {
       inOrder: o.preferInOrder,
       tieSeed: o.tieSeed,
     });
+    this.#flights = new Flights(this.#blocks);
   }
 
   // ---------------------------------------------------------------- peers
@@ -174,7 +175,7 @@ export class BlockScheduler {
     const now = this.#now();
     const requeued: number[] = [];
     for (const c of [...p.inflight.values()]) {
-      if (this.#drop(c, now)) requeued.push(c.index);
+      if (this.#flights.drop(c, now)) requeued.push(c.index);
     }
     this.#blocks.peerRemoved(p);
     this.#peers.delete(peer);
@@ -200,7 +201,7 @@ export class BlockScheduler {
   markPresent(index: number): { duplicateAt: string[] } {
     checkIndex("markPresent", index, this.blockCount);
     if (this.#blocks.present[index]) return { duplicateAt: [] };
-    return { duplicateAt: this.#complete(index, this.#now(), undefined) };
+    return { duplicateAt: this.#flights.complete(index, this.#now(), undefined) };
   }
 
   /** Whether block `index` is present. */
@@ -220,37 +221,12 @@ export class BlockScheduler {
       throw new SchedulerError(`next(): max must be a non-negative integer, got ${max}`);
     }
     const now = this.#now();
-    const out: number[] = [];
-    if (this.done) return out;
-    if (this.#stalled(p, now)) return out;
+    if (this.done) return [];
+    if (this.#stalled(p, now)) return [];
     const free = Math.min(max, p.effectiveWindow(this.#queueDelayMs) - p.inflight.size);
-    if (free <= 0) return out;
-    const ctx = this.#ctx(now);
-    if (this.#dup > 0) {
-      this.#rescues += rescueStalled(ctx, p, now, free, out);
-      this.#rescues += rescueHead(ctx, p, now, free, out);
-    }
-    const blocks = this.#blocks;
-    if (blocks.wantedAvail > 0 && out.length < free) {
-      const order = blocks.order();
-      // A peer slower to deliver than the fastest takes blocks the stream reaches later.
-      const from = lookAhead(ctx, p, now);
-      const take = (i: number) => {
-        if (!p.serves(i)) return false;
-        this.#dispatch(p, i, now);
-        out.push(i);
-        return out.length >= free;
-      };
-      // Blocks no other peer can serve are never skipped.
-      order.scan((i) => (i >= from || blocks.avail[i]! <= 1) && take(i));
-      // Not enough past the look-ahead: the wanted blocks the stream needs last.
-      if (from > blocks.prefix && out.length < free && blocks.wantedAvail > 0) {
-        order.scanReverse((i) => i < from && take(i));
-      }
-    }
-    if (out.length < free && blocks.wantedAvail === 0 && this.#dup > 0) {
-      endgame(ctx, p, now, free, out);
-    }
+    if (free <= 0) return [];
+    const { out, rescues } = selectBlocks(this.#ctx(now), this.#blocks, p, now, free);
+    this.#rescues += rescues;
     return out;
   }
 
@@ -266,21 +242,15 @@ export class BlockScheduler {
     checkBytes("received", bytes);
     const now = this.#now();
     const c = p.inflight.get(index);
-    p.bytes += bytes;
-    p.consecutiveTimeouts = 0;
-    p.heard(now);
-    if (c) {
-      p.sample(c.sentAt, now);
-      p.window.increase(p.queueCap(this.#queueDelayMs));
-    }
+    p.arrived(c?.sentAt, bytes, now, this.#queueDelayMs);
     if (this.#blocks.present[index]) {
-      if (c) this.#drop(c, now);
+      if (c) this.#flights.drop(c, now);
       p.duplicates++;
       this.#duplicateArrivals++;
       return { fresh: false, duplicateAt: [] };
     }
     p.received++;
-    return { fresh: true, duplicateAt: this.#complete(index, now, p) };
+    return { fresh: true, duplicateAt: this.#flights.complete(index, now, p) };
   }
 
   /**
@@ -296,7 +266,7 @@ export class BlockScheduler {
     p.heard(now);
     this.#blocks.exclude(p, index, p.faulted);
     const c = p.inflight.get(index);
-    if (c) this.#drop(c, now);
+    if (c) this.#flights.drop(c, now);
     p.window.decrease();
   }
 
@@ -312,50 +282,19 @@ export class BlockScheduler {
     checkReason(reason);
     const now = this.#now();
     const c = p.inflight.get(index);
-    if (reason !== "timeout") p.heard(now);
-    switch (reason) {
-      case "timeout":
-        if (c) {
-          p.timeouts++;
-          p.consecutiveTimeouts++;
-          p.window.decrease();
-        }
-        break;
-      case "busy":
-        if (c) {
-          p.busy++;
-          p.window.decrease();
-        }
-        break;
-      case "not-available":
-        p.notAvailable++;
-        this.#blocks.exclude(p, index, p.lacks);
-        break;
-      case "error":
-        p.errors++;
-        this.#blocks.exclude(p, index, p.lacks);
-        break;
-    }
-    if (c) this.#drop(c, now);
+    if (p.countFailure(reason, c !== undefined, now)) this.#blocks.exclude(p, index, p.lacks);
+    if (c) this.#flights.drop(c, now);
     return c !== undefined;
   }
 
   /** Requests in flight for at least `requestTimeoutMs`, oldest first; call `failed(…, "timeout")` for each. */
   expired(): ExpiredRequest[] {
-    const now = this.#now();
-    const out: ExpiredRequest[] = [];
-    for (const c of this.#timeline) {
-      // The same expression as nextExpiry, so both agree to the last bit.
-      if (c.sentAt + this.#timeoutMs > now) break;
-      out.push({ peer: c.peer.id, index: c.index, sentAt: c.sentAt });
-    }
-    return out;
+    return this.#flights.expired(this.#now(), this.#timeoutMs);
   }
 
   /** When the oldest request in flight expires (ms, clock time), or undefined if none is in flight. */
   get nextExpiry(): number | undefined {
-    for (const c of this.#timeline) return c.sentAt + this.#timeoutMs;
-    return undefined;
+    return this.#flights.nextExpiry(this.#timeoutMs);
   }
 
   /** Block indexes in flight at `peer`, oldest first. */
@@ -415,9 +354,9 @@ export class BlockScheduler {
       blockCount: this.blockCount,
       present: this.#blocks.presentCount,
       contiguousPrefix: this.#blocks.prefix,
-      inFlight: this.#timeline.size,
-      requests: this.#requests,
-      duplicateRequests: this.#duplicateRequests,
+      inFlight: this.#flights.size,
+      requests: this.#flights.requests,
+      duplicateRequests: this.#flights.duplicateRequests,
       duplicateArrivals: this.#duplicateArrivals,
       rescues: this.#rescues,
       endgame: this.endgame,
@@ -443,13 +382,7 @@ export class BlockScheduler {
 
   /** Stall detection; flags the peer (window back to 1) the first time. */
   #stalled(p: PeerState, now: number): boolean {
-    if (!p.stalled(now, this.#stallMinMs, this.#timeoutMs / 4)) return false;
-    if (!p.stallFlag) {
-      p.stallFlag = true;
-      p.stalls++;
-      p.window.collapse();
-    }
-    return true;
+    return p.stallGuard(now, this.#stallMinMs, this.#timeoutMs / 4);
   }
 
   /** The view of this scheduler that the duplicate policies work on. */
@@ -465,51 +398,7 @@ export class BlockScheduler {
       prefix: () => this.#blocks.prefix,
       wanted: (i) => this.#blocks.wanted(i),
       stalled: (q, t) => this.#stalled(q, t),
-      dispatch: (q, i) => this.#dispatch(q, i, now),
+      dispatch: (q, i) => this.#flights.dispatch(q, i, now),
     };
-  }
-
-  #dispatch(p: PeerState, i: number, now: number): void {
-    const { copies, first } = this.#blocks.copiesFor(i);
-    if (!first) this.#duplicateRequests++;
-    const c: Copy = { peer: p, index: i, sentAt: now };
-    copies.push(c);
-    if (p.inflight.size === 0) p.busySince = now;
-    p.inflight.set(i, c);
-    this.#timeline.add(c);
-    p.requested++;
-    this.#requests++;
-  }
-
-  /** Withdraws one in-flight copy; returns true if the block went back to the queue. */
-  #drop(c: Copy, now: number): boolean {
-    const p = c.peer;
-    p.inflight.delete(c.index);
-    this.#timeline.delete(c);
-    if (p.inflight.size === 0) p.busyMs += now - p.busySince;
-    const copies = this.#blocks.inflight.get(c.index)!;
-    copies.splice(copies.indexOf(c), 1);
-    return copies.length === 0 && this.#blocks.returned(c.index);
-  }
-
-  /** Marks `index` present; withdraws its copies; returns the peers other than `by` to cancel. */
-  #complete(index: number, now: number, by: PeerState | undefined): string[] {
-    this.#blocks.completed(index);
-    const cancel: string[] = [];
-    const copies = this.#blocks.inflight.get(index);
-    if (!copies) return cancel;
-    for (const c of [...copies]) {
-      this.#drop(c, now);
-      if (c.peer !== by) {
-        c.peer.cancelled++;
-        if (c.peer.stallFlag) {
-          // Superseded while the peer is stalled: a timeout decided by the stall guard.
-          c.peer.timeouts++;
-          c.peer.consecutiveTimeouts++;
-        }
-        cancel.push(c.peer.id);
-      }
-    }
-    return cancel;
   }
 }

@@ -20,13 +20,14 @@
  */
 import { hexEncode } from "../../encoding/hex.ts";
 import { formatNarHash, parseNarHash } from "../../hash/nar_hash.ts";
-import { dumpPath, narLayoutOfPath, readNarRangeOfPath } from "../../fs/mod.ts";
-import type { NarLayout } from "../../nar/mod.ts";
+import { dumpPath } from "../../fs/mod.ts";
 import { storeItemPath } from "../../store/store_item.ts";
-import { Bitfield } from "../wire/bitfield.ts";
-import type { BlockCache, CacheEntry } from "./deno_block_cache.ts";
+import type { BlockCache } from "./deno_block_cache.ts";
+import { cacheServable, type Servable, StoreServables } from "./_servable.ts";
 import { readJsonFile, writeJsonFile } from "../deno_json_file.ts";
-import { BlockHasher, blockRange, type Manifest } from "../wire/manifest.ts";
+import { BlockHasher } from "../wire/manifest.ts";
+
+export type { Servable };
 
 /** Why an item is seeded. */
 export type SeedOrigin = "explicit" | "config" | "auto";
@@ -42,30 +43,6 @@ export interface StoreSeed {
   storePath: string;
   origin: SeedOrigin;
   addedAt: number;
-}
-
-/** Something that can serve blocks of a NAR. */
-export interface Servable {
-  /**
-   * True when this node checked the whole NAR against its NarHash (a store
-   * seed, a verified cache entry); false for a download in progress, whose
-   * blocks match a manifest this node got from someone else (a relay).
-   */
-  readonly verified: boolean;
-  /** NAR size. */
-  readonly narSize: number;
-  /** Every block is present. */
-  readonly complete: boolean;
-  /** The manifest to send (have-bitfield and `verified` flag included). */
-  manifest(): Manifest;
-  /** Whether block `i` can be served now. */
-  has(i: number): boolean;
-  /** Reads block `i`. */
-  readBlock(i: number): Promise<Uint8Array>;
-  /** Reads NAR bytes `[offset, offset + length)` (all present: check `has` first). */
-  read(offset: number, length: number): Promise<Uint8Array>;
-  /** Keeps the data from going away while serving; returns the release function. */
-  pin(): () => void;
 }
 
 /** A listed seed. */
@@ -113,8 +90,7 @@ export class SeedRegistry {
   #seeds = new Map<string, StoreSeed>();
   /** Store path → NarHash hex (a node may seed a whole store: no linear scans). */
   #byPath = new Map<string, string>();
-  #layouts = new Map<string, Promise<NarLayout>>();
-  #maxLayouts: number;
+  #servables: StoreServables;
   #storeDirs: readonly string[] | undefined;
 
   /**
@@ -134,7 +110,7 @@ export class SeedRegistry {
     this.#dir = `${options.cacheDir}/seeds`;
     this.#cache = options.cache;
     this.#blockSize = options.blockSize;
-    this.#maxLayouts = options.maxLayouts ?? 64;
+    this.#servables = new StoreServables(options.maxLayouts ?? 64);
   }
 
   /** Loads the persisted store seeds; drops those whose store item is gone. */
@@ -339,7 +315,7 @@ export class SeedRegistry {
     const was = this.#seeds.get(hex);
     if (was) this.#byPath.delete(was.storePath);
     const had = this.#seeds.delete(hex);
-    this.#layouts.delete(hex);
+    this.#servables.forget(hex);
     await Deno.remove(`${this.#dir}/${hex}.hashes`).catch(() => {});
     if (had) this.#saveSoon();
     const entry = this.#cache.get(hex);
@@ -350,86 +326,11 @@ export class SeedRegistry {
   /** What can serve `hex`: a store seed, or a (possibly partial) cache entry. */
   servable(hex: string): Servable | undefined {
     const seed = this.#seeds.get(hex);
-    if (seed) return this.#storeServable(seed);
+    if (seed) return this.#servables.of(seed);
     const entry = this.#cache.get(hex);
     if (entry && entry.haveCount > 0) return cacheServable(entry);
     return undefined;
   }
-
-  #layout(seed: StoreSeed): Promise<NarLayout> {
-    let p = this.#layouts.get(seed.hex);
-    if (!p) {
-      p = narLayoutOfPath(seed.storePath).then((layout) => {
-        if (layout.size !== seed.narSize) {
-          throw new Error(
-            `${seed.storePath} changed: its NAR is now ${layout.size} bytes, not ${seed.narSize}`,
-          );
-        }
-        return layout;
-      });
-      p.catch(() => this.#layouts.delete(seed.hex));
-      this.#layouts.set(seed.hex, p);
-      while (this.#layouts.size > this.#maxLayouts) {
-        this.#layouts.delete(this.#layouts.keys().next().value!);
-      }
-    } else {
-      this.#layouts.delete(seed.hex);
-      this.#layouts.set(seed.hex, p);
-    }
-    return p;
-  }
-
-  #storeServable(seed: StoreSeed): Servable {
-    const manifest: Manifest = {
-      narHash: seed.narHash,
-      narSize: seed.narSize,
-      blockSize: seed.blockSize,
-      blockCount: seed.hashes.length / 32,
-      have: Bitfield.full(seed.hashes.length / 32),
-      hashes: seed.hashes,
-      verified: true,
-    };
-    const read = async (offset: number, length: number) =>
-      await readNarRangeOfPath(await this.#layout(seed), offset, length);
-    return {
-      verified: true,
-      complete: true,
-      narSize: seed.narSize,
-      manifest: () => manifest,
-      has: (i) => i >= 0 && i < manifest.blockCount,
-      readBlock: (i) => {
-        const { offset, length } = blockRange(manifest, i);
-        return read(offset, length);
-      },
-      read,
-      pin: () => () => {},
-    };
-  }
-}
-
-function cacheServable(entry: CacheEntry): Servable {
-  return {
-    get verified() {
-      return entry.verified;
-    },
-    get complete() {
-      return entry.complete;
-    },
-    narSize: entry.layout.narSize,
-    manifest: () => ({
-      narHash: entry.layout.narHash,
-      narSize: entry.layout.narSize,
-      blockSize: entry.layout.blockSize,
-      blockCount: entry.blockCount,
-      have: Bitfield.fromBytes(entry.haveBits(), entry.blockCount),
-      hashes: entry.layout.hashes,
-      verified: entry.verified,
-    }),
-    has: (i) => entry.has(i),
-    readBlock: (i) => entry.readBlock(i),
-    read: (offset, length) => entry.read(offset, length),
-    pin: () => entry.pin(),
-  };
 }
 
 function hexOfNarHash(text: string): string {
