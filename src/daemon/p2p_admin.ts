@@ -12,7 +12,8 @@
 import type { AdminCommand } from "../control/messages.ts";
 import { natStatus } from "../p2p/nat/mod.ts";
 import { dhtServerMode, providerStats } from "../p2p/node.ts";
-import { type P2pService, routingTableSize } from "../p2p/service.ts";
+import type { P2pService } from "../p2p/service.ts";
+import { routingTableSize } from "../p2p/node.ts";
 import { isShareableAddress, shareableAddresses } from "../p2p/share_info.ts";
 import { connectionsRtt } from "../p2p/upkeep.ts";
 import { BadRequestError } from "./error_map.ts";

@@ -194,3 +194,9 @@ export async function createNode(
 function* kadIds(peers: Iterable<{ kadId: Uint8Array }>): Generator<Uint8Array> {
   for (const p of peers) yield p.kadId;
 }
+
+/** Peers in the DHT routing table (not in kad-dht's public type: ../shared/docs/platform-notes.md §2.1). */
+export function routingTableSize(node: P2pNode | undefined): number {
+  const dht = node?.services.dht as unknown as { routingTable?: { size?: number } } | undefined;
+  return dht?.routingTable?.size ?? 0;
+}

@@ -19,13 +19,12 @@ import { hexEncode } from "../encoding/hex.ts";
 import { formatNarHash } from "../hash/nar_hash.ts";
 import type { LocalNars } from "../fetch/local.ts";
 import type { PeerIndex, PeerIndexItem } from "../fetch/peers.ts";
-import { Sha256 } from "../hash/sha256.ts";
-import { BlockCache, type CacheEntry } from "./store/deno_block_cache.ts";
+import { BlockCache } from "./store/deno_block_cache.ts";
 import { loadOrCreateIdentity } from "./deno_identity.ts";
 import { readJsonFile, writeJsonFile } from "./deno_json_file.ts";
 import { SeedRegistry } from "./store/deno_seeds.ts";
 import { denoSeedStores } from "./store/deno_catalog.ts";
-import { hashFile } from "./store/deno_hash_file.ts";
+import { checkEntry } from "./store/check_entry.ts";
 import { Availability } from "./download/availability.ts";
 import { PeerLinks } from "./download/links.ts";
 import { Prefetcher } from "./download/prefetch.ts";
@@ -34,7 +33,7 @@ import { networkOf } from "./download/origins.ts";
 import { P2pSources } from "./download/sources.ts";
 import { WholeFetcher } from "./download/whole.ts";
 import { type P2pEmitter, type P2pEvents, partEmitter } from "./events.ts";
-import { createNode, dhtServerMode, type P2pNode } from "./node.ts";
+import { createNode, dhtServerMode, type P2pNode, routingTableSize } from "./node.ts";
 import { PeerBook } from "./peer_book.ts";
 import { FairRateLimiter } from "./rate/mod.ts";
 import { BlockServer } from "./serve/block_server.ts";
@@ -386,28 +385,6 @@ export class P2pService {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
-}
-
-/** Peers in the DHT routing table (not in kad-dht's public type: ../shared/docs/platform-notes.md §2.1). */
-export function routingTableSize(node: P2pNode | undefined): number {
-  const dht = node?.services.dht as unknown as { routingTable?: { size?: number } } | undefined;
-  return dht?.routingTable?.size ?? 0;
-}
-
-/** NARs up to this size are hashed on the event loop (~30 ms); larger ones on a worker thread. */
-const WORKER_HASH_BYTES = 64 * 1024 * 1024;
-
-/** Whether a complete cache entry hashes to its NarHash. */
-async function checkEntry(entry: CacheEntry): Promise<boolean> {
-  const size = entry.layout.narSize;
-  if (size > WORKER_HASH_BYTES) {
-    return hexEncode(await hashFile(`${entry.dir}/data`, size)) === entry.hex;
-  }
-  const hash = new Sha256();
-  for (let at = 0; at < size; at += 4 << 20) {
-    hash.update(await entry.read(at, Math.min(4 << 20, size - at)));
-  }
-  return hexEncode(hash.digest()) === entry.hex;
 }
 
 /** Whether a multiaddr is a loopback address (a peer on this host). */
