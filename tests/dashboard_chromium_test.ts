@@ -83,6 +83,9 @@ Deno.test(
     );
     assertEquals(await page.evaluate(`document.getElementById("policy").textContent`), "p2p-only");
     assertEquals(await page.evaluate(`document.getElementById("version").textContent`), "0.1.0");
+    // NAT traversal as `status` reports it (AutoNAT's verdict, relays, hole punching, UPnP).
+    const nat = await page.evaluate<string>(`document.getElementById("nat").textContent`);
+    assertMatch(nat, /^reachability (public|private|unknown);.*hole punching on .*; UPnP \w+/);
     const expectedToml = `bootstrap_peers = ["${ANNOUNCED}/p2p/${leecher.peerId}"]`;
     assertEquals(
       await page.evaluate(`document.getElementById("share-state").textContent`),

@@ -19,11 +19,13 @@ import {
   Dashboard,
   DashboardServer,
   type DashboardSource,
+  type NatView,
   type NodeStatus,
   type PeerView,
   type SeedView,
 } from "../dashboard/mod.ts";
 import type { EventBus } from "../events/bus.ts";
+import type { NatStatus } from "../p2p/nat/mod.ts";
 import type { P2pService } from "../p2p/service.ts";
 import { shareInfo } from "../p2p/share_info.ts";
 import type { DaemonEvents } from "./events.ts";
@@ -63,6 +65,22 @@ const num = (v: unknown): number => typeof v === "number" && Number.isFinite(v) 
 const strs = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
 
+/** The page's view of the NAT report (none when the P2P service gives none). */
+function natView(n: NatStatus | undefined): NatView | null {
+  if (!n) return null;
+  return {
+    reachability: n.reachability,
+    autonat: n.autonat,
+    relayReservations: n.relayClient.reservations.map((r) => r.relay),
+    relayService: n.relayService.enabled,
+    holePunching: n.holePunching.enabled,
+    directUpgrades: n.holePunching.directUpgrades,
+    upnp: n.upnp.state,
+    bytesDirect: n.bytesIn.direct,
+    bytesRelayed: n.bytesIn.relayed,
+  };
+}
+
 /** The dashboard's view of a daemon and its P2P service. */
 export function dashboardSource(
   config: Pick<Config, "announce">,
@@ -80,6 +98,7 @@ export function dashboardSource(
       connections: num(r.connections),
       seeds: num(r.seeds),
       cacheBytes: num(r.cacheBytes),
+      nat: natView(r.nat as NatStatus | undefined),
     };
   };
   return {

@@ -32,6 +32,27 @@ const p2p: P2pReports = {
     seeds: 1,
     cacheBytes: 2048,
     downloads: [],
+    nat: {
+      reachability: "private",
+      publicAddresses: [],
+      unconfirmedAddresses: [],
+      autonat: true,
+      holePunching: { enabled: true, directUpgrades: 2 },
+      upnp: { enabled: true, state: "idle", addresses: [] },
+      relayClient: {
+        mode: "auto",
+        reservations: [{ relay: "12D3KooRelay", addresses: ["/ip4/203.0.113.9/tcp/6881"] }],
+      },
+      relayService: {
+        enabled: false,
+        reservations: 0,
+        maxReservations: 16,
+        maxDataBytes: 16 << 20,
+        maxDurationSeconds: 120,
+        circuitsPerPeerPerMinute: 6,
+      },
+      bytesIn: { direct: 4096, relayed: 512 },
+    },
   }),
   peersReport: () => [{
     peerId: "peerA",
@@ -75,6 +96,17 @@ Deno.test("dashboardSource maps the daemon's and the P2P service's reports", asy
       connections: 3,
       seeds: 1,
       cacheBytes: 2048,
+      nat: {
+        reachability: "private",
+        autonat: true,
+        relayReservations: ["12D3KooRelay"],
+        relayService: false,
+        holePunching: true,
+        directUpgrades: 2,
+        upnp: "idle",
+        bytesDirect: 4096,
+        bytesRelayed: 512,
+      },
     },
   });
   assertEquals((await source.peers())[0], {

@@ -22,6 +22,7 @@ const STATUS: NodeStatus = {
     connections: 2,
     seeds: 2,
     cacheBytes: 1024,
+    nat: null,
   },
 };
 const peer = (id: string, connected: boolean): PeerView => ({

@@ -20,6 +20,7 @@ export { EventRing, type RecordedEvent } from "./event_ring.ts";
 export type {
   DashboardSource,
   EventFeed,
+  NatView,
   NodeStatus,
   PeerView,
   SeedView,

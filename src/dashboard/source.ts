@@ -43,7 +43,28 @@ export interface NodeStatus {
     seeds: number;
     /** Bytes in the block cache. */
     cacheBytes: number;
+    /** NAT traversal (docs/protocol.md §5), null when not reported. */
+    nat: NatView | null;
   } | null;
+}
+
+/** What the page shows of NAT traversal. */
+export interface NatView {
+  /** `public`, `private` or `unknown` (AutoNAT). */
+  reachability: string;
+  autonat: boolean;
+  /** Relays this node holds a reservation on. */
+  relayReservations: string[];
+  /** This node offers a relay (`relay_service`). */
+  relayService: boolean;
+  holePunching: boolean;
+  /** Relayed connections upgraded to direct ones (DCUtR). */
+  directUpgrades: number;
+  /** UPnP mapping state (`off`, `idle`, `searching`, `mapped`). */
+  upnp: string;
+  /** Block bytes received directly and through relays. */
+  bytesDirect: number;
+  bytesRelayed: number;
 }
 
 /** One peer (`/api/peers`): connected ones and remembered ones. */

@@ -60,9 +60,19 @@ export const APP_JS = String.raw`"use strict";
     setText("connections", p ? p.connections : null);
     setText("seed-count", p ? p.seeds : null);
     setText("cache", p ? bytes(p.cacheBytes) : null);
+    setText("nat", p && p.nat ? natText(p.nat) : null);
     var list = byId("listen"); clear(list);
     (p ? p.listen : []).forEach(function (a) { var li = el("li"); li.appendChild(el("code", "", a)); list.appendChild(li); });
     if (!p || p.listen.length === 0) list.appendChild(el("li", "muted", "no listen address"));
+  }
+
+  function natText(n) {
+    return "reachability " + n.reachability + (n.autonat ? "" : " (AutoNAT off)") +
+      "; relays: " + (n.relayReservations.length ? n.relayReservations.map(shortId).join(", ") : "none") +
+      (n.relayService ? "; relay service on" : "") +
+      "; hole punching " + (n.holePunching ? "on (" + n.directUpgrades + " direct upgrade" + (n.directUpgrades === 1 ? "" : "s") + ")" : "off") +
+      "; UPnP " + n.upnp +
+      "; received " + bytes(n.bytesDirect) + " direct, " + bytes(n.bytesRelayed) + " through relays";
   }
 
   function renderShare(info) {

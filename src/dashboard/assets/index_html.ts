@@ -39,6 +39,7 @@ export const INDEX_HTML = `<!doctype html>
     <div><dt>Connections</dt><dd id="connections">—</dd></div>
     <div><dt>Seeds</dt><dd id="seed-count">—</dd></div>
     <div><dt>Block cache</dt><dd id="cache">—</dd></div>
+    <div class="wide"><dt>NAT</dt><dd id="nat">—</dd></div>
     <div class="wide"><dt>Addresses</dt><dd><ul id="listen" class="plain"></ul></dd></div>
   </dl>
 </section>
