@@ -29,6 +29,7 @@ import {
   NARINFO_PROTOCOL,
   type NarinfoFlavour,
 } from "./messages.ts";
+import { PeerStreams } from "../_peer_streams.ts";
 
 /** What this node holds: the daemon's verified narinfos (see src/daemon/held_narinfos.ts). */
 export interface NarinfoHoldings {
@@ -71,7 +72,7 @@ const MAX_BUCKETS = 4096;
 /** Serves `/guix-p2p/narinfo/1.0.0`. */
 export class NarinfoServer {
   #o: NarinfoServerInit;
-  #streams = new Map<string, number>();
+  #streams = new PeerStreams();
   #buckets = new Map<string, TokenBucket>();
   #abort = new AbortController();
 
@@ -110,16 +111,16 @@ export class NarinfoServer {
 
   async #serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
-    const open = (this.#streams.get(peer) ?? 0) + 1;
-    if (this.#o.peerBook.isBanned(peer) || open > this.#o.maxStreamsPerPeer) {
+    const full = this.#streams.count(peer) >= this.#o.maxStreamsPerPeer;
+    if (this.#o.peerBook.isBanned(peer) || full) {
       this.#o.emit("stream:rejected", {
         peer,
-        reason: open > this.#o.maxStreamsPerPeer ? "too many narinfo streams" : "banned",
+        reason: full ? "too many narinfo streams" : "banned",
       });
       stream.abort(new Error("refused"));
       return;
     }
-    this.#streams.set(peer, open);
+    this.#streams.add(peer);
     const signal = this.#abort.signal;
     const stallMs = this.#o.stallTimeoutMs ?? 30_000;
     try {
@@ -164,9 +165,7 @@ export class NarinfoServer {
       }
       stream.abort(error);
     } finally {
-      const n = (this.#streams.get(peer) ?? 1) - 1;
-      if (n <= 0) this.#streams.delete(peer);
-      else this.#streams.set(peer, n);
+      this.#streams.remove(peer);
     }
   }
 }

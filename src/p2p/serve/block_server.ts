@@ -39,6 +39,7 @@ import {
   readFrames,
   type WireMessage,
 } from "../wire/mod.ts";
+import { PeerStreams } from "../_peer_streams.ts";
 
 /** Events of the server. */
 export interface BlockServerEvents {
@@ -81,7 +82,7 @@ interface Serving {
 /** Serves `/guix-p2p/blocks/2.0.0`. */
 export class BlockServer {
   #o: BlockServerOptions;
-  #streams = new Map<string, number>();
+  #streams = new PeerStreams();
   #abort = new AbortController();
 
   /** Creates the server (call {@linkcode start}). */
@@ -114,16 +115,13 @@ export class BlockServer {
 
   async #serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
-    const open = (this.#streams.get(peer) ?? 0) + 1;
-    if (this.#o.peerBook.isBanned(peer) || open > this.#o.maxStreamsPerPeer) {
-      this.#o.emit("stream:rejected", {
-        peer,
-        reason: open > this.#o.maxStreamsPerPeer ? "too many streams" : "banned",
-      });
+    const full = this.#streams.count(peer) >= this.#o.maxStreamsPerPeer;
+    if (this.#o.peerBook.isBanned(peer) || full) {
+      this.#o.emit("stream:rejected", { peer, reason: full ? "too many streams" : "banned" });
       stream.abort(new Error("refused"));
       return;
     }
-    this.#streams.set(peer, open);
+    this.#streams.add(peer);
     const signal = AbortSignal.any([this.#abort.signal]);
     let writing: Promise<void> = Promise.resolve();
     const s: Serving = {
@@ -212,9 +210,7 @@ export class BlockServer {
       stream.abort(error);
     } finally {
       await reader;
-      const n = (this.#streams.get(peer) ?? 1) - 1;
-      if (n <= 0) this.#streams.delete(peer);
-      else this.#streams.set(peer, n);
+      this.#streams.remove(peer);
     }
   }
 
