@@ -14,6 +14,7 @@
  */
 import type { PeerId } from "@libp2p/interface";
 import type { P2pNode } from "../node.ts";
+import { LinkPool } from "../_link_pool.ts";
 import { PeerLink } from "./peer_link.ts";
 
 /** Options of {@linkcode PeerLinks}. */
@@ -30,71 +31,50 @@ export interface PeerLinksInit {
 
 /** The pool. */
 export class PeerLinks {
-  #o: PeerLinksInit;
-  #links = new Map<string, PeerLink>();
-  #opening = new Map<string, Promise<PeerLink>>();
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #pool: LinkPool<PeerLink>;
   #closedBytes = { direct: 0, relayed: 0 };
 
   /** Creates the pool (call {@linkcode start} for idle clean-up). */
   constructor(init: PeerLinksInit) {
-    this.#o = init;
+    this.#pool = new LinkPool<PeerLink>({
+      open: (peerId, signal) =>
+        PeerLink.open(init.node(), peerId, {
+          maxMessageSize: init.maxMessageSize,
+          timeoutMs: init.timeoutMs,
+          signal,
+        }),
+      ...(init.idleMs !== undefined ? { idleMs: init.idleMs } : {}),
+      onClosed: (peer, link, error, fault) => {
+        this.#closedBytes[link.relayed ? "relayed" : "direct"] += link.bytesIn;
+        if (fault && error) init.onFault?.(peer, error);
+      },
+    });
   }
 
   /** Starts closing idle links. */
   start(): void {
-    const idle = this.#o.idleMs ?? 60_000;
-    this.#timer = setInterval(() => {
-      const now = Date.now();
-      for (const link of this.#links.values()) {
-        if (link.pendingRequests === 0 && now - link.lastUsed > idle) link.close();
-      }
-    }, Math.min(idle, 10_000));
-    (this.#timer as unknown as { unref?: () => void }).unref?.();
+    this.#pool.start();
   }
 
   /** Closes every link. */
   stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    for (const link of this.#links.values()) link.close();
-    this.#links.clear();
+    this.#pool.stop();
   }
 
   /** The open link to `peer`, if any. */
   peek(peer: string): PeerLink | undefined {
-    const link = this.#links.get(peer);
-    return link && !link.closed ? link : undefined;
+    return this.#pool.peek(peer);
   }
 
   /** The link to `peerId`, opened (and dialled) if needed. */
   get(peerId: PeerId, signal?: AbortSignal): Promise<PeerLink> {
-    const peer = peerId.toString();
-    const open = this.peek(peer);
-    if (open) return Promise.resolve(open);
-    let opening = this.#opening.get(peer);
-    if (!opening) {
-      opening = PeerLink.open(this.#o.node(), peerId, {
-        maxMessageSize: this.#o.maxMessageSize,
-        timeoutMs: this.#o.timeoutMs,
-        signal,
-      }).then((link) => {
-        this.#links.set(peer, link);
-        link.onClose((error, fault) => {
-          this.#closedBytes[link.relayed ? "relayed" : "direct"] += link.bytesIn;
-          if (this.#links.get(peer) === link) this.#links.delete(peer);
-          if (fault && error) this.#o.onFault?.(peer, error);
-        });
-        return link;
-      }).finally(() => this.#opening.delete(peer));
-      this.#opening.set(peer, opening);
-    }
-    return opening;
+    return this.#pool.get(peerId, signal);
   }
 
   /** Bytes received over links so far, by path (direct, or through a relay). */
   bytesByPath(): { direct: number; relayed: number } {
     const out = { ...this.#closedBytes };
-    for (const link of this.#links.values()) {
+    for (const link of this.#pool.links()) {
       if (!link.closed) out[link.relayed ? "relayed" : "direct"] += link.bytesIn;
     }
     return out;
@@ -102,6 +82,6 @@ export class PeerLinks {
 
   /** Closes the link to `peer` (its connection closed). */
   closePeer(peer: string): void {
-    this.#links.get(peer)?.close();
+    this.#pool.closePeer(peer);
   }
 }

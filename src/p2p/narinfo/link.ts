@@ -17,6 +17,7 @@
  */
 import type { PeerId, Stream } from "@libp2p/interface";
 import { sendParts } from "../_channel.ts";
+import { LinkPool } from "../_link_pool.ts";
 import type { P2pNode } from "../node.ts";
 import { readNarinfoFrames } from "./decode.ts";
 import { encodeNarinfoFrame } from "./encode.ts";
@@ -204,60 +205,37 @@ export interface NarinfoLinksInit {
 
 /** One {@linkcode NarinfoLink} per peer, opened on first use. */
 export class NarinfoLinks {
-  #o: NarinfoLinksInit;
-  #links = new Map<string, NarinfoLink>();
-  #opening = new Map<string, Promise<NarinfoLink>>();
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #pool: LinkPool<NarinfoLink>;
 
   /** Creates the pool (call {@linkcode start} for idle clean-up). */
   constructor(init: NarinfoLinksInit) {
-    this.#o = init;
+    this.#pool = new LinkPool<NarinfoLink>({
+      open: (peerId, signal) =>
+        NarinfoLink.open(init.node(), peerId, { timeoutMs: init.timeoutMs, signal }),
+      ...(init.idleMs !== undefined ? { idleMs: init.idleMs } : {}),
+      onClosed: (peer, _link, error, fault) => {
+        if (fault) init.onFault?.(peer, error?.message ?? "narinfo protocol fault");
+      },
+    });
   }
 
   /** Starts closing idle links. */
   start(): void {
-    const idle = this.#o.idleMs ?? 60_000;
-    this.#timer = setInterval(() => {
-      const now = Date.now();
-      for (const link of this.#links.values()) {
-        if (link.pendingRequests === 0 && now - link.lastUsed > idle) link.close();
-      }
-    }, Math.min(idle, 10_000));
-    Deno.unrefTimer(this.#timer);
+    this.#pool.start();
   }
 
   /** Closes every link. */
   stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    for (const link of this.#links.values()) link.close();
-    this.#links.clear();
+    this.#pool.stop();
   }
 
   /** The link to `peerId`, opened (and dialled) if needed. */
   get(peerId: PeerId, signal?: AbortSignal): Promise<NarinfoLink> {
-    const peer = peerId.toString();
-    const open = this.#links.get(peer);
-    if (open && !open.closed) return Promise.resolve(open);
-    let opening = this.#opening.get(peer);
-    if (!opening) {
-      opening = NarinfoLink.open(this.#o.node(), peerId, {
-        timeoutMs: this.#o.timeoutMs,
-        signal,
-      }).then((link) => {
-        this.#links.set(peer, link);
-        link.onClose((error, fault) => {
-          if (this.#links.get(peer) === link) this.#links.delete(peer);
-          if (fault) this.#o.onFault?.(peer, error?.message ?? "narinfo protocol fault");
-        });
-        return link;
-      }).finally(() => this.#opening.delete(peer));
-      this.#opening.set(peer, opening);
-    }
-    return opening;
+    return this.#pool.get(peerId, signal);
   }
 
   /** Closes the link to `peer` (its connection closed). */
   closePeer(peer: string): void {
-    this.#links.get(peer)?.close();
+    this.#pool.closePeer(peer);
   }
 }
