@@ -150,6 +150,12 @@ function parseStates(r: BodyReader): HaveState[] {
 
 function parseNar(r: BodyReader, id: number): WireMessage {
   const narHash = r.copy(HASH_LENGTH, "nar_hash");
+  const payload = parseEncoded(r, MAX_WHOLE_NAR, "the largest whole NAR", "raw NAR data");
+  return { kind: "nar", id, narHash, ...payload };
+}
+
+/** `encoding`, `raw_length` (at most `max`) and the data of a NAR or block message. */
+function parseEncoded(r: BodyReader, max: number, limit: string, what: string) {
   const encodingAt = r.pos;
   const value = r.u8("encoding");
   const encoding = ENCODINGS[value];
@@ -158,14 +164,12 @@ function parseNar(r: BodyReader, id: number): WireMessage {
   }
   const rawAt = r.pos;
   const rawLength = r.u32("raw_length");
-  if (rawLength > MAX_WHOLE_NAR) {
-    throw r.fail(`raw_length ${rawLength} exceeds the largest whole NAR ${MAX_WHOLE_NAR}`, rawAt);
-  }
+  if (rawLength > max) throw r.fail(`raw_length ${rawLength} exceeds ${limit} ${max}`, rawAt);
   const data = r.rest();
   if (encoding === "raw" && data.length !== rawLength) {
-    throw r.fail(`raw NAR data is ${data.length} bytes but raw_length is ${rawLength}`, rawAt);
+    throw r.fail(`${what} is ${data.length} bytes but raw_length is ${rawLength}`, rawAt);
   }
-  return { kind: "nar", id, narHash, encoding, rawLength, data };
+  return { encoding, rawLength, data };
 }
 
 function parseIndexes(r: BodyReader): number[] {
@@ -184,22 +188,8 @@ function parseIndexes(r: BodyReader): number[] {
 
 function parseBlock(r: BodyReader, id: number): WireMessage {
   const index = r.u32("index");
-  const encodingAt = r.pos;
-  const value = r.u8("encoding");
-  const encoding = ENCODINGS[value];
-  if (encoding === undefined) {
-    throw r.fail(`unknown encoding ${value}, expected 0 or 1`, encodingAt);
-  }
-  const rawAt = r.pos;
-  const rawLength = r.u32("raw_length");
-  if (rawLength > MAX_BLOCK_SIZE) {
-    throw r.fail(`raw_length ${rawLength} exceeds the largest block size ${MAX_BLOCK_SIZE}`, rawAt);
-  }
-  const data = r.rest();
-  if (encoding === "raw" && data.length !== rawLength) {
-    throw r.fail(`raw block data is ${data.length} bytes but raw_length is ${rawLength}`, rawAt);
-  }
-  return { kind: "block", id, index, encoding, rawLength, data };
+  const payload = parseEncoded(r, MAX_BLOCK_SIZE, "the largest block size", "raw block data");
+  return { kind: "block", id, index, ...payload };
 }
 
 function parseManifest(r: BodyReader): Manifest {
