@@ -16,7 +16,7 @@
  * @module
  */
 import { WireError } from "../wire/errors.ts";
-import type { ChunkLike } from "../wire/read.ts";
+import { type ChunkLike, readDecoded } from "../wire/read.ts";
 import { NARINFO_TYPE_NAMES, parsePayload, PAYLOAD_HEADER } from "./_parse.ts";
 import {
   MAX_NARINFO_MESSAGE,
@@ -150,48 +150,9 @@ export class NarinfoFrameDecoder {
  * for await (const m of readNarinfoFrames(frames, { accept: "responses" })) console.log(m.kind);
  * ```
  */
-export async function* readNarinfoFrames(
+export function readNarinfoFrames(
   source: AsyncIterable<ChunkLike> | Iterable<ChunkLike>,
   options: NarinfoDecodeOptions & { signal?: AbortSignal | undefined },
 ): AsyncGenerator<NarinfoWireMessage, void, undefined> {
-  const decoder = new NarinfoFrameDecoder(options);
-  const { signal } = options;
-  const aborted = signal
-    ? new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-    })
-    : undefined;
-  aborted?.catch(() => {});
-  const iterator = Symbol.asyncIterator in source
-    ? (source as AsyncIterable<ChunkLike>)[Symbol.asyncIterator]()
-    : (source as Iterable<ChunkLike>)[Symbol.iterator]();
-  let finished = false;
-  try {
-    for (;;) {
-      signal?.throwIfAborted();
-      const next = Promise.resolve(iterator.next());
-      const step = aborted ? await Promise.race([next, aborted]) : await next;
-      if (step.done) {
-        finished = true;
-        break;
-      }
-      const chunk = step.value;
-      if (chunk instanceof Uint8Array) decoder.push(chunk);
-      else if (typeof chunk[Symbol.iterator] === "function") {
-        for (const piece of chunk as Iterable<Uint8Array>) decoder.push(piece);
-      } else decoder.push(chunk.subarray());
-      for (let m = decoder.next(); m !== undefined; m = decoder.next()) yield m;
-    }
-    decoder.end();
-  } finally {
-    if (!finished) {
-      try {
-        const r = iterator.return?.();
-        if (r instanceof Promise) r.catch(() => {});
-      } catch {
-        // the source's own clean-up failed; the reading error is what matters
-      }
-    }
-  }
+  return readDecoded(source, new NarinfoFrameDecoder(options), options.signal);
 }

@@ -50,12 +50,38 @@ export interface ReadFramesOptions extends DecodeOptions {
  * for await (const m of readFrames(stream, { signal: controller.signal })) console.log(m);
  * ```
  */
-export async function* readFrames(
+export function readFrames(
   source: AsyncIterable<ChunkLike> | Iterable<ChunkLike>,
   options: ReadFramesOptions = {},
 ): AsyncGenerator<WireMessage, void, undefined> {
-  const { signal } = options;
-  const decoder = new FrameDecoder(options);
+  return readDecoded(source, new FrameDecoder(options), options.signal);
+}
+
+/** A push decoder of a framed protocol (the block wire, the narinfo wire). */
+export interface PushDecoder<M> {
+  /** Adds received bytes. */
+  push(bytes: Uint8Array): void;
+  /** The next complete message, if any. */
+  next(): M | undefined;
+  /** The input ended: throws if it stopped inside a frame. */
+  end(): void;
+}
+
+/**
+ * The messages `decoder` finds in a byte source (a libp2p stream: chunks or
+ * lists of chunks). Aborting `signal` ends the wait for the next chunk; when
+ * the reader stops early the source is closed without waiting for it.
+ *
+ * @example
+ * ```ts
+ * for await (const m of readDecoded(stream, new FrameDecoder(), signal)) handle(m);
+ * ```
+ */
+export async function* readDecoded<M>(
+  source: AsyncIterable<ChunkLike> | Iterable<ChunkLike>,
+  decoder: PushDecoder<M>,
+  signal?: AbortSignal,
+): AsyncGenerator<M, void, undefined> {
   const iterator = Symbol.asyncIterator in source
     ? source[Symbol.asyncIterator]()
     : (source as Iterable<ChunkLike>)[Symbol.iterator]();
@@ -80,7 +106,7 @@ export async function* readFrames(
   }
 }
 
-function pushChunk(decoder: FrameDecoder, chunk: ChunkLike): void {
+function pushChunk(decoder: { push(bytes: Uint8Array): void }, chunk: ChunkLike): void {
   if (chunk instanceof Uint8Array) {
     decoder.push(chunk);
   } else if (typeof chunk[Symbol.iterator] === "function") {
