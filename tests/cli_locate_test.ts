@@ -5,24 +5,13 @@
  * neither does.
  */
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { LAUNCHER, startDaemon } from "./support/daemon_proc.ts";
+import { runCli, startDaemon } from "./support/daemon_proc.ts";
 import { forceRemove } from "./support/tree_check.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
 
-async function cli(args: string[], env: Record<string, string>) {
-  const out = await new Deno.Command(LAUNCHER, {
-    args,
-    clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+function cli(args: string[], env: Record<string, string>) {
+  return runCli(args, { env, clearEnv: true });
 }
 
 Deno.test("the CLI tries the user's daemon, then the service's, and says which", T, async () => {

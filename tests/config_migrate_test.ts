@@ -7,25 +7,13 @@
  * the same; a daemon started on original keys runs and says what it read.
  */
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { LAUNCHER, startDaemon } from "./support/daemon_proc.ts";
+import { runCli, startDaemon } from "./support/daemon_proc.ts";
 import { forceRemove } from "./support/tree_check.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
 const FIXTURE = new URL("./fixtures/original_guix_p2p_config.toml", import.meta.url).pathname;
 
-async function run(args: string[]) {
-  const out = await new Deno.Command(LAUNCHER, {
-    args,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
+const run = (args: string[]) => runCli(args);
 
 Deno.test("the original guix-p2p's example configuration is read and migrated", T, async () => {
   const dir = await Deno.makeTempDir({ prefix: "guix-p2p-migrate-" });

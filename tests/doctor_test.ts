@@ -7,7 +7,7 @@
  */
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { stringify } from "@std/toml";
-import { type DaemonProcess, LAUNCHER, ROOT, startDaemon } from "./support/daemon_proc.ts";
+import { type DaemonProcess, LAUNCHER, ROOT, runCli, startDaemon } from "./support/daemon_proc.ts";
 import { makeKey, writeGuixConfig } from "./support/guix_cache.ts";
 import { startFileServer } from "./support/http_server.ts";
 import { forceRemove } from "./support/tree_check.ts";
@@ -22,26 +22,14 @@ interface Check {
 }
 
 async function doctor(configPath: string) {
-  const out = await new Deno.Command(LAUNCHER, {
-    args: ["doctor", "--json", "--config", configPath],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  const report = JSON.parse(text) as { ok: boolean; checks: Check[] };
+  const out = await runCli(["doctor", "--json", "--config", configPath]);
+  const report = JSON.parse(out.stdout) as { ok: boolean; checks: Check[] };
   const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
-  return { code: out.code, report, byId, text, stderr: new TextDecoder().decode(out.stderr) };
+  return { code: out.code, report, byId, text: out.stdout, stderr: out.stderr };
 }
 
-async function doctorText(configPath: string) {
-  const out = await new Deno.Command(LAUNCHER, {
-    args: ["doctor", "--config", configPath],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
+function doctorText(configPath: string) {
+  return runCli(["doctor", "--config", configPath]);
 }
 
 /** A process whose name is guix-daemon, with `env` as its environment (until killed). */

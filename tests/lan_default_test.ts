@@ -8,7 +8,7 @@
  * every NAR from A: no `seed` command anywhere, no NAR over HTTP for B.
  */
 import { assertEquals, assertGreater } from "@std/assert";
-import { type DaemonProcess, helperAgent, LAUNCHER, startDaemon } from "./support/daemon_proc.ts";
+import { type DaemonProcess, helperAgent, runCli, startDaemon } from "./support/daemon_proc.ts";
 import {
   type FixtureItem,
   makeItem,
@@ -26,14 +26,9 @@ import { assertRestored, forceRemove } from "./support/tree_check.ts";
 const T = { sanitizeOps: false, sanitizeResources: false };
 
 async function json<V>(d: DaemonProcess, args: string[]): Promise<V> {
-  const out = await new Deno.Command(LAUNCHER, {
-    args: [...args, "--json", "--config", d.configPath],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout)) as V;
+  const out = await runCli([...args, "--json", "--config", d.configPath]);
+  if (out.code !== 0) throw new Error(out.stderr);
+  return JSON.parse(out.stdout) as V;
 }
 
 /** Substitutes `closure` (dependencies first) as guix-daemon does; returns the helper's log. */

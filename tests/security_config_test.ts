@@ -4,19 +4,14 @@
  * libp2p's "No transport was configured".
  */
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { LAUNCHER } from "./support/daemon_proc.ts";
+import { runCli } from "./support/daemon_proc.ts";
 
 Deno.test("config check rejects a /udp/…/quic-v1 listen address: only TCP is supported", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/c.toml`, 'listen = ["/ip4/0.0.0.0/udp/6881/quic-v1"]\n');
-    const out = await new Deno.Command(LAUNCHER, {
-      args: ["config", "check", `${dir}/c.toml`],
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const err = new TextDecoder().decode(out.stderr);
+    const out = await runCli(["config", "check", `${dir}/c.toml`]);
+    const err = out.stderr;
     assertEquals(out.code, 1, err);
     assertStringIncludes(err, `${dir}/c.toml:1: key "listen"`);
     assertStringIncludes(err, "only TCP listen addresses are supported");

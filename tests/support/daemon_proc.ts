@@ -15,6 +15,36 @@ export const LAUNCHER = `${ROOT}/bin/guix-p2p`;
 /** The helper symlink. */
 export const HELPER = `${ROOT}/bin/guix-p2p-substitute`;
 
+/** What a CLI run printed. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `bin/guix-p2p ARGS` to completion (NO_COLOR set). With `clearEnv`
+ * only PATH, NO_COLOR and `env` are passed; otherwise `env` is added to ours.
+ */
+export async function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; clearEnv?: boolean } = {},
+): Promise<CliRun> {
+  const base = options.clearEnv ? { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" } : {};
+  const out = await new Deno.Command(LAUNCHER, {
+    args,
+    clearEnv: options.clearEnv ?? false,
+    env: { ...base, NO_COLOR: "1", ...options.env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
 /**
  * Spawns the real helper (`bin/guix-p2p-substitute --query|--substitute`)
  * the way guix-daemon does, for the daemon started with `daemon`'s config and

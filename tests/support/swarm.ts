@@ -7,7 +7,7 @@
 import { ControlClient } from "../../src/control/client.ts";
 import { connectControlSocket } from "../../src/control/deno_socket.ts";
 import { narHashHex, parseNarHash } from "../../src/hash/nar_hash.ts";
-import { type DaemonProcess, LAUNCHER, startDaemon } from "./daemon_proc.ts";
+import { type DaemonProcess, runCli, startDaemon } from "./daemon_proc.ts";
 
 /** One member of the swarm. */
 export interface SwarmNode {
@@ -69,19 +69,7 @@ export async function startNode(
   const line = await daemon.waitForLog(/P2P node (\S+) \(DHT \w+\) on (\S+)/);
   const [, peerId, logged] = /P2P node (\S+) \(DHT \w+\) on (\S+)/.exec(line)!;
   const address = options.address ?? logged!;
-  const cli = async (args: string[]) => {
-    const out = await new Deno.Command(LAUNCHER, {
-      args: [...args, "--config", daemon.configPath],
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: out.code,
-      stdout: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
-    };
-  };
+  const cli = (args: string[]) => runCli([...args, "--config", daemon.configPath]);
   return {
     name,
     dir,
