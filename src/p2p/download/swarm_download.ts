@@ -43,6 +43,12 @@ import type { BlockChannel, ChannelHandlers } from "./channel.ts";
  */
 const PREFIX_CHUNK = 4 * 1024 * 1024;
 
+/**
+ * Verified block bytes received but not yet written to the cache, at most:
+ * past it, links wait for the disk (the peer's sends back up through TCP).
+ */
+const MAX_WRITING_BYTES = 16 * 1024 * 1024;
+
 /** Events of a download. */
 export interface DownloadEvents {
   "download:block": { narHash: string; peer: string; index: number; wireBytes: number };
@@ -84,6 +90,11 @@ export class SwarmDownload {
   #key: string;
   #wireBytes = 0;
   #byPeer = new Map<string, number>();
+  /** Blocks received and verified, being written to the cache. */
+  #writing = new Set<number>();
+  #writingBytes = 0;
+  /** Peers not asked for more while the writes lag behind. */
+  #throttled = new Set<string>();
 
   /** Creates the download (call {@linkcode start}). */
   constructor(options: SwarmDownloadOptions) {
@@ -234,18 +245,20 @@ export class SwarmDownload {
     if (!verifyBlock(this.#o.manifest, index, raw)) {
       return this.#bad(ch, index, `block ${index} does not match the manifest`);
     }
-    if (this.#o.entry.has(index)) {
+    if (this.#o.entry.has(index) || this.#writing.has(index)) {
       this.#scheduler.received(ch.peer, index, msg.data.length);
       return this.#pump(ch.peer);
     }
-    try {
-      await this.#o.entry.writeBlock(index, raw);
-    } catch (e) {
-      // A full or failing disk is ours, not the peer's: the download ends and
-      // the caller falls back (HTTP), instead of an unhandled rejection.
-      return this.#fail(new Error(`writing block ${index} to the cache: ${(e as Error).message}`));
-    }
-    if (this.#finished) return;
+    // The write goes on behind the network: the block counts as present (for readers, and for
+    // the end of the download) once it is written; meanwhile the link reads on.
+    this.#writing.add(index);
+    this.#writingBytes += raw.length;
+    const written = this.#o.entry.writeBlock(index, raw).then(
+      () => this.#written(index, raw.length),
+      // A full or failing disk is ours, not the peer's: the download ends and the caller
+      // falls back (HTTP), instead of an unhandled rejection.
+      (e) => this.#fail(new Error(`writing block ${index} to the cache: ${(e as Error).message}`)),
+    );
     this.#wireBytes += msg.data.length;
     this.#byPeer.set(ch.peer, (this.#byPeer.get(ch.peer) ?? 0) + raw.length);
     this.#o.peerBook.traffic(ch.peer, "down", msg.data.length);
@@ -265,9 +278,31 @@ export class SwarmDownload {
       index,
       wireBytes: msg.data.length,
     });
-    this.#signal();
-    if (this.#scheduler.done) return this.#finish();
+    if (this.#scheduler.done) return;
+    // Backpressure: with too much still to write, this link reads no further until this
+    // block is written (the writes of an entry are done in order: all before it, too).
+    if (this.#writingBytes > MAX_WRITING_BYTES) {
+      await written;
+      this.#throttled.add(ch.peer);
+      return;
+    }
     this.#pump(ch.peer);
+  }
+
+  #written(index: number, bytes: number): void {
+    this.#writing.delete(index);
+    this.#writingBytes -= bytes;
+    if (this.#finished) return;
+    this.#signal();
+    if (this.#scheduler.done) {
+      if (this.#writing.size === 0) this.#finish();
+      return;
+    }
+    if (this.#writingBytes <= MAX_WRITING_BYTES && this.#throttled.size > 0) {
+      const peers = [...this.#throttled];
+      this.#throttled.clear();
+      for (const peer of peers) this.#pump(peer);
+    }
   }
 
   #bad(ch: BlockChannel, index: number, reason: string): void {
