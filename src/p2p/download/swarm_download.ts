@@ -32,6 +32,7 @@ import {
   verifyBlock,
 } from "../wire/mod.ts";
 import { manifestKey } from "../wire/manifest.ts";
+import { PrefixHash } from "./_prefix_hash.ts";
 import { BlockProgress } from "./_progress.ts";
 import { DownloadWatchdog } from "./_watchdog.ts";
 import type { BlockChannel, ChannelHandlers } from "./channel.ts";
@@ -48,6 +49,13 @@ const PREFIX_CHUNK = 4 * 1024 * 1024;
  * past it, links wait for the disk (the peer's sends back up through TCP).
  */
 const MAX_WRITING_BYTES = 16 * 1024 * 1024;
+
+/**
+ * NARs up to this size are hashed whole as their blocks are written, on the
+ * event loop (larger ones are checked on a worker thread once complete,
+ * `store/check_entry.ts`, reading them back).
+ */
+const INCREMENTAL_HASH_BYTES = 64 * 1024 * 1024;
 
 /** Events of a download. */
 export interface DownloadEvents {
@@ -95,6 +103,8 @@ export class SwarmDownload {
   #writingBytes = 0;
   /** Peers not asked for more while the writes lag behind. */
   #throttled = new Set<string>();
+  /** The whole-NAR hash, kept up as blocks are written (NARs up to INCREMENTAL_HASH_BYTES). */
+  #prefixHash: PrefixHash | undefined;
 
   /** Creates the download (call {@linkcode start}). */
   constructor(options: SwarmDownloadOptions) {
@@ -112,6 +122,9 @@ export class SwarmDownload {
     }
     this.#unpin = options.entry.pin();
     this.#progress = new BlockProgress(options.entry, options.manifest);
+    if (options.manifest.narSize <= INCREMENTAL_HASH_BYTES) {
+      this.#prefixHash = new PrefixHash(options.entry);
+    }
     this.#key = manifestKey(options.manifest);
     this.#done.promise.catch(() => {});
     this.#watchdog = new DownloadWatchdog({
@@ -139,6 +152,16 @@ export class SwarmDownload {
   /** The cache entry being filled. */
   get entry(): CacheEntry {
     return this.#o.entry;
+  }
+
+  /**
+   * The SHA-256 of the whole NAR once the download is complete, when it was
+   * computed as the blocks were written (small NARs); undefined otherwise (the
+   * entry is then checked by reading it back).
+   */
+  narDigest(): Promise<Uint8Array | undefined> {
+    if (!this.#prefixHash || !this.#o.entry.complete) return Promise.resolve(undefined);
+    return this.#prefixHash.digest();
   }
 
   /** Bytes received from peers (as sent: compressed). */
@@ -215,6 +238,11 @@ export class SwarmDownload {
 
   #pump(peer: string): void {
     if (this.#finished) return;
+    if (this.#writingBytes > MAX_WRITING_BYTES) {
+      // Nothing more is asked of anyone until the disk catches up.
+      this.#throttled.add(peer);
+      return;
+    }
     const ch = this.#channels.get(peer);
     if (!ch || ch.closed) return;
     const indexes = this.#scheduler.next(peer);
@@ -254,7 +282,7 @@ export class SwarmDownload {
     this.#writing.add(index);
     this.#writingBytes += raw.length;
     const written = this.#o.entry.writeBlock(index, raw).then(
-      () => this.#written(index, raw.length),
+      () => this.#written(index, raw),
       // A full or failing disk is ours, not the peer's: the download ends and the caller
       // falls back (HTTP), instead of an unhandled rejection.
       (e) => this.#fail(new Error(`writing block ${index} to the cache: ${(e as Error).message}`)),
@@ -282,16 +310,16 @@ export class SwarmDownload {
     // Backpressure: with too much still to write, this link reads no further until this
     // block is written (the writes of an entry are done in order: all before it, too).
     if (this.#writingBytes > MAX_WRITING_BYTES) {
-      await written;
       this.#throttled.add(ch.peer);
-      return;
+      return await written;
     }
     this.#pump(ch.peer);
   }
 
-  #written(index: number, bytes: number): void {
+  #written(index: number, raw: Uint8Array): void {
     this.#writing.delete(index);
-    this.#writingBytes -= bytes;
+    this.#writingBytes -= raw.length;
+    this.#prefixHash?.written(index, raw);
     if (this.#finished) return;
     this.#signal();
     if (this.#scheduler.done) {
