@@ -1,11 +1,13 @@
 /**
  * The block cache: NARs being downloaded from peers (and NARs kept for
- * seeding that are not in a local store, e.g. served to Nix), one directory
- * per NarHash with a sparse `data` file written at block offsets and a
- * `state.json` (manifest hashes, have-bitmap, verified flag). Survives
- * restarts, so a download resumes and a peer still downloading serves the
- * blocks it has. Entries are evicted least-recently-used beyond `maxBytes`,
- * never while in use.
+ * seeding that are not in a local store, e.g. served to Nix), one sparse
+ * file per NarHash (`<hex>.nar`, written at block offsets) and one journal
+ * for all of them (`index.jsonl`: manifest hashes, have-bitmap, verified
+ * flag; `_cache_index.ts`), written in batches. Survives restarts, so a
+ * download resumes and a peer still downloading serves the blocks it has.
+ * Entries are evicted least-recently-used beyond `maxBytes`, never while in
+ * use. A cache in the earlier layout (a directory per entry with `data` and
+ * `state.json`) is taken over at load.
  *
  * @example
  * ```ts
@@ -16,10 +18,11 @@
  * ```
  * @module
  */
-import { base64Decode, base64Encode } from "../../encoding/base64.ts";
-import { hexEncode } from "../../encoding/hex.ts";
+import { base64Decode } from "../../encoding/base64.ts";
+import { hexDecode, hexEncode } from "../../encoding/hex.ts";
 import { bitBytes, countBits, setBit, testBit } from "./_bits.ts";
-import { readJsonFile, writeJsonFile } from "../deno_json_file.ts";
+import { readJsonFile } from "../deno_json_file.ts";
+import { CacheIndex, type IndexRecord } from "./_cache_index.ts";
 
 /** What identifies an entry's layout. */
 export interface EntryLayout {
@@ -35,7 +38,8 @@ export class CacheEntry {
   readonly hex: string;
   readonly layout: EntryLayout;
   readonly blockCount: number;
-  readonly dir: string;
+  /** The NAR's file (sparse: only present blocks hold data). */
+  readonly path: string;
   #have: Uint8Array;
   #verified: boolean;
   #storePath: string | undefined;
@@ -43,7 +47,6 @@ export class CacheEntry {
   #pins = 0;
   #read: Deno.FsFile | undefined;
   #write: Deno.FsFile | undefined;
-  #persistTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #opening: Promise<{ read: Deno.FsFile; write: Deno.FsFile }> | undefined;
   /** The queued writes (never rejects). */
@@ -52,17 +55,19 @@ export class CacheEntry {
   #writeAt = -1;
   /** @internal Set by {@linkcode BlockCache}: forgets this entry and removes its files. */
   drop: (() => Promise<void>) | undefined;
+  /** @internal Set by {@linkcode BlockCache}: where the entry's state is recorded. */
+  index: CacheIndex | undefined;
 
   /** @internal Use {@linkcode BlockCache.open}. */
   constructor(
-    dir: string,
+    path: string,
     layout: EntryLayout,
     have: Uint8Array,
     verified: boolean,
     storePath?: string,
     lastUsed = Date.now(),
   ) {
-    this.dir = dir;
+    this.path = path;
     this.layout = layout;
     this.hex = hexEncode(layout.narHash);
     this.blockCount = Math.ceil(layout.narSize / layout.blockSize);
@@ -142,7 +147,7 @@ export class CacheEntry {
   }
 
   async #open(): Promise<{ read: Deno.FsFile; write: Deno.FsFile }> {
-    const write = await Deno.open(`${this.dir}/data`, {
+    const write = await Deno.open(this.path, {
       read: true,
       write: true,
       create: true,
@@ -151,7 +156,7 @@ export class CacheEntry {
     try {
       const { size } = await write.stat();
       if (size !== this.layout.narSize) await write.truncate(this.layout.narSize);
-      const read = await Deno.open(`${this.dir}/data`, { read: true });
+      const read = await Deno.open(this.path, { read: true });
       if (this.#closed) {
         read.close();
         throw new Error(`block cache entry ${this.hex} was removed`);
@@ -257,7 +262,7 @@ export class CacheEntry {
   markVerified(storePath?: string): Promise<void> {
     this.#verified = true;
     if (storePath) this.#storePath = storePath;
-    // Written with the next scheduled persist: an entry consumed and removed within a second
+    // Written with the next batch of the index: an entry consumed and removed before it
     // (a prefetched item, once substituted, is served from the store) costs no state write.
     this.#schedulePersist();
     return Promise.resolve();
@@ -276,37 +281,20 @@ export class CacheEntry {
   }
 
   #schedulePersist(): void {
-    if (this.#persistTimer !== undefined) return;
-    this.#persistTimer = setTimeout(() => {
-      this.#persistTimer = undefined;
-      this.persist().catch(() => {});
-    }, 1000);
+    if (!this.#closed) this.index?.dirty(this);
   }
 
-  /** Writes state.json now. */
+  /** Writes the entry's state to the index now (with every other pending change). */
   async persist(): Promise<void> {
-    if (this.#persistTimer !== undefined) {
-      clearTimeout(this.#persistTimer);
-      this.#persistTimer = undefined;
-    }
     if (this.#closed) return;
-    await writeJsonFile(`${this.dir}/state.json`, {
-      v: 1,
-      narHash: this.hex,
-      narSize: this.layout.narSize,
-      blockSize: this.layout.blockSize,
-      hashes: base64Encode(this.layout.hashes),
-      have: base64Encode(this.#have),
-      verified: this.#verified,
-      storePath: this.#storePath,
-      lastUsed: this.#lastUsed,
-    });
+    this.index?.dirty(this);
+    await this.index?.flush();
   }
 
-  /** Closes the files once the queued writes are done (state is persisted first). */
+  /** Closes the files once the queued writes are done (pending index changes are written first). */
   async close(): Promise<void> {
     await this.#writes;
-    await this.persist().catch(() => {});
+    await this.index?.flush().catch(() => {});
     this.#closeFiles();
   }
 
@@ -318,18 +306,19 @@ export class CacheEntry {
 
   /** @internal */
   async destroy(): Promise<void> {
-    if (this.#persistTimer !== undefined) clearTimeout(this.#persistTimer);
     this.#closed = true;
+    this.index?.removed(this.hex);
     // A write in progress holds the file open until it ends (then fails: the entry is gone).
     await this.#writes;
     this.#closeFiles();
-    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+    await Deno.remove(this.path).catch(() => {});
   }
 }
 
 /** The cache directory. */
 export class BlockCache {
   #dir: string;
+  #index: CacheIndex;
   #maxBytes: number;
   #entries = new Map<string, CacheEntry>();
   #onRemove: ((hex: string) => void) | undefined;
@@ -350,6 +339,7 @@ export class BlockCache {
     },
   ) {
     this.#dir = dir;
+    this.#index = new CacheIndex(`${dir}/index.jsonl`);
     this.#maxBytes = options.maxBytes;
     this.#onRemove = options.onRemove;
     this.#onEvict = options.onEvict ?? (() => {});
@@ -367,16 +357,67 @@ export class BlockCache {
     return [...this.#entries.values()];
   }
 
-  /** Reads every entry's state (corrupt entries are removed). */
+  /**
+   * Reads the index (entries whose file is gone are forgotten, files no entry
+   * names are removed), takes over entries of the earlier layout, and
+   * rewrites the index compactly.
+   */
   async load(): Promise<void> {
     await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    const records = await this.#index.load();
+    const files = new Set<string>();
     for await (const e of Deno.readDir(this.#dir)) {
-      if (!e.isDirectory || !/^[0-9a-f]{64}$/.test(e.name)) continue;
-      const dir = `${this.#dir}/${e.name}`;
-      const entry = parseState(dir, await readJsonFile(`${dir}/state.json`));
-      if (entry && entry.hex === e.name) this.#add(entry);
-      else await Deno.remove(dir, { recursive: true }).catch(() => {});
+      if (e.isDirectory && /^[0-9a-f]{64}$/.test(e.name)) {
+        if (await this.#migrate(e.name, records)) files.add(`${e.name}.nar`);
+      } else if (e.isFile) files.add(e.name);
     }
+    for (const r of records.values()) {
+      const path = `${this.#dir}/${r.hex}.nar`;
+      if (!files.has(`${r.hex}.nar`)) {
+        // A file never written (no block) or removed: nothing to resume.
+        if (r.have.some((b) => b !== 0)) continue;
+      }
+      files.delete(`${r.hex}.nar`);
+      this.#add(
+        new CacheEntry(
+          path,
+          {
+            narHash: hexDecode(r.hex),
+            narSize: r.narSize,
+            blockSize: r.blockSize,
+            hashes: r.hashes,
+          },
+          r.have,
+          r.verified,
+          r.storePath,
+          r.lastUsed,
+        ),
+      );
+    }
+    for (const name of files) {
+      if (name.endsWith(".nar") || name.endsWith(".tmp")) {
+        await Deno.remove(`${this.#dir}/${name}`).catch(() => {});
+      }
+    }
+    await this.#index.rewrite(this.entries().map(recordOf));
+  }
+
+  /** An entry of the earlier layout (`<hex>/data` + `<hex>/state.json`) becomes `<hex>.nar`. */
+  async #migrate(hex: string, records: Map<string, IndexRecord>): Promise<boolean> {
+    const dir = `${this.#dir}/${hex}`;
+    const old = parseState(`${dir}/data`, await readJsonFile(`${dir}/state.json`));
+    let taken = false;
+    if (old && old.hex === hex && !records.has(hex)) {
+      try {
+        await Deno.rename(`${dir}/data`, `${this.#dir}/${hex}.nar`);
+        records.set(hex, recordOf(old));
+        taken = true;
+      } catch {
+        // no data file: nothing to take over
+      }
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    return taken;
   }
 
   /** The entry for a NarHash (hex), if any. */
@@ -399,23 +440,22 @@ export class BlockCache {
       }
       await this.remove(hex);
     }
-    const dir = `${this.#dir}/${hex}`;
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     const entry = new CacheEntry(
-      dir,
+      `${this.#dir}/${hex}.nar`,
       layout,
       new Uint8Array(bitBytes(Math.ceil(layout.narSize / layout.blockSize))),
       false,
       storePath,
     );
     this.#add(entry);
-    // state.json is written with the first block (an entry without one is dropped at load).
+    // Indexed with its first block (an entry without one is not resumed).
     await this.evict(entry);
     return entry;
   }
 
   #add(entry: CacheEntry): void {
     this.#entries.set(entry.hex, entry);
+    entry.index = this.#index;
     entry.drop = async () => {
       if (this.#entries.get(entry.hex) === entry) this.#entries.delete(entry.hex);
       this.#onRemove?.(entry.hex);
@@ -447,9 +487,10 @@ export class BlockCache {
     return evicted;
   }
 
-  /** Closes every entry. */
+  /** Closes every entry (the index is written first). */
   async close(): Promise<void> {
     for (const e of this.#entries.values()) await e.close();
+    await this.#index.flush();
   }
 }
 
@@ -459,7 +500,21 @@ function sameLayout(a: EntryLayout, b: EntryLayout): boolean {
     a.hashes.every((x, i) => x === b.hashes[i]);
 }
 
-function parseState(dir: string, raw: unknown): CacheEntry | undefined {
+function recordOf(e: CacheEntry): IndexRecord {
+  return {
+    hex: e.hex,
+    narSize: e.layout.narSize,
+    blockSize: e.layout.blockSize,
+    hashes: e.layout.hashes,
+    have: e.haveBits(),
+    verified: e.verified,
+    storePath: e.storePath,
+    lastUsed: e.lastUsed,
+  };
+}
+
+/** An entry's `state.json` in the earlier layout. */
+function parseState(path: string, raw: unknown): CacheEntry | undefined {
   try {
     const o = raw as Record<string, unknown>;
     if (
@@ -470,9 +525,9 @@ function parseState(dir: string, raw: unknown): CacheEntry | undefined {
     const count = Math.ceil(o.narSize / o.blockSize);
     const have = base64Decode(String(o.have));
     if (hashes.length !== count * 32 || have.length !== bitBytes(count)) return undefined;
-    const narHash = new Uint8Array(o.narHash.match(/../g)!.map((h) => parseInt(h, 16)));
+    const narHash = hexDecode(o.narHash);
     return new CacheEntry(
-      dir,
+      path,
       { narHash, narSize: o.narSize, blockSize: o.blockSize, hashes },
       have,
       o.verified === true,
