@@ -41,6 +41,8 @@ export class CacheEntry {
   /** The NAR's file (sparse: only present blocks hold data). */
   readonly path: string;
   #have: Uint8Array;
+  /** Bits set in #have (kept up to date: `complete` is asked per item, per block). */
+  #haveCount: number;
   #verified: boolean;
   #storePath: string | undefined;
   #lastUsed: number;
@@ -72,6 +74,7 @@ export class CacheEntry {
     this.hex = hexEncode(layout.narHash);
     this.blockCount = Math.ceil(layout.narSize / layout.blockSize);
     this.#have = have;
+    this.#haveCount = countBits(have, this.blockCount);
     this.#verified = verified;
     this.#storePath = storePath;
     this.#lastUsed = lastUsed;
@@ -79,7 +82,7 @@ export class CacheEntry {
 
   /** Blocks present. */
   get haveCount(): number {
-    return countBits(this.#have, this.blockCount);
+    return this.#haveCount;
   }
 
   /** Copy of the have-bitmap (wire layout). */
@@ -230,7 +233,10 @@ export class CacheEntry {
   }
 
   #present(i: number): void {
-    setBit(this.#have, i);
+    if (!testBit(this.#have, i)) {
+      setBit(this.#have, i);
+      this.#haveCount++;
+    }
     this.#lastUsed = Date.now();
     this.#schedulePersist();
   }
@@ -275,6 +281,7 @@ export class CacheEntry {
    */
   async reset(): Promise<void> {
     this.#have.fill(0);
+    this.#haveCount = 0;
     this.#verified = false;
     if (this.drop) await this.drop();
     else await this.persist();
