@@ -277,8 +277,8 @@ export class SwarmDownload {
       this.#scheduler.received(ch.peer, index, msg.data.length);
       return this.#pump(ch.peer);
     }
-    // The write goes on behind the network: the block counts as present (for readers, and for
-    // the end of the download) once it is written; meanwhile the link reads on.
+    // The block counts as present (for readers, and for the end of the download) once it is
+    // written; the link does not wait for the write unless too much waits to be written.
     this.#writing.add(index);
     this.#writingBytes += raw.length;
     const written = this.#o.entry.writeBlock(index, raw).then(

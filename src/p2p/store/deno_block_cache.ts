@@ -175,13 +175,14 @@ export class CacheEntry {
   }
 
   /**
-   * Writes a verified block and marks it present once it is on disk (in the
-   * page cache). The write runs on a blocking thread, not the event loop:
-   * writing new pages of a file costs 0.5–5 ms per 256 KiB block here (a
-   * profile of a 512 MiB download spent 22 % of the leecher's main thread in
-   * the synchronous write, docs/benchmarks.md "One large item"). Writes of
-   * one entry are done one after another, in the order asked; the returned
-   * promise settles when this one is done.
+   * Writes a verified block and marks it present once it is written (to the
+   * page cache). Writes of one entry are done one after another, in the
+   * order asked; the returned promise settles when this one is done. The
+   * write itself is synchronous: the same write as an async op (on a
+   * blocking thread) was measured slower end to end on this 2-core machine
+   * under load — the hops to the thread pool and back cost more CPU than they
+   * free on the event loop, and the download waited on them
+   * (docs/benchmarks.md "One large item").
    */
   writeBlock(i: number, bytes: Uint8Array): Promise<void> {
     const { offset, length } = this.range(i);
@@ -193,10 +194,10 @@ export class CacheEntry {
     const run = this.#writes.then(async () => {
       const { write } = await this.#files();
       // Blocks arriving in order follow each other in the file: no seek between them.
-      if (this.#writeAt !== offset) await write.seek(offset, Deno.SeekMode.Start);
+      if (this.#writeAt !== offset) write.seekSync(offset, Deno.SeekMode.Start);
       this.#writeAt = -1; // unknown until the write is whole
       let done = 0;
-      while (done < length) done += await write.write(bytes.subarray(done));
+      while (done < length) done += write.writeSync(bytes.subarray(done));
       this.#writeAt = offset + length;
       this.#present(i);
     });
