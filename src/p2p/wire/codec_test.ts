@@ -393,7 +393,7 @@ Deno.test("frame headers: length, version and type are checked as soon as they a
   const later = new FrameDecoder();
   const first = encodeFrame({ kind: "cancel", id: 1, indexes: [1] });
   later.push(first);
-  later.push(new Uint8Array([0, 0, 0, 6, 2, 12]));
+  later.push(new Uint8Array([0, 0, 0, 6, 2, 14]));
   assertEquals(later.next()?.kind, "cancel");
   assertThrows(() => later.next(), WireError, `(at stream byte ${first.length + 5})`);
 });
