@@ -52,6 +52,13 @@ export const MessageType = {
 
 /** Bytes of a bulk-lane ticket. */
 export const BULK_TICKET_SIZE = 32;
+/**
+ * The first bytes a requester sends on a bulk-lane TCP connection, then its ticket; the
+ * responder answers one byte, {@linkcode BULK_ACCEPTED}, or closes the connection.
+ */
+export const BULK_HELLO_MAGIC: Uint8Array = new TextEncoder().encode("GP2PBLK2");
+/** The responder's byte accepting a bulk-lane ticket. */
+export const BULK_ACCEPTED = 1;
 
 /** What a responder can serve of one NAR (`HAVE_REPLY`). */
 export type HaveState = "none" | "complete" | "partial";
