@@ -480,7 +480,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     key: "bulk_lane",
     section: "Peer-to-peer",
     doc:
-      'Where block data goes over a bulk lane — a plain TCP connection opened with a one-time ticket from the Noise-encrypted block stream, costing a fraction of the CPU — instead of the encrypted stream (docs/protocol.md §3.5). Integrity is unchanged (every block and NAR is checked against its hashes; a bad one on the lane closes the lane, not the peer\'s standing, and is fetched again encrypted), but the bytes are not encrypted: someone on the path can see which items you fetch. "lan": only with peers on the local network (loopback, link-local, private IPv4, unique-local IPv6) over a direct connection; "always": with every directly connected peer; "off": never.',
+      'Where block data goes over a bulk lane — a plain TCP connection opened with a one-time ticket from the Noise-encrypted block stream, costing a fraction of the CPU — instead of the encrypted stream (docs/protocol.md §3.7). Integrity is unchanged (every block and NAR is checked against its hashes; a bad one on the lane closes the lane, not the peer\'s standing, and is fetched again encrypted), but the bytes are not encrypted: someone on the path can see which items you fetch. "lan": only with peers on the local network (loopback, link-local, private IPv4, unique-local IPv6) over a direct connection; "always": with every directly connected peer; "off": never.',
     defaultText: '"lan"',
     default: () => "lan" as const,
     parse: oneOf(["lan", "always", "off"] as const),

@@ -1,5 +1,5 @@
 /**
- * Where the bulk lane is used (docs/protocol.md §3.5): block data to and from
+ * Where the bulk lane is used (docs/protocol.md §3.7): block data to and from
  * a peer goes over a plain TCP connection instead of the Noise-encrypted
  * libp2p stream only on a direct (not relayed) connection, and, with
  * `bulk_lane = "lan"` (the default), only to a peer on the local network.

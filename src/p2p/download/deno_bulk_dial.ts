@@ -1,5 +1,5 @@
 /**
- * The requester's end of a bulk lane (docs/protocol.md §3.5): a plain TCP
+ * The requester's end of a bulk lane (docs/protocol.md §3.7): a plain TCP
  * connection to the port a peer named in its `bulk-ticket`, opened with
  * `GP2PBLK2` + the ticket and accepted by one byte. What it carries is the
  * block exchange's frames, checked like any others (block hashes, NarHash);

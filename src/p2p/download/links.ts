@@ -29,7 +29,7 @@ export interface PeerLinksInit {
   idleMs?: number;
   /** A peer broke the protocol on its link (called once per link). */
   onFault?: (peer: string, error: Error) => void;
-  /** Bulk lanes (docs/protocol.md §3.5): where, and how to dial them. None without. */
+  /** Bulk lanes (docs/protocol.md §3.7): where, and how to dial them. None without. */
   bulk?: { policy: BulkLanePolicy; dial: BulkDialer };
   /** A peer whose bulk lane failed is not offered one again for this long. Default 10 min. */
   bulkRetryMs?: number;

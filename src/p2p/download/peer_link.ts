@@ -53,7 +53,7 @@ export interface PeerLinkOptions {
   signal?: AbortSignal | undefined;
   /**
    * Block data over a bulk lane where `policy` allows it for this connection
-   * (docs/protocol.md §3.5); none without.
+   * (docs/protocol.md §3.7); none without.
    */
   bulk?: { policy: BulkLanePolicy; dial: BulkDialer } | undefined;
 }

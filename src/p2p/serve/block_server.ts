@@ -72,7 +72,7 @@ const MAX_QUEUED = 1024;
 
 /**
  * A byte channel a peer's requests arrive on: a libp2p stream, or a bulk-lane
- * TCP connection (docs/protocol.md §3.5).
+ * TCP connection (docs/protocol.md §3.7).
  */
 export interface ServeChannel {
   /** The bytes the peer sends. */

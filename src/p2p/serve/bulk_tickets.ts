@@ -1,5 +1,5 @@
 /**
- * One-time tickets that open a bulk lane (docs/protocol.md §3.5). A ticket is
+ * One-time tickets that open a bulk lane (docs/protocol.md §3.7). A ticket is
  * issued on a peer's Noise-authenticated block stream, names that peer and
  * the address its connection came from, and opens at most one plain TCP
  * connection from that same address within `ttlMs`. Bounded: a few tickets

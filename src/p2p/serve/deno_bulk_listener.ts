@@ -1,5 +1,5 @@
 /**
- * The responder's end of the bulk lane (docs/protocol.md §3.5): a plain TCP
+ * The responder's end of the bulk lane (docs/protocol.md §3.7): a plain TCP
  * listener for block data. A peer asks for a lane on its Noise-authenticated
  * block stream and gets a port and a one-time ticket bound to its PeerId and
  * to the address its connection came from; it connects, sends

@@ -211,7 +211,7 @@ export interface NarMessage {
 }
 
 /**
- * Asks for a bulk lane (docs/protocol.md §3.5): a plain TCP connection for block data that
+ * Asks for a bulk lane (docs/protocol.md §3.7): a plain TCP connection for block data that
  * the ticket in the answer opens. Answered by `bulk-ticket` or `error`.
  */
 export interface BulkOpenMessage {
