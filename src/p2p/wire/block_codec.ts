@@ -1,5 +1,5 @@
 /**
- * Block compression (docs/protocol.md §3.7): a block travels as one zstd
+ * Block compression (docs/protocol.md §3.5): a block travels as one zstd
  * frame when that saves at least a few percent, else raw. Decoding never
  * produces (or allocates) more than the announced `raw_length`, and rejects
  * anything that is not exactly one well-formed zstd frame of that length.
