@@ -243,6 +243,8 @@ export class PeerLink {
     });
     touch();
     this.#sendOn(lane, encodeFrame({ kind: "get-nars", id, narHashes })).catch((e) => {
+      // A lane that failed: the request (still pending, on the lane) is asked again on the stream.
+      if (lane === "bulk") return this.#bulkLost(e as Error);
       clearTimeout(timer);
       this.#pending.delete(id);
       reject(e);

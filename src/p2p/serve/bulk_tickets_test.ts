@@ -24,3 +24,13 @@ Deno.test("the book is bounded: the oldest tickets go first", () => {
   assertEquals(tickets.redeem(issued[0]!, "::1"), undefined);
   assertEquals(tickets.redeem(issued[9]!, "::1"), 9);
 });
+
+Deno.test("one peer cannot crowd out the others: a few tickets per peer", () => {
+  const tickets = new BulkTickets<string>({ maxPerKey: 2 });
+  const other = tickets.issue("10.0.0.1", "honest", "honest");
+  const spam = Array.from({ length: 100 }, () => tickets.issue("10.0.0.2", "spam", "spammer"));
+  assertEquals(tickets.size, 3);
+  assertEquals(tickets.redeem(spam[0]!, "10.0.0.2"), undefined);
+  assertEquals(tickets.redeem(spam[99]!, "10.0.0.2"), "spam");
+  assertEquals(tickets.redeem(other, "10.0.0.1"), "honest");
+});

@@ -135,7 +135,7 @@ export class BulkListener implements BulkOffer, AsyncDisposable {
       peer: connection.remotePeer.toString(),
       compress: this.#o.compress(connection),
     };
-    return { port: this.#port, ticket: this.#tickets.issue(ip, grant) };
+    return { port: this.#port, ticket: this.#tickets.issue(ip, grant, grant.peer) };
   }
 
   async #accept(listener: Deno.TcpListener): Promise<void> {
@@ -146,7 +146,8 @@ export class BulkListener implements BulkOffer, AsyncDisposable {
           continue;
         }
         this.#conns.add(conn);
-        void this.#lane(conn).finally(() => {
+        // Nothing a peer sends on a lane may reject unhandled (that would stop the daemon).
+        void this.#lane(conn).catch(() => {}).finally(() => {
           this.#conns.delete(conn);
           closeQuietly(conn);
         });
