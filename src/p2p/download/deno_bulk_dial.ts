@@ -37,7 +37,18 @@ export type BulkDialer = (
 /** The {@linkcode BulkDialer} over Deno's TCP. */
 export const dialBulk: BulkDialer = async (host, port, ticket, { signal }) => {
   signal.throwIfAborted();
-  const conn = await Deno.connect({ hostname: host, port, transport: "tcp" });
+  // A host that drops SYNs would hold a connect for minutes: the signal bounds it.
+  const connecting = Deno.connect({ hostname: host, port, transport: "tcp" });
+  const aborted = new Promise<never>((_, reject) =>
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true })
+  );
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Promise.race([connecting, aborted]);
+  } catch (e) {
+    connecting.then(closeQuietly, () => {});
+    throw e;
+  }
   const onAbort = () => closeQuietly(conn);
   signal.addEventListener("abort", onAbort, { once: true });
   try {
