@@ -103,7 +103,8 @@ export class CacheIndex {
 
   /** Writes `entry`'s state with the next batch (its layout too, the first time). */
   dirty(entry: IndexedEntry): void {
-    this.#removed.delete(entry.hex);
+    // After a removal of the same NarHash (a rejected layout replaced), the removal stays: it is
+    // written before the new entry's layout, so the old layout is never resumed.
     this.#dirty.set(entry.hex, entry);
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
@@ -116,6 +117,7 @@ export class CacheIndex {
   removed(hex: string): void {
     this.#dirty.delete(hex);
     if (!this.#written.has(hex)) return;
+    this.#written.delete(hex); // a new entry of this NarHash writes its own layout
     this.#removed.add(hex);
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;

@@ -216,3 +216,22 @@ Deno.test("a cache of the earlier layout (a directory per entry, state.json) is 
     await again.close();
   });
 });
+
+Deno.test("a NarHash removed and opened again under another layout is resumed with the new layout only", async () => {
+  await withDir(async (dir) => {
+    const cache = await opened(dir);
+    const lying = await cache.open(layoutOf(1));
+    await lying.writeBlock(0, new Uint8Array(64).fill(1));
+    await lying.persist();
+    await lying.reset(); // the whole NAR did not hash to the NarHash
+    // The same NarHash from an honest manifest, in the same batch of the index.
+    const honest = await cache.open({ ...layoutOf(1), hashes: new Uint8Array(64).fill(7) });
+    await honest.writeBlock(1, new Uint8Array(36).fill(2));
+    await cache.close();
+    const again = await opened(dir);
+    const e = again.get(honest.hex)!;
+    assertEquals(e.layout.hashes, new Uint8Array(64).fill(7));
+    assertEquals([e.has(0), e.has(1)], [false, true]);
+    await again.close();
+  });
+});
