@@ -1,10 +1,12 @@
 /**
  * When to build an ACL key's window table in the helper. The helper loads its
- * ACL without tables (a `--substitute` or a small `have` checks a handful of
- * signatures, and a table costs 12–20 ms per key); once a key has signed, or
- * is about to sign, about a hundred narinfos in this process, its table pays
- * for itself (verification 310 → 97 µs, docs/benchmarks.md "Signatures") and
- * is built, once.
+ * ACL without tables: a `--substitute` or a small `have` checks a handful of
+ * signatures, each ~0.4 ms without tables (src/trust/ecdsa.ts), while tables
+ * cost ~5 ms per key plus ~5 ms for the base point at the helper's window
+ * size W=6 (~18 ms each at the daemon's W=8). Once a key has signed, or is
+ * about to sign, about fifty narinfos in this process, its table pays for
+ * itself (verification ~400 → ~135 µs, docs/benchmarks.md "Closure (issue
+ * 9)") and is built, once.
  *
  * @example
  * ```ts
@@ -18,14 +20,17 @@
 import type { Acl } from "../trust/acl.ts";
 
 /** Uses (past + known upcoming) after which a key gets its table. */
-export const TABLE_AFTER_USES = 100;
+export const TABLE_AFTER_USES = 50;
+
+/** The helper's table window: quicker to build than the daemon's W=8, nearly as fast to use. */
+export const HELPER_WINDOW = 6;
 
 /** What a key needs for this policy (a `GuixPublicKey` in practice). */
 export interface TableableKey {
   /** `7D6029…E34F`, as in `Authorization.signer`. */
   readonly shortHex: string;
   /** Builds the window table. */
-  precompute(): unknown;
+  precompute(windowSize: number): unknown;
 }
 
 /** Counts signature checks per ACL key and builds a key's table once it is worth it. */
@@ -53,7 +58,7 @@ export class KeyTables {
     const uses = (this.#uses.get(key) ?? 0) + 1;
     this.#uses.set(key, uses);
     if (uses + upcoming < this.#threshold) return false;
-    key.precompute();
+    key.precompute(HELPER_WINDOW);
     this.#built.add(key);
     return true;
   }

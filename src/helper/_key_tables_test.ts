@@ -1,31 +1,39 @@
 import { assertEquals } from "@std/assert";
 import { aclFromKeys, generateGuixKey } from "../trust/mod.ts";
-import { KeyTables } from "./_key_tables.ts";
+import { HELPER_WINDOW, KeyTables } from "./_key_tables.ts";
 
 function spiedAcl() {
   const acl = aclFromKeys([generateGuixKey().publicKey, generateGuixKey().publicKey], {
     precompute: false,
   });
   const calls = acl.entries.map(() => 0);
+  const windows: number[] = [];
   acl.entries.forEach((e, i) => {
     const key = e.key!;
     const real = key.precompute.bind(key);
-    key.precompute = () => {
+    key.precompute = (windowSize?: number) => {
       calls[i]!++;
-      return real();
+      windows.push(windowSize!);
+      return real(windowSize);
     };
   });
-  return { acl, calls, signer: (i: number) => `${acl.entries[i]!.key!.shortHex} (host-${i})` };
+  return {
+    acl,
+    calls,
+    windows,
+    signer: (i: number) => `${acl.entries[i]!.key!.shortHex} (host-${i})`,
+  };
 }
 
 Deno.test("a big batch builds the signing key's table at once, and only that key's", () => {
-  const { acl, calls, signer } = spiedAcl();
+  const { acl, calls, windows, signer } = spiedAcl();
   const tables = new KeyTables(100);
   assertEquals(tables.noteUse(acl, signer(1), 999), true);
   for (let upcoming = 998; upcoming >= 0; upcoming--) {
     assertEquals(tables.noteUse(acl, signer(1), upcoming), false);
   }
   assertEquals(calls, [0, 1]);
+  assertEquals(windows, [HELPER_WINDOW]);
 });
 
 Deno.test("small batches build a table once the key was used often enough in the process", () => {
