@@ -12,6 +12,8 @@
  * ```ts
  * import { KeyTables } from "./_key_tables.ts";
  * const tables = new KeyTables();
+ * // while the daemon resolves a batch of paths.length narinfos:
+ * tables.prepare(acl, paths.length);
  * // after each successful check, with the narinfos still to check in this batch:
  * tables.noteUse(acl, verdict.signer, remaining);
  * ```
@@ -24,6 +26,9 @@ export const TABLE_AFTER_USES = 50;
 
 /** The helper's table window: quicker to build than the daemon's W=8, nearly as fast to use. */
 export const HELPER_WINDOW = 6;
+
+/** ACLs with more keys than this get tables only for the keys that sign (see `prepare`). */
+export const PREPARE_MAX_KEYS = 3;
 
 /** What a key needs for this policy (a `GuixPublicKey` in practice). */
 export interface TableableKey {
@@ -42,6 +47,27 @@ export class KeyTables {
   /** Creates the policy; `threshold` uses (default {@linkcode TABLE_AFTER_USES}). */
   constructor(threshold = TABLE_AFTER_USES) {
     this.#threshold = threshold;
+  }
+
+  /**
+   * Builds now the tables of every key of a small ACL (at most
+   * {@linkcode PREPARE_MAX_KEYS}) when a batch of `upcoming` checks is about
+   * to start, before it is known which key signed what: for a helper waiting
+   * for the daemon to resolve a batch, whose CPU is otherwise idle. Returns
+   * how many tables this call built.
+   */
+  prepare(acl: Pick<Acl, "entries">, upcoming: number): number {
+    if (upcoming < this.#threshold) return 0;
+    const keys = acl.entries.flatMap((e) => (e.key ? [e.key as TableableKey] : []));
+    if (keys.length > PREPARE_MAX_KEYS) return 0;
+    let built = 0;
+    for (const key of keys) {
+      if (this.#built.has(key)) continue;
+      key.precompute(HELPER_WINDOW);
+      this.#built.add(key);
+      built++;
+    }
+    return built;
   }
 
   /**

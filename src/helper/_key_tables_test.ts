@@ -1,6 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { aclFromKeys, generateGuixKey } from "../trust/mod.ts";
-import { HELPER_WINDOW, KeyTables } from "./_key_tables.ts";
+import { HELPER_WINDOW, KeyTables, PREPARE_MAX_KEYS } from "./_key_tables.ts";
 
 function spiedAcl() {
   const acl = aclFromKeys([generateGuixKey().publicKey, generateGuixKey().publicKey], {
@@ -57,4 +57,27 @@ Deno.test("signers outside the ACL (unauthenticated mode) are ignored", () => {
   assertEquals(tables.noteUse(acl, "unauthenticated", 1000), false);
   assertEquals(tables.noteUse(acl, "ABCDEF…0000 (elsewhere)", 1000), false);
   assertEquals(calls, [0, 0]);
+});
+
+Deno.test("a big batch on a small ACL builds every key's table before any check; then no more", () => {
+  const { acl, calls, windows, signer } = spiedAcl();
+  const tables = new KeyTables(50);
+  assertEquals(tables.prepare(acl, 49), 0); // too small a batch
+  assertEquals(calls, [0, 0]);
+  assertEquals(tables.prepare(acl, 150), 2);
+  assertEquals(calls, [1, 1]);
+  assertEquals(windows, [HELPER_WINDOW, HELPER_WINDOW]);
+  assertEquals(tables.prepare(acl, 150), 0);
+  assertEquals(tables.noteUse(acl, signer(0), 149), false); // already built
+  assertEquals(calls, [1, 1]);
+});
+
+Deno.test("an ACL with more keys than PREPARE_MAX_KEYS gets tables only for its signers", () => {
+  const acl = aclFromKeys(
+    Array.from({ length: PREPARE_MAX_KEYS + 1 }, () => generateGuixKey().publicKey),
+    { precompute: false },
+  );
+  const tables = new KeyTables(50);
+  assertEquals(tables.prepare(acl, 1000), 0);
+  assertEquals(tables.noteUse(acl, acl.entries[2]!.key!.shortHex, 999), true);
 });

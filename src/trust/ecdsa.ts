@@ -15,8 +15,8 @@
  * ```
  * @module
  */
-import { createHmac } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
+import { hmacSha256Small } from "../hash/sha256_small.ts";
 import { mulAddUnsafe } from "@noble/curves/abstract/curve.js";
 import type { EdwardsPoint } from "@noble/curves/abstract/edwards.js";
 
@@ -233,13 +233,9 @@ export function* rfc6979Nonces(hash: Uint8Array, d: bigint): Generator<bigint, n
   // bits2octets(h1) = int2octets(bits2int(h1) mod q)
   const z1 = hashToInteger(hash);
   const h = bigIntToBytes(z1 >= N ? z1 - N : z1, rlen);
-  let v = new Uint8Array(32).fill(1);
-  let k = new Uint8Array(32);
-  const hmac = (key: Uint8Array, ...parts: Uint8Array[]) => {
-    const mac = createHmac("sha256", key);
-    for (const p of parts) mac.update(p);
-    return new Uint8Array(mac.digest());
-  };
+  let v: Uint8Array = new Uint8Array(32).fill(1);
+  let k: Uint8Array = new Uint8Array(32);
+  const hmac = (key: Uint8Array, ...parts: Uint8Array[]) => hmacSha256Small(key, parts);
   const zero = new Uint8Array([0]);
   const one = new Uint8Array([1]);
   k = hmac(k, v, zero, x, h);
