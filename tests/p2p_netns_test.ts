@@ -163,7 +163,9 @@ Deno.test(
     const leecherStore = `${world.root}/b1/store`;
     const src = `${world.root}/src`;
     await Deno.mkdir(src, { recursive: true });
-    await Deno.writeFile(`${src}/blob`, randomBytes(4 * 1024 * 1024));
+    // Large enough (64 blocks) that the second seeder, found a moment after the first, gets a
+    // share before the first (on a fast bulk lane) has sent everything.
+    await Deno.writeFile(`${src}/blob`, randomBytes(16 * 1024 * 1024));
     const item = await world.item(src, "routed-1.0", leecherStore);
     const bootNode = await nodeOn(boot, world.root, hostSettings(boot));
     await using _boot = { [Symbol.asyncDispose]: () => bootNode.daemon.stop().then(() => {}) };

@@ -83,6 +83,8 @@ export interface Config {
   block_request_timeout: number;
   max_upload_rate: number;
   block_compression: "auto" | "always" | "never";
+  bulk_lane: "lan" | "always" | "off";
+  bulk_port: number;
   max_download_rate: number;
   cache_size: number;
   prefetch_bytes: number;
@@ -473,6 +475,24 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     defaultText: '"auto"',
     default: () => "auto" as const,
     parse: oneOf(["auto", "always", "never"] as const),
+  }),
+  def({
+    key: "bulk_lane",
+    section: "Peer-to-peer",
+    doc:
+      'Where block data goes over a bulk lane — a plain TCP connection opened with a one-time ticket from the Noise-encrypted block stream, costing a fraction of the CPU — instead of the encrypted stream (docs/protocol.md §3.7). Integrity is unchanged (every block and NAR is checked against its hashes; a bad one on the lane closes the lane, not the peer\'s standing, and is fetched again encrypted), but the bytes are not encrypted: someone on the path can see which items you fetch. "lan": only with peers on the local network (loopback, link-local, private IPv4, unique-local IPv6) over a direct connection; "always": with every directly connected peer; "off": never.',
+    defaultText: '"lan"',
+    default: () => "lan" as const,
+    parse: oneOf(["lan", "always", "off"] as const),
+  }),
+  def({
+    key: "bulk_port",
+    section: "Peer-to-peer",
+    doc:
+      "TCP port of the bulk-lane listener, on the hosts of `listen`; 0 picks a free port (let it through the firewall with the libp2p port, or set one here).",
+    defaultText: "0",
+    default: () => 0,
+    parse: int(0, 65535),
   }),
   def({
     key: "max_upload_rate",

@@ -83,7 +83,12 @@ export class DaemonHandler {
     for (const path of req.storePaths) {
       const r = resolved.get(path)!;
       if (r.kind === "found") {
-        batch.push({ storePath: path, narHash: parseNarHash(r.narHash), narSize: r.narSize });
+        batch.push({
+          storePath: path,
+          narHash: parseNarHash(r.narHash),
+          narSize: r.narSize,
+          ...(r.references ? { references: r.references } : {}),
+        });
       }
     }
     const peers = this.#o.peers;

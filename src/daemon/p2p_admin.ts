@@ -97,6 +97,9 @@ export function peersReport(p2p: P2pService): Record<string, unknown>[] {
       faults: r?.faults ?? 0,
       banned: book.isBanned(id),
       score: Math.round(book.score(id) * 100) / 100,
+      // Block data over a plain-TCP bulk lane (docs/protocol.md §3.7): "none" | "opening" |
+      // "open" | "closed", with why it closed.
+      bulkLane: p2p.links.peek(id)?.bulk ?? null,
     };
   }).sort((a, b) => Number(b.connected) - Number(a.connected));
 }

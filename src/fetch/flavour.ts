@@ -107,6 +107,7 @@ export function createFlavour(init: FlavourInit): Flavour {
           ok: true,
           narHash: formatNarHash(verdict.narinfo.narHashDigest),
           narSize: verdict.narinfo.narSize,
+          references: verdict.narinfo.references,
         }
         : { ok: false, reason: verdict.reason };
     },

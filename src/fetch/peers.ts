@@ -21,6 +21,11 @@ export interface PeerIndexItem {
   /** NarHash digest (32 bytes). */
   narHash: Uint8Array;
   narSize: number;
+  /**
+   * Base names of the items it refers to, when known: substitution goes in
+   * dependency order, so this orders what is fetched ahead.
+   */
+  references?: readonly string[];
 }
 
 /** Batch questions to the peer-to-peer layer. */

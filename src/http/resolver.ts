@@ -32,7 +32,15 @@ export type NarinfoCheck = (
   text: string,
   storePath: string,
   cacheUrl: string,
-) => { ok: true; narHash: string; narSize: number } | { ok: false; reason: string };
+) =>
+  | {
+    ok: true;
+    narHash: string;
+    narSize: number;
+    /** Base names of the store items it refers to (a hint of the order they are substituted in). */
+    references?: readonly string[];
+  }
+  | { ok: false; reason: string };
 
 /** One path's answer. */
 export type Resolution =
@@ -43,6 +51,8 @@ export type Resolution =
     cacheUrl: string;
     narHash: string;
     narSize: number;
+    /** Base names of the items it refers to, when the check gave them. */
+    references?: readonly string[];
   }
   | { kind: "missing"; storePath: string; reason: string; transient?: boolean };
 
@@ -335,6 +345,7 @@ export class NarinfoResolver {
             cacheUrl,
             narHash: verdict.narHash,
             narSize: verdict.narSize,
+            ...(verdict.references ? { references: verdict.references } : {}),
           }
           : { kind: "missing", storePath, reason: verdict.reason };
       }

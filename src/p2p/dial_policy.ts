@@ -71,6 +71,30 @@ export function addressScope(address: string): AddressScope {
   return "other";
 }
 
+/**
+ * True for an address on the local network: loopback, link-local, private IPv4
+ * (10/8, 172.16/12, 192.168/16) and unique-local IPv6 (fc00::/7).
+ *
+ * @example
+ * ```ts
+ * import { isLocalNetwork } from "./dial_policy.ts";
+ * [isLocalNetwork("/ip4/192.168.1.9/tcp/4001"), isLocalNetwork("/ip4/8.8.8.8/tcp/1")]; // [true, false]
+ * ```
+ */
+export function isLocalNetwork(address: string): boolean {
+  const scope = addressScope(address);
+  if (scope === "loopback" || scope === "link-local") return true;
+  const host = hostOf(address);
+  if (!host) return false;
+  let b = host.bytes;
+  if (
+    host.family === 6 && b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff
+  ) {
+    b = b.slice(12);
+  } else if (host.family === 6) return (b[0]! & 0xfe) === 0xfc;
+  return b[0] === 10 || (b[0] === 172 && (b[1]! & 0xf0) === 16) || (b[0] === 192 && b[1] === 168);
+}
+
 interface Host {
   family: 4 | 6;
   ip: string;

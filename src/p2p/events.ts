@@ -16,6 +16,7 @@ import type { WholeFetchEvents } from "./download/whole.ts";
 import type { NatEvents } from "./nat/mod.ts";
 import type { NarinfoEvents } from "./narinfo/mod.ts";
 import type { BlockServerEvents } from "./serve/block_server.ts";
+import type { BulkEvents } from "./serve/deno_bulk_listener.ts";
 import type { ProviderEvents } from "./serve/sweep_provider.ts";
 import type { SeedingEvents } from "./serve/seeding.ts";
 import type { UpkeepEvents } from "./upkeep.ts";
@@ -24,6 +25,7 @@ import type { UpkeepEvents } from "./upkeep.ts";
 export interface P2pEvents
   extends
     BlockServerEvents,
+    BulkEvents,
     SourceEvents,
     WholeFetchEvents,
     RegistryEvents,

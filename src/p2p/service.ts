@@ -37,6 +37,9 @@ import { createNode, dhtServerMode, type P2pNode, routingTableSize } from "./nod
 import { PeerBook } from "./peer_book.ts";
 import { FairRateLimiter } from "./rate/mod.ts";
 import { BlockServer } from "./serve/block_server.ts";
+import { BulkListener, listenHosts } from "./serve/deno_bulk_listener.ts";
+import { dialBulk } from "./download/deno_bulk_dial.ts";
+import { bulkLaneAllowed } from "./bulk_lane.ts";
 import { libp2pSweepDht } from "./serve/libp2p_sweep_dht.ts";
 import { SweepProvider } from "./serve/sweep_provider.ts";
 import { Seeding } from "./serve/seeding.ts";
@@ -74,6 +77,7 @@ export class P2pService {
   #node: P2pNode | undefined;
   #compressed: CompressedBlockCache;
   #server: BlockServer | undefined;
+  #bulk: BulkListener | undefined;
   #upkeep: PeerUpkeep | undefined;
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   #running = false;
@@ -122,6 +126,7 @@ export class P2pService {
       node,
       maxMessageSize: c.max_message_size,
       timeoutMs: 10_000,
+      ...(c.bulk_lane !== "off" ? { bulk: { policy: c.bulk_lane, dial: dialBulk } } : {}),
       onFault: (peer, error) => {
         const reason = `protocol violation: ${error.message}`;
         emit("peer:penalised", { peer, reason, ...this.peerBook.fault(peer, reason) });
@@ -327,6 +332,18 @@ export class P2pService {
       },
       emit: partEmitter(this.emit),
     });
+    const compress = (conn: { remoteAddr: { toString(): string } }) =>
+      c.block_compression === "always" ||
+      (c.block_compression === "auto" && !onThisHost(conn.remoteAddr.toString()));
+    const hosts = c.bulk_lane === "off" ? [] : listenHosts(c.listen);
+    this.#bulk = hosts.length === 0 ? undefined : new BulkListener({
+      hosts,
+      port: c.bulk_port,
+      server: { serveChannel: (...a) => this.#server!.serveChannel(...a) },
+      allowed: (conn) => bulkLaneAllowed(c.bulk_lane, conn.remoteAddr.toString()),
+      compress,
+      emit: partEmitter(this.emit),
+    });
     this.#server = new BlockServer({
       node,
       seeds: this.seeds,
@@ -335,9 +352,8 @@ export class P2pService {
       compressed: this.#compressed,
       maxMessageSize: c.max_message_size,
       maxStreamsPerPeer: c.max_streams_per_peer,
-      compress: (conn) =>
-        c.block_compression === "always" ||
-        (c.block_compression === "auto" && !onThisHost(conn.remoteAddr.toString())),
+      compress,
+      ...(this.#bulk ? { bulk: this.#bulk } : {}),
       stallTimeoutMs: c.block_stream_stall_timeout * 1000,
       emit: (type, payload) => this.emit(type, payload as never),
     });
@@ -347,6 +363,7 @@ export class P2pService {
     table?.addEventListener("peer:add", onTable);
     table?.addEventListener("peer:remove", onTable);
     await this.#server.start();
+    await this.#bulk?.start();
     await this.narinfos.start(node);
     this.#running = true;
     this.links.start();
@@ -374,6 +391,7 @@ export class P2pService {
     this.registry.abortAll(new Error("daemon stopping"));
     this.links.stop();
     await this.narinfos.stop();
+    await this.#bulk?.stop();
     await this.#server?.stop();
     await this.#upkeep?.stop();
     await this.seeds.flush().catch(() => {});

@@ -37,8 +37,8 @@ import type {
  * ```
  */
 export interface BlockHandlers {
-  /** A requested block arrived (not yet verified). */
-  block(message: BlockMessage): Promise<void> | void;
+  /** A requested block arrived (not yet verified); `bulk` set when it came on the bulk lane. */
+  block(message: BlockMessage, bulk?: BulkOrigin): Promise<void> | void;
   /** A requested block could not be served. */
   error(index: number, code: ErrorCode | "not-found"): void;
 }
@@ -53,9 +53,28 @@ export interface BlockHandlers {
  * ```
  */
 export type NarReply =
-  | { kind: "nar"; message: NarMessage }
+  | { kind: "nar"; message: NarMessage; bulk?: BulkOrigin }
   | { kind: "not-found" }
   | { kind: "error"; code: ErrorCode; message: string };
+
+/**
+ * Data that came on a bulk lane (plain TCP): if it proves wrong, the lane may
+ * have been tampered with on the way, so it is not held against the peer —
+ * `distrust` closes the lane and moves its requests to the encrypted stream.
+ *
+ * @example
+ * ```ts
+ * import type { BulkOrigin } from "./_replies.ts";
+ * const origin: BulkOrigin = { distrust: (reason) => console.log("bulk lane dropped:", reason) };
+ * ```
+ */
+export interface BulkOrigin {
+  /** Drops the lane (its requests go on over the encrypted stream). */
+  distrust(reason: string): void;
+}
+
+/** Which channel of a link a request went on. */
+export type Lane = "stream" | "bulk";
 
 /**
  * Raised for a peer's protocol violation.
@@ -84,7 +103,15 @@ export type Pending =
   }
   | { kind: "have"; count: number; resolve: (s: HaveState[]) => void; reject: (e: Error) => void }
   | {
+    kind: "bulk";
+    resolve: (offer: { port: number; ticket: Uint8Array }) => void;
+    reject: (e: Error) => void;
+  }
+  | {
     kind: "nars";
+    lane: Lane;
+    /** The NarHashes still to be answered, raw (to ask again on another lane). */
+    raw: Uint8Array[];
     hashes: string[];
     next: number;
     onReply: (index: number, reply: NarReply) => void;
@@ -94,6 +121,8 @@ export type Pending =
   }
   | {
     kind: "blocks";
+    lane: Lane;
+    narHash: Uint8Array;
     outstanding: number[];
     /** Every index the request named (a late or cancelled one is not a fault). */
     all: Set<number>;
@@ -119,8 +148,15 @@ export function answerRequest(
   msg: WireMessage,
   p: Exclude<Pending, { kind: "blocks" }>,
   pending: Map<number, Pending>,
+  bulk?: BulkOrigin,
 ): void {
   switch (p.kind) {
+    case "bulk":
+      pending.delete(msg.id);
+      if (msg.kind === "bulk-ticket") p.resolve({ port: msg.port, ticket: msg.ticket });
+      else if (msg.kind === "error") p.reject(new Error(`${peer}: ${msg.code}: ${msg.message}`));
+      else throw new PeerFaultError(`${peer}: ${msg.kind} in reply to bulk-open`);
+      break;
     case "manifest":
       pending.delete(msg.id);
       if (msg.kind === "manifest") p.resolve(msg.manifest);
@@ -137,7 +173,7 @@ export function answerRequest(
       } else throw new PeerFaultError(`${peer}: bad reply to have (${msg.kind})`);
       break;
     case "nars":
-      answerNars(peer, msg, p, pending);
+      answerNars(peer, msg, p, pending, bulk);
       break;
   }
 }
@@ -148,6 +184,7 @@ function answerNars(
   m: WireMessage,
   p: Extract<Pending, { kind: "nars" }>,
   pending: Map<number, Pending>,
+  bulk: BulkOrigin | undefined,
 ): void {
   const index = p.next++;
   const hex = p.hashes[index]!;
@@ -156,7 +193,7 @@ function answerNars(
     if (hexEncode(m.narHash) !== hex) {
       throw new PeerFaultError(`${peer}: NAR ${hexEncode(m.narHash)} was not asked for`);
     }
-    reply = { kind: "nar", message: m };
+    reply = { kind: "nar", message: m, ...(bulk ? { bulk } : {}) };
   } else if (m.kind === "not-found") {
     if (hexEncode(m.narHash) !== hex) {
       throw new PeerFaultError(`${peer}: not-found for a hash that was not asked for`);
@@ -190,6 +227,7 @@ export async function answerBlocks(
   msg: WireMessage,
   p: Extract<Pending, { kind: "blocks" }>,
   pending: Map<number, Pending>,
+  bulk?: BulkOrigin,
 ): Promise<void> {
   if (msg.kind === "block") {
     const at = p.outstanding.indexOf(msg.index);
@@ -201,7 +239,7 @@ export async function answerBlocks(
     if (p.outstanding.length === 0) pending.delete(msg.id);
     // The consumer's failure (its download ended, its entry went) is not the peer's fault
     // and must not reset a stream other items share.
-    await Promise.resolve(p.handlers.block(msg)).catch(() => {});
+    await Promise.resolve(p.handlers.block(msg, bulk)).catch(() => {});
   } else if (msg.kind === "error") {
     const index = p.outstanding.shift();
     if (p.outstanding.length === 0) pending.delete(msg.id);

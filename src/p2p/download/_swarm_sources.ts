@@ -66,7 +66,7 @@ interface Offer {
 /** Forwards channel callbacks to whichever download ends up owning the channel. */
 class Holder implements ChannelHandlers {
   target: ChannelHandlers | undefined;
-  block: ChannelHandlers["block"] = (ch, m) => this.target?.block(ch, m);
+  block: ChannelHandlers["block"] = (ch, m, b) => this.target?.block(ch, m, b);
   blockError: ChannelHandlers["blockError"] = (ch, i, c) => this.target?.blockError(ch, i, c);
   closed: ChannelHandlers["closed"] = (ch, e, f) => this.target?.closed(ch, e, f);
 }

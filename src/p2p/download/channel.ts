@@ -15,12 +15,15 @@
  */
 import type { PeerId } from "@libp2p/interface";
 import type { BlockMessage, ErrorCode, Manifest } from "../wire/mod.ts";
-import type { PeerLink } from "./peer_link.ts";
+import type { BulkOrigin, PeerLink } from "./peer_link.ts";
 
 /** Callbacks of a download for one peer's responses. */
 export interface ChannelHandlers {
-  /** A block arrived for a request of ours (not yet verified). */
-  block(channel: BlockChannel, message: BlockMessage): Promise<void> | void;
+  /**
+   * A block arrived for a request of ours (not yet verified); `bulk` is set when it came on
+   * the bulk lane (a bad one there drops the lane, it is not the peer's proven fault).
+   */
+  block(channel: BlockChannel, message: BlockMessage, bulk?: BulkOrigin): Promise<void> | void;
   /** A requested block could not be served. */
   blockError(channel: BlockChannel, index: number, code: ErrorCode | "not-found"): void;
   /** The channel closed (error set for resets and protocol faults). */
@@ -83,9 +86,9 @@ export class LinkChannel implements BlockChannel {
 
   requestBlocks(narHash: Uint8Array, indexes: number[]): number {
     const id = this.#link.requestBlocks(narHash, indexes, {
-      block: (m) => {
+      block: (m, bulk) => {
         if (this.#closed) return;
-        return this.#handlers.block(this, m);
+        return this.#handlers.block(this, m, bulk);
       },
       error: (i, code) => {
         if (!this.#closed) this.#handlers.blockError(this, i, code);

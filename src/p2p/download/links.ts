@@ -16,6 +16,8 @@ import type { PeerId } from "@libp2p/interface";
 import type { P2pNode } from "../node.ts";
 import { LinkPool } from "../_link_pool.ts";
 import { PeerLink } from "./peer_link.ts";
+import type { BulkLanePolicy } from "../bulk_lane.ts";
+import type { BulkDialer } from "./deno_bulk_dial.ts";
 
 /** Options of {@linkcode PeerLinks}. */
 export interface PeerLinksInit {
@@ -27,25 +29,42 @@ export interface PeerLinksInit {
   idleMs?: number;
   /** A peer broke the protocol on its link (called once per link). */
   onFault?: (peer: string, error: Error) => void;
+  /** Bulk lanes (docs/protocol.md §3.7): where, and how to dial them. None without. */
+  bulk?: { policy: BulkLanePolicy; dial: BulkDialer };
+  /** A peer whose bulk lane failed is not offered one again for this long. Default 10 min. */
+  bulkRetryMs?: number;
 }
 
 /** The pool. */
 export class PeerLinks {
   #pool: LinkPool<PeerLink>;
-  #closedBytes = { direct: 0, relayed: 0 };
+  #closedBytes = { direct: 0, relayed: 0, bulk: 0 };
+  /** Peers whose bulk lane failed or carried bad data, and when they may have one again. */
+  #noBulkUntil = new Map<string, number>();
 
   /** Creates the pool (call {@linkcode start} for idle clean-up). */
   constructor(init: PeerLinksInit) {
     this.#pool = new LinkPool<PeerLink>({
-      open: (peerId, signal) =>
-        PeerLink.open(init.node(), peerId, {
+      open: (peerId, signal) => {
+        const peer = peerId.toString();
+        const bulkOk = (this.#noBulkUntil.get(peer) ?? 0) <= Date.now();
+        if (bulkOk) this.#noBulkUntil.delete(peer);
+        return PeerLink.open(init.node(), peerId, {
           maxMessageSize: init.maxMessageSize,
           timeoutMs: init.timeoutMs,
           signal,
-        }),
+          bulk: bulkOk ? init.bulk : undefined,
+        });
+      },
       ...(init.idleMs !== undefined ? { idleMs: init.idleMs } : {}),
       onClosed: (peer, link, error, fault) => {
         this.#closedBytes[link.relayed ? "relayed" : "direct"] += link.bytesIn;
+        const bulk = link.bulk;
+        this.#closedBytes.bulk += bulk.bytesIn;
+        if (bulk.error) {
+          if (this.#noBulkUntil.size > 4096) this.#noBulkUntil.clear();
+          this.#noBulkUntil.set(peer, Date.now() + (init.bulkRetryMs ?? 600_000));
+        }
         if (fault && error) init.onFault?.(peer, error);
       },
     });
@@ -71,11 +90,16 @@ export class PeerLinks {
     return this.#pool.get(peerId, signal);
   }
 
-  /** Bytes received over links so far, by path (direct, or through a relay). */
-  bytesByPath(): { direct: number; relayed: number } {
+  /**
+   * Bytes received over links so far, by path (direct, or through a relay); `bulk`: the part
+   * of `direct` that came on bulk lanes.
+   */
+  bytesByPath(): { direct: number; relayed: number; bulk: number } {
     const out = { ...this.#closedBytes };
     for (const link of this.#pool.links()) {
-      if (!link.closed) out[link.relayed ? "relayed" : "direct"] += link.bytesIn;
+      if (link.closed) continue;
+      out[link.relayed ? "relayed" : "direct"] += link.bytesIn;
+      out.bulk += link.bulk.bytesIn;
     }
     return out;
   }

@@ -24,10 +24,14 @@ import {
   answerBlocks,
   answerRequest,
   type BlockHandlers,
+  type BulkOrigin,
+  type Lane,
   type NarReply,
   PeerFaultError,
   type Pending,
 } from "./_replies.ts";
+import { bulkLaneAllowed, type BulkLanePolicy, hostOfConnection } from "../bulk_lane.ts";
+import type { BulkConnection, BulkDialer } from "./deno_bulk_dial.ts";
 import {
   BLOCKS_PROTOCOL,
   encodeFrame,
@@ -38,7 +42,7 @@ import {
   readFrames,
 } from "../wire/mod.ts";
 
-export { type BlockHandlers, type NarReply, PeerFaultError } from "./_replies.ts";
+export { type BlockHandlers, type BulkOrigin, type NarReply, PeerFaultError } from "./_replies.ts";
 
 /** Options of {@linkcode PeerLink.open}. */
 export interface PeerLinkOptions {
@@ -47,7 +51,15 @@ export interface PeerLinkOptions {
   /** Bound on dialling and protocol negotiation. */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /**
+   * Block data over a bulk lane where `policy` allows it for this connection
+   * (docs/protocol.md §3.7); none without.
+   */
+  bulk?: { policy: BulkLanePolicy; dial: BulkDialer } | undefined;
 }
+
+/** The state of a link's bulk lane. */
+export type BulkState = "none" | "opening" | "open" | "closed";
 
 /** One stream to one peer, for every item. */
 export class PeerLink {
@@ -64,6 +76,13 @@ export class PeerLink {
   #bytesIn = 0;
   #lastUsed = Date.now();
   #closeListeners = new Set<(error?: Error, fault?: boolean) => void>();
+  #maxMessageSize: number;
+  #bulk: BulkConnection | undefined;
+  #bulkState: BulkState = "none";
+  #bulkError: string | undefined;
+  #bulkBytes = 0;
+  /** Handed with data that came on the bulk lane: a bad block drops the lane, not the peer. */
+  #bulkOrigin: BulkOrigin = { distrust: (reason) => this.#bulkLost(new Error(reason)) };
 
   private constructor(peerId: PeerId, stream: Stream, maxMessageSize: number, address: string) {
     this.peerId = peerId;
@@ -71,6 +90,7 @@ export class PeerLink {
     this.address = address;
     this.relayed = address.includes("/p2p-circuit");
     this.#stream = stream;
+    this.#maxMessageSize = maxMessageSize;
     this.#read(maxMessageSize);
   }
 
@@ -84,7 +104,51 @@ export class PeerLink {
     const { stream, connection } = await openPreferDirect(node, peerId, BLOCKS_PROTOCOL, {
       signal,
     });
-    return new PeerLink(peerId, stream, options.maxMessageSize, connection.remoteAddr.toString());
+    const address = connection.remoteAddr.toString();
+    const link = new PeerLink(peerId, stream, options.maxMessageSize, address);
+    const bulk = options.bulk;
+    if (bulk && bulkLaneAllowed(bulk.policy, address)) {
+      link.#openBulk(bulk.dial, options.timeoutMs);
+    }
+    return link;
+  }
+
+  /** Whether block data goes over a bulk lane (and why not, once it stopped). */
+  get bulk(): { state: BulkState; bytesIn: number; error?: string } {
+    return {
+      state: this.#bulkState,
+      bytesIn: this.#bulkBytes,
+      ...(this.#bulkError ? { error: this.#bulkError } : {}),
+    };
+  }
+
+  /** Asks for a ticket on the stream and opens the lane; until then (or if it fails) data goes on the stream. */
+  #openBulk(dial: BulkDialer, timeoutMs: number): void {
+    const host = hostOfConnection(this.address);
+    if (!host) return;
+    this.#bulkState = "opening";
+    (async () => {
+      const offer = await this.#call<{ port: number; ticket: Uint8Array }>(
+        timeoutMs,
+        (id, resolve, reject) => {
+          this.#pending.set(id, { kind: "bulk", resolve, reject });
+          return encodeFrame({ kind: "bulk-open", id });
+        },
+        "bulk-open",
+      );
+      const conn = await dial(host, offer.port, offer.ticket, {
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (this.#closed) return conn.close();
+      this.#bulk = conn;
+      this.#bulkState = "open";
+      this.#readBulk(conn);
+    })().catch((e) => {
+      if (this.#bulkState === "opening") {
+        this.#bulkState = "closed";
+        this.#bulkError = (e as Error).message;
+      }
+    });
   }
 
   /** Bytes received on this stream. */
@@ -159,8 +223,11 @@ export class PeerLink {
         reject(new Error(`${this.peer}: no NAR for ${stallMs} ms`));
       }, stallMs);
     };
+    const lane: Lane = this.#bulk ? "bulk" : "stream";
     this.#pending.set(id, {
       kind: "nars",
+      lane,
+      raw: narHashes,
       hashes: narHashes.map(hexEncode),
       next: 0,
       onReply,
@@ -175,7 +242,9 @@ export class PeerLink {
       touch,
     });
     touch();
-    this.#send(encodeFrame({ kind: "get-nars", id, narHashes })).catch((e) => {
+    this.#sendOn(lane, encodeFrame({ kind: "get-nars", id, narHashes })).catch((e) => {
+      // A lane that failed: the request (still pending, on the lane) is asked again on the stream.
+      if (lane === "bulk") return this.#bulkLost(e as Error);
       clearTimeout(timer);
       this.#pending.delete(id);
       reject(e);
@@ -186,14 +255,17 @@ export class PeerLink {
   /** Asks for blocks of `narHash`; responses go to `handlers`. Returns the request id. */
   requestBlocks(narHash: Uint8Array, indexes: number[], handlers: BlockHandlers): number {
     const id = this.#nextId++;
+    const lane: Lane = this.#bulk ? "bulk" : "stream";
     this.#pending.set(id, {
       kind: "blocks",
+      lane,
+      narHash,
       outstanding: [...indexes],
       all: new Set(indexes),
       handlers,
     });
-    this.#send(encodeFrame({ kind: "get-blocks", id, narHash, indexes })).catch((e) =>
-      this.close(e)
+    this.#sendOn(lane, encodeFrame({ kind: "get-blocks", id, narHash, indexes })).catch((e) =>
+      lane === "bulk" ? this.#bulkLost(e as Error) : this.close(e)
     );
     return id;
   }
@@ -208,7 +280,7 @@ export class PeerLink {
     p.outstanding = p.outstanding.filter((i) => !indexes.includes(i));
     if (p.outstanding.length === 0) this.#pending.delete(id);
     if (this.#closed) return;
-    this.#send(encodeFrame({ kind: "cancel", id, indexes })).catch(() => {});
+    this.#sendOn(p.lane, encodeFrame({ kind: "cancel", id, indexes })).catch(() => {});
   }
 
   /** Stops routing request `id`'s responses anywhere (its late blocks are dropped quietly). */
@@ -220,7 +292,10 @@ export class PeerLink {
     if (p.outstanding.length > 0 && !this.#closed) {
       const indexes = p.outstanding;
       for (let at = 0; at < indexes.length; at += 256) {
-        this.#send(encodeFrame({ kind: "cancel", id, indexes: indexes.slice(at, at + 256) }))
+        this.#sendOn(
+          p.lane,
+          encodeFrame({ kind: "cancel", id, indexes: indexes.slice(at, at + 256) }),
+        )
           .catch(() => {});
       }
     }
@@ -232,6 +307,9 @@ export class PeerLink {
     this.#closed = true;
     if (error) this.#stream.abort(error);
     else this.#stream.close().catch(() => {});
+    this.#bulk?.close();
+    this.#bulk = undefined;
+    if (this.#bulkState !== "none") this.#bulkState = "closed";
     const reason = error ?? new Error(`${this.peer}: link closed`);
     // Block requests learn of it through their channel's close listener.
     for (const [, p] of this.#pending) if (p.kind !== "blocks") p.reject(reason);
@@ -276,6 +354,85 @@ export class PeerLink {
     await sendParts(this.#stream, [bytes]);
   }
 
+  /** Sends on the bulk lane if the request went there (and the lane is still up), else on the stream. */
+  #sendOn(lane: Lane, bytes: Uint8Array): Promise<void> {
+    if (lane === "bulk" && this.#bulk && !this.#closed) {
+      this.#lastUsed = Date.now();
+      return this.#bulk.send(bytes);
+    }
+    return this.#send(bytes);
+  }
+
+  /**
+   * The bulk lane failed, or sent data that proved wrong: it is closed for good on this link
+   * (no penalty: plain TCP can be tampered with on the way), and what was asked on it is asked
+   * again on the encrypted stream.
+   */
+  #bulkLost(error: Error): void {
+    const conn = this.#bulk;
+    if (!conn) return;
+    this.#bulk = undefined;
+    this.#bulkState = "closed";
+    this.#bulkError = error.message;
+    conn.close();
+    if (this.#closed) return;
+    for (const [id, p] of this.#pending) {
+      if (p.kind === "nars" && p.lane === "bulk") {
+        const done = p.next;
+        const onReply = p.onReply;
+        p.raw = p.raw.slice(done);
+        p.hashes = p.hashes.slice(done);
+        p.next = 0;
+        p.onReply = (i, reply) => onReply(i + done, reply);
+        p.lane = "stream";
+        p.touch();
+        this.#send(encodeFrame({ kind: "get-nars", id, narHashes: p.raw })).catch((e) =>
+          this.close(e as Error)
+        );
+      } else if (p.kind === "blocks" && p.lane === "bulk") {
+        p.lane = "stream";
+        if (p.outstanding.length === 0) continue;
+        const { narHash, outstanding } = p;
+        for (let at = 0; at < outstanding.length; at += 256) {
+          const indexes = outstanding.slice(at, at + 256);
+          this.#send(encodeFrame({ kind: "get-blocks", id, narHash, indexes })).catch((e) =>
+            this.close(e as Error)
+          );
+        }
+      }
+    }
+  }
+
+  /** Answers on the bulk lane go to the requests made on it; any trouble drops the lane only. */
+  #readBulk(conn: BulkConnection): void {
+    (async () => {
+      const counting = countBytes(conn.source, (n) => {
+        this.#bytesIn += n;
+        this.#bulkBytes += n;
+      });
+      const frames = readFrames(counting, {
+        maxMessageSize: this.#maxMessageSize,
+        accept: "responses",
+      });
+      for await (const msg of frames) {
+        if (this.#bulk !== conn) return;
+        this.#lastUsed = Date.now();
+        const p = this.#pending.get(msg.id);
+        if (!p) {
+          if (msg.id > 0 && msg.id < this.#nextId) continue;
+          throw new PeerFaultError(`reply to request ${msg.id}, never sent`);
+        }
+        if ((p.kind !== "nars" && p.kind !== "blocks") || p.lane !== "bulk") {
+          throw new PeerFaultError(`reply to request ${msg.id} on the wrong lane`);
+        }
+        if (p.kind === "blocks") {
+          await answerBlocks(this.peer, msg, p, this.#pending, this.#bulkOrigin);
+        } else answerRequest(this.peer, msg, p, this.#pending, this.#bulkOrigin);
+      }
+      throw new Error("bulk lane closed by the peer");
+    })().catch((e) => this.#bulkLost(e as Error));
+  }
+
   #read(maxMessageSize: number): void {
     (async () => {
       const counting = countBytes(this.#stream, (n) => (this.#bytesIn += n));
@@ -287,6 +444,9 @@ export class PeerLink {
           // stream shared by every item, a small answer may wait behind megabytes of blocks).
           if (msg.id > 0 && msg.id < this.#nextId) continue;
           throw new PeerFaultError(`${this.peer}: reply to request ${msg.id}, never sent`);
+        }
+        if ((p.kind === "nars" || p.kind === "blocks") && p.lane !== "stream") {
+          throw new PeerFaultError(`${this.peer}: reply to request ${msg.id} on the wrong lane`);
         }
         if (p.kind === "blocks") await answerBlocks(this.peer, msg, p, this.#pending);
         else answerRequest(this.peer, msg, p, this.#pending);

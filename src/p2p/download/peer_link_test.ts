@@ -4,6 +4,7 @@ import type { P2pNode } from "../node.ts";
 import { encodeFrame, readFrames, type WireMessage } from "../wire/mod.ts";
 import { type ChannelHandlers, LinkChannel } from "./channel.ts";
 import { PeerLink } from "./peer_link.ts";
+import type { BulkConnection, BulkDialer } from "./deno_bulk_dial.ts";
 
 /** A stream whose incoming chunks the test pushes, and whose outgoing frames it reads. */
 function fakeStream() {
@@ -227,3 +228,150 @@ Deno.test("a NAR reply for a hash that was not asked for resets the link", async
   await assertRejects(() => within(nars, 5000, "the reset"));
   assertEquals(faults, [true]);
 });
+
+/** An in-memory bulk lane: the test reads what the link sent on it and pushes answers. */
+function fakeLane() {
+  const sent: Uint8Array[] = [];
+  const incoming: Uint8Array[] = [];
+  let wake: (() => void) | undefined;
+  let closed = false;
+  const dialed = Promise.withResolvers<void>();
+  const connection: BulkConnection = {
+    source: (async function* () {
+      for (;;) {
+        if (incoming.length > 0) yield incoming.shift()!;
+        else if (closed) return;
+        else await new Promise<void>((r) => (wake = r));
+      }
+    })(),
+    send: (bytes) => {
+      sent.push(bytes.slice());
+      return Promise.resolve();
+    },
+    close: () => {
+      closed = true;
+      wake?.();
+    },
+  };
+  const dial: BulkDialer = (host, port, ticket) => {
+    assertEquals([host, port, ticket.length], ["10.0.0.2", 4711, 32]);
+    dialed.resolve();
+    return Promise.resolve(connection);
+  };
+  return {
+    dial,
+    dialed: dialed.promise,
+    get closed() {
+      return closed;
+    },
+    push(message: WireMessage) {
+      incoming.push(encodeFrame(message));
+      wake?.();
+    },
+    async requests(): Promise<WireMessage[]> {
+      const out: WireMessage[] = [];
+      for await (const m of readFrames(sent, { accept: "requests" })) out.push(m);
+      return out;
+    },
+  };
+}
+
+Deno.test("bulk lane: data requests go on it; a bad answer there moves what is left to the stream, with no fault", async () => {
+  const fake = fakeStream();
+  const lane = fakeLane();
+  const peerId = { toString: () => "peer-a" } as unknown as PeerId;
+  const connection = {
+    status: "open",
+    remoteAddr: { toString: () => "/ip4/10.0.0.2/tcp/1/p2p/peer-a" },
+    newStream: () => Promise.resolve(fake.stream),
+  };
+  const node = { getConnections: () => [connection] } as unknown as P2pNode;
+  const link = await PeerLink.open(node, peerId, {
+    maxMessageSize: 1 << 20,
+    timeoutMs: 1000,
+    bulk: { policy: "lan", dial: lane.dial },
+  });
+  assertEquals(link.bulk.state, "opening");
+  const [ask] = await within(
+    waitFor(() => fake.requests(), (r) => r.length > 0),
+    5000,
+    "bulk-open",
+  );
+  assertEquals(ask!.kind, "bulk-open");
+  fake.push({ kind: "bulk-ticket", id: ask!.id, port: 4711, ticket: new Uint8Array(32).fill(7) });
+  await within(lane.dialed, 5000, "the dial");
+  await within(waitFor(() => Promise.resolve(link.bulk.state), (s) => s === "open"), 5000, "open");
+
+  const hashes = [1, 2, 3].map((n) => new Uint8Array(32).fill(n));
+  const replies: { index: number; bulk: boolean; byte: number }[] = [];
+  const all = link.nars(hashes, (index, reply) => {
+    if (reply.kind !== "nar") throw new Error(reply.kind);
+    replies.push({ index, bulk: reply.bulk !== undefined, byte: reply.message.data[0]! });
+    if (index === 0) reply.bulk?.distrust("NAR does not match its NarHash");
+  }, 5000);
+  const [getNars] = await within(
+    waitFor(() => lane.requests(), (r) => r.length > 0),
+    5000,
+    "get-nars",
+  );
+  assertEquals(getNars!.kind, "get-nars");
+  const nar = (id: number, n: number): WireMessage => ({
+    kind: "nar",
+    id,
+    narHash: hashes[n]!,
+    encoding: "raw",
+    rawLength: 1,
+    data: Uint8Array.of(n),
+  });
+  lane.push(nar(getNars!.id, 0));
+  // The consumer distrusted the lane: it is closed and the two NARs left are asked on the stream.
+  const again = await within(
+    waitFor(() => fake.requests(), (r) => r.some((m) => m.kind === "get-nars")),
+    5000,
+    "the request again on the stream",
+  );
+  const onStream = again.find((m) => m.kind === "get-nars")!;
+  assertEquals(onStream.kind === "get-nars" && onStream.narHashes, hashes.slice(1));
+  assertEquals(lane.closed, true);
+  fake.push(nar(onStream.id, 1));
+  fake.push(nar(onStream.id, 2));
+  await within(all, 5000, "every answer");
+  assertEquals(replies, [
+    { index: 0, bulk: true, byte: 0 },
+    { index: 1, bulk: false, byte: 1 },
+    { index: 2, bulk: false, byte: 2 },
+  ]);
+  assertEquals(link.closed, false, "the link (and the peer's standing) is untouched");
+  assertEquals(link.bulk.state, "closed");
+  assertEquals(link.bulk.error, "NAR does not match its NarHash");
+  link.close();
+});
+
+Deno.test("bulk lane: not asked for on a connection the policy excludes", async () => {
+  const fake = fakeStream();
+  const peerId = { toString: () => "peer-b" } as unknown as PeerId;
+  const connection = {
+    status: "open",
+    remoteAddr: { toString: () => "/ip4/203.0.113.9/tcp/1/p2p/peer-b" },
+    newStream: () => Promise.resolve(fake.stream),
+  };
+  const node = { getConnections: () => [connection] } as unknown as P2pNode;
+  const link = await PeerLink.open(node, peerId, {
+    maxMessageSize: 1 << 20,
+    timeoutMs: 1000,
+    bulk: { policy: "lan", dial: () => Promise.reject(new Error("must not dial")) },
+  });
+  assertEquals(link.bulk.state, "none");
+  await link.have([new Uint8Array(32)], 50).catch(() => {});
+  assertEquals((await fake.requests()).map((r) => r.kind), ["have"]);
+  link.close();
+});
+
+/** Polls `get` (on each macrotask) until `ok` holds; bounded by the caller's `within`. */
+async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

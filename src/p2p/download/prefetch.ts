@@ -20,12 +20,15 @@ import type { BlockCache } from "../store/deno_block_cache.ts";
 import { MAX_WHOLE_NAR } from "../wire/mod.ts";
 import type { Availability } from "./availability.ts";
 import type { WholeFetcher } from "./whole.ts";
+import { consumptionOrder } from "./_order.ts";
 
 /** One item of a batch. */
 export interface PrefetchItem {
   storePath: string;
   narHash: Uint8Array;
   narSize: number;
+  /** Base names of the items it refers to, when known (they are substituted first). */
+  references?: readonly string[];
 }
 
 /** Events of the prefetcher. */
@@ -47,6 +50,12 @@ export interface PrefetcherInit {
   prepare?: (item: PrefetchItem, signal?: AbortSignal) => Promise<boolean>;
   /** Large NARs downloaded ahead at once. Default 2. */
   largeConcurrency?: number;
+  /**
+   * NAR bytes asked for ahead and not yet received, at most (a large NAR counts for at most
+   * half of it). The pipe to the peers stays full, and a NAR a consumer asks for that was not
+   * asked for yet waits behind at most this much. Default 16 MiB.
+   */
+  windowBytes?: number;
   emit?: <K extends keyof PrefetchEvents>(type: K, payload: PrefetchEvents[K]) => void;
 }
 
@@ -82,51 +91,43 @@ export class Prefetcher {
     });
     if (wanted.length === 0) return;
     const found = await o.availability.query(wanted, { dht: o.dht, ...(signal ? { signal } : {}) });
+    // In the order the items will be substituted (dependencies first), within the budget, with
+    // at most `windowBytes` asked for and not yet here: what is needed first comes first, and
+    // a consumer's own request for an item not asked for yet is not stuck behind the rest.
+    const window = o.windowBytes ?? 16 * 1024 * 1024;
+    const maxLarge = o.largeConcurrency ?? 2;
+    const prepare = o.prepare;
     let budget = o.maxBytes;
-    const fetches: Promise<unknown>[] = [];
     let fetched = 0, bytes = 0, failed = 0;
-    // Smallest first: the most items for the budget, and the first substitutions are leaves.
-    const small = wanted.filter((it) => it.narSize <= MAX_WHOLE_NAR)
-      .sort((a, b) => a.narSize - b.narSize);
-    for (const it of small) {
-      const providers = (found.get(hexEncode(it.narHash)) ?? []).filter((p) =>
-        p.state === "complete"
-      );
+    let outstanding = 0, large = 0;
+    const fetches = new Set<Promise<unknown>>();
+    for (const it of consumptionOrder(wanted)) {
+      if (signal?.aborted) break;
+      const small = it.narSize <= MAX_WHOLE_NAR;
+      const providers = (found.get(hexEncode(it.narHash)) ?? [])
+        .filter((p) => !small || p.state === "complete");
       if (providers.length < o.minProviders || it.narSize > budget) continue;
+      if (!small && !prepare) continue;
+      const weight = small ? it.narSize : Math.min(it.narSize, window / 2);
+      while (
+        fetches.size > 0 && (outstanding + weight > window || (!small && large >= maxLarge))
+      ) await Promise.race(fetches);
       budget -= it.narSize;
-      fetches.push(
-        o.whole.fetch(it, providers, signal).then(() => {
+      outstanding += weight;
+      if (!small) large++;
+      const work: Promise<boolean> = small
+        ? o.whole.fetch(it, providers, signal).then(() => true, () => false)
+        : prepare!(it, signal).catch(() => false);
+      const tracked = work.then((ok) => {
+        outstanding -= weight;
+        if (!small) large--;
+        fetches.delete(tracked);
+        if (ok) {
           fetched++;
           bytes += it.narSize;
-        }, () => failed++),
-      );
-    }
-    // Then the large ones peers have, within what is left of the budget, a few at a time:
-    // they download while the small items are restored.
-    const prepare = o.prepare;
-    if (prepare) {
-      const large = wanted.filter((it) => it.narSize > MAX_WHOLE_NAR)
-        .filter((it) => (found.get(hexEncode(it.narHash)) ?? []).length >= o.minProviders)
-        .sort((a, b) => a.narSize - b.narSize);
-      const queue: PrefetchItem[] = [];
-      for (const it of large) {
-        if (it.narSize > budget) continue;
-        budget -= it.narSize;
-        queue.push(it);
-      }
-      const workers = Array.from(
-        { length: Math.min(o.largeConcurrency ?? 2, queue.length) },
-        async () => {
-          for (let it = queue.shift(); it; it = queue.shift()) {
-            if (signal?.aborted) return;
-            if (await prepare(it, signal).catch(() => false)) {
-              fetched++;
-              bytes += it.narSize;
-            } else failed++;
-          }
-        },
-      );
-      fetches.push(...workers);
+        } else failed++;
+      });
+      fetches.add(tracked);
     }
     await Promise.all(fetches);
     o.emit?.("prefetch:done", {

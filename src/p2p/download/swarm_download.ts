@@ -35,6 +35,7 @@ import { manifestKey } from "../wire/manifest.ts";
 import { BlockProgress } from "./_progress.ts";
 import { DownloadWatchdog } from "./_watchdog.ts";
 import type { BlockChannel, ChannelHandlers } from "./channel.ts";
+import type { BulkOrigin } from "./peer_link.ts";
 
 /**
  * Largest chunk the verified-prefix stream delivers at once: contiguous
@@ -148,7 +149,7 @@ export class SwarmDownload {
   /** Starts requesting blocks. */
   async start(): Promise<void> {
     const handlers: ChannelHandlers = {
-      block: (ch, msg) => this.#onBlock(ch, msg),
+      block: (ch, msg, bulk) => this.#onBlock(ch, msg, bulk),
       blockError: (ch, index, code) => this.#onBlockError(ch, index, code),
       closed: (ch, error, fault) => this.#onClosed(ch, error, fault),
     };
@@ -221,7 +222,7 @@ export class SwarmDownload {
     });
   }
 
-  async #onBlock(ch: BlockChannel, msg: BlockMessage): Promise<void> {
+  async #onBlock(ch: BlockChannel, msg: BlockMessage, bulk?: BulkOrigin): Promise<void> {
     this.#requests.get(ch.peer)?.delete(msg.index);
     if (this.#finished || !this.#scheduler.hasPeer(ch.peer)) return;
     const { index } = msg;
@@ -229,10 +230,10 @@ export class SwarmDownload {
     try {
       raw = decodeBlock(msg.encoding, msg.data, msg.rawLength);
     } catch (e) {
-      return this.#bad(ch, index, `undecodable block ${index}: ${(e as Error).message}`);
+      return this.#bad(ch, index, `undecodable block ${index}: ${(e as Error).message}`, bulk);
     }
     if (!verifyBlock(this.#o.manifest, index, raw)) {
-      return this.#bad(ch, index, `block ${index} does not match the manifest`);
+      return this.#bad(ch, index, `block ${index} does not match the manifest`, bulk);
     }
     if (this.#o.entry.has(index)) {
       this.#scheduler.received(ch.peer, index, msg.data.length);
@@ -270,7 +271,15 @@ export class SwarmDownload {
     this.#pump(ch.peer);
   }
 
-  #bad(ch: BlockChannel, index: number, reason: string): void {
+  #bad(ch: BlockChannel, index: number, reason: string, bulk?: BulkOrigin): void {
+    if (bulk) {
+      // On plain TCP the bytes may have been changed on the way: the lane goes, the peer stays,
+      // and the block is asked again on the encrypted stream.
+      bulk.distrust(reason);
+      this.#scheduler.failed(ch.peer, index, "error");
+      this.#pumpAll();
+      return;
+    }
     this.#scheduler.rejected(ch.peer, index);
     const { banned } = this.#o.peerBook.fault(ch.peer, reason);
     this.#o.emit("peer:penalised", { peer: ch.peer, reason, banned });

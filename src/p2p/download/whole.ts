@@ -176,6 +176,13 @@ export class WholeFetcher {
         if (hexEncode(manifest.narHash) !== hex) throw new Error("does not match its NarHash");
       } catch (e) {
         const reason = `NAR ${hex.slice(0, 16)}…: ${(e as Error).message}`;
+        if (reply.bulk) {
+          // Plain TCP may have been tampered with on the way: drop the lane, not the peer,
+          // and ask the same peer again on the encrypted stream.
+          reply.bulk.distrust(reason);
+          tried.pop();
+          continue;
+        }
         const { banned } = this.#o.peerBook.fault(provider.peer, reason);
         this.#o.emit("peer:penalised", { peer: provider.peer, reason, banned });
         this.#o.availability.forget(hex, provider.peer);

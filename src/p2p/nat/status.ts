@@ -37,15 +37,15 @@ export interface NatStatus {
     maxDurationSeconds: number;
     circuitsPerPeerPerMinute: number;
   };
-  /** Block bytes received from peers, by path. */
-  bytesIn: { direct: number; relayed: number };
+  /** Block bytes received from peers, by path (`bulk`: the part of `direct` on bulk lanes). */
+  bytesIn: { direct: number; relayed: number; bulk?: number };
 }
 
 /** Builds the report; `node` is undefined while the P2P node is not running. */
 export function natStatus(
   node: P2pNode | undefined,
   config: NatConfig,
-  bytesIn: { direct: number; relayed: number },
+  bytesIn: { direct: number; relayed: number; bulk?: number },
 ): NatStatus {
   const snap = node?.services.nat.snapshot();
   return {

@@ -28,6 +28,7 @@ import type { PeerBook } from "../peer_book.ts";
 import type { FairRateLimiter } from "../rate/mod.ts";
 import {
   BLOCKS_PROTOCOL,
+  type ChunkLike,
   type CompressedBlockCache,
   encodeFrame,
   encodeFrameParts,
@@ -61,15 +62,37 @@ export interface BlockServerOptions {
   stallTimeoutMs?: number;
   /** Whether blocks sent on this connection are zstd-compressed when smaller (default: always). */
   compress?: (connection: Connection) => boolean;
+  /** Offers bulk lanes (none without). */
+  bulk?: BulkOffer;
   emit: <K extends keyof BlockServerEvents>(type: K, payload: BlockServerEvents[K]) => void;
 }
 
 /** Requests queued on one stream at most; more reset it. */
 const MAX_QUEUED = 1024;
 
+/**
+ * A byte channel a peer's requests arrive on: a libp2p stream, or a bulk-lane
+ * TCP connection (docs/protocol.md §3.7).
+ */
+export interface ServeChannel {
+  /** The bytes the peer sends. */
+  readonly source: AsyncIterable<ChunkLike>;
+  /** Sends parts in order; rejects if the reader takes nothing for `stallMs`. */
+  send(parts: Uint8Array[], signal: AbortSignal, stallMs: number): Promise<void>;
+  /** Resets the channel. */
+  abort(error: Error): void;
+  /** Closes it after what was sent. */
+  close(): Promise<void>;
+}
+
+/** What is offered to a peer asking for a bulk lane on a connection. */
+export interface BulkOffer {
+  /** A ticket and port for `connection`, or undefined when the lane is not offered there. */
+  offer(connection: Connection): { port: number; ticket: Uint8Array } | undefined;
+}
+
 /** One stream being served. */
 interface Serving {
-  stream: Stream;
   peer: string;
   signal: AbortSignal;
   compress: boolean;
@@ -113,24 +136,42 @@ export class BlockServer {
     await this.#o.node.unhandle(BLOCKS_PROTOCOL).catch(() => {});
   }
 
-  async #serve(stream: Stream, connection: Connection): Promise<void> {
-    const peer = connection.remotePeer.toString();
+  #serve(stream: Stream, connection: Connection): Promise<void> {
+    const channel: ServeChannel = {
+      source: stream,
+      send: (parts, signal, stallMs) => sendParts(stream, parts, signal, stallMs),
+      abort: (e) => stream.abort(e),
+      close: () => stream.close(),
+    };
+    const compress = this.#o.compress?.(connection) ?? true;
+    return this.serveChannel(channel, connection.remotePeer.toString(), compress, connection);
+  }
+
+  /**
+   * Serves the requests of `peer` arriving on `channel` until it ends: a block stream, or a
+   * bulk lane the peer opened with a ticket (`connection` absent: no bulk lane offered on it).
+   */
+  async serveChannel(
+    channel: ServeChannel,
+    peer: string,
+    compress: boolean,
+    connection?: Connection,
+  ): Promise<void> {
     const full = this.#streams.count(peer) >= this.#o.maxStreamsPerPeer;
     if (this.#o.peerBook.isBanned(peer) || full) {
       this.#o.emit("stream:rejected", { peer, reason: full ? "too many streams" : "banned" });
-      stream.abort(new Error("refused"));
+      channel.abort(new Error("refused"));
       return;
     }
     this.#streams.add(peer);
     const signal = AbortSignal.any([this.#abort.signal]);
     let writing: Promise<void> = Promise.resolve();
     const s: Serving = {
-      stream,
       peer,
       signal,
-      compress: this.#o.compress?.(connection) ?? true,
+      compress,
       send: (parts) => {
-        const next = writing.then(() => sendParts(stream, parts, signal, this.#stallMs));
+        const next = writing.then(() => channel.send(parts, signal, this.#stallMs));
         writing = next.catch(() => {});
         return next;
       },
@@ -145,7 +186,7 @@ export class BlockServer {
     let control: Promise<void> = Promise.resolve();
     const reader = (async () => {
       for await (
-        const msg of readFrames(stream, {
+        const msg of readFrames(channel.source, {
           maxMessageSize: this.#o.maxMessageSize,
           accept: "requests",
           signal,
@@ -162,11 +203,11 @@ export class BlockServer {
           for (const i of msg.indexes) current?.add(i);
           continue;
         }
-        if (msg.kind === "have" || msg.kind === "get-manifest") {
+        if (msg.kind === "have" || msg.kind === "get-manifest" || msg.kind === "bulk-open") {
           // Cheap answers go ahead of queued block data.
-          control = control.then(() => this.#answerControl(msg, s)).catch((e) => {
+          control = control.then(() => this.#answerControl(msg, s, connection)).catch((e) => {
             readerError ??= e;
-            stream.abort(e as Error);
+            channel.abort(e as Error);
           });
           continue;
         }
@@ -196,7 +237,7 @@ export class BlockServer {
       await control;
       if (readerError !== undefined) throw readerError;
       await Promise.race([
-        stream.close(),
+        channel.close(),
         new Promise((r) => setTimeout(r, this.#stallMs)),
       ]).catch(() => {});
     } catch (e) {
@@ -207,7 +248,7 @@ export class BlockServer {
           reason: `reset: ${error.message || error.name}`,
         });
       }
-      stream.abort(error);
+      channel.abort(error);
     } finally {
       await reader;
       this.#streams.remove(peer);
@@ -229,8 +270,15 @@ export class BlockServer {
     return [encodeFrame({ kind: "error", id, code, message: message.slice(0, 500) })];
   }
 
-  async #answerControl(msg: WireMessage, s: Serving): Promise<void> {
-    if (msg.kind === "get-manifest") {
+  async #answerControl(msg: WireMessage, s: Serving, connection?: Connection): Promise<void> {
+    if (msg.kind === "bulk-open") {
+      const offer = connection && this.#o.bulk?.offer(connection);
+      await s.send([
+        offer
+          ? encodeFrame({ kind: "bulk-ticket", id: msg.id, ...offer })
+          : this.#error(msg.id, "not-available", "no bulk lane here")[0]!,
+      ]);
+    } else if (msg.kind === "get-manifest") {
       const servable = this.#o.seeds.servable(hexEncode(msg.narHash));
       await s.send([
         servable

@@ -24,6 +24,7 @@ import {
 import { BodyReader } from "./_body_reader.ts";
 import {
   type BlockEncoding,
+  BULK_TICKET_SIZE,
   type ErrorCode,
   type HaveState,
   MAX_ERROR_MESSAGE_BYTES,
@@ -48,6 +49,8 @@ export const TYPE_NAMES = [
   "HAVE_REPLY",
   "GET_NARS",
   "NAR",
+  "BULK_OPEN",
+  "BULK_TICKET",
 ] as const;
 
 const ERROR_CODES: (ErrorCode | undefined)[] = [
@@ -111,6 +114,17 @@ export function parsePayload(payload: Uint8Array, base: number): WireMessage {
       return { kind: "have-reply", id, states: parseStates(r) };
     case 10:
       return { kind: "get-nars", id, narHashes: parseHashes(r, MAX_NARS) };
+    case 12:
+      r.end();
+      return { kind: "bulk-open", id };
+    case 13: {
+      const portAt = r.pos;
+      const port = r.u16("port");
+      if (port === 0) throw r.fail("port 0", portAt);
+      const ticket = r.copy(BULK_TICKET_SIZE, "ticket");
+      r.end();
+      return { kind: "bulk-ticket", id, port, ticket };
+    }
     default:
       return parseNar(r, id);
   }

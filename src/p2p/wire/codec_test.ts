@@ -66,8 +66,28 @@ function corpus(): WireMessage[] {
     { kind: "nar", id: 23, narHash: hashA, encoding: "raw", rawLength: 0, data: new Uint8Array(0) },
     { kind: "nar", id: 24, narHash: hashA, encoding: "raw", rawLength: big.length, data: big },
     { kind: "nar", id: 25, narHash: hashA, encoding: "zstd", rawLength: 9, data: randomBytes(40) },
+    { kind: "bulk-open", id: 26 },
+    { kind: "bulk-ticket", id: 27, port: 1, ticket: randomBytes(32) },
+    { kind: "bulk-ticket", id: 28, port: 65535, ticket: randomBytes(32) },
   ];
 }
+
+Deno.test("a bulk ticket names a port and 32 bytes, nothing else", () => {
+  assertThrows(
+    () => encodeFrame({ kind: "bulk-ticket", id: 1, port: 0, ticket: randomBytes(32) }),
+    WireError,
+    "port 0 is not 1..65535",
+  );
+  assertThrows(
+    () => encodeFrame({ kind: "bulk-ticket", id: 1, port: 9, ticket: randomBytes(31) }),
+    WireError,
+    "ticket of 31 bytes, expected 32",
+  );
+  const frame = encodeFrame({ kind: "bulk-ticket", id: 1, port: 9, ticket: randomBytes(32) });
+  const zeroPort = frame.slice();
+  zeroPort.set([0, 0], 10);
+  assertThrows(() => decodeFrame(zeroPort), WireError, "port 0");
+});
 
 Deno.test("every message kind round-trips, including edge cases", () => {
   for (const message of corpus()) {
@@ -358,9 +378,9 @@ Deno.test("frame headers: length, version and type are checked as soon as they a
   const type = new FrameDecoder();
   type.push(new Uint8Array([0, 0, 0, 38, 2]));
   assertThrows(
-    () => type.push(new Uint8Array([12])),
+    () => type.push(new Uint8Array([14])),
     WireError,
-    "unknown message type 12 (at stream byte 5)",
+    "unknown message type 14 (at stream byte 5)",
   );
   const zero = new FrameDecoder();
   assertThrows(
@@ -373,7 +393,7 @@ Deno.test("frame headers: length, version and type are checked as soon as they a
   const later = new FrameDecoder();
   const first = encodeFrame({ kind: "cancel", id: 1, indexes: [1] });
   later.push(first);
-  later.push(new Uint8Array([0, 0, 0, 6, 2, 12]));
+  later.push(new Uint8Array([0, 0, 0, 6, 2, 14]));
   assertEquals(later.next()?.kind, "cancel");
   assertThrows(() => later.next(), WireError, `(at stream byte ${first.length + 5})`);
 });

@@ -56,6 +56,8 @@ const TYPE_KINDS = [
   "have-reply",
   "get-nars",
   "nar",
+  "bulk-open",
+  "bulk-ticket",
 ] as const;
 
 /**

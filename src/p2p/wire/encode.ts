@@ -17,6 +17,7 @@ import { checkManifestLayout, HASH_LENGTH, type Manifest, MAX_BLOCK_SIZE } from 
 import { WireError } from "./errors.ts";
 import {
   type BlockMessage,
+  BULK_TICKET_SIZE,
   DEFAULT_MAX_MESSAGE_SIZE,
   ENCODING_VALUES,
   ERROR_CODE_VALUES,
@@ -137,6 +138,20 @@ export function encodeFrameParts(message: WireMessage, options: EncodeOptions = 
       w.bytes(states);
       break;
     }
+    case "bulk-open":
+      break;
+    case "bulk-ticket":
+      if (!Number.isInteger(message.port) || message.port < 1 || message.port > 0xffff) {
+        throw new WireError(`cannot encode bulk-ticket: port ${message.port} is not 1..65535`);
+      }
+      if (message.ticket.length !== BULK_TICKET_SIZE) {
+        throw new WireError(
+          `cannot encode bulk-ticket: ticket of ${message.ticket.length} bytes, expected ${BULK_TICKET_SIZE}`,
+        );
+      }
+      w.u16(message.port);
+      w.bytes(message.ticket);
+      break;
     default:
       throw new WireError(
         `cannot encode: unknown message kind ${
@@ -361,6 +376,8 @@ const TYPES: Record<WireMessage["kind"], number> = {
   "have-reply": MessageType.HAVE_REPLY,
   "get-nars": MessageType.GET_NARS,
   "nar": MessageType.NAR,
+  "bulk-open": MessageType.BULK_OPEN,
+  "bulk-ticket": MessageType.BULK_TICKET,
 };
 
 function checkU32(field: string, value: number, kind: string): void {

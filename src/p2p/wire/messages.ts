@@ -46,7 +46,19 @@ export const MessageType = {
   HAVE_REPLY: 9,
   GET_NARS: 10,
   NAR: 11,
+  BULK_OPEN: 12,
+  BULK_TICKET: 13,
 } as const;
+
+/** Bytes of a bulk-lane ticket. */
+export const BULK_TICKET_SIZE = 32;
+/**
+ * The first bytes a requester sends on a bulk-lane TCP connection, then its ticket; the
+ * responder answers one byte, {@linkcode BULK_ACCEPTED}, or closes the connection.
+ */
+export const BULK_HELLO_MAGIC: Uint8Array = new TextEncoder().encode("GP2PBLK2");
+/** The responder's byte accepting a bulk-lane ticket. */
+export const BULK_ACCEPTED = 1;
 
 /** What a responder can serve of one NAR (`HAVE_REPLY`). */
 export type HaveState = "none" | "complete" | "partial";
@@ -198,6 +210,29 @@ export interface NarMessage {
   data: Uint8Array;
 }
 
+/**
+ * Asks for a bulk lane (docs/protocol.md §3.7): a plain TCP connection for block data that
+ * the ticket in the answer opens. Answered by `bulk-ticket` or `error`.
+ */
+export interface BulkOpenMessage {
+  /** Discriminant. */
+  kind: "bulk-open";
+  /** Request id (u32). */
+  id: number;
+}
+
+/** Where and with what to open the bulk lane: a TCP port on the responder's address. */
+export interface BulkTicketMessage {
+  /** Discriminant. */
+  kind: "bulk-ticket";
+  /** Id of the `bulk-open` it answers. */
+  id: number;
+  /** TCP port (1–65535) on the address this stream's connection reached. */
+  port: number;
+  /** 32 random bytes, good for one connection, for a short time. */
+  ticket: Uint8Array;
+}
+
 /** Any message of the block exchange. */
 export type WireMessage =
   | GetManifestMessage
@@ -210,7 +245,9 @@ export type WireMessage =
   | HaveMessage
   | HaveReplyMessage
   | GetNarsMessage
-  | NarMessage;
+  | NarMessage
+  | BulkOpenMessage
+  | BulkTicketMessage;
 
 /** Messages a requester sends. */
 export type RequestMessage =
@@ -218,7 +255,8 @@ export type RequestMessage =
   | GetBlocksMessage
   | CancelMessage
   | HaveMessage
-  | GetNarsMessage;
+  | GetNarsMessage
+  | BulkOpenMessage;
 /** Messages a responder sends. */
 export type ResponseMessage =
   | ManifestMessage
@@ -226,7 +264,8 @@ export type ResponseMessage =
   | NotFoundMessage
   | ErrorMessage
   | HaveReplyMessage
-  | NarMessage;
+  | NarMessage
+  | BulkTicketMessage;
 
 /** Which messages a decoder accepts: a responder reads requests, a requester responses. */
 export type Accept = "requests" | "responses" | "any";
@@ -242,5 +281,5 @@ export type Accept = "requests" | "responses" | "any";
  */
 export function isRequestKind(kind: WireMessage["kind"]): boolean {
   return kind === "get-manifest" || kind === "get-blocks" || kind === "cancel" ||
-    kind === "have" || kind === "get-nars";
+    kind === "have" || kind === "get-nars" || kind === "bulk-open";
 }
