@@ -167,7 +167,7 @@ export class NarFeed {
     return bytes;
   }
 
-  #gc = new ByteGc(32 << 20);
+  #gc = new ByteGc(16 << 20);
 
   #count(n: number): void {
     this.#received += n;

@@ -16,7 +16,7 @@
  * @example
  * ```ts
  * import { ByteGc } from "./gc.ts";
- * const pace = new ByteGc(32 << 20);
+ * const pace = new ByteGc(16 << 20);
  * pace.add(1 << 20); // after each chunk handled
  * ```
  * @module
