@@ -5,6 +5,7 @@
  * the gateway daemon from which a fresh client store copies the closure.
  */
 import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { freePort } from "./support/ports.ts";
 import { startEvilPeer } from "./support/evil.ts";
 import { startFileServer } from "./support/http_server.ts";
 import { nix, type NixFixture, nixFixture } from "./support/nix.ts";
@@ -17,13 +18,6 @@ let counter = 0;
 function freshStore(root: string) {
   const n = counter++;
   return { store: `${root}/client-${n}`, xdg: `${root}/xdg-${n}` };
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function copyFrom(gateway: string, fx: NixFixture, key: string, root: string) {

@@ -5,6 +5,7 @@
  * is private (0700 directories, 0600 files; an older 0755 tree is tightened).
  */
 import { assertEquals, assertLessOrEqual } from "@std/assert";
+import { freePort } from "./support/ports.ts";
 import { startDaemon } from "./support/daemon_proc.ts";
 import { startFileServer } from "./support/http_server.ts";
 
@@ -43,12 +44,7 @@ Deno.test(
       // A cache directory left by an older version, readable by everyone.
       await Deno.mkdir(`${root}/d/cache/narinfo/old`, { recursive: true, mode: 0o755 });
       await Deno.chmod(`${root}/d/cache/narinfo`, 0o755);
-      const port = (() => {
-        const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-        const p = (l.addr as Deno.NetAddr).port;
-        l.close();
-        return p;
-      })();
+      const port = freePort();
       await using daemon = await startDaemon(`${root}/d`, {
         gateway_listen: `127.0.0.1:${port}`,
         substitute_urls: [server.url],

@@ -145,9 +145,8 @@ const FORMATS: { [K in keyof DaemonEvents]?: Formatter<K> } = {
     e,
   ) => ["debug", `block ${e.index} of ${e.narHash.slice(0, 16)}… from ${e.peer}`],
   "stream:rejected": (e) => ["info", `refused a block stream from ${e.peer}: ${e.reason}`],
-  "bulk:listening": (
-    e,
-  ) => ["debug", `bulk lane listening on port ${e.port} (${e.hosts.join(", ")})`],
+  // Not "listening on": that is the daemon's ready line, which tests and scripts wait for.
+  "bulk:listening": (e) => ["debug", `bulk lane: TCP port ${e.port} on ${e.hosts.join(", ")}`],
   "bulk:warning": (e) => ["warn", e.message],
   "nat:reachability": (
     e,

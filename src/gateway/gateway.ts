@@ -209,6 +209,8 @@ export class Gateway {
         storePath: found.narinfo.storePath,
         narHash: found.narinfo.narHashDigest,
         narSize: found.narinfo.narSize,
+        // Nix, too, fetches dependencies first: the batch is fetched in that order.
+        references: found.narinfo.references,
       }]);
     }
     if (found instanceof Reply) return found;

@@ -174,7 +174,8 @@ export async function startDaemon(
       });
     });
   };
-  await waitForLog(/listening on/, options.readyTimeoutMs ?? 30_000);
+  // The ready line (daemon:started), after every part — P2P node, gateway — started.
+  await waitForLog(/guix-p2p \S+ listening on /, options.readyTimeoutMs ?? 30_000);
   let stopped = false;
   const stop = async () => {
     const t0 = performance.now();
