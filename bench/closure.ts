@@ -14,6 +14,8 @@
  * - `first-alone`: guix-p2p, `policy = "p2p-first"`, a node with no peers at
  *   all (what a new install pays over `http`);
  * - `first-empty`: `p2p-first`, connected to a peer that has none of the items;
+ * - `http-baseline` (with `--baseline DIR`, another checkout, e.g. `main`'s):
+ *   `http` with that tree's daemon and helper, for a before/after in one run;
  * - `p2p2n`, `p2p2f`: guix-p2p, `policy = "p2p-first"`, the whole server (narinfos
  *   and NARs) configured, two seeders that also hold the closure's verified
  *   narinfos (they looked it up): narinfos and NARs from the peers, with
@@ -34,7 +36,7 @@
  *
  * Usage: `./dev bench closure [--items 150] [--seed 1] [--runs 3] [--jobs 4]
  * [--contenders pipeline,http,p2p1,p2p2,first-alone,first-empty,p2p2n,p2p2f] [--rtt 0,20,100]
- * [--dir /tmp] [--keep]
+ * [--dir /tmp] [--keep] [--baseline DIR]
  * [--compression auto|always|never] [--set key=value,…] [--log DIR --log-level debug] [--profile DIR [--profile-who leech,one]]` (`--log`: each leecher daemon's log into DIR;
  * `--profile`: CPU profiles of the leecher daemons into DIR, summarised)
  *
@@ -51,7 +53,14 @@ import { substituteClosure } from "./closure/drive.ts";
 import { profilingDeno, summarizeProfiles } from "./_cpu_profile.ts";
 import { generateClosure } from "./closure/generate.ts";
 import { loadAverage, median, procStats, table } from "./measure.ts";
-import { benchNode, waitForPeers, waitForProviders, withClient } from "../tests/support/swarm.ts";
+import {
+  benchNode,
+  startNode,
+  waitForPeers,
+  waitForProviders,
+  withClient,
+} from "../tests/support/swarm.ts";
+import { SubstituterAgent } from "../tests/support/guix_daemon.ts";
 import { startFarServer } from "./closure/far.ts";
 
 const { flags } = parseFlags(Deno.args, {
@@ -69,6 +78,7 @@ const { flags } = parseFlags(Deno.args, {
     "compression",
     "rtt",
     "set",
+    "baseline",
   ],
   boolean: ["keep"],
 });
@@ -236,19 +246,29 @@ async function guixP2p(
   bootstrap: SwarmNode | undefined,
   noPeers = false,
   narinfoPeers = "off",
+  /** Another checkout whose daemon and helper run instead of this tree's (`--baseline`). */
+  tree?: string,
 ) {
   await cleanStore();
   const p2p = policy !== "http-only";
-  const leecher = await benchNode("leecher", leechDir, {
-    store_dir: store,
-    acl_path: world.acl,
-    substitute_urls: [policy === "p2p-only" ? urls().narless : urls().whole],
-    policy,
-    narinfo_peers: narinfoPeers,
-    ...(noPeers ? { listen: [] } : {}),
-    ...(flags["log-level"] ? { log_level: flags["log-level"] } : {}),
-    ...leecherSet,
-  }, bootstrap?.address);
+  const bin = tree && `${tree}/bin`;
+  const leecher = await startNode(
+    "leecher",
+    leechDir,
+    {
+      log_level: "info",
+      store_dir: store,
+      acl_path: world.acl,
+      substitute_urls: [policy === "p2p-only" ? urls().narless : urls().whole],
+      policy,
+      narinfo_peers: narinfoPeers,
+      ...(noPeers ? { listen: [] } : {}),
+      ...(flags["log-level"] ? { log_level: flags["log-level"] } : {}),
+      ...leecherSet,
+    },
+    bootstrap?.address,
+    bin ? { wrap: (argv) => [`${bin}/guix-p2p`, ...argv.slice(1)] } : {},
+  );
   try {
     if (p2p && bootstrap) await waitForPeers(leecher, bootstrap === twoA ? 2 : 1);
     if (policy === "p2p-only") await waitForProviders(leecher, paths[0]!);
@@ -260,7 +280,14 @@ async function guixP2p(
     let helperCpu = 0;
     runStartedAt = Date.now();
     const run = await substituteClosure(
-      (mode) => helperAgent(mode, leecher.daemon, store),
+      (mode) =>
+        bin
+          ? SubstituterAgent[mode]({
+            program: [`${bin}/guix-p2p-substitute`],
+            env: { GUIX_P2P_CONFIG: leecher.daemon.configPath, NIX_STORE_DIR: store },
+            storeDir: store,
+          })
+          : helperAgent(mode, leecher.daemon, store),
       paths,
       refs,
       {
@@ -279,7 +306,7 @@ async function guixP2p(
         `${i}\t${items[i]!.narSize}\t${start.toFixed(0)}\t${(start + run.itemMs[i]!).toFixed(0)}`
       );
       await Deno.writeTextFile(
-        `${flags.log}/${policy}-${Date.now()}.timeline.tsv`,
+        `${flags.log}/${policy}${tree ? "-baseline" : ""}-${Date.now()}.timeline.tsv`,
         `item\tnarSize\tstartMs\tendMs\n${lines.join("\n")}\n`,
       );
     }
@@ -297,7 +324,7 @@ async function guixP2p(
     if (flags.log) {
       await Deno.mkdir(flags.log, { recursive: true });
       await Deno.writeTextFile(
-        `${flags.log}/${policy}-${Date.now()}.log`,
+        `${flags.log}/${policy}${tree ? "-baseline" : ""}-${Date.now()}.log`,
         // Each line with the ms since the `have` request (negative: before the run).
         leecher.daemon.log.map((line, i) =>
           `${String(leecher.daemon.logAt[i]! - runStartedAt).padStart(6)} ${line}`
@@ -316,7 +343,11 @@ const run: Record<string, () => Promise<Sample>> = {
   "first-empty": () => guixP2p("p2p-first", empty),
   p2p2n: () => guixP2p("p2p-first", twoA, false, "race"),
   p2p2f: () => guixP2p("p2p-first", twoA, false, "fallback"),
+  "http-baseline": () => guixP2p("http-only", undefined, false, "off", flags.baseline),
 };
+if (contenders.includes("http-baseline") && !flags.baseline) {
+  throw new Error("the http-baseline contender needs --baseline DIR");
+}
 
 const loads: number[] = [];
 /** Samples by contender and RTT. */

@@ -29,8 +29,11 @@ const CORES = [
 const PURE_PACKAGES = new Set([
   "node:crypto",
   "node:zlib",
+  "@noble/curves/abstract/curve.js",
   "@noble/curves/abstract/edwards.js",
   "@noble/curves/ed25519.js",
+  "@noble/hashes/hmac.js",
+  "@noble/hashes/sha2.js",
   "uint8arraylist",
 ]);
 

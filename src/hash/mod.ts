@@ -1,5 +1,6 @@
 /**
- * SHA-256 (on `node:crypto`) and NarHash text (`sha256:<nix32>`). Pure.
+ * SHA-256 (on `node:crypto`; small one-shot inputs also in JavaScript, for
+ * processes that load no `node:` module) and NarHash text (`sha256:<nix32>`). Pure.
  *
  * @example
  * ```ts
@@ -11,3 +12,4 @@
 export { formatNarHash, hashNarStream, narHashHex, parseNarHash } from "./nar_hash.ts";
 export type { ParseNarHashOptions } from "./nar_hash.ts";
 export { Sha256, sha256, sha256Tap } from "./sha256.ts";
+export { hmacSha256Small, sha256Small } from "./sha256_small.ts";

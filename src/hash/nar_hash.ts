@@ -15,7 +15,6 @@ import { base64Decode } from "../encoding/base64.ts";
 import { EncodingError } from "../encoding/errors.ts";
 import { hexDecode, hexEncode } from "../encoding/hex.ts";
 import { nix32Decode, nix32Encode } from "../encoding/nix32.ts";
-import { Sha256 } from "./sha256.ts";
 
 /** Formats a 32-byte SHA-256 digest as `sha256:<nix32>`. */
 export function formatNarHash(digest: Uint8Array): string {
@@ -73,6 +72,8 @@ function clip(text: string): string {
 export async function hashNarStream(
   stream: ReadableStream<Uint8Array>,
 ): Promise<{ digest: Uint8Array; size: number }> {
+  // Imported here: parsing NarHash text (narinfos in the `--query` helper) needs no node:crypto.
+  const { Sha256 } = await import("./sha256.ts");
   const hash = new Sha256();
   for await (const chunk of stream) hash.update(chunk);
   return { digest: hash.digest(), size: hash.byteLength };

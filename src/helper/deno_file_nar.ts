@@ -2,7 +2,7 @@
  * Reading a NAR from the file the daemon names (a P2P download in its block
  * cache) instead of receiving it through the socket. The helper runs as
  * root and trusts the daemon with nothing, so the name must be exactly
- * `<cache_dir>/blocks/<NarHash hex>/data` for the NarHash of the narinfo the
+ * `<cache_dir>/blocks/<NarHash hex>.nar` for the NarHash of the narinfo the
  * helper itself verified, no component may be a symbolic link, and the
  * opened file must be the same regular file that was checked (device and
  * inode, so a swap between the check and the open is caught), with one link,
@@ -43,11 +43,14 @@ export async function openDaemonFile(
 ): Promise<DaemonFile> {
   const bounded = <T>(p: Promise<T>, what: string) => withinDeadline(p, expected.deadline, what);
   const cacheDir = expected.cacheDir.replace(/\/+$/, "");
-  const want = `${cacheDir}/blocks/${expected.narHashHex}/data`;
+  if (!/^[0-9a-f]{64}$/.test(expected.narHashHex)) {
+    throw new DaemonFileError(`${JSON.stringify(expected.narHashHex)} is not a NarHash in hex`);
+  }
+  const want = `${cacheDir}/blocks/${expected.narHashHex}.nar`;
   if (path !== want) {
     throw new DaemonFileError(`the daemon named ${JSON.stringify(path)}, expected ${want}`);
   }
-  for (const p of [`${cacheDir}/blocks`, `${cacheDir}/blocks/${expected.narHashHex}`, want]) {
+  for (const p of [`${cacheDir}/blocks`, want]) {
     const st = await Deno.lstat(p).catch((e) => {
       throw new DaemonFileError(`${p}: ${(e as Error).message}`);
     });

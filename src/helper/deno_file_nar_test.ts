@@ -3,17 +3,18 @@ import { DaemonFileError, openDaemonFile } from "./deno_file_nar.ts";
 
 const HEX = "ab".repeat(32);
 
-async function cacheWith(data: (dir: string) => Promise<void>) {
+/** A cache directory whose NAR file `data` creates (given its path). */
+async function cacheWith(data: (file: string) => Promise<void>) {
   const root = await Deno.makeTempDir();
-  await Deno.mkdir(`${root}/blocks/${HEX}`, { recursive: true });
-  await data(`${root}/blocks/${HEX}`);
+  await Deno.mkdir(`${root}/blocks`, { recursive: true });
+  await data(`${root}/blocks/${HEX}.nar`);
   return root;
 }
 
 Deno.test("the helper reads a daemon-named file only at the expected place, as a regular file", async () => {
-  const root = await cacheWith((d) => Deno.writeFile(`${d}/data`, new Uint8Array([1, 2, 3, 4])));
+  const root = await cacheWith((f) => Deno.writeFile(f, new Uint8Array([1, 2, 3, 4])));
   try {
-    const ok = await openDaemonFile(`${root}/blocks/${HEX}/data`, {
+    const ok = await openDaemonFile(`${root}/blocks/${HEX}.nar`, {
       cacheDir: root,
       narHashHex: HEX,
     });
@@ -23,8 +24,9 @@ Deno.test("the helper reads a daemon-named file only at the expected place, as a
     for (
       const path of [
         "/etc/shadow",
-        `${root}/blocks/${HEX}/../${HEX}/data`,
-        `${root}/blocks/${"cd".repeat(32)}/data`,
+        `${root}/blocks/../blocks/${HEX}.nar`,
+        `${root}/blocks/${"cd".repeat(32)}.nar`,
+        `${root}/blocks/${HEX}/data`,
         `${root}/identity.key`,
       ]
     ) {
@@ -40,14 +42,14 @@ Deno.test("the helper reads a daemon-named file only at the expected place, as a
 });
 
 Deno.test("symbolic links and non-files in the daemon's path are refused", async () => {
-  const link = await cacheWith((d) => Deno.symlink("/etc/hostname", `${d}/data`));
-  const fifo = await cacheWith(async (d) => {
-    const r = await new Deno.Command("mkfifo", { args: [`${d}/data`] }).output();
+  const link = await cacheWith((f) => Deno.symlink("/etc/hostname", f));
+  const fifo = await cacheWith(async (f) => {
+    const r = await new Deno.Command("mkfifo", { args: [f] }).output();
     if (!r.success) throw new Error("mkfifo failed");
   });
   const dirLink = await Deno.makeTempDir();
-  await Deno.mkdir(`${dirLink}/elsewhere/${HEX}`, { recursive: true });
-  await Deno.writeFile(`${dirLink}/elsewhere/${HEX}/data`, new Uint8Array(1));
+  await Deno.mkdir(`${dirLink}/elsewhere`, { recursive: true });
+  await Deno.writeFile(`${dirLink}/elsewhere/${HEX}.nar`, new Uint8Array(1));
   await Deno.symlink(`${dirLink}/elsewhere`, `${dirLink}/blocks`);
   try {
     for (
@@ -58,7 +60,7 @@ Deno.test("symbolic links and non-files in the daemon's path are refused", async
       ]
     ) {
       await assertRejects(
-        () => openDaemonFile(`${root}/blocks/${HEX}/data`, { cacheDir: root!, narHashHex: HEX }),
+        () => openDaemonFile(`${root}/blocks/${HEX}.nar`, { cacheDir: root!, narHashHex: HEX }),
         DaemonFileError,
         what,
       );
@@ -69,19 +71,19 @@ Deno.test("symbolic links and non-files in the daemon's path are refused", async
 });
 
 Deno.test("a hard link, or a file owned by someone else than the cache's owner, is refused", async () => {
-  const root = await cacheWith((d) => Deno.writeFile(`${d}/data`, new Uint8Array(4)));
+  const root = await cacheWith((f) => Deno.writeFile(f, new Uint8Array(4)));
   try {
-    await Deno.link(`${root}/blocks/${HEX}/data`, `${root}/other-name`);
+    await Deno.link(`${root}/blocks/${HEX}.nar`, `${root}/other-name`);
     await assertRejects(
-      () => openDaemonFile(`${root}/blocks/${HEX}/data`, { cacheDir: root, narHashHex: HEX }),
+      () => openDaemonFile(`${root}/blocks/${HEX}.nar`, { cacheDir: root, narHashHex: HEX }),
       DaemonFileError,
       "2 links",
     );
     await Deno.remove(`${root}/other-name`);
     if (Deno.uid() === 0) {
-      await Deno.chown(`${root}/blocks/${HEX}/data`, 65534, 65534);
+      await Deno.chown(`${root}/blocks/${HEX}.nar`, 65534, 65534);
       await assertRejects(
-        () => openDaemonFile(`${root}/blocks/${HEX}/data`, { cacheDir: root, narHashHex: HEX }),
+        () => openDaemonFile(`${root}/blocks/${HEX}.nar`, { cacheDir: root, narHashHex: HEX }),
         DaemonFileError,
         "not the cache's owner",
       );

@@ -11,7 +11,7 @@
  * @module
  */
 import { orderEntries } from "../fetch/order.ts";
-import { KeyTables } from "./_key_tables.ts";
+import { KeyTables, TABLE_AFTER_USES } from "./_key_tables.ts";
 import type { LookupItem } from "../control/messages.ts";
 import type { Narinfo } from "../narinfo/mod.ts";
 import { haveReply, type InfoRecord, infoReply } from "./replies.ts";
@@ -32,10 +32,13 @@ export async function authorizedNarinfos(
   const out = new Map<string, Narinfo>();
   if (paths.length === 0) return out;
   const client = await session.daemon.client();
-  const items = await client.lookup(paths, {
+  const pending = client.lookup(paths, {
     ...(session.urls ? { urls: session.urls } : {}),
     ...(session.policy ? { policy: session.policy } : {}),
   });
+  pending.catch(() => {}); // awaited below; not "unhandled" while the tables are built
+  if (paths.length >= TABLE_AFTER_USES) await prepareTables(session, paths.length);
+  const items = await pending;
   const requested = new Set(paths);
   let upcoming = items.filter((i) => i.kind === "found").length;
   for (const item of items) {
@@ -69,6 +72,20 @@ export async function authorizeItem(
   }
   session.log(`guix-p2p-substitute: ignoring narinfo for ${item.storePath}: ${verdict.reason}\n`);
   return undefined;
+}
+
+/**
+ * While the daemon resolves a big batch: the ACL keys' tables, built in this
+ * process's otherwise idle wait instead of after the answer (~10–30 ms of a
+ * fresh process's CPU, docs/benchmarks.md "Closure (issue 9)").
+ */
+async function prepareTables(session: Session, upcoming: number): Promise<void> {
+  // Let the request reach the socket first: building the tables holds the event loop.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const authorizer = await session.authorizer();
+  if (authorizer.trust.flavour === "guix" && !authorizer.trust.allowUnauthenticated) {
+    keyTables.prepare(authorizer.trust.acl, upcoming);
+  }
 }
 
 /** The `info` record of an authorized narinfo. */

@@ -15,8 +15,9 @@
  * ```
  * @module
  */
-import { createHmac } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
+import { hmacSha256Small } from "../hash/sha256_small.ts";
+import { mulAddUnsafe } from "@noble/curves/abstract/curve.js";
 import type { EdwardsPoint } from "@noble/curves/abstract/edwards.js";
 
 /** The point type of `@noble/curves` (extended coordinates). */
@@ -32,14 +33,32 @@ const QBITS = 253;
 const Fn = Point.Fn;
 const Fp = Point.Fp;
 
-/** Window size used by {@linkcode precomputePoint} for long-lived keys (ACL keys). */
+/**
+ * Window size used by {@linkcode precomputePoint} for long-lived keys (the
+ * daemon's ACL keys): the fastest verification (~115 µs), for a table that
+ * takes ~18 ms per point to build.
+ */
 export const KEY_WINDOW = 8;
 
-// A private copy of the base point with a wider window than noble's default
-// (W=6), so that our tables do not change the behaviour of other users of
-// `ed25519.Point.BASE` in the process.
-const G: EdwardsPoint = new Point(Point.BASE.X, Point.BASE.Y, Point.BASE.Z, Point.BASE.T)
-  .precompute(KEY_WINDOW);
+/** A copy of the base point (tables attached to it stay ours, not `ed25519.Point.BASE`'s). */
+const basePoint = (): EdwardsPoint =>
+  new Point(Point.BASE.X, Point.BASE.Y, Point.BASE.Z, Point.BASE.T);
+/** The base point without a table: verification with keys without one (Strauss–Shamir). */
+const G: EdwardsPoint = basePoint();
+/** Copies of the base point with a window table, by window size (built on first use). */
+const tabledBases = new Map<number, EdwardsPoint>();
+/** The window size of each point that {@linkcode precomputePoint} gave a table. */
+const keyWindows = new WeakMap<EdwardsPoint, number>();
+
+/** The base point with a `windowSize` table (built now if it is not yet). */
+function tabledBase(windowSize: number): EdwardsPoint {
+  let g = tabledBases.get(windowSize);
+  if (!g) {
+    g = basePoint().precompute(windowSize, false);
+    tabledBases.set(windowSize, g);
+  }
+  return g;
+}
 
 /**
  * Decodes a 32-byte RFC 8032 point encoding (little-endian y, x parity in bit
@@ -71,9 +90,12 @@ export function encodePoint(point: EdwardsPoint): Uint8Array {
 }
 
 /**
- * Attaches a precomputed window table to `point` (built on its first use), so
- * that every later verification with this key costs far less. Meant for the
- * few, long-lived keys of an ACL. Returns the same point.
+ * Builds window tables for `point` and for the base point (the base point's
+ * once per window size and process), so that every later verification with
+ * this key costs far less: ~115 µs at W=8, ~135 µs at W=6, against ~400 µs
+ * without tables. A table costs ~18 ms per point to build at W=8, ~5 ms at
+ * W=6 (docs/benchmarks.md "Signatures"): meant for the few keys of an ACL
+ * that sign many narinfos in this process. Returns the same point.
  *
  * @example
  * ```ts
@@ -82,7 +104,10 @@ export function encodePoint(point: EdwardsPoint): Uint8Array {
  * ```
  */
 export function precomputePoint(point: EdwardsPoint, windowSize = KEY_WINDOW): EdwardsPoint {
-  return point.precompute(windowSize, false);
+  tabledBase(windowSize);
+  point.precompute(windowSize, false);
+  keyWindows.set(point, windowSize);
+  return point;
 }
 
 /**
@@ -94,7 +119,7 @@ export function precomputePoint(point: EdwardsPoint, windowSize = KEY_WINDOW): E
 export function publicPointFromSecret(d: bigint): EdwardsPoint {
   const reduced = d % N;
   if (reduced === 0n) throw new RangeError("ECDSA secret scalar is 0 mod n");
-  return G.multiply(reduced);
+  return tabledBase(KEY_WINDOW).multiply(reduced);
 }
 
 /**
@@ -117,7 +142,10 @@ export function hashToInteger(hash: Uint8Array): bigint {
  * Verifies an ECDSA signature (r, s) of `hash` under public point `q`, as
  * libgcrypt's `_gcry_ecc_ecdsa_verify`: 0 < r, s < n; w = s⁻¹; u1 = e·w;
  * u2 = r·w; X = u1·G + u2·Q; accept iff X is not the identity and
- * x(X) mod n = r. Use {@linkcode precomputePoint} on long-lived keys.
+ * x(X) mod n = r. With a key that {@linkcode precomputePoint} gave a table,
+ * both products come from tables; otherwise X is one Strauss–Shamir
+ * multi-scalar multiplication (one doubling chain, small per-call tables), so
+ * a process that checks one signature builds no table at all.
  *
  * @example
  * ```ts
@@ -134,7 +162,10 @@ export function ecdsaVerify(hash: Uint8Array, r: bigint, s: bigint, q: EdwardsPo
   const w = Fn.inv(s);
   const u1 = Fn.mul(e % N, w);
   const u2 = Fn.mul(r, w);
-  const sum = mulOrZero(G, u1).add(mulOrZero(q, u2));
+  const window = keyWindows.get(q);
+  const sum = window === undefined
+    ? mulAddUnsafe(Point, [G, q], [u1, u2])
+    : mulOrZero(tabledBase(window), u1).add(mulOrZero(q, u2));
   if (sum.is0()) return false;
   // x(X) mod n == r with x = X/Z in [0, p): as p ≈ 8n, x is one of r, r + n, …
   // below p. Compare projectively (X == x·Z) to save toAffine()'s field inversion.
@@ -175,7 +206,7 @@ export function ecdsaSign(hash: Uint8Array, d: bigint): EcdsaSignature {
   const nonces = rfc6979Nonces(hash, d);
   for (;;) {
     const k = nonces.next().value as bigint;
-    const { x } = G.multiply(k).toAffine();
+    const { x } = tabledBase(KEY_WINDOW).multiply(k).toAffine();
     const r = x % N;
     if (r === 0n) continue;
     const s = Fn.mul(Fn.inv(k), Fn.add(e % N, Fn.mul(r, dr)));
@@ -202,13 +233,9 @@ export function* rfc6979Nonces(hash: Uint8Array, d: bigint): Generator<bigint, n
   // bits2octets(h1) = int2octets(bits2int(h1) mod q)
   const z1 = hashToInteger(hash);
   const h = bigIntToBytes(z1 >= N ? z1 - N : z1, rlen);
-  let v = new Uint8Array(32).fill(1);
-  let k = new Uint8Array(32);
-  const hmac = (key: Uint8Array, ...parts: Uint8Array[]) => {
-    const mac = createHmac("sha256", key);
-    for (const p of parts) mac.update(p);
-    return new Uint8Array(mac.digest());
-  };
+  let v: Uint8Array = new Uint8Array(32).fill(1);
+  let k: Uint8Array = new Uint8Array(32);
+  const hmac = (key: Uint8Array, ...parts: Uint8Array[]) => hmacSha256Small(key, parts);
   const zero = new Uint8Array([0]);
   const one = new Uint8Array([1]);
   k = hmac(k, v, zero, x, h);

@@ -20,7 +20,7 @@
  * @module
  */
 import { base64Encode } from "../encoding/base64.ts";
-import { sha256 } from "../hash/sha256.ts";
+import { sha256Small } from "../hash/sha256_small.ts";
 import {
   formatGuixNarinfo,
   type GuixNarinfoLayout,
@@ -82,7 +82,7 @@ export function guixSignatureValue(signed: string, key: GuixPrivateKey, host: st
       `the text to sign contains "Signature:", which would cut the signed part`,
     );
   }
-  const sexp = guixSignatureSexp(sha256(signed), key);
+  const sexp = guixSignatureSexp(sha256Small(signed), key);
   return `1;${host};${base64Encode(printAdvancedBytes(sexp))}`;
 }
 

@@ -32,7 +32,7 @@
 import { base64Decode } from "../encoding/base64.ts";
 import { EncodingError } from "../encoding/errors.ts";
 import { hexEncode } from "../encoding/hex.ts";
-import { sha256 } from "../hash/sha256.ts";
+import { sha256Small } from "../hash/sha256_small.ts";
 import { type Narinfo, NarinfoError, parseRecutils } from "../narinfo/mod.ts";
 import {
   atomIs,
@@ -120,7 +120,7 @@ export function parseGuixSignatureField(value: string): GuixSignatureField {
  * ```
  */
 export function guixSignedHash(narinfo: Pick<Narinfo, "signedPrefix">): Uint8Array | undefined {
-  return unsignedReason(narinfo) === undefined ? sha256(narinfo.signedPrefix!) : undefined;
+  return unsignedReason(narinfo) === undefined ? sha256Small(narinfo.signedPrefix!) : undefined;
 }
 
 function unsignedReason(narinfo: Pick<Narinfo, "signedPrefix">): string | undefined {
@@ -164,7 +164,7 @@ export function verifyGuixNarinfo(
     if (e instanceof GuixSignatureError) return { kind: "corrupt-signature", reason: e.message };
     throw e;
   }
-  return verifyGuixSignature(field.sexp, sha256(narinfo.signedPrefix!), acl, field.host);
+  return verifyGuixSignature(field.sexp, sha256Small(narinfo.signedPrefix!), acl, field.host);
 }
 
 /**

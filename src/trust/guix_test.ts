@@ -9,8 +9,11 @@ import {
   aclFromKeys,
   bytesToBigInt,
   CURVE_ORDER,
+  decodePoint,
   ecdsaSign,
   ecdsaVerify,
+  type EdwardsPoint,
+  encodePoint,
   formatAcl,
   generateGuixKey,
   GuixKeyError,
@@ -18,9 +21,11 @@ import {
   guixPublicKeyFromQ,
   guixSignatureLine,
   guixSignedHash,
+  KEY_WINDOW,
   parseAcl,
   parseGuixPrivateKey,
   parseGuixPublicKey,
+  precomputePoint,
   publicPointFromSecret,
   rfc6979Nonces,
   signGuixNarinfo,
@@ -363,4 +368,28 @@ Deno.test("signing refuses hosts and texts that would break the field", () => {
   assert(e.message.includes('contains "Signature:"'), e.message);
   assertEquals(printAdvancedBytes(list("a")).length, 4);
   assertEquals(bytesToBigInt(new Uint8Array()), 0n);
+});
+
+Deno.test("keys with W=6 and W=8 tables and keys without one give the same verdicts", () => {
+  const copies = (point: EdwardsPoint) => {
+    const plain = () => decodePoint(encodePoint(point));
+    return [plain(), precomputePoint(plain(), 6), precomputePoint(plain(), KEY_WINDOW)];
+  };
+  const bayfront = copies(guixPublicKeyFromQ(hexDecode(BAYFRONT.q)).point);
+  const hash = hexDecode(BAYFRONT.hash);
+  const r = big("0BA6F6893B8DA8BCFB5C1496A500081235E221BBE8D1B5BA8D7595DE26F15F14");
+  const s = big("03DB9D4305AA0F477CB0382A232A71F5C2BAD8BAF10C2F5DB1C456E515209E21");
+  assertEquals(bayfront.map((q) => ecdsaVerify(hash, r, s, q)), [true, true, true]);
+  assertEquals(bayfront.map((q) => ecdsaVerify(hash, r, s + 1n, q)), [false, false, false]);
+  for (let i = 0; i < 4; i++) {
+    const key = generateGuixKey();
+    const qs = copies(key.publicKey.point);
+    // i = 0: the zero hash (u1 = 0, the base-point term is the identity).
+    const h = i === 0 ? new Uint8Array(32) : crypto.getRandomValues(new Uint8Array(32));
+    const sig = ecdsaSign(h, key.d);
+    assertEquals(qs.map((q) => ecdsaVerify(h, sig.r, sig.s, q)), [true, true, true]);
+    const other = h.map((b, j) => j === i ? b ^ 0x80 : b);
+    assertEquals(qs.map((q) => ecdsaVerify(other, sig.r, sig.s, q)), [false, false, false]);
+    assertEquals(qs.map((q) => ecdsaVerify(h, sig.s, sig.r, q)), [false, false, false]);
+  }
 });

@@ -235,6 +235,23 @@ export class SubstituterAgent {
     return splitStatus(decoder.decode(chunk), false);
   }
 
+  /**
+   * Closes stdin and waits up to `timeoutMs` for the process to exit by
+   * itself (the helper exits 0 at EOF, writing e.g. a `--cpu-prof` profile),
+   * then {@linkcode kill}s what is left.
+   */
+  async close(timeoutMs = 5_000): Promise<void> {
+    if (this.#killed) return;
+    await this.#stdin.close().catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.child.status,
+      new Promise((r) => timer = setTimeout(r, timeoutMs)),
+    ]);
+    clearTimeout(timer);
+    await this.kill();
+  }
+
   /** Closes stdin and SIGKILLs the process group (guix-daemon's teardown). */
   async kill(): Promise<void> {
     if (this.#killed) return;

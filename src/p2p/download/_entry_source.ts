@@ -34,7 +34,7 @@ export function entryFile(entry: CacheEntry, wireBytes: number): FileNar {
   const unpin = entry.pin();
   const size = entry.layout.narSize;
   return {
-    path: `${entry.dir}/data`,
+    path: entry.path,
     available: () => size,
     grown: () => Promise.resolve(size),
     transferred: () => wireBytes,

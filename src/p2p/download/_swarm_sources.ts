@@ -312,7 +312,7 @@ export class SwarmSources {
         const d = current = await download();
         const unpin = d.entry.pin();
         return {
-          path: `${d.entry.dir}/data`,
+          path: d.entry.path,
           available: () => d.prefixLength(),
           grown: (bytes, signal) => d.grown(bytes, signal),
           transferred: () => d.wireBytes,

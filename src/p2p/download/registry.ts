@@ -15,6 +15,7 @@
  * ```
  * @module
  */
+import { hexEncode } from "../../encoding/hex.ts";
 import { formatNarHash } from "../../hash/nar_hash.ts";
 import type { BlockCache, CacheEntry } from "../store/deno_block_cache.ts";
 import type { PeerBook } from "../peer_book.ts";
@@ -81,7 +82,12 @@ export class DownloadRegistry {
   }
 
   async #check(hex: string, active: ActiveDownload): Promise<void> {
-    const good = await this.#o.check(active.download.entry).catch(() => undefined);
+    const { download } = active;
+    // Hashed as it was written (small NARs): no read-back; else the entry is read and hashed.
+    const digest = await download.narDigest().catch(() => undefined);
+    const good = digest
+      ? hexEncode(digest) === download.entry.hex
+      : await this.#o.check(download.entry).catch(() => undefined);
     if (this.#active.get(hex) !== active || good === undefined) return; // decided already
     if (good) this.#verified(hex, active);
     else this.#rejected(hex, active);

@@ -32,6 +32,7 @@ import {
   verifyBlock,
 } from "../wire/mod.ts";
 import { manifestKey } from "../wire/manifest.ts";
+import { PrefixHash } from "./_prefix_hash.ts";
 import { BlockProgress } from "./_progress.ts";
 import { DownloadWatchdog } from "./_watchdog.ts";
 import type { BlockChannel, ChannelHandlers } from "./channel.ts";
@@ -43,6 +44,19 @@ import type { BulkOrigin } from "./peer_link.ts";
  * control socket, the helper) handles fewer, larger chunks.
  */
 const PREFIX_CHUNK = 4 * 1024 * 1024;
+
+/**
+ * Verified block bytes received but not yet written to the cache, at most:
+ * past it, links wait for the disk (the peer's sends back up through TCP).
+ */
+const MAX_WRITING_BYTES = 16 * 1024 * 1024;
+
+/**
+ * NARs up to this size are hashed whole as their blocks are written, on the
+ * event loop (larger ones are checked on a worker thread once complete,
+ * `store/check_entry.ts`, reading them back).
+ */
+const INCREMENTAL_HASH_BYTES = 64 * 1024 * 1024;
 
 /** Events of a download. */
 export interface DownloadEvents {
@@ -85,6 +99,13 @@ export class SwarmDownload {
   #key: string;
   #wireBytes = 0;
   #byPeer = new Map<string, number>();
+  /** Blocks received and verified, being written to the cache. */
+  #writing = new Set<number>();
+  #writingBytes = 0;
+  /** Peers not asked for more while the writes lag behind. */
+  #throttled = new Set<string>();
+  /** The whole-NAR hash, kept up as blocks are written (NARs up to INCREMENTAL_HASH_BYTES). */
+  #prefixHash: PrefixHash | undefined;
 
   /** Creates the download (call {@linkcode start}). */
   constructor(options: SwarmDownloadOptions) {
@@ -102,6 +123,9 @@ export class SwarmDownload {
     }
     this.#unpin = options.entry.pin();
     this.#progress = new BlockProgress(options.entry, options.manifest);
+    if (options.manifest.narSize <= INCREMENTAL_HASH_BYTES) {
+      this.#prefixHash = new PrefixHash(options.entry);
+    }
     this.#key = manifestKey(options.manifest);
     this.#done.promise.catch(() => {});
     this.#watchdog = new DownloadWatchdog({
@@ -129,6 +153,16 @@ export class SwarmDownload {
   /** The cache entry being filled. */
   get entry(): CacheEntry {
     return this.#o.entry;
+  }
+
+  /**
+   * The SHA-256 of the whole NAR once the download is complete, when it was
+   * computed as the blocks were written (small NARs); undefined otherwise (the
+   * entry is then checked by reading it back).
+   */
+  narDigest(): Promise<Uint8Array | undefined> {
+    if (!this.#prefixHash || !this.#o.entry.complete) return Promise.resolve(undefined);
+    return this.#prefixHash.digest();
   }
 
   /** Bytes received from peers (as sent: compressed). */
@@ -205,6 +239,11 @@ export class SwarmDownload {
 
   #pump(peer: string): void {
     if (this.#finished) return;
+    if (this.#writingBytes > MAX_WRITING_BYTES) {
+      // Nothing more is asked of anyone until the disk catches up.
+      this.#throttled.add(peer);
+      return;
+    }
     const ch = this.#channels.get(peer);
     if (!ch || ch.closed) return;
     const indexes = this.#scheduler.next(peer);
@@ -235,18 +274,20 @@ export class SwarmDownload {
     if (!verifyBlock(this.#o.manifest, index, raw)) {
       return this.#bad(ch, index, `block ${index} does not match the manifest`, bulk);
     }
-    if (this.#o.entry.has(index)) {
+    if (this.#o.entry.has(index) || this.#writing.has(index)) {
       this.#scheduler.received(ch.peer, index, msg.data.length);
       return this.#pump(ch.peer);
     }
-    try {
-      await this.#o.entry.writeBlock(index, raw);
-    } catch (e) {
-      // A full or failing disk is ours, not the peer's: the download ends and
-      // the caller falls back (HTTP), instead of an unhandled rejection.
-      return this.#fail(new Error(`writing block ${index} to the cache: ${(e as Error).message}`));
-    }
-    if (this.#finished) return;
+    // The block counts as present (for readers, and for the end of the download) once it is
+    // written; the link does not wait for the write unless too much waits to be written.
+    this.#writing.add(index);
+    this.#writingBytes += raw.length;
+    const written = this.#o.entry.writeBlock(index, raw).then(
+      () => this.#written(index, raw),
+      // A full or failing disk is ours, not the peer's: the download ends and the caller
+      // falls back (HTTP), instead of an unhandled rejection.
+      (e) => this.#fail(new Error(`writing block ${index} to the cache: ${(e as Error).message}`)),
+    );
     this.#wireBytes += msg.data.length;
     this.#byPeer.set(ch.peer, (this.#byPeer.get(ch.peer) ?? 0) + raw.length);
     this.#o.peerBook.traffic(ch.peer, "down", msg.data.length);
@@ -266,9 +307,31 @@ export class SwarmDownload {
       index,
       wireBytes: msg.data.length,
     });
-    this.#signal();
-    if (this.#scheduler.done) return this.#finish();
+    if (this.#scheduler.done) return;
+    // Backpressure: with too much still to write, this link reads no further until this
+    // block is written (the writes of an entry are done in order: all before it, too).
+    if (this.#writingBytes > MAX_WRITING_BYTES) {
+      this.#throttled.add(ch.peer);
+      return await written;
+    }
     this.#pump(ch.peer);
+  }
+
+  #written(index: number, raw: Uint8Array): void {
+    this.#writing.delete(index);
+    this.#writingBytes -= raw.length;
+    this.#prefixHash?.written(index, raw);
+    if (this.#finished) return;
+    this.#signal();
+    if (this.#scheduler.done) {
+      if (this.#writing.size === 0) this.#finish();
+      return;
+    }
+    if (this.#writingBytes <= MAX_WRITING_BYTES && this.#throttled.size > 0) {
+      const peers = [...this.#throttled];
+      this.#throttled.clear();
+      for (const peer of peers) this.#pump(peer);
+    }
   }
 
   #bad(ch: BlockChannel, index: number, reason: string, bulk?: BulkOrigin): void {

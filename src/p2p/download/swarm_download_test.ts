@@ -193,3 +193,103 @@ Deno.test({
     assertEquals(penalised, []);
   },
 });
+
+Deno.test({
+  name:
+    "writes behind the network: a block counts once written, the end waits for the disk, and links stop reading while 16 MiB wait",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const MIB = 1024 * 1024;
+    const B = MIB / 4;
+    const COUNT = 192; // 48 MiB: the link must stop long before the end
+    const data = new Uint8Array(COUNT * B).map((_, i) => (i * 7 + (i >> 18)) & 255);
+    const manifest = new BlockHasher(B).update(data).finish();
+    // A disk that writes only when told to.
+    const have = new Set<number>();
+    const queued: { index: number; done: () => void }[] = [];
+    const writes: number[] = [];
+    const entry = {
+      has: (i: number) => have.has(i),
+      writeBlock: (index: number, bytes: Uint8Array) => {
+        assertEquals(bytes, data.subarray(index * B, (index + 1) * B));
+        const { promise, resolve } = Promise.withResolvers<void>();
+        queued.push({
+          index,
+          done: () => {
+            writes.push(index);
+            have.add(index);
+            resolve();
+          },
+        });
+        return promise;
+      },
+      pin: () => () => {},
+      persist: () => Promise.resolve(),
+      blockCount: manifest.blockCount,
+    } as unknown as CacheEntry;
+    let handlers: ChannelHandlers | undefined;
+    const waiting: { index: number; settled: boolean }[] = [];
+    const channel = {
+      peer: "fast",
+      closed: false,
+      requestBlocks(_narHash: Uint8Array, indexes: number[]): number {
+        for (const index of indexes) {
+          const raw = data.subarray(index * B, (index + 1) * B);
+          queueMicrotask(() => {
+            const call = { index, settled: false };
+            waiting.push(call);
+            void Promise.resolve(handlers!.block(channel, {
+              kind: "block",
+              id: 1,
+              index,
+              encoding: "raw",
+              rawLength: raw.length,
+              data: raw,
+            })).then(() => (call.settled = true));
+          });
+        }
+        return 1;
+      },
+      cancel() {},
+      close() {},
+      manifest: () => Promise.reject(new Error("not used")),
+    } as unknown as BlockChannel;
+    const download = new SwarmDownload({
+      entry,
+      manifest,
+      peerBook: new PeerBook({ banThreshold: 3, banDurationMs: 60_000, maxPeers: 16 }),
+      limiter: new FairRateLimiter({ bytesPerSecond: 0 }),
+      requestTimeoutMs: 10_000,
+      stallTimeoutMs: 10_000,
+      emit: () => {},
+      channels: (h) => {
+        handlers = h;
+        return Promise.resolve([channel]);
+      },
+    });
+    let finished = false;
+    download.done.then(() => (finished = true));
+    await download.start();
+    // Let the link deliver what it was asked for while nothing is written.
+    for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 1));
+    assertEquals(writes, []);
+    assertEquals(download.prefixLength(), 0, "no reader sees a block before it is written");
+    assertEquals(queued.length > 64, true, `${queued.length} blocks queued`);
+    assertEquals(queued.length < COUNT, true, "past 16 MiB waiting, the link asked for no more");
+    const held = waiting.filter((w) => !w.settled).map((w) => w.index);
+    assertEquals(held.length > 0, true, "a link waits for the disk");
+    assertEquals(finished, false);
+    // The disk catches up: the rest is asked for, and the download ends with the last write.
+    while (writes.length < manifest.blockCount) {
+      const next = queued.shift();
+      if (next) next.done();
+      await new Promise((r) => setTimeout(r, 1));
+      if (writes.length < manifest.blockCount) assertEquals(finished, false);
+    }
+    await download.done;
+    assertEquals(writes.toSorted((a, b) => a - b), [...Array(COUNT).keys()]);
+    assertEquals(download.prefixLength(), data.length);
+    assertEquals(waiting.every((w) => w.settled), true);
+  },
+});

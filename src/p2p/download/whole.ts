@@ -215,10 +215,18 @@ export class WholeFetcher {
       blockSize: manifest.blockSize,
       hashes: manifest.hashes,
     }, target.storePath);
-    for (let i = 0; i < manifest.blockCount; i++) {
-      if (entry.has(i)) continue;
-      const { offset, length } = entry.range(i);
-      await entry.writeBlock(i, bytes.subarray(offset, offset + length));
+    // Each run of missing blocks (usually all of them) in one write.
+    for (let i = 0; i < manifest.blockCount;) {
+      if (entry.has(i)) {
+        i++;
+        continue;
+      }
+      let end = i + 1;
+      while (end < manifest.blockCount && !entry.has(end)) end++;
+      const from = entry.range(i).offset;
+      const last = entry.range(end - 1);
+      await entry.writeBlocks(i, bytes.subarray(from, last.offset + last.length));
+      i = end;
     }
     await entry.markVerified(target.storePath);
     return entry;

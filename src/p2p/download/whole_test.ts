@@ -24,7 +24,7 @@ function memoryCache(): BlockCache {
           offset: i * layout.blockSize,
           length: Math.min(layout.blockSize, layout.narSize - i * layout.blockSize),
         }),
-        writeBlock: () => Promise.resolve(),
+        writeBlocks: () => Promise.resolve(),
         markVerified: () => {
           entry.verified = true;
           entry.complete = true;

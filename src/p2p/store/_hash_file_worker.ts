@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * const worker = new Worker(new URL("./_hash_file_worker.ts", import.meta.url), { type: "module" });
- * worker.postMessage({ path: "/var/cache/guix-p2p/blocks/…/data", length: 1024 });
+ * worker.postMessage({ path: "/var/cache/guix-p2p/blocks/….nar", length: 1024 });
  * ```
  * @module
  */

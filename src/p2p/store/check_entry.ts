@@ -21,7 +21,7 @@ const WORKER_HASH_BYTES = 64 * 1024 * 1024;
 export async function checkEntry(entry: CacheEntry): Promise<boolean> {
   const size = entry.layout.narSize;
   if (size > WORKER_HASH_BYTES) {
-    return hexEncode(await hashFile(`${entry.dir}/data`, size)) === entry.hex;
+    return hexEncode(await hashFile(entry.path, size)) === entry.hex;
   }
   const hash = new Sha256();
   for (let at = 0; at < size; at += 4 << 20) {

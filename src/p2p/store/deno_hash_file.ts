@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { hashFile } from "./deno_hash_file.ts";
- * const digest = await hashFile("/var/cache/guix-p2p/blocks/ab…/data", 1 << 30);
+ * const digest = await hashFile("/var/cache/guix-p2p/blocks/ab….nar", 1 << 30);
  * ```
  * @module
  */
