@@ -15,7 +15,6 @@ import { parseFlags } from "../std/cli.ts";
 import { EventBus } from "../events/bus.ts";
 import { P2pService } from "../p2p/service.ts";
 import { Daemon } from "./daemon.ts";
-import { daemonDashboard, p2pReports } from "./dashboard.ts";
 import type { DaemonEvents } from "./events.ts";
 import { attachLogger } from "./log.ts";
 import { p2pAdmin } from "./p2p_admin.ts";
@@ -79,8 +78,13 @@ export async function daemonMain(args: string[], io: CliIo): Promise<number> {
     seeded: (hex) => p2p.seeds.isSeeded(hex),
   });
   p2p.narinfos.serveFrom(daemon.held);
-  // Records events from here on; serves once the daemon runs.
-  const dashboard = daemonDashboard(config, bus, { daemon, p2p: p2pReports(p2p) });
+  // Records events from here on; serves once the daemon runs. Loaded only when enabled: the
+  // dashboard's pages and server are ~1 MB of RSS a daemon without one need not hold.
+  const dashboard = config.dashboard_listen === ""
+    ? undefined
+    : await import("./dashboard.ts").then(({ daemonDashboard, p2pReports }) =>
+      daemonDashboard(config, bus, { daemon, p2p: p2pReports(p2p) })
+    );
   if (file) io.err(`guix-p2p: info: configuration from ${file}`);
   for (const w of warnings) io.err(`guix-p2p: warn: ${w}`);
   const stopped = Promise.withResolvers<string>();

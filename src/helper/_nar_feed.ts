@@ -16,6 +16,7 @@
 import type { FetchEvent } from "../control/client.ts";
 import type { SourceKind } from "../fetch/types.ts";
 import type { DaemonFile } from "./deno_file_nar.ts";
+import { ByteGc } from "../std/gc.ts";
 import type { ProgressReporter } from "./traces.ts";
 
 /** Thrown inside an attempt's stream when the daemon rewinds to byte 0. */
@@ -161,8 +162,12 @@ export class NarFeed {
       throw new FileReadError(`${file.path} ends at byte ${this.#received + bytes.length}`);
     }
     this.#count(n);
+    // Each chunk is a fresh 1 MiB buffer, dead once hashed and written.
+    this.#gc.add(n);
     return bytes;
   }
+
+  #gc = new ByteGc(16 << 20);
 
   #count(n: number): void {
     this.#received += n;

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { BULK_ACCEPTED, BULK_HELLO_MAGIC } from "../wire/mod.ts";
+import { BULK_ACCEPTED, BULK_HELLO_MAGIC, DEFAULT_MAX_MESSAGE_SIZE } from "../wire/mod.ts";
 
 /** An open bulk lane. */
 export interface BulkConnection {
@@ -31,11 +31,15 @@ export type BulkDialer = (
   host: string,
   port: number,
   ticket: Uint8Array,
-  options: { signal: AbortSignal },
+  options: {
+    signal: AbortSignal;
+    /** Largest frame payload accepted (`max_message_size`); default 8 MiB. */
+    maxMessageSize?: number;
+  },
 ) => Promise<BulkConnection>;
 
 /** The {@linkcode BulkDialer} over Deno's TCP. */
-export const dialBulk: BulkDialer = async (host, port, ticket, { signal }) => {
+export const dialBulk: BulkDialer = async (host, port, ticket, { signal, maxMessageSize }) => {
   signal.throwIfAborted();
   // A host that drops SYNs would hold a connect for minutes: the signal bounds it.
   const connecting = Deno.connect({ hostname: host, port, transport: "tcp" });
@@ -68,7 +72,7 @@ export const dialBulk: BulkDialer = async (host, port, ticket, { signal }) => {
   }
   let writing: Promise<void> = Promise.resolve();
   return {
-    source: conn.readable,
+    source: wholeFrames(conn, maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE),
     send: (bytes) => {
       const next = writing.then(() => writeAll(conn, bytes));
       writing = next.catch(() => {});
@@ -77,6 +81,46 @@ export const dialBulk: BulkDialer = async (host, port, ticket, { signal }) => {
     close: () => closeQuietly(conn),
   };
 };
+
+/**
+ * The lane's bytes as whole frames, one buffer each, read into directly: a
+ * block arrives in one allocation instead of 64 KiB read buffers plus the
+ * decoder's copy of the frame they split (half the ArrayBuffer bytes per
+ * received byte, whose garbage sets the leecher's peak memory:
+ * docs/benchmarks.md, issue 9). A length over `maxFrame` is passed on alone
+ * (the decoder rejects it; nothing that size is allocated); a connection
+ * that ends inside a frame yields what came (the decoder says so).
+ */
+async function* wholeFrames(conn: Deno.Conn, maxFrame: number): AsyncGenerator<Uint8Array> {
+  const head = new Uint8Array(4);
+  for (;;) {
+    const got = await readInto(conn, head, 0);
+    if (got < head.length) {
+      if (got > 0) yield head.slice(0, got);
+      return;
+    }
+    const length = ((head[0]! << 24) >>> 0) + (head[1]! << 16) + (head[2]! << 8) + head[3]!;
+    if (length > maxFrame) {
+      yield head.slice();
+      return;
+    }
+    const frame = new Uint8Array(4 + length);
+    frame.set(head);
+    const end = await readInto(conn, frame, 4);
+    yield end === frame.length ? frame : frame.subarray(0, end);
+    if (end < frame.length) return;
+  }
+}
+
+/** Reads into `buf` from `at` until it is full or the connection ends; returns the end. */
+async function readInto(conn: Deno.Conn, buf: Uint8Array, at: number): Promise<number> {
+  while (at < buf.length) {
+    const n = await conn.read(buf.subarray(at));
+    if (n === null) break;
+    at += n;
+  }
+  return at;
+}
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));

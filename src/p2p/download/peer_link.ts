@@ -138,6 +138,7 @@ export class PeerLink {
       );
       const conn = await dial(host, offer.port, offer.ticket, {
         signal: AbortSignal.timeout(timeoutMs),
+        maxMessageSize: this.#maxMessageSize,
       });
       if (this.#closed) return conn.close();
       this.#bulk = conn;

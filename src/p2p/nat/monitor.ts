@@ -41,7 +41,6 @@ import type {
   ConnectionManager,
   TransportManager,
 } from "@libp2p/interface-internal";
-import { uPnPNAT } from "@libp2p/upnp-nat";
 import { multiaddr } from "@multiformats/multiaddr";
 import {
   ipOf,
@@ -119,6 +118,7 @@ export class NatMonitor implements Startable {
   #reserving = false;
   #upgrades = 0;
   #upnp: Startable | undefined;
+  #upnpStarting: Promise<unknown> | undefined;
   #upnpState: NatSnapshot["upnp"]["state"];
   #running = false;
 
@@ -155,6 +155,7 @@ export class NatMonitor implements Startable {
     ev.removeEventListener("peer:identify", this.#onIdentify);
     ev.removeEventListener("peer:disconnect", this.#onDisconnect);
     ev.removeEventListener("connection:open", this.#onConnection);
+    await this.#upnpStarting;
     await this.#upnp?.stop();
   }
 
@@ -283,16 +284,23 @@ export class NatMonitor implements Startable {
       return ip !== undefined && a.startsWith("/ip4/") && !ip.startsWith("127.") && !isRelayed(a);
     });
     if (!lan) return;
-    this.#upnp = uPnPNAT({
-      autoConfirmAddress: true,
-      initialGatewaySearchInterval: 60_000,
-      initialGatewaySearchTimeout: 5_000,
-      portMappingDescription: `guix-p2p ${this.#c.peerId.toString()}`,
-    })(this.#c) as unknown as Startable;
     this.#upnpState = "searching";
     this.#emit("nat:upnp", { state: "searching", addresses: [] });
-    Promise.resolve(this.#upnp.start()).catch(() => {
-      // no UPnP here: stays "searching" quietly
+    // Loaded only now: @libp2p/upnp-nat costs ~4 MB of RSS in every daemon that imports
+    // it, and only a private node with a LAN address ever uses it (docs/benchmarks.md).
+    this.#upnpStarting = import("@libp2p/upnp-nat").then(({ uPnPNAT }) => {
+      if (!this.#running) return;
+      this.#upnp = uPnPNAT({
+        autoConfirmAddress: true,
+        initialGatewaySearchInterval: 60_000,
+        initialGatewaySearchTimeout: 5_000,
+        portMappingDescription: `guix-p2p ${this.#c.peerId.toString()}`,
+      })(this.#c) as unknown as Startable;
+      Promise.resolve(this.#upnp.start()).catch(() => {
+        // no UPnP here: stays "searching" quietly
+      });
+    }).catch(() => {
+      // the module failed to load: stays "searching" quietly
     });
   }
 
