@@ -56,10 +56,12 @@ Deno.test(
   async () => {
     await using fx = await fixture(2, { serveNars: false });
     const { item, src, leecherStore } = fx;
+    // The honest seeder serves on the encrypted stream like the bad peer (which has no bulk
+    // lane): on a lane it would send every block before the bad peer's first answer arrives.
     await using swarm = await startSwarm(
       fx.root,
       3,
-      (i) => i === 2 ? fx.leecherSettings(leecherStore) : {},
+      (i) => i === 2 ? fx.leecherSettings(leecherStore) : { bulk_lane: "off" },
     );
     const [n0, honest, leecher] = swarm as unknown as SwarmNode[];
     // A neighbour of the leecher: asked first, like every connected peer.
