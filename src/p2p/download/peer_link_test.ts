@@ -49,18 +49,23 @@ function fakeStream() {
   };
 }
 
-function setup() {
+function setup(
+  address = "/ip4/10.0.0.2/tcp/1/p2p/peer-a",
+  bulk?: { policy: "lan"; dial: BulkDialer },
+) {
   const fake = fakeStream();
-  const peerId = { toString: () => "peer-a" } as unknown as PeerId;
+  const peerId = {
+    toString: () => address.slice(address.lastIndexOf("/") + 1),
+  } as unknown as PeerId;
   const connection = {
     status: "open",
-    remoteAddr: { toString: () => "/ip4/10.0.0.2/tcp/1/p2p/peer-a" },
+    remoteAddr: { toString: () => address },
     newStream: () => Promise.resolve(fake.stream),
   };
   const node = { getConnections: () => [connection] } as unknown as P2pNode;
   return {
     fake,
-    open: () => PeerLink.open(node, peerId, { maxMessageSize: 1 << 20, timeoutMs: 1000 }),
+    open: () => PeerLink.open(node, peerId, { maxMessageSize: 1 << 20, timeoutMs: 1000, bulk }),
   };
 }
 
@@ -277,20 +282,12 @@ function fakeLane() {
 }
 
 Deno.test("bulk lane: data requests go on it; a bad answer there moves what is left to the stream, with no fault", async () => {
-  const fake = fakeStream();
   const lane = fakeLane();
-  const peerId = { toString: () => "peer-a" } as unknown as PeerId;
-  const connection = {
-    status: "open",
-    remoteAddr: { toString: () => "/ip4/10.0.0.2/tcp/1/p2p/peer-a" },
-    newStream: () => Promise.resolve(fake.stream),
-  };
-  const node = { getConnections: () => [connection] } as unknown as P2pNode;
-  const link = await PeerLink.open(node, peerId, {
-    maxMessageSize: 1 << 20,
-    timeoutMs: 1000,
-    bulk: { policy: "lan", dial: lane.dial },
+  const { fake, open } = setup("/ip4/10.0.0.2/tcp/1/p2p/peer-a", {
+    policy: "lan",
+    dial: lane.dial,
   });
+  const link = await open();
   assertEquals(link.bulk.state, "opening");
   const [ask] = await within(
     waitFor(() => fake.requests(), (r) => r.length > 0),
@@ -348,19 +345,11 @@ Deno.test("bulk lane: data requests go on it; a bad answer there moves what is l
 });
 
 Deno.test("bulk lane: not asked for on a connection the policy excludes", async () => {
-  const fake = fakeStream();
-  const peerId = { toString: () => "peer-b" } as unknown as PeerId;
-  const connection = {
-    status: "open",
-    remoteAddr: { toString: () => "/ip4/203.0.113.9/tcp/1/p2p/peer-b" },
-    newStream: () => Promise.resolve(fake.stream),
-  };
-  const node = { getConnections: () => [connection] } as unknown as P2pNode;
-  const link = await PeerLink.open(node, peerId, {
-    maxMessageSize: 1 << 20,
-    timeoutMs: 1000,
-    bulk: { policy: "lan", dial: () => Promise.reject(new Error("must not dial")) },
+  const { fake, open } = setup("/ip4/203.0.113.9/tcp/1/p2p/peer-b", {
+    policy: "lan",
+    dial: () => Promise.reject(new Error("must not dial")),
   });
+  const link = await open();
   assertEquals(link.bulk.state, "none");
   await link.have([new Uint8Array(32)], 50).catch(() => {});
   assertEquals((await fake.requests()).map((r) => r.kind), ["have"]);
