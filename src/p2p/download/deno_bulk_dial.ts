@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { closeQuietly, writeAll } from "../_deno_tcp.ts";
 import { BULK_ACCEPTED, BULK_HELLO_MAGIC, DEFAULT_MAX_MESSAGE_SIZE } from "../wire/mod.ts";
 
 /** An open bulk lane. */
@@ -120,16 +121,4 @@ async function readInto(conn: Deno.Conn, buf: Uint8Array, at: number): Promise<n
     at += n;
   }
   return at;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // already closed
-  }
 }

@@ -19,12 +19,12 @@
  * @module
  */
 import type { Connection } from "@libp2p/interface";
-import { StreamStalledError } from "../_channel.ts";
 import { isRelayed } from "../nat/reachability.ts";
 import { BULK_ACCEPTED, BULK_HELLO_MAGIC, BULK_TICKET_SIZE } from "../wire/mod.ts";
 import type { BlockServer, BulkOffer, ServeChannel } from "./block_server.ts";
 import { BulkTickets } from "./bulk_tickets.ts";
 import { hostOfConnection, normalizeIp } from "../bulk_lane.ts";
+import { closeQuietly, readExactly, writeAll } from "../_deno_tcp.ts";
 
 /** Events of the bulk-lane listener. */
 export interface BulkEvents {
@@ -201,53 +201,4 @@ export function connChannel(conn: Deno.Conn): ServeChannel {
       await conn.closeWrite().catch(() => {});
     },
   };
-}
-
-/** Writes all of `bytes`; fails with {@linkcode StreamStalledError} when a write takes `stallMs`. */
-export async function writeAll(conn: Deno.Conn, bytes: Uint8Array, stallMs: number): Promise<void> {
-  for (let at = 0; at < bytes.length;) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      at += await Promise.race([
-        conn.write(bytes.subarray(at)),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new StreamStalledError(`the reader took nothing for ${stallMs / 1000} s`)),
-            stallMs,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
-/** Exactly `n` bytes, or undefined if the connection ends or `timeoutMs` passes first. */
-export async function readExactly(
-  conn: Deno.Conn,
-  n: number,
-  timeoutMs: number,
-): Promise<Uint8Array | undefined> {
-  const out = new Uint8Array(n);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
-  try {
-    for (let at = 0; at < n;) {
-      const got = await Promise.race([conn.read(out.subarray(at)), late]);
-      if (got === null) return undefined;
-      at += got;
-    }
-    return out;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function closeQuietly(c: { close(): void }): void {
-  try {
-    c.close();
-  } catch {
-    // already closed
-  }
 }
