@@ -40,6 +40,7 @@ import {
   MAX_HAVE_HASHES,
   MAX_NARS,
   readFrames,
+  type WireMessage,
 } from "../wire/mod.ts";
 
 export { type BlockHandlers, type BulkOrigin, type NarReply, PeerFaultError } from "./_replies.ts";
@@ -417,40 +418,40 @@ export class PeerLink {
       });
       for await (const msg of frames) {
         if (this.#bulk !== conn) return;
-        this.#lastUsed = Date.now();
-        const p = this.#pending.get(msg.id);
-        if (!p) {
-          if (msg.id > 0 && msg.id < this.#nextId) continue;
-          throw new PeerFaultError(`reply to request ${msg.id}, never sent`);
-        }
-        if ((p.kind !== "nars" && p.kind !== "blocks") || p.lane !== "bulk") {
-          throw new PeerFaultError(`reply to request ${msg.id} on the wrong lane`);
-        }
-        if (p.kind === "blocks") {
-          await answerBlocks(this.peer, msg, p, this.#pending, this.#bulkOrigin);
-        } else answerRequest(this.peer, msg, p, this.#pending, this.#bulkOrigin);
+        await this.#dispatch(msg, "bulk");
       }
       throw new Error("bulk lane closed by the peer");
     })().catch((e) => this.#bulkLost(e as Error));
+  }
+
+  /**
+   * Routes a reply that came on `lane` to its request (`nars` and `blocks` requests are
+   * answered on the lane they went on).
+   * @throws {PeerFaultError} for a reply to a request never sent, or on the wrong lane.
+   */
+  async #dispatch(msg: WireMessage, lane: Lane): Promise<void> {
+    this.#lastUsed = Date.now();
+    const p = this.#pending.get(msg.id);
+    if (!p) {
+      // A late reply to a request we timed out, cancelled or forgot is harmless (on a
+      // stream shared by every item, a small answer may wait behind megabytes of blocks).
+      if (msg.id > 0 && msg.id < this.#nextId) return;
+      throw new PeerFaultError(`${this.peer}: reply to request ${msg.id}, never sent`);
+    }
+    const onLane = p.kind === "nars" || p.kind === "blocks" ? p.lane : "stream";
+    if (onLane !== lane) {
+      throw new PeerFaultError(`${this.peer}: reply to request ${msg.id} on the wrong lane`);
+    }
+    const origin = lane === "bulk" ? this.#bulkOrigin : undefined;
+    if (p.kind === "blocks") await answerBlocks(this.peer, msg, p, this.#pending, origin);
+    else answerRequest(this.peer, msg, p, this.#pending, origin);
   }
 
   #read(maxMessageSize: number): void {
     (async () => {
       const counting = countBytes(this.#stream, (n) => (this.#bytesIn += n));
       for await (const msg of readFrames(counting, { maxMessageSize, accept: "responses" })) {
-        this.#lastUsed = Date.now();
-        const p = this.#pending.get(msg.id);
-        if (!p) {
-          // A late reply to a request we timed out, cancelled or forgot is harmless (on a
-          // stream shared by every item, a small answer may wait behind megabytes of blocks).
-          if (msg.id > 0 && msg.id < this.#nextId) continue;
-          throw new PeerFaultError(`${this.peer}: reply to request ${msg.id}, never sent`);
-        }
-        if ((p.kind === "nars" || p.kind === "blocks") && p.lane !== "stream") {
-          throw new PeerFaultError(`${this.peer}: reply to request ${msg.id} on the wrong lane`);
-        }
-        if (p.kind === "blocks") await answerBlocks(this.peer, msg, p, this.#pending);
-        else answerRequest(this.peer, msg, p, this.#pending);
+        await this.#dispatch(msg, "stream");
       }
       this.close();
     })().catch((e) => {
