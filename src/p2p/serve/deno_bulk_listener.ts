@@ -83,6 +83,11 @@ export class BulkListener implements BulkOffer, AsyncDisposable {
     this.#o = init;
   }
 
+  /** Connections that have not yet presented a ticket. */
+  get handshakes(): number {
+    return this.#handshakes;
+  }
+
   /** The port it listens on, once started. */
   get port(): number | undefined {
     return this.#port;
