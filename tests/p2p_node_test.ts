@@ -4,11 +4,8 @@
  * what it has; auto-seeding and unseeding; hostile bytes on the block
  * protocol reset the stream without crashing the daemon or growing its memory.
  */
-import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import { assertEquals, assertGreater, assertLessOrEqual } from "@std/assert";
-import { resolveConfig } from "../src/config/load.ts";
-import { createNode } from "../src/p2p/node.ts";
 import { BLOCKS_PROTOCOL, encodeFrame } from "../src/p2p/wire/mod.ts";
 import { parseNarHash } from "../src/hash/nar_hash.ts";
 import { helperAgent } from "./support/daemon_proc.ts";
@@ -16,7 +13,14 @@ import { makeItem, makeKey, publishItem, writeGuixConfig } from "./support/guix_
 import { startFileServer } from "./support/http_server.ts";
 import { p2pWorld } from "./support/p2p_world.ts";
 import { randomBytes } from "./support/random.ts";
-import { seedCopy, startNode, startSwarm, type SwarmNode, waitForDht } from "./support/swarm.ts";
+import {
+  seedCopy,
+  startNode,
+  startRawClient,
+  startSwarm,
+  type SwarmNode,
+  waitForDht,
+} from "./support/swarm.ts";
 import { assertRestored, forceRemove } from "./support/tree_check.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
@@ -178,17 +182,7 @@ Deno.test(
     try {
       await using swarm = await startSwarm(root, 1, () => ({ max_message_size: "1MiB" }));
       const [n0] = swarm as unknown as SwarmNode[];
-      const config = resolveConfig({
-        env: { get: () => undefined },
-        overrides: [
-          { key: "listen", value: [], flag: "-" },
-          { key: "mdns", value: false, flag: "-" },
-          // A client with no address of its own: loopback only because we say so.
-          { key: "dial_loopback", value: "always", flag: "-" },
-        ],
-      });
-      const client = await createNode(config, await generateKeyPair("Ed25519"));
-      await client.start();
+      const client = await startRawClient();
       const rss = async () => {
         const status = await Deno.readTextFile(`/proc/${n0!.daemon.child.pid}/status`);
         return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
@@ -281,16 +275,7 @@ Deno.test(
       assertEquals((await n0!.cli(["seed", item])).code, 0);
       const [seed] = await n0!.json<{ narHash: string }[]>(["seeds"]);
       const narHash = parseNarHash(seed!.narHash);
-      const config = resolveConfig({
-        env: { get: () => undefined },
-        overrides: [
-          { key: "listen", value: [], flag: "-" },
-          { key: "mdns", value: false, flag: "-" },
-          { key: "dial_loopback", value: "always", flag: "-" },
-        ],
-      });
-      const client = await createNode(config, await generateKeyPair("Ed25519"));
-      await client.start();
+      const client = await startRawClient();
       const bad = encodeFrame({ kind: "get-manifest", id: 2, narHash: new Uint8Array(32) });
       bad[4] = 9; // unknown version: the reader fails while the answer loop reads the store
       for (let round = 0; round < 5; round++) {

@@ -5,15 +5,12 @@
  * `block_stream_stall_timeout`.
  */
 import { assertEquals, assertMatch } from "@std/assert";
-import { generateKeyPair } from "@libp2p/crypto/keys";
 import { multiaddr } from "@multiformats/multiaddr";
 import "../src/p2p/runtime_patches.ts";
-import { resolveConfig } from "../src/config/load.ts";
 import { parseNarHash } from "../src/hash/nar_hash.ts";
-import { createNode } from "../src/p2p/node.ts";
 import { BLOCKS_PROTOCOL, encodeFrame } from "../src/p2p/wire/mod.ts";
 import { randomBytes } from "./support/random.ts";
-import { seedCopy, startSwarm } from "./support/swarm.ts";
+import { seedCopy, startRawClient, startSwarm } from "./support/swarm.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
 
@@ -29,16 +26,7 @@ Deno.test(
       const [seeder] = swarm;
       await seedCopy(seeder!, `${root}/src`, "0a0b0c0d0f0g0h0i0j0k0l0m0n0p0q0r-big-1.0");
       const [seed] = await seeder!.json<{ narHash: string; narSize: number }[]>(["seeds"]);
-      const config = resolveConfig({
-        env: { get: () => undefined },
-        overrides: [
-          { key: "listen", value: [], flag: "-" },
-          { key: "mdns", value: false, flag: "-" },
-          { key: "dial_loopback", value: "always", flag: "-" },
-        ],
-      });
-      const client = await createNode(config, await generateKeyPair("Ed25519"));
-      await client.start();
+      const client = await startRawClient();
       try {
         const stream = await client.dialProtocol(multiaddr(seeder!.address), BLOCKS_PROTOCOL);
         const closed = new Promise<string>((resolve) =>

@@ -6,14 +6,11 @@
  * the servers' own per-peer count covers a peer on several connections.)
  */
 import { assertEquals } from "@std/assert";
-import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Stream } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
-import { resolveConfig } from "../src/config/load.ts";
-import { createNode } from "../src/p2p/node.ts";
 import { NARINFO_PROTOCOL } from "../src/p2p/narinfo/messages.ts";
 import { BLOCKS_PROTOCOL } from "../src/p2p/wire/mod.ts";
-import { startSwarm } from "./support/swarm.ts";
+import { startRawClient, startSwarm } from "./support/swarm.ts";
 
 const T = { sanitizeOps: false, sanitizeResources: false };
 const CAP = 2;
@@ -31,16 +28,7 @@ Deno.test(
         () => ({ max_streams_per_peer: CAP }),
       );
       const [daemon] = swarm;
-      const config = resolveConfig({
-        env: { get: () => undefined },
-        overrides: [
-          { key: "listen", value: [], flag: "-" },
-          { key: "mdns", value: false, flag: "-" },
-          { key: "dial_loopback", value: "always", flag: "-" },
-        ],
-      });
-      const client = await createNode(config, await generateKeyPair("Ed25519"));
-      await client.start();
+      const client = await startRawClient();
       try {
         for (const protocol of [BLOCKS_PROTOCOL, NARINFO_PROTOCOL]) {
           const closed = new Set<number>();

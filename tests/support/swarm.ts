@@ -4,7 +4,10 @@
  *
  * @module
  */
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { resolveConfig } from "../../src/config/load.ts";
 import { ControlClient } from "../../src/control/client.ts";
+import { createNode, type P2pNode } from "../../src/p2p/node.ts";
 import { connectControlSocket } from "../../src/control/deno_socket.ts";
 import { narHashHex, parseNarHash } from "../../src/hash/nar_hash.ts";
 import { type DaemonProcess, runCli, startDaemon } from "./daemon_proc.ts";
@@ -238,4 +241,23 @@ export async function waitForProviders(
       await new Promise((r) => setTimeout(r, 200));
     }
   });
+}
+
+/**
+ * A bare libp2p node in the test process, started: no listen address, no mDNS, allowed to dial
+ * loopback (a client with no address of its own dials loopback only because we say so) — the
+ * attacker or raw client of the security and node tests. Stop it when done.
+ */
+export async function startRawClient(): Promise<P2pNode> {
+  const config = resolveConfig({
+    env: { get: () => undefined },
+    overrides: [
+      { key: "listen", value: [], flag: "-" },
+      { key: "mdns", value: false, flag: "-" },
+      { key: "dial_loopback", value: "always", flag: "-" },
+    ],
+  });
+  const client = await createNode(config, await generateKeyPair("Ed25519"));
+  await client.start();
+  return client;
 }
