@@ -43,7 +43,6 @@
  * @module
  */
 import { parseFlags } from "../src/std/cli.ts";
-import { type FixtureItem, makeItem, publishItem } from "../tests/support/guix_cache.ts";
 import { helperAgent } from "../tests/support/daemon_proc.ts";
 import { startFileServer } from "../tests/support/http_server.ts";
 import { p2pWorld } from "../tests/support/p2p_world.ts";
@@ -51,7 +50,7 @@ import { type SwarmNode } from "../tests/support/swarm.ts";
 import { forceRemove } from "../tests/support/tree_check.ts";
 import { substituteClosure } from "./closure/drive.ts";
 import { profilingDeno, summarizeProfiles } from "./_cpu_profile.ts";
-import { generateClosure } from "./closure/generate.ts";
+import { publishClosure } from "./closure/publish.ts";
 import { loadAverage, median, procStats, table } from "./measure.ts";
 import {
   benchNode,
@@ -128,19 +127,16 @@ const urls = () => ({
 
 // --- The closure ---------------------------------------------------------
 let t = performance.now();
-const generated = await generateClosure(`${root}/src`, { n, seed });
-const items: FixtureItem[] = [];
-for (const g of generated) {
-  const item = await makeItem(g.source, {
-    storeDir: store,
-    name: g.name,
-    references: g.refs.map((j) => items[j]!.baseName),
-  });
-  await publishItem(`${root}/cache`, item, { key: world.key.key, compressions: ["zstd"] });
-  const cp = await new Deno.Command("cp", { args: ["-al", g.source, item.storePath] }).output();
-  if (!cp.success) throw new Error(`cp: ${new TextDecoder().decode(cp.stderr)}`);
-  items.push(item);
-}
+const { generated, items } = await publishClosure(
+  root,
+  store,
+  world.key.key,
+  { n, seed },
+  async (item, g) => {
+    const cp = await new Deno.Command("cp", { args: ["-al", g.source, item.storePath] }).output();
+    if (!cp.success) throw new Error(`cp: ${new TextDecoder().decode(cp.stderr)}`);
+  },
+);
 const narBytes = items.reduce((s, i) => s + i.narSize, 0);
 const paths = items.map((i) => i.storePath);
 const refs = generated.map((g) => g.refs);

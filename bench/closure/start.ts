@@ -23,7 +23,6 @@
  * @module
  */
 import { parseFlags } from "../../src/std/cli.ts";
-import { type FixtureItem, makeItem, publishItem } from "../../tests/support/guix_cache.ts";
 import { helperAgent } from "../../tests/support/daemon_proc.ts";
 import { SubstituterAgent } from "../../tests/support/guix_daemon.ts";
 import { p2pWorld } from "../../tests/support/p2p_world.ts";
@@ -32,7 +31,7 @@ import { forceRemove } from "../../tests/support/tree_check.ts";
 import { denoWrapper } from "../_deno_wrapper.ts";
 import { summarizeProfiles } from "../_cpu_profile.ts";
 import { loadAverage, median, procStats, table } from "../measure.ts";
-import { generateClosure } from "./generate.ts";
+import { publishClosure } from "./publish.ts";
 
 const { flags } = parseFlags(Deno.args, {
   string: ["items", "seed", "runs", "jobs", "profile", "dir", "baseline"],
@@ -57,17 +56,7 @@ if (flags.profile) {
 const store = `${root}/store`;
 await Deno.mkdir(store, { recursive: true });
 await using world = await p2pWorld(root, { serveNars: true });
-const generated = await generateClosure(`${root}/src`, { n, seed });
-const items: FixtureItem[] = [];
-for (const g of generated) {
-  const item = await makeItem(g.source, {
-    storeDir: store,
-    name: g.name,
-    references: g.refs.map((j) => items[j]!.baseName),
-  });
-  await publishItem(`${root}/cache`, item, { key: world.key.key, compressions: ["zstd"] });
-  items.push(item);
-}
+const { generated, items } = await publishClosure(root, store, world.key.key, { n, seed });
 const paths = items.map((i) => i.storePath);
 /** The first items without references (what guix-daemon can start with), then the next ones. */
 const leaves = generated.flatMap((g, i) => (g.refs.length === 0 ? [i] : [])).slice(0, 2 * jobs);
