@@ -17,6 +17,9 @@
 import { closeQuietly, writeAll } from "../_deno_tcp.ts";
 import { BULK_ACCEPTED, BULK_HELLO_MAGIC, DEFAULT_MAX_MESSAGE_SIZE } from "../wire/mod.ts";
 
+/** A send on a lane that moves no byte for this long fails. */
+const SEND_STALL_MS = 30_000;
+
 /** An open bulk lane. */
 export interface BulkConnection {
   /** The bytes the peer sends. */
@@ -75,7 +78,9 @@ export const dialBulk: BulkDialer = async (host, port, ticket, { signal, maxMess
   return {
     source: wholeFrames(conn, maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE),
     send: (bytes) => {
-      const next = writing.then(() => writeAll(conn, bytes));
+      // A peer that stops reading fails the send (the link moves the lane's requests to the
+      // stream) instead of holding them queued behind it.
+      const next = writing.then(() => writeAll(conn, bytes, SEND_STALL_MS));
       writing = next.catch(() => {});
       return next;
     },
